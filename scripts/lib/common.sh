@@ -1,0 +1,71 @@
+# Shared set-up for every script: a JDK 21+, Maven, the dataset, the project's build.
+# Source it; it defines functions and never exits a caller's shell on success.
+
+PROJECT_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+export PROJECT_ROOT
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+java_major() { "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = \([0-9]*\).*/\1/p'; }
+
+# Finds a JDK 21 or newer: $JAVA_HOME, then /usr/lib/jvm/*, then `java` on PATH.
+find_jdk() {
+  local candidates=() c
+  [ -n "${JAVA_HOME:-}" ] && candidates+=("$JAVA_HOME")
+  for c in /usr/lib/jvm/*; do [ -x "$c/bin/javac" ] && candidates+=("$c"); done
+  if command -v javac >/dev/null 2>&1; then
+    candidates+=("$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")")
+  fi
+  local best="" best_major=0 major
+  for c in "${candidates[@]}"; do
+    [ -x "$c/bin/java" ] && [ -x "$c/bin/javac" ] || continue
+    major=$(java_major "$c"); [ -n "$major" ] || continue
+    if [ "$major" -ge 21 ] && [ "$major" -gt "$best_major" ]; then best="$c"; best_major="$major"; fi
+  done
+  [ -n "$best" ] || die "no JDK 21+ found (looked at \$JAVA_HOME, /usr/lib/jvm/*, PATH). Install one, e.g. 'apt-get install openjdk-21-jdk' or Temurin 25, or set JAVA_HOME."
+  export JAVA_HOME="$best"
+  export PATH="$JAVA_HOME/bin:$PATH"
+}
+
+ensure_maven() {
+  command -v mvn >/dev/null 2>&1 && return 0
+  log "installing Maven with apt-get"
+  apt-get update -qq && apt-get install -y -qq maven >/dev/null || die "Maven is missing and apt-get could not install it"
+}
+
+FASHION_MNIST_DIR="${FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}"
+export FASHION_MNIST_DIR
+
+ensure_dataset() {
+  [ -f "$FASHION_MNIST_DIR/t10k-images-idx3-ubyte.gz" ] && return 0
+  log "installing Fashion-MNIST (Debian package dataset-fashion-mnist)"
+  apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist >/dev/null \
+    || die "Fashion-MNIST is missing from $FASHION_MNIST_DIR and apt-get could not install dataset-fashion-mnist"
+}
+
+MVN_FLAGS=(-B -q -Dstyle.color=never)
+
+# Builds every module (tests skipped) unless the build is newer than the sources.
+ensure_build() {
+  local stamp="$PROJECT_ROOT/flink-jobs/target/runtime.classpath"
+  if [ -f "$stamp" ] && [ -z "$(find "$PROJECT_ROOT" -path '*/target' -prune -o \( -name '*.java' -o -name 'pom.xml' -o -name '*.avsc' -o -name '*.properties' \) -newer "$stamp" -print -quit)" ]; then
+    return 0
+  fi
+  log "building the project (mvn install -DskipTests)"
+  (cd "$PROJECT_ROOT" && mvn "${MVN_FLAGS[@]}" -DskipTests install) || die "build failed"
+}
+
+# The JVM flags Lucene, Flink and DJL need (kept in step with jvm.open.flags in pom.xml).
+jvm_flags() {
+  (cd "$PROJECT_ROOT" && sed -n 's:.*<jvm.open.flags>\(.*\)</jvm.open.flags>.*:\1:p' pom.xml)
+}
+
+# Runs a main class of a module with its runtime classpath.
+run_main() {
+  local module="$1" main="$2"; shift 2
+  local cp_file="$PROJECT_ROOT/$module/target/runtime.classpath"
+  [ -f "$cp_file" ] || die "$cp_file is missing: build with 'mvn install -DskipTests'"
+  # shellcheck disable=SC2046
+  exec "$JAVA_HOME/bin/java" $(jvm_flags) ${JAVA_OPTS:-} -cp "$PROJECT_ROOT/$module/target/classes:$(cat "$cp_file")" "$main" "$@"
+}
