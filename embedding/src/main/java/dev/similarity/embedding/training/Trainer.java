@@ -1,0 +1,322 @@
+package dev.similarity.embedding.training;
+
+import dev.similarity.embedding.EmbeddingModelDescriptor;
+import dev.similarity.embedding.ResizePolicy;
+import dev.similarity.embedding.data.FashionMnist;
+import dev.similarity.embedding.internal.PixelNormaliser;
+import dev.similarity.embedding.internal.TensorFlowNatives;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Output;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
+import org.tensorflow.SessionFunction;
+import org.tensorflow.Signature;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.op.Op;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.op.train.ApplyAdam;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * Trains the embedding network on Fashion-MNIST's training split in TensorFlow graph mode through
+ * the TF Java API that DJL bundles, then exports a SavedModel plus {@code model.json}.
+ *
+ * <p>The graph holds the network, the metric loss, the gradients from {@link Graph#addGradients}
+ * and one {@code ApplyAdam} per parameter; Java feeds class-balanced batches, the learning rate
+ * (linear warm-up, then cosine decay) and Adam's bias-correction powers. The exported model is a
+ * separate serving graph (no dropout, no optimizer state) restored from the training checkpoint
+ * by variable name.
+ */
+public final class Trainer {
+
+  /** Signature input key of exported models. */
+  public static final String INPUT_KEY = "image";
+  /** Signature output key of exported models. */
+  public static final String OUTPUT_KEY = "embedding";
+
+  private static final float BETA1 = 0.9f;
+  private static final float BETA2 = 0.999f;
+  private static final float ADAM_EPSILON = 1e-7f;
+  private static final int MAX_SHIFT = 2;
+
+  private final TrainingConfig config;
+  private final Consumer<String> progress;
+
+  public Trainer(TrainingConfig config, Consumer<String> progress) {
+    this.config = config;
+    this.progress = progress;
+  }
+
+  /** What a finished run reports. */
+  public record Summary(Path modelDir, int epochs, int steps, double seconds, double imagesPerSecond,
+      float firstEpochLoss, float lastEpochLoss, List<Float> epochLosses) {}
+
+  /** Trains on {@code data} (the training split) and exports to the configured folder. */
+  public Summary train(FashionMnist data) {
+    TensorFlowNatives.install();
+    int height = FashionMnist.ROWS;
+    int width = FashionMnist.COLUMNS;
+    EmbeddingNetwork network = new EmbeddingNetwork(config.network(), height, width, 1);
+    int[] labels = new int[data.size()];
+    for (int i = 0; i < labels.length; i++) {
+      labels[i] = data.label(i);
+    }
+    ClassBalancedBatches batches = new ClassBalancedBatches(labels, FashionMnist.CLASSES, config.perClass());
+    int batchSize = batches.batchSize();
+    int stepsPerEpoch = batches.batchesPerEpoch();
+    int totalSteps = stepsPerEpoch * config.epochs();
+    PixelNormaliser normaliser = new PixelNormaliser(config.normalisation(), 1);
+
+    progress.accept(String.format(Locale.ROOT,
+        "training %s on %d images: network %s, loss %s, %d epochs x %d steps of %d (%d per class), "
+            + "lr %.2g, seed %d, augment %s",
+        config.modelId(), data.size(), config.network(), config.loss(), config.epochs(), stepsPerEpoch,
+        batchSize, config.perClass(), config.learningRate(), config.seed(), config.augment()));
+
+    Path checkpointDir;
+    try {
+      checkpointDir = Files.createTempDirectory("embedding-training");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    long start = System.nanoTime();
+    List<Float> epochLosses = new ArrayList<>();
+    try (Graph graph = new Graph()) {
+      Ops tf = Ops.create(graph);
+      Placeholder<TFloat32> images = tf.withName("images").placeholder(TFloat32.class,
+          Placeholder.shape(Shape.of(batchSize, height, width, 1)));
+      Placeholder<TInt32> batchLabels = tf.withName("labels").placeholder(TInt32.class,
+          Placeholder.shape(Shape.of(batchSize)));
+      Placeholder<TFloat32> learningRate = tf.withName("learning_rate").placeholder(TFloat32.class,
+          Placeholder.shape(Shape.scalar()));
+      Placeholder<TFloat32> beta1Power = tf.withName("beta1_power").placeholder(TFloat32.class,
+          Placeholder.shape(Shape.scalar()));
+      Placeholder<TFloat32> beta2Power = tf.withName("beta2_power").placeholder(TFloat32.class,
+          Placeholder.shape(Shape.scalar()));
+
+      SplittableRandom initRandom = new SplittableRandom(config.seed());
+      Map<String, Variable<TFloat32>> parameters = new LinkedHashMap<>();
+      for (EmbeddingNetwork.Parameter p : network.parameters()) {
+        float[] init = p.initialValues(initRandom, p.name().equals(network.embeddingKernelName()));
+        parameters.put(p.name(), variable(tf, p.name(), Shape.of(p.shape()), init));
+      }
+      Operand<TFloat32> embeddings = network.forward(tf, images, parameters, config.seed());
+      Operand<TFloat32> loss = config.loss().build(tf, embeddings, batchLabels, batchSize);
+
+      Output<?>[] variableOutputs = parameters.values().stream().map(Variable::asOutput).toArray(Output[]::new);
+      Output<?>[] gradients = graph.addGradients(loss.asOutput(), variableOutputs);
+      List<Op> updates = new ArrayList<>();
+      Ops adam = tf.withSubScope("adam");
+      int g = 0;
+      for (Map.Entry<String, Variable<TFloat32>> e : parameters.entrySet()) {
+        EmbeddingNetwork.Parameter p = network.parameters().get(g);
+        Shape shape = Shape.of(p.shape());
+        Variable<TFloat32> m = variable(tf, e.getKey() + "_adam_m", shape, new float[p.size()]);
+        Variable<TFloat32> v = variable(tf, e.getKey() + "_adam_v", shape, new float[p.size()]);
+        @SuppressWarnings("unchecked")
+        Operand<TFloat32> gradient = (Operand<TFloat32>) gradients[g];
+        updates.add(adam.train.applyAdam(e.getValue(), m, v, beta1Power, beta2Power, learningRate,
+            adam.constant(BETA1), adam.constant(BETA2), adam.constant(ADAM_EPSILON), gradient,
+            ApplyAdam.useLocking(false)));
+        g++;
+      }
+      Op trainStep = tf.withControlDependencies(updates).withName("train_step").noOp();
+
+      try (Session session = new Session(graph, sessionConfig())) {
+        session.initialize();
+        SplittableRandom sampling = new SplittableRandom(config.seed() ^ 0x5DEECE66DL);
+        float[] batchPixels = new float[batchSize * height * width];
+        int[] batchLabelValues = new int[batchSize];
+        byte[] scratch = new byte[FashionMnist.PIXELS];
+        int step = 0;
+        for (int epoch = 1; epoch <= config.epochs(); epoch++) {
+          long epochStart = System.nanoTime();
+          double lossSum = 0;
+          int[][] epochBatches = batches.epoch(sampling);
+          for (int[] batch : epochBatches) {
+            fillBatch(data, batch, normaliser, sampling, scratch, batchPixels, batchLabelValues);
+            step++;
+            float lr = learningRate(step, stepsPerEpoch, totalSteps);
+            try (TFloat32 x = TFloat32.tensorOf(Shape.of(batchSize, height, width, 1), DataBuffers.of(batchPixels));
+                TInt32 y = TInt32.tensorOf(Shape.of(batchSize), DataBuffers.of(batchLabelValues));
+                TFloat32 lrTensor = TFloat32.scalarOf(lr);
+                TFloat32 b1 = TFloat32.scalarOf((float) Math.pow(BETA1, step));
+                TFloat32 b2 = TFloat32.scalarOf((float) Math.pow(BETA2, step));
+                Result result = session.runner().feed(images, x).feed(batchLabels, y)
+                    .feed(learningRate, lrTensor).feed(beta1Power, b1).feed(beta2Power, b2)
+                    .addTarget(trainStep).fetch(loss).run()) {
+              float value = ((TFloat32) result.get(0)).getFloat();
+              if (!Float.isFinite(value)) {
+                throw new IllegalStateException("loss became " + value + " at step " + step
+                    + "; lower the learning rate (--learning-rate)");
+              }
+              lossSum += value;
+            }
+          }
+          float epochLoss = (float) (lossSum / epochBatches.length);
+          epochLosses.add(epochLoss);
+          double epochSeconds = (System.nanoTime() - epochStart) / 1e9;
+          double elapsed = (System.nanoTime() - start) / 1e9;
+          double remaining = elapsed / epoch * (config.epochs() - epoch);
+          progress.accept(String.format(Locale.ROOT,
+              "epoch %2d/%d  loss %.4f  %6.0f images/s  lr %.2e  %5.1f s  (elapsed %s, about %s left)",
+              epoch, config.epochs(), epochLoss, epochBatches.length * batchSize / epochSeconds,
+              learningRate(step, stepsPerEpoch, totalSteps), epochSeconds, clock(elapsed), clock(remaining)));
+        }
+        session.save(checkpointDir.resolve("variables").toString());
+      }
+      double seconds = (System.nanoTime() - start) / 1e9;
+      Path modelDir = export(network, checkpointDir.resolve("variables").toString());
+      progress.accept(String.format(Locale.ROOT, "trained in %s (%.0f images/s), exported to %s",
+          clock(seconds), (double) totalSteps * batchSize / seconds, modelDir));
+      return new Summary(modelDir, config.epochs(), totalSteps, seconds, totalSteps * (double) batchSize / seconds,
+          epochLosses.getFirst(), epochLosses.getLast(), List.copyOf(epochLosses));
+    } finally {
+      deleteQuietly(checkpointDir);
+    }
+  }
+
+  private static Variable<TFloat32> variable(Ops tf, String name, Shape shape, float[] init) {
+    return scoped(tf, name).variable(tf.constant(shape, DataBuffers.of(init)));
+  }
+
+  // "layer3/kernel" becomes op "kernel" in sub-scope "layer3": op names may not contain '/'.
+  static Ops scoped(Ops tf, String name) {
+    Ops scope = tf;
+    String[] parts = name.split("/");
+    for (int i = 0; i < parts.length - 1; i++) {
+      scope = scope.withSubScope(parts[i]);
+    }
+    return scope.withName(parts[parts.length - 1]);
+  }
+
+  private ConfigProto sessionConfig() {
+    ConfigProto.Builder builder = ConfigProto.newBuilder();
+    if (config.threads() > 0) {
+      builder.setIntraOpParallelismThreads(config.threads()).setInterOpParallelismThreads(1);
+    }
+    return builder.build();
+  }
+
+  // Linear warm-up to the peak, then cosine decay to finalLearningRateFraction of it.
+  float learningRate(int step, int stepsPerEpoch, int totalSteps) {
+    float peak = config.learningRate();
+    int warmup = Math.round(config.warmupEpochs() * stepsPerEpoch);
+    if (step <= warmup) {
+      return peak * step / Math.max(1, warmup);
+    }
+    double progressFraction = (double) (step - warmup) / Math.max(1, totalSteps - warmup);
+    double floor = config.finalLearningRateFraction();
+    return (float) (peak * (floor + (1 - floor) * 0.5 * (1 + Math.cos(Math.PI * progressFraction))));
+  }
+
+  private void fillBatch(FashionMnist data, int[] batch, PixelNormaliser normaliser,
+      SplittableRandom random, byte[] scratch, float[] pixels, int[] labelValues) {
+    int rows = FashionMnist.ROWS;
+    int cols = FashionMnist.COLUMNS;
+    float background = normaliser.apply(0, 0);
+    for (int k = 0; k < batch.length; k++) {
+      int index = batch[k];
+      labelValues[k] = data.label(index);
+      data.copyPixels(index, scratch, 0);
+      boolean flip = config.augment() && random.nextBoolean();
+      int dy = config.augment() ? random.nextInt(2 * MAX_SHIFT + 1) - MAX_SHIFT : 0;
+      int dx = config.augment() ? random.nextInt(2 * MAX_SHIFT + 1) - MAX_SHIFT : 0;
+      int base = k * rows * cols;
+      for (int r = 0; r < rows; r++) {
+        int sr = r - dy;
+        for (int c = 0; c < cols; c++) {
+          int sc = (flip ? cols - 1 - c : c) - dx;
+          pixels[base + r * cols + c] = sr < 0 || sr >= rows || sc < 0 || sc >= cols
+              ? background
+              : normaliser.apply(scratch[sr * cols + sc] & 0xFF, 0);
+        }
+      }
+    }
+  }
+
+  private Path export(EmbeddingNetwork network, String checkpointPrefix) {
+    Path modelDir = config.outputDir();
+    try {
+      deleteRecursively(modelDir.resolve("variables"));
+      Files.deleteIfExists(modelDir.resolve("saved_model.pb"));
+      Files.createDirectories(modelDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot prepare " + modelDir, e);
+    }
+    try (Graph graph = new Graph()) {
+      Ops tf = Ops.create(graph);
+      Placeholder<TFloat32> input = tf.withName(INPUT_KEY).placeholder(TFloat32.class,
+          Placeholder.shape(Shape.of(-1, FashionMnist.ROWS, FashionMnist.COLUMNS, 1)));
+      Map<String, Variable<TFloat32>> parameters = new LinkedHashMap<>();
+      for (EmbeddingNetwork.Parameter p : network.parameters()) {
+        parameters.put(p.name(), scoped(tf, p.name()).variable(Shape.of(p.shape()), TFloat32.class));
+      }
+      Operand<TFloat32> embedding = tf.withName(OUTPUT_KEY).identity(
+          network.forward(tf, input, parameters, null));
+      try (Session session = new Session(graph)) {
+        session.restore(checkpointPrefix);
+        Signature signature = Signature.builder().key(Signature.DEFAULT_KEY)
+            .input(INPUT_KEY, input).output(OUTPUT_KEY, embedding).build();
+        SavedModelBundle.exporter(modelDir.toString())
+            .withFunction(SessionFunction.create(signature, session))
+            .export();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot export the SavedModel to " + modelDir, e);
+    }
+    descriptor(network).write(modelDir);
+    return modelDir;
+  }
+
+  /** The descriptor of the exported model. */
+  EmbeddingModelDescriptor descriptor(EmbeddingNetwork network) {
+    return new EmbeddingModelDescriptor(config.modelId(), config.version(), FashionMnist.ROWS,
+        FashionMnist.COLUMNS, 1, "RGB", config.normalisation(), ResizePolicy.LETTERBOX, 0,
+        Signature.DEFAULT_KEY, INPUT_KEY, OUTPUT_KEY, network.spec().embeddingDimension());
+  }
+
+  static String clock(double seconds) {
+    long s = Math.round(seconds);
+    return s >= 60 ? String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60) : s + "s";
+  }
+
+  private static void deleteQuietly(Path dir) {
+    try {
+      deleteRecursively(dir);
+    } catch (IOException ignored) {
+      // a leftover temp folder is harmless
+    }
+  }
+
+  private static void deleteRecursively(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+}

@@ -1,0 +1,153 @@
+package dev.similarity.flink;
+
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.IllegalConfigurationException;
+
+import java.io.Serializable;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The job's settings, read once from a {@link Configuration} and checked: a wrong value fails at
+ * start-up with the option's key in the message. Serializable so operators carry it.
+ */
+public final class IndexerConfig implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    private final Map<String, String> values;
+
+    private IndexerConfig(Configuration configuration) {
+        this.values = Map.copyOf(configuration.toMap());
+    }
+
+    /** Reads and validates; throws {@link IllegalConfigurationException} naming the bad option. */
+    public static IndexerConfig from(Configuration configuration) {
+        IndexerConfig config = new IndexerConfig(configuration);
+        config.validate();
+        return config;
+    }
+
+    public static IndexerConfig from(Map<String, String> settings) {
+        return from(Configuration.fromMap(settings));
+    }
+
+    public <T> T get(ConfigOption<T> option) {
+        return configuration().get(option);
+    }
+
+    public Configuration configuration() {
+        return Configuration.fromMap(values);
+    }
+
+    /** The embedding model folder: the option, else the committed model found from the working directory. */
+    public Path modelDir() {
+        String configured = configuration().get(IndexerOptions.MODEL_DIR);
+        if (configured != null) {
+            return Path.of(configured);
+        }
+        return DefaultModelLocator.locate();
+    }
+
+    private void validate() {
+        Configuration c = configuration();
+        List<String> known = allOptions().stream().map(ConfigOption::key).toList();
+        for (String key : values.keySet()) {
+            if (!known.contains(key)) {
+                throw new IllegalConfigurationException("unknown option '" + key + "'; the job's options are: " + String.join(", ", known));
+            }
+        }
+        positive(c, IndexerOptions.NEIGHBOURS_K);
+        nonNegative(c, IndexerOptions.NEIGHBOURS_RESERVE);
+        positive(c, IndexerOptions.SHARDS);
+        positive(c, IndexerOptions.HNSW_MAX_CONN);
+        positive(c, IndexerOptions.HNSW_BEAM_WIDTH);
+        positive(c, IndexerOptions.SEARCH_CANDIDATES);
+        positive(c, IndexerOptions.BATCH_SIZE);
+        positive(c, IndexerOptions.MAX_IN_FLIGHT);
+        positive(c, IndexerOptions.FETCH_ATTEMPTS);
+        positive(c, IndexerOptions.FETCH_THREADS);
+        positive(c, IndexerOptions.PARALLELISM);
+        nonNegative(c, IndexerOptions.FETCH_MAX_REDIRECTS);
+        if (c.get(IndexerOptions.MAX_IMAGE_PIXELS) <= 0) {
+            throw bad(IndexerOptions.MAX_IMAGE_PIXELS, c.get(IndexerOptions.MAX_IMAGE_PIXELS), "must be positive");
+        }
+        if (c.get(IndexerOptions.FETCH_MAX_BYTES).getBytes() <= 0) {
+            throw bad(IndexerOptions.FETCH_MAX_BYTES, c.get(IndexerOptions.FETCH_MAX_BYTES), "must be positive");
+        }
+        positiveDuration(c, IndexerOptions.CHECKPOINT_INTERVAL);
+        positiveDuration(c, IndexerOptions.EMBED_TIMEOUT);
+        positiveDuration(c, IndexerOptions.TRANSACTION_TIMEOUT);
+        positiveDuration(c, IndexerOptions.FETCH_CONNECT_TIMEOUT);
+        positiveDuration(c, IndexerOptions.FETCH_READ_TIMEOUT);
+        if (c.get(IndexerOptions.TRANSACTION_TIMEOUT).compareTo(c.get(IndexerOptions.CHECKPOINT_INTERVAL).multipliedBy(3)) < 0) {
+            throw bad(IndexerOptions.TRANSACTION_TIMEOUT, c.get(IndexerOptions.TRANSACTION_TIMEOUT),
+                    "must be at least three checkpoint intervals (" + IndexerOptions.CHECKPOINT_INTERVAL.key() + " = "
+                            + c.get(IndexerOptions.CHECKPOINT_INTERVAL) + ") or open transactions expire before they commit");
+        }
+        String device = c.get(IndexerOptions.DEVICE);
+        if (!List.of("cpu", "gpu", "auto").contains(device)) {
+            throw bad(IndexerOptions.DEVICE, device, "must be one of cpu, gpu, auto");
+        }
+        String model = c.get(IndexerOptions.MODEL_DIR);
+        if (model != null && !Files.isRegularFile(Path.of(model, "model.json"))) {
+            throw bad(IndexerOptions.MODEL_DIR, model, "has no model.json descriptor; point it at a folder with a SavedModel and model.json");
+        }
+        String fileRoot = c.get(IndexerOptions.FETCH_FILE_ROOT);
+        if (fileRoot != null && !Files.isDirectory(Path.of(fileRoot))) {
+            throw bad(IndexerOptions.FETCH_FILE_ROOT, fileRoot, "is not a folder");
+        }
+    }
+
+    private static void positive(Configuration c, ConfigOption<Integer> option) {
+        if (c.get(option) < 1) throw bad(option, c.get(option), "must be at least 1");
+    }
+
+    private static void nonNegative(Configuration c, ConfigOption<Integer> option) {
+        if (c.get(option) < 0) throw bad(option, c.get(option), "must not be negative");
+    }
+
+    private static void positiveDuration(Configuration c, ConfigOption<Duration> option) {
+        if (c.get(option).isNegative() || c.get(option).isZero()) throw bad(option, c.get(option), "must be positive");
+    }
+
+    private static IllegalConfigurationException bad(ConfigOption<?> option, Object value, String why) {
+        return new IllegalConfigurationException(option.key() + " = " + value + " " + why);
+    }
+
+    /** Markdown table of every option in {@link IndexerOptions}: key, default, description. */
+    public static String describeOptions() {
+        StringBuilder table = new StringBuilder("| option | default | what it does |\n|---|---|---|\n");
+        for (ConfigOption<?> option : allOptions()) {
+            Object fallback = option.hasDefaultValue() ? option.defaultValue() : "(none)";
+            table.append("| `").append(option.key()).append("` | `").append(fallback).append("` | ")
+                    .append(option.description().toString().replace("|", "\\|")).append(" |\n");
+        }
+        return table.toString();
+    }
+
+    static List<ConfigOption<?>> allOptions() {
+        List<ConfigOption<?>> options = new ArrayList<>();
+        for (Field field : IndexerOptions.class.getFields()) {
+            if (Modifier.isStatic(field.getModifiers()) && ConfigOption.class.isAssignableFrom(field.getType())) {
+                try {
+                    options.add((ConfigOption<?>) field.get(null));
+                } catch (IllegalAccessException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+        return options;
+    }
+
+    public static void main(String[] args) {
+        System.out.print(describeOptions());
+    }
+}

@@ -1,0 +1,167 @@
+package dev.similarity.flink;
+
+import dev.similarity.schemas.wire.AvroWireFormat;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.MemorySize;
+
+import java.time.Duration;
+
+/**
+ * Every setting of the similarity indexer, typed, with its default and what it does. The README's
+ * option table is generated from this class ({@link IndexerConfig#describeOptions()}).
+ */
+public final class IndexerOptions {
+
+    private IndexerOptions() {}
+
+    // ---- Kafka -------------------------------------------------------------------------------
+
+    public static final ConfigOption<String> KAFKA_BOOTSTRAP_SERVERS =
+            ConfigOptions.key("kafka.bootstrap-servers").stringType().defaultValue("127.0.0.1:9092")
+                    .withDescription("Kafka brokers the job reads catalogue events from and writes lists and dead letters to.");
+
+    public static final ConfigOption<String> CATALOGUE_TOPIC =
+            ConfigOptions.key("kafka.topic.catalogue-events").stringType().defaultValue("catalogue-events")
+                    .withDescription("Topic of catalogue change events (Avro CatalogueEvent, keyed by product id).");
+
+    public static final ConfigOption<String> NEIGHBOUR_TOPIC =
+            ConfigOptions.key("kafka.topic.neighbour-lists").stringType().defaultValue("neighbour-lists")
+                    .withDescription("Compacted topic of each product's visually similar neighbours (Avro NeighbourList, keyed by product id; a removed product gets a tombstone).");
+
+    public static final ConfigOption<String> DEAD_LETTER_TOPIC =
+            ConfigOptions.key("kafka.topic.dead-letters").stringType().defaultValue("catalogue-dead-letters")
+                    .withDescription("Topic of records the job could not process (Avro DeadLetter with the original bytes and the reason).");
+
+    public static final ConfigOption<String> CONSUMER_GROUP =
+            ConfigOptions.key("kafka.group-id").stringType().defaultValue("similarity-indexer")
+                    .withDescription("Consumer group of the catalogue source; offsets are committed on checkpoints.");
+
+    public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX =
+            ConfigOptions.key("kafka.transactional-id-prefix").stringType().defaultValue("similarity-indexer")
+                    .withDescription("Prefix of the exactly-once sink's transactional ids; unique per job on a cluster.");
+
+    public static final ConfigOption<Duration> TRANSACTION_TIMEOUT =
+            ConfigOptions.key("kafka.transaction-timeout").durationType().defaultValue(Duration.ofMinutes(10))
+                    .withDescription("Producer transaction.timeout.ms. Must not exceed the brokers' transaction.max.timeout.ms (15 min by default) and must outlast a checkpoint plus a restart.");
+
+    public static final ConfigOption<StartingOffsets> STARTING_OFFSETS =
+            ConfigOptions.key("kafka.starting-offsets").enumType(StartingOffsets.class).defaultValue(StartingOffsets.COMMITTED_OR_EARLIEST)
+                    .withDescription("Where a job without a checkpoint starts reading the catalogue topic.");
+
+    public static final ConfigOption<AvroWireFormat> CATALOGUE_WIRE_FORMAT =
+            ConfigOptions.key("catalogue.wire-format").enumType(AvroWireFormat.class).defaultValue(AvroWireFormat.NAKED_BINARY)
+                    .withDescription("How catalogue events are encoded: NAKED_BINARY (Divolte's default: plain Avro binary, writer schema from configuration) or SINGLE_OBJECT (Avro single-object encoding with the schema fingerprint).");
+
+    // ---- Neighbours and shards ---------------------------------------------------------------
+
+    public static final ConfigOption<Integer> NEIGHBOURS_K =
+            ConfigOptions.key("neighbours.k").intType().defaultValue(10)
+                    .withDescription("How many visually similar products each published list holds.");
+
+    public static final ConfigOption<Integer> NEIGHBOURS_RESERVE =
+            ConfigOptions.key("neighbours.reserve").intType().defaultValue(10)
+                    .withDescription("Candidates kept beyond k per product so a list stays complete when neighbours are removed or change.");
+
+    public static final ConfigOption<Integer> SHARDS =
+            ConfigOptions.key("index.shards").intType().defaultValue(4)
+                    .withDescription("Number of Lucene HNSW shards; products are assigned by a hash of their id. Changing it re-shards from scratch.");
+
+    public static final ConfigOption<Integer> HNSW_MAX_CONN =
+            ConfigOptions.key("index.hnsw.max-conn").intType().defaultValue(16)
+                    .withDescription("HNSW graph degree (M): higher improves recall, costs memory and build time.");
+
+    public static final ConfigOption<Integer> HNSW_BEAM_WIDTH =
+            ConfigOptions.key("index.hnsw.beam-width").intType().defaultValue(100)
+                    .withDescription("HNSW construction beam width (efConstruction).");
+
+    public static final ConfigOption<Integer> SEARCH_CANDIDATES =
+            ConfigOptions.key("index.search-candidates").intType().defaultValue(100)
+                    .withDescription("HNSW candidates explored per query and shard (efSearch); at least k + reserve is used.");
+
+    public static final ConfigOption<Duration> INDEX_REFRESH_MAX_AGE =
+            ConfigOptions.key("index.refresh-max-age").durationType().defaultValue(Duration.ofSeconds(2))
+                    .withDescription("Longest a write waits in the exact-search buffer before the HNSW reader is reopened. Writes are visible to queries at once either way.");
+
+    // ---- Embedding -----------------------------------------------------------------------------
+
+    public static final ConfigOption<String> MODEL_DIR =
+            ConfigOptions.key("embedding.model-dir").stringType().noDefaultValue()
+                    .withDescription("Folder with the TensorFlow SavedModel and its model.json descriptor. Default: the committed Fashion-MNIST model under models/.");
+
+    public static final ConfigOption<String> DEVICE =
+            ConfigOptions.key("embedding.device").stringType().defaultValue("cpu")
+                    .withDescription("cpu, gpu or auto. gpu needs the -Pgpu build (TF 2.16 GPU natives: CUDA 12.3, cuDNN 8.9).");
+
+    public static final ConfigOption<Integer> BATCH_SIZE =
+            ConfigOptions.key("embedding.batch-size").intType().defaultValue(32)
+                    .withDescription("Largest micro-batch of images sent to the model at once.");
+
+    public static final ConfigOption<Duration> BATCH_MAX_WAIT =
+            ConfigOptions.key("embedding.batch-max-wait").durationType().defaultValue(Duration.ofMillis(10))
+                    .withDescription("Longest an image waits for its micro-batch to fill before the batch runs anyway.");
+
+    public static final ConfigOption<Integer> MAX_IN_FLIGHT =
+            ConfigOptions.key("embedding.max-in-flight").intType().defaultValue(256)
+                    .withDescription("Bound on concurrent fetch-and-embed requests per subtask (async operator capacity).");
+
+    public static final ConfigOption<Duration> EMBED_TIMEOUT =
+            ConfigOptions.key("embedding.timeout").durationType().defaultValue(Duration.ofSeconds(60))
+                    .withDescription("Time budget of one product's fetch and embedding, retries included; past it the event goes to the dead letters.");
+
+    public static final ConfigOption<Integer> FETCH_ATTEMPTS =
+            ConfigOptions.key("fetch.max-attempts").intType().defaultValue(3)
+                    .withDescription("Attempts for an image fetch that failed transiently (timeouts, 5xx, connection errors).");
+
+    public static final ConfigOption<Duration> FETCH_INITIAL_BACKOFF =
+            ConfigOptions.key("fetch.initial-backoff").durationType().defaultValue(Duration.ofMillis(200))
+                    .withDescription("Delay before the first retry; doubles on each retry up to 5 s.");
+
+    public static final ConfigOption<MemorySize> FETCH_MAX_BYTES =
+            ConfigOptions.key("fetch.max-bytes").memoryType().defaultValue(MemorySize.parse("10mb"))
+                    .withDescription("Largest image download accepted; larger images go to the dead letters.");
+
+    public static final ConfigOption<Long> MAX_IMAGE_PIXELS =
+            ConfigOptions.key("embedding.max-image-pixels").longType().defaultValue(4096L * 4096L)
+                    .withDescription("Largest image (width x height, read from the header before decoding) accepted.");
+
+    public static final ConfigOption<Duration> FETCH_CONNECT_TIMEOUT =
+            ConfigOptions.key("fetch.connect-timeout").durationType().defaultValue(Duration.ofSeconds(3))
+                    .withDescription("TCP connect timeout of an image download.");
+
+    public static final ConfigOption<Duration> FETCH_READ_TIMEOUT =
+            ConfigOptions.key("fetch.read-timeout").durationType().defaultValue(Duration.ofSeconds(10))
+                    .withDescription("Time limit for one image download once connected.");
+
+    public static final ConfigOption<Integer> FETCH_MAX_REDIRECTS =
+            ConfigOptions.key("fetch.max-redirects").intType().defaultValue(3)
+                    .withDescription("Redirects followed per download; each hop's address is checked again.");
+
+    public static final ConfigOption<Boolean> FETCH_ALLOW_PRIVATE_ADDRESSES =
+            ConfigOptions.key("fetch.allow-private-addresses").booleanType().defaultValue(false)
+                    .withDescription("Allow image URLs that resolve to loopback, link-local or private addresses. Off in production (SSRF); the local demo turns it on.");
+
+    public static final ConfigOption<String> FETCH_FILE_ROOT =
+            ConfigOptions.key("fetch.file-root").stringType().noDefaultValue()
+                    .withDescription("Folder that file: image URLs may read from. Unset: file: URLs are refused.");
+
+    public static final ConfigOption<Integer> FETCH_THREADS =
+            ConfigOptions.key("fetch.threads").intType().defaultValue(16)
+                    .withDescription("Download threads per subtask.");
+
+    // ---- Runtime -------------------------------------------------------------------------------
+
+    public static final ConfigOption<Duration> CHECKPOINT_INTERVAL =
+            ConfigOptions.key("indexer.checkpoint-interval").durationType().defaultValue(Duration.ofSeconds(1))
+                    .withDescription("Checkpoint interval. Lists become visible to read_committed consumers when the checkpoint after them completes, so this bounds freshness.");
+
+    public static final ConfigOption<String> CHECKPOINT_DIR =
+            ConfigOptions.key("indexer.checkpoint-dir").stringType().noDefaultValue()
+                    .withDescription("Checkpoint storage URI (file:///..., s3://...). Default: work/checkpoints under the working directory.");
+
+    public static final ConfigOption<Integer> PARALLELISM =
+            ConfigOptions.key("indexer.parallelism").intType().defaultValue(2)
+                    .withDescription("Parallelism of every operator; shards are spread over it.");
+
+    public enum StartingOffsets { COMMITTED_OR_EARLIEST, EARLIEST, LATEST }
+}

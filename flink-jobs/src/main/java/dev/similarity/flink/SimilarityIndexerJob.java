@@ -1,0 +1,199 @@
+package dev.similarity.flink;
+
+import dev.similarity.embedding.EmbeddingModelDescriptor;
+import dev.similarity.flink.deadletter.DeadLetterRecord;
+import dev.similarity.flink.embed.DeadLetterSplitter;
+import dev.similarity.flink.embed.EmbeddingOutcome;
+import dev.similarity.flink.embed.FetchAndEmbedFunction;
+import dev.similarity.flink.event.CatalogueEventDecoder;
+import dev.similarity.flink.event.KafkaCatalogueRecordSchema;
+import dev.similarity.flink.event.ProductChange;
+import dev.similarity.flink.event.RawCatalogueRecord;
+import dev.similarity.flink.event.VersionGate;
+import dev.similarity.flink.index.ListMessage;
+import dev.similarity.flink.index.NeighbourListFunction;
+import dev.similarity.flink.index.NeighbourListUpdate;
+import dev.similarity.flink.index.ProductVectorFanOut;
+import dev.similarity.flink.index.ShardIndexFunction;
+import dev.similarity.flink.index.ShardMessage;
+import dev.similarity.flink.kafka.DeadLetterSerializer;
+import dev.similarity.flink.kafka.NeighbourListSerializer;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.datastream.AsyncDataStream;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.util.retryable.AsyncRetryStrategies;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The streaming indexer, top to bottom:
+ * <pre>
+ * catalogue-events (Kafka)
+ *   -> decode and validate ............ bad records -> dead letters
+ *   -> keyBy product: drop stale versions
+ *   -> fetch image + embed (async, micro-batched, retried) ... failures -> dead letters
+ *   -> keyBy product: newest vector per product, copied to every shard
+ *   -> keyBy shard: Lucene HNSW shard (owner stores; every shard searches: scatter)
+ *   -> keyBy product: merge partial results, keep lists right as others change (gather)
+ *   -> neighbour-lists (Kafka, exactly-once; removed products get tombstones)
+ * </pre>
+ */
+public final class SimilarityIndexerJob {
+
+    public static final String JOB_NAME = "similarity-indexer";
+
+    private SimilarityIndexerJob() {}
+
+    /** Arguments: {@code --option.key value} pairs; see the README's option table. */
+    public static void main(String[] args) throws Exception {
+        IndexerConfig config = IndexerConfig.from(parseArgs(args));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(runtimeConfiguration(config));
+        build(env, config);
+        env.execute(JOB_NAME);
+    }
+
+    /** Adds the whole dataflow to {@code env}. */
+    public static void build(StreamExecutionEnvironment env, IndexerConfig config) {
+        EmbeddingModelDescriptor model = EmbeddingModelDescriptor.read(config.modelDir());
+        int shards = config.get(IndexerOptions.SHARDS);
+        env.setParallelism(config.get(IndexerOptions.PARALLELISM));
+
+        DataStream<RawCatalogueRecord> records = env
+                .fromSource(catalogueSource(config), WatermarkStrategy.noWatermarks(), "catalogue-events")
+                .uid("catalogue-source");
+
+        SingleOutputStreamOperator<ProductChange> changes = records
+                .process(new CatalogueEventDecoder(config.get(IndexerOptions.CATALOGUE_WIRE_FORMAT)))
+                .name("decode-and-validate").uid("decode-and-validate");
+
+        DataStream<ProductChange> newestChanges = changes
+                .keyBy(ProductChange::productId)
+                .process(new VersionGate())
+                .name("drop-stale-versions").uid("drop-stale-versions");
+
+        SingleOutputStreamOperator<EmbeddingOutcome> outcomes = AsyncDataStream.unorderedWaitWithRetry(
+                        newestChanges,
+                        new FetchAndEmbedFunction(config),
+                        config.get(IndexerOptions.EMBED_TIMEOUT).toMillis(), TimeUnit.MILLISECONDS,
+                        config.get(IndexerOptions.MAX_IN_FLIGHT),
+                        new AsyncRetryStrategies.ExponentialBackoffDelayRetryStrategyBuilder<EmbeddingOutcome>(
+                                config.get(IndexerOptions.FETCH_ATTEMPTS) - 1,
+                                config.get(IndexerOptions.FETCH_INITIAL_BACKOFF).toMillis(), 5_000L, 2.0)
+                                .ifResult(results -> results.stream().anyMatch(EmbeddingOutcome::retryable))
+                                .build())
+                .name("fetch-and-embed").uid("fetch-and-embed");
+
+        SingleOutputStreamOperator<EmbeddingOutcome> embedded = outcomes
+                .process(new DeadLetterSplitter())
+                .name("split-failed-images").uid("split-failed-images");
+
+        DataStream<NeighbourListUpdate> lists = embedded
+                .keyBy(outcome -> outcome.change().productId())
+                .process(new ProductVectorFanOut(shards))
+                .name("product-vectors").uid("product-vectors")
+                .keyBy(ShardMessage::shard)
+                .process(new ShardIndexFunction(config, model.embeddingDimension()))
+                .name("shard-index-scatter").uid("shard-index")
+                .keyBy(ListMessage::target)
+                .process(new NeighbourListFunction(config.get(IndexerOptions.NEIGHBOURS_K), config.get(IndexerOptions.NEIGHBOURS_RESERVE)))
+                .name("neighbour-lists-gather").uid("neighbour-lists");
+
+        lists.sinkTo(exactlyOnceSink(config, new NeighbourListSerializer(config.get(IndexerOptions.NEIGHBOUR_TOPIC), model.qualifiedId()), "lists"))
+                .name("neighbour-lists-sink").uid("neighbour-lists-sink");
+
+        changes.getSideOutput(DeadLetterRecord.TAG)
+                .union(embedded.getSideOutput(DeadLetterRecord.TAG))
+                .sinkTo(exactlyOnceSink(config, new DeadLetterSerializer(config.get(IndexerOptions.DEAD_LETTER_TOPIC)), "dead-letters"))
+                .name("dead-letter-sink").uid("dead-letter-sink");
+    }
+
+    /** RocksDB, incremental exactly-once checkpoints kept on cancellation, from the job's options. */
+    public static Configuration runtimeConfiguration(IndexerConfig config) {
+        Configuration conf = new Configuration();
+        conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
+        conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
+        conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, config.get(IndexerOptions.CHECKPOINT_INTERVAL));
+        conf.set(CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE, CheckpointingMode.EXACTLY_ONCE);
+        conf.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION, ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+        conf.set(CheckpointingOptions.MIN_PAUSE_BETWEEN_CHECKPOINTS, Duration.ofMillis(100));
+        String dir = config.get(IndexerOptions.CHECKPOINT_DIR);
+        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+                dir != null ? dir : Path.of("work", "checkpoints").toAbsolutePath().toUri().toString());
+        return conf;
+    }
+
+    private static KafkaSource<RawCatalogueRecord> catalogueSource(IndexerConfig config) {
+        OffsetsInitializer start = switch (config.get(IndexerOptions.STARTING_OFFSETS)) {
+            case COMMITTED_OR_EARLIEST -> OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
+            case EARLIEST -> OffsetsInitializer.earliest();
+            case LATEST -> OffsetsInitializer.latest();
+        };
+        return KafkaSource.<RawCatalogueRecord>builder()
+                .setBootstrapServers(config.get(IndexerOptions.KAFKA_BOOTSTRAP_SERVERS))
+                .setTopics(config.get(IndexerOptions.CATALOGUE_TOPIC))
+                .setGroupId(config.get(IndexerOptions.CONSUMER_GROUP))
+                .setStartingOffsets(start)
+                .setDeserializer(new KafkaCatalogueRecordSchema())
+                .setProperty("isolation.level", "read_committed")
+                .setProperty("partition.discovery.interval.ms", "60000")
+                .build();
+    }
+
+    private static <T> KafkaSink<T> exactlyOnceSink(IndexerConfig config,
+            org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema<T> serializer, String name) {
+        Properties producer = new Properties();
+        producer.setProperty("transaction.timeout.ms", String.valueOf(config.get(IndexerOptions.TRANSACTION_TIMEOUT).toMillis()));
+        producer.setProperty("linger.ms", "5");
+        return KafkaSink.<T>builder()
+                .setBootstrapServers(config.get(IndexerOptions.KAFKA_BOOTSTRAP_SERVERS))
+                .setRecordSerializer(serializer)
+                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setTransactionalIdPrefix(config.get(IndexerOptions.TRANSACTIONAL_ID_PREFIX) + "-" + name)
+                .setKafkaProducerConfig(producer)
+                .build();
+    }
+
+    static Map<String, String> parseArgs(String[] args) {
+        Map<String, String> settings = new HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (!arg.startsWith("--")) {
+                throw new IllegalArgumentException("expected --option.key value, got '" + arg + "'");
+            }
+            String key = arg.substring(2);
+            int eq = key.indexOf('=');
+            if (eq >= 0) {
+                settings.put(key.substring(0, eq), key.substring(eq + 1));
+            } else if (i + 1 < args.length) {
+                settings.put(key, args[++i]);
+            } else {
+                throw new IllegalArgumentException("option --" + key + " has no value");
+            }
+        }
+        return settings;
+    }
+
+    /** For callers that submit the job and keep a handle on it (demo, benchmarks, tests). */
+    public static JobClient start(StreamExecutionEnvironment env, IndexerConfig config) throws Exception {
+        build(env, config);
+        return env.executeAsync(JOB_NAME);
+    }
+}

@@ -1,0 +1,84 @@
+package dev.similarity.flink.demo;
+
+import dev.similarity.schemas.CatalogueEvent;
+import dev.similarity.schemas.CatalogueEventKind;
+import dev.similarity.schemas.wire.AvroRecordCodec;
+import dev.similarity.schemas.wire.AvroWireFormat;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Properties;
+import java.util.UUID;
+
+/** Writes catalogue events to Kafka the way a catalogue system would: keyed by product id. */
+public final class CatalogueFeeder implements AutoCloseable {
+
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final AvroRecordCodec<CatalogueEvent> codec;
+    private final String topic;
+
+    public CatalogueFeeder(String bootstrapServers, String topic, AvroWireFormat format) {
+        Properties props = new Properties();
+        props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        props.put(ProducerConfig.ACKS_CONFIG, "all");
+        props.put(ProducerConfig.LINGER_MS_CONFIG, "2");
+        this.producer = new KafkaProducer<>(props);
+        this.codec = AvroRecordCodec.of(CatalogueEvent.class, format);
+        this.topic = topic;
+    }
+
+    /** Sends an upsert (or image change); returns the event's timestamp. */
+    public long upsert(String productId, String imageUrl, String category, long version, boolean imageChanged) {
+        long now = System.currentTimeMillis();
+        send(productId, event(productId, imageChanged ? CatalogueEventKind.IMAGE_CHANGED : CatalogueEventKind.UPSERTED,
+                imageUrl, category, version, now));
+        return now;
+    }
+
+    public long remove(String productId, long version) {
+        long now = System.currentTimeMillis();
+        send(productId, event(productId, CatalogueEventKind.REMOVED, null, null, version, now));
+        return now;
+    }
+
+    /** Sends bytes as they are: how tests put malformed records on the topic. */
+    public void sendRaw(String key, byte[] value) {
+        producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value));
+    }
+
+    public void flush() {
+        producer.flush();
+    }
+
+    private void send(String productId, CatalogueEvent event) {
+        producer.send(new ProducerRecord<>(topic, productId.getBytes(StandardCharsets.UTF_8), codec.encode(event)));
+    }
+
+    static CatalogueEvent event(String productId, CatalogueEventKind kind, String imageUrl, String category,
+                                long version, long timestamp) {
+        return CatalogueEvent.newBuilder()
+                .setEventId(UUID.randomUUID().toString())
+                .setTimestamp(timestamp)
+                .setClientTimestamp(timestamp)
+                .setRemoteHost("127.0.0.1")
+                .setProductId(productId)
+                .setKind(kind)
+                .setCatalogueVersion(version)
+                .setImageUrl(imageUrl)
+                .setTitle(category == null ? null : category + " " + productId)
+                .setCategoryPath(category == null ? List.of() : List.of(category))
+                .build();
+    }
+
+    @Override
+    public void close() {
+        producer.close();
+    }
+}

@@ -1,0 +1,84 @@
+package dev.similarity.flink.demo;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * Serves the demo catalogue's images as PNG files over HTTP on loopback:
+ * {@code /images/<n>.png}; plus fixed payloads a test registers with {@link #put}.
+ */
+public final class DemoImageServer implements AutoCloseable {
+
+    private final DemoCatalogue catalogue;
+    private final HttpServer server;
+    private final ExecutorService executor;
+    private final Map<String, byte[]> fixed = new ConcurrentHashMap<>();
+
+    public DemoImageServer(DemoCatalogue catalogue, int port) throws IOException {
+        this.catalogue = catalogue;
+        this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 128);
+        this.executor = Executors.newFixedThreadPool(4, r -> {
+            Thread t = new Thread(r, "demo-image-server");
+            t.setDaemon(true);
+            return t;
+        });
+        server.setExecutor(executor);
+        server.createContext("/", this::handle);
+        server.start();
+    }
+
+    public String imageUrl(int n) {
+        return baseUrl() + "/images/" + n + ".png";
+    }
+
+    public String baseUrl() {
+        return "http://127.0.0.1:" + server.getAddress().getPort();
+    }
+
+    /** Serves {@code body} at {@code path} (starting with '/'); returns its URL. */
+    public String put(String path, byte[] body) {
+        fixed.put(path, body);
+        return baseUrl() + path;
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            String path = exchange.getRequestURI().getPath();
+            byte[] body = fixed.get(path);
+            if (body == null && path.startsWith("/images/") && path.endsWith(".png")) {
+                try {
+                    int n = Integer.parseInt(path.substring("/images/".length(), path.length() - ".png".length()));
+                    if (n >= 0 && n < catalogue.capacity()) {
+                        body = catalogue.png(n);
+                    }
+                } catch (NumberFormatException ignored) {
+                    // falls through to 404
+                }
+            }
+            if (body == null) {
+                exchange.sendResponseHeaders(404, -1);
+                return;
+            }
+            exchange.getResponseHeaders().set("Content-Type", "image/png");
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+}

@@ -1,0 +1,158 @@
+package dev.similarity.flink.demo;
+
+import dev.similarity.flink.IndexerConfig;
+import dev.similarity.flink.IndexerOptions;
+import dev.similarity.flink.SimilarityIndexerJob;
+import dev.similarity.flink.kafka.IndexerTopics;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One run of the indexer on the demo catalogue: start the job on a local Flink cluster, feed
+ * products at a rate (0 = as fast as Kafka takes them), wait until every product's list is visible
+ * to a read_committed consumer, and summarise. Used by the demo and the stream benchmark.
+ */
+public final class DemoRun implements AutoCloseable {
+
+    private final DemoCatalogue catalogue;
+    private final DemoImageServer images;
+    private final IndexerConfig config;
+    private final JobClient job;
+    private final NeighbourListCollector lists;
+    private final NeighbourListCollector deadLetters;
+
+    /**
+     * @param webUiPort port of Flink's web UI, or -1 for no web UI
+     * @param settings  job options on top of the demo's defaults
+     */
+    public DemoRun(DemoCatalogue catalogue, DemoImageServer images, String bootstrapServers, Path workDir,
+                   String runName, int webUiPort, Map<String, String> settings) throws Exception {
+        this.catalogue = catalogue;
+        this.images = images;
+        Map<String, String> options = new HashMap<>();
+        options.put(IndexerOptions.KAFKA_BOOTSTRAP_SERVERS.key(), bootstrapServers);
+        options.put(IndexerOptions.CATALOGUE_TOPIC.key(), runName + "-catalogue-events");
+        options.put(IndexerOptions.NEIGHBOUR_TOPIC.key(), runName + "-neighbour-lists");
+        options.put(IndexerOptions.DEAD_LETTER_TOPIC.key(), runName + "-dead-letters");
+        options.put(IndexerOptions.CONSUMER_GROUP.key(), runName);
+        options.put(IndexerOptions.TRANSACTIONAL_ID_PREFIX.key(), runName);
+        options.put(IndexerOptions.FETCH_ALLOW_PRIVATE_ADDRESSES.key(), "true");
+        options.put(IndexerOptions.CHECKPOINT_DIR.key(), workDir.resolve("checkpoints").toAbsolutePath().toUri().toString());
+        options.putAll(settings);
+        this.config = IndexerConfig.from(options);
+        IndexerTopics.ensureExist(config, 4);
+        this.lists = new NeighbourListCollector(bootstrapServers, config.get(IndexerOptions.NEIGHBOUR_TOPIC), true);
+        this.deadLetters = new NeighbourListCollector(bootstrapServers, config.get(IndexerOptions.DEAD_LETTER_TOPIC), false);
+
+        Configuration flink = SimilarityIndexerJob.runtimeConfiguration(config);
+        StreamExecutionEnvironment env;
+        if (webUiPort >= 0) {
+            flink.set(RestOptions.PORT, webUiPort);
+            flink.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
+            env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flink);
+        } else {
+            env = StreamExecutionEnvironment.createLocalEnvironment(flink);
+        }
+        this.job = SimilarityIndexerJob.start(env, config);
+    }
+
+    public IndexerConfig config() {
+        return config;
+    }
+
+    public JobClient job() {
+        return job;
+    }
+
+    public NeighbourListCollector lists() {
+        return lists;
+    }
+
+    public NeighbourListCollector deadLetters() {
+        return deadLetters;
+    }
+
+    /**
+     * Feeds {@code products} products (catalogue numbers {@code first ..}) at {@code rate} events/s
+     * (0 = no limit), waits up to {@code timeoutMs} for all their lists, and summarises.
+     */
+    public RunSummary feedAndMeasure(int first, int products, double rate, long timeoutMs, boolean progress) throws Exception {
+        List<RunSummary.Fed> fed = new ArrayList<>(products);
+        long startedAt = System.currentTimeMillis();
+        try (CatalogueFeeder feeder = new CatalogueFeeder(config.get(IndexerOptions.KAFKA_BOOTSTRAP_SERVERS),
+                config.get(IndexerOptions.CATALOGUE_TOPIC), config.get(IndexerOptions.CATALOGUE_WIRE_FORMAT))) {
+            long lastReport = startedAt;
+            for (int i = 0; i < products; i++) {
+                if (rate > 0) {
+                    long due = startedAt + (long) (i * 1000.0 / rate);
+                    long wait = due - System.currentTimeMillis();
+                    if (wait > 0) Thread.sleep(wait);
+                }
+                int n = first + i;
+                String id = catalogue.productId(n);
+                long ts = feeder.upsert(id, images.imageUrl(n), catalogue.category(n), 1, false);
+                fed.add(new RunSummary.Fed(id, n, 1, ts));
+                if (progress && System.currentTimeMillis() - lastReport > 5_000) {
+                    lastReport = System.currentTimeMillis();
+                    System.out.printf("fed %,d/%,d products, %,d lists visible so far%n", i + 1, products, lists.keys());
+                }
+            }
+            feeder.flush();
+        }
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        long lastReport = 0;
+        while (System.currentTimeMillis() < deadline) {
+            int done = countWithList(fed);
+            if (done == fed.size()) break;
+            if (job.getJobStatus().get(5, TimeUnit.SECONDS).isGloballyTerminalState()) {
+                System.out.println("the job stopped: " + job.getJobStatus().get());
+                break;
+            }
+            if (progress && System.currentTimeMillis() - lastReport > 5_000) {
+                lastReport = System.currentTimeMillis();
+                System.out.printf("waiting for lists: %,d of %,d products have one, %,d dead letters (%,d s left)%n",
+                        done, fed.size(), deadLetters.records(), (deadline - System.currentTimeMillis()) / 1000);
+            }
+            Thread.sleep(200);
+        }
+        Map<String, Object> extra = new HashMap<>();
+        extra.put("rate_target", rate > 0 ? rate : "max");
+        extra.put("checkpoint_interval_ms", config.get(IndexerOptions.CHECKPOINT_INTERVAL).toMillis());
+        extra.put("shards", config.get(IndexerOptions.SHARDS));
+        extra.put("k", config.get(IndexerOptions.NEIGHBOURS_K));
+        return RunSummary.compute(fed, catalogue, lists, deadLetters, config.get(IndexerOptions.NEIGHBOURS_K), startedAt, extra);
+    }
+
+    private int countWithList(List<RunSummary.Fed> fed) {
+        int done = 0;
+        for (RunSummary.Fed f : fed) {
+            for (NeighbourListCollector.Seen seen : lists.history(f.productId())) {
+                if (seen.list() != null && seen.list().getCatalogueVersion() >= f.version()) {
+                    done++;
+                    break;
+                }
+            }
+        }
+        return done;
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            job.cancel().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            // the job may already have ended
+        }
+        lists.close();
+        deadLetters.close();
+    }
+}

@@ -1,0 +1,54 @@
+package dev.similarity.flink.demo;
+
+import dev.similarity.kafka.local.LocalKafkaBroker;
+
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The README's first command ({@code scripts/demo}): a local Kafka broker, the Fashion-MNIST
+ * catalogue served over HTTP on loopback, the indexer on a local Flink cluster with its web UI, N
+ * products fed, and a summary of what came out.
+ */
+public final class LocalDemo {
+
+    private LocalDemo() {}
+
+    public static void main(String[] args) throws Exception {
+        DemoArgs a = DemoArgs.parse(args, "scripts/demo [--products N] [--rate EVENTS_PER_S] [--exit] [--report FILE] "
+                + "[--web-ui-port 8081] [--kafka-port 0] [--work DIR] [--set option.key=value ...]");
+        Path work = a.work().resolve("demo");
+        DemoCatalogue catalogue = new DemoCatalogue();
+        if (a.products() > catalogue.capacity()) {
+            throw new IllegalArgumentException("--products " + a.products() + " is more than the demo catalogue's " + catalogue.capacity() + " images");
+        }
+        System.out.println("starting Kafka (KRaft) ...");
+        try (LocalKafkaBroker broker = LocalKafkaBroker.builder().dataDir(work.resolve("kafka")).port(a.kafkaPort()).build();
+             DemoImageServer images = new DemoImageServer(catalogue, 0)) {
+            broker.start();
+            System.out.println("Kafka at " + broker.bootstrapServers() + "; demo images at " + images.baseUrl() + "/images/<n>.png");
+            String runName = "demo-" + System.currentTimeMillis();
+            Map<String, String> settings = new HashMap<>(a.settings());
+            try (DemoRun run = new DemoRun(catalogue, images, broker.bootstrapServers(), work, runName, a.webUiPort(), settings)) {
+                System.out.println("Flink web UI: http://localhost:" + a.webUiPort() + "  (job " + run.job().getJobID() + ")");
+                System.out.printf("feeding %,d products%s ...%n", a.products(), a.rate() > 0 ? " at " + a.rate() + " events/s" : "");
+                RunSummary summary = run.feedAndMeasure(0, a.products(), a.rate(), a.timeoutMs(), true);
+                summary.values().put("topics", Map.of("catalogue", run.config().get(dev.similarity.flink.IndexerOptions.CATALOGUE_TOPIC),
+                        "neighbour_lists", run.config().get(dev.similarity.flink.IndexerOptions.NEIGHBOUR_TOPIC)));
+                System.out.print(summary.toText());
+                if (a.report() != null) {
+                    summary.writeJson(a.report());
+                    System.out.println("report written to " + a.report().toAbsolutePath());
+                }
+                boolean complete = summary.get("products_with_list").equals(a.products());
+                if (a.exit()) {
+                    System.exit(complete ? 0 : 1);
+                }
+                System.out.println("\nThe job keeps running: explore it at http://localhost:" + a.webUiPort()
+                        + " (Kafka " + broker.bootstrapServers() + "). Ctrl-C stops everything.");
+                Thread.currentThread().join();
+            }
+        }
+    }
+}

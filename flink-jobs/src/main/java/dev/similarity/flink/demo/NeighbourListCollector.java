@@ -1,0 +1,112 @@
+package dev.similarity.flink.demo;
+
+import dev.similarity.schemas.NeighbourList;
+import dev.similarity.schemas.wire.AvroRecordCodec;
+import dev.similarity.schemas.wire.InvalidRecordException;
+import dev.similarity.flink.kafka.NeighbourListSerializer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Reads a topic from the start as a {@code read_committed} consumer would, on a thread of its own,
+ * and remembers what each key's records were and when they became visible. With the neighbour
+ * topic it decodes lists; with the dead-letter topic it only counts.
+ */
+public final class NeighbourListCollector implements AutoCloseable {
+
+    /** One record as seen by the consumer: list null for a tombstone (or when not decoding lists). */
+    public record Seen(String productId, NeighbourList list, byte[] value, long visibleAt) {}
+
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final Thread thread;
+    private final boolean decodeLists;
+    private final AvroRecordCodec<NeighbourList> codec = AvroRecordCodec.of(NeighbourList.class, NeighbourListSerializer.WIRE_FORMAT);
+    private final Map<String, List<Seen>> byKey = new ConcurrentHashMap<>();
+    private final AtomicLong records = new AtomicLong();
+    private final AtomicLong undecodable = new AtomicLong();
+    private volatile boolean running = true;
+
+    public NeighbourListCollector(String bootstrapServers, String topic, boolean decodeLists) {
+        Properties props = new Properties();
+        props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        props.put(ConsumerConfig.GROUP_ID_CONFIG, "collector-" + UUID.randomUUID());
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        this.consumer = new KafkaConsumer<>(props);
+        this.consumer.subscribe(List.of(topic));
+        this.decodeLists = decodeLists;
+        this.thread = new Thread(this::poll, "collector-" + topic);
+        this.thread.setDaemon(true);
+        this.thread.start();
+    }
+
+    private void poll() {
+        try {
+            while (running) {
+                for (ConsumerRecord<byte[], byte[]> record : consumer.poll(Duration.ofMillis(100))) {
+                    long now = System.currentTimeMillis();
+                    String key = record.key() == null ? "" : new String(record.key(), StandardCharsets.UTF_8);
+                    NeighbourList list = null;
+                    if (decodeLists && record.value() != null) {
+                        try {
+                            list = codec.decode(record.value());
+                        } catch (InvalidRecordException e) {
+                            undecodable.incrementAndGet();
+                        }
+                    }
+                    byKey.computeIfAbsent(key, k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(new Seen(key, list, record.value(), now));
+                    records.incrementAndGet();
+                }
+            }
+        } finally {
+            consumer.close();
+        }
+    }
+
+    public long records() {
+        return records.get();
+    }
+
+    public long undecodable() {
+        return undecodable.get();
+    }
+
+    /** Every record of {@code key} in topic order. */
+    public List<Seen> history(String key) {
+        return new ArrayList<>(byKey.getOrDefault(key, List.of()));
+    }
+
+    /** The newest record of each key. */
+    public Map<String, Seen> latest() {
+        Map<String, Seen> latest = new ConcurrentHashMap<>();
+        byKey.forEach((key, seen) -> {
+            if (!seen.isEmpty()) latest.put(key, seen.get(seen.size() - 1));
+        });
+        return latest;
+    }
+
+    public int keys() {
+        return byKey.size();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        running = false;
+        thread.join(5_000);
+    }
+}

@@ -1,0 +1,130 @@
+package dev.similarity.flink.index;
+
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+import java.util.Arrays;
+
+/**
+ * Keyed by product id: gathers the shards' partial results into the product's list and keeps it
+ * right as other products arrive, change and go. Publishes only when the top-k ids or the product's
+ * own version changed; a removed product gets one tombstone.
+ */
+public final class NeighbourListFunction extends KeyedProcessFunction<String, ListMessage, NeighbourListUpdate> {
+
+    private static final long serialVersionUID = 1L;
+
+    private final int k;
+    private final int depth;
+    private transient ValueState<ProductNeighbours> neighbours;
+    private transient ValueState<Long> removedVersion;
+    private transient Counter listsPublished;
+    private transient Counter tombstones;
+    private transient Histogram eventToPublishMs;
+
+    public NeighbourListFunction(int k, int reserve) {
+        this.k = k;
+        this.depth = k + reserve;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        neighbours = getRuntimeContext().getState(new ValueStateDescriptor<>("neighbours", ProductNeighbours.class));
+        removedVersion = getRuntimeContext().getState(new ValueStateDescriptor<>("removed-version", Long.class));
+        listsPublished = getRuntimeContext().getMetricGroup().counter("listsPublished");
+        tombstones = getRuntimeContext().getMetricGroup().counter("tombstonesPublished");
+        eventToPublishMs = getRuntimeContext().getMetricGroup()
+                .histogram("eventToPublishLatencyMs", new DescriptiveStatisticsHistogram(10_000));
+    }
+
+    @Override
+    public void processElement(ListMessage message, Context ctx, Collector<NeighbourListUpdate> out) throws Exception {
+        ProductNeighbours state = neighbours.value();
+        Long removedAt = removedVersion.value();
+        switch (message.type()) {
+            case REMOVED -> {
+                if (removedAt != null && removedAt >= message.catalogueVersion()) {
+                    return;
+                }
+                neighbours.clear();
+                removedVersion.update(message.catalogueVersion());
+                tombstones.inc();
+                publish(out, new NeighbourListUpdate(message.target(), true, null, null, message.catalogueVersion(),
+                        message.eventTimestamp(), System.currentTimeMillis()));
+                return;
+            }
+            case PARTIAL -> {
+                if (removedAt != null && message.catalogueVersion() <= removedAt) {
+                    return;
+                }
+                if (state == null) {
+                    state = new ProductNeighbours();
+                }
+                if (message.catalogueVersion() < state.version) {
+                    return;
+                }
+                if (message.catalogueVersion() > state.version) {
+                    state.startVersion(message.catalogueVersion(), message.vector(), message.shardCount());
+                    removedVersion.clear();
+                }
+                for (int i = 0; i < message.ids().length; i++) {
+                    state.offer(message.ids()[i], message.scores()[i], depth);
+                }
+                state.partialsReceived++;
+            }
+            case CANDIDATE -> {
+                if (state == null) {
+                    if (removedAt != null) {
+                        return;
+                    }
+                    state = new ProductNeighbours();
+                }
+                state.offer(message.candidateId(), message.score(), depth);
+            }
+            case RESCORE -> {
+                if (state == null || state.vector == null) {
+                    return;
+                }
+                float score = dot(state.vector, message.vector());
+                if (state.contains(message.candidateId()) || score > state.worstScore() || state.ids.length < depth) {
+                    state.offer(message.candidateId(), score, depth);
+                }
+            }
+            case DROP -> {
+                if (state == null || !state.remove(message.candidateId())) {
+                    return;
+                }
+            }
+        }
+        if (state.complete()) {
+            String[] top = state.topIds(k);
+            if (!Arrays.equals(top, state.publishedIds) || state.version != state.publishedVersion) {
+                state.publishedIds = top;
+                state.publishedVersion = state.version;
+                publish(out, new NeighbourListUpdate(message.target(), false, top, state.topScores(k), state.version,
+                        message.eventTimestamp(), System.currentTimeMillis()));
+            }
+        }
+        neighbours.update(state);
+    }
+
+    private void publish(Collector<NeighbourListUpdate> out, NeighbourListUpdate update) {
+        listsPublished.inc();
+        eventToPublishMs.update(Math.max(0, update.computedTimestamp() - update.eventTimestamp()));
+        out.collect(update);
+    }
+
+    static float dot(float[] a, float[] b) {
+        float sum = 0;
+        for (int i = 0; i < a.length; i++) {
+            sum += a[i] * b[i];
+        }
+        return sum;
+    }
+}

@@ -1,0 +1,47 @@
+package dev.similarity.flink;
+
+import org.apache.flink.configuration.IllegalConfigurationException;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class IndexerConfigTest {
+
+    @Test
+    void defaultsAreValid() {
+        IndexerConfig config = IndexerConfig.from(Map.of());
+        assertThat(config.get(IndexerOptions.NEIGHBOURS_K)).isEqualTo(10);
+        assertThat(config.get(IndexerOptions.SHARDS)).isEqualTo(4);
+    }
+
+    @Test
+    void aBadValueFailsNamingTheOption() {
+        assertThatThrownBy(() -> IndexerConfig.from(Map.of("neighbours.k", "0")))
+                .isInstanceOf(IllegalConfigurationException.class).hasMessageContaining("neighbours.k = 0");
+        assertThatThrownBy(() -> IndexerConfig.from(Map.of("embedding.device", "tpu")))
+                .hasMessageContaining("embedding.device = tpu must be one of cpu, gpu, auto");
+    }
+
+    @Test
+    void anUnknownOptionIsRefusedSoTyposDoNotPassSilently() {
+        assertThatThrownBy(() -> IndexerConfig.from(Map.of("neighbors.k", "5")))
+                .hasMessageContaining("unknown option 'neighbors.k'");
+    }
+
+    @Test
+    void aTransactionTimeoutShorterThanThreeCheckpointsIsRefused() {
+        assertThatThrownBy(() -> IndexerConfig.from(Map.of("kafka.transaction-timeout", "2 s", "indexer.checkpoint-interval", "1 s")))
+                .hasMessageContaining("kafka.transaction-timeout");
+    }
+
+    @Test
+    void describesEveryOptionForTheReadme() {
+        String table = IndexerConfig.describeOptions();
+        for (var option : IndexerConfig.allOptions()) {
+            assertThat(table).contains("`" + option.key() + "`");
+        }
+    }
+}

@@ -1,0 +1,193 @@
+package dev.similarity.flink;
+
+import dev.similarity.embedding.EmbeddingResult;
+import dev.similarity.embedding.ImageEmbedder;
+import dev.similarity.embedding.ImageEmbedderConfig;
+import dev.similarity.flink.demo.CatalogueFeeder;
+import dev.similarity.flink.demo.DemoCatalogue;
+import dev.similarity.flink.demo.DemoImageServer;
+import dev.similarity.flink.demo.DemoRun;
+import dev.similarity.flink.demo.NeighbourListCollector;
+import dev.similarity.flink.demo.RunSummary;
+import dev.similarity.kafka.local.LocalKafkaBroker;
+import dev.similarity.schemas.DeadLetter;
+import dev.similarity.schemas.Neighbour;
+import dev.similarity.schemas.NeighbourList;
+import dev.similarity.schemas.wire.AvroRecordCodec;
+import dev.similarity.schemas.wire.AvroWireFormat;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The whole path on real parts: a Kafka 4.1 broker in a child JVM, the job on a Flink mini-cluster
+ * with RocksDB and exactly-once checkpoints, the committed model, Fashion-MNIST PNGs over HTTP.
+ * Feeds 2,000 products plus three bad records and checks what a read_committed consumer sees.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class StreamingIndexerIT {
+
+    private static final int PRODUCTS = 2_000;
+    private static final int K = 10;
+
+    @TempDir
+    Path work;
+
+    private LocalKafkaBroker broker;
+    private DemoImageServer images;
+    private DemoRun run;
+    private DemoCatalogue catalogue;
+    private RunSummary summary;
+    private byte[] malformed;
+
+    @BeforeAll
+    void runThePipeline() throws Exception {
+        broker = LocalKafkaBroker.builder().dataDir(work.resolve("kafka")).port(0).build();
+        broker.start();
+        catalogue = new DemoCatalogue();
+        images = new DemoImageServer(catalogue, 0);
+        String corruptUrl = images.put("/corrupt.png", Arrays.copyOf(catalogue.png(0), 40));
+        run = new DemoRun(catalogue, images, broker.bootstrapServers(), work, "it", -1, Map.of());
+        try (CatalogueFeeder feeder = new CatalogueFeeder(broker.bootstrapServers(),
+                run.config().get(IndexerOptions.CATALOGUE_TOPIC), AvroWireFormat.NAKED_BINARY)) {
+            malformed = "this is not an Avro catalogue event".getBytes(StandardCharsets.UTF_8);
+            feeder.sendRaw("malformed", malformed);
+            feeder.upsert("unreachable", "http://127.0.0.1:1/nothing.png", "Bag", 1, false);
+            feeder.upsert("corrupt", corruptUrl, "Bag", 1, false);
+            feeder.flush();
+        }
+        summary = run.feedAndMeasure(0, PRODUCTS, 0, 600_000, false);
+        waitFor(() -> run.deadLetters().records() >= 3, 120_000);
+        waitForQuiet(run.lists(), 5_000, 120_000);
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        if (run != null) run.close();
+        if (images != null) images.close();
+        if (broker != null) broker.close();
+    }
+
+    @Test
+    void everyProductGetsACommittedListOfKNeighboursNeverItself() {
+        assertThat(summary.get("products_with_list")).isEqualTo(PRODUCTS);
+        Map<String, NeighbourListCollector.Seen> latest = run.lists().latest();
+        for (int n = 0; n < PRODUCTS; n++) {
+            String id = catalogue.productId(n);
+            NeighbourList list = latest.get(id).list();
+            assertThat(list).as("latest list of %s", id).isNotNull();
+            assertThat(list.getNeighbours()).as("neighbours of %s", id).hasSize(K);
+            assertThat(list.getNeighbours()).extracting(Neighbour::getProductId)
+                    .doesNotContain(id, "unreachable", "corrupt").doesNotHaveDuplicates();
+            assertThat(list.getNeighbours()).extracting(Neighbour::getRank).containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
+        }
+    }
+
+    @Test
+    void noListUpdateIsCommittedTwice() {
+        for (int n = 0; n < PRODUCTS; n++) {
+            List<NeighbourListCollector.Seen> history = run.lists().history(catalogue.productId(n));
+            for (int i = 1; i < history.size(); i++) {
+                assertThat(history.get(i).value()).as("record %d of %s repeats the one before", i, catalogue.productId(n))
+                        .isNotEqualTo(history.get(i - 1).value());
+            }
+        }
+    }
+
+    @Test
+    void listsOverlapTheExactTopKOfTheSameVectors() throws Exception {
+        float[][] vectors = new float[PRODUCTS][];
+        try (ImageEmbedder embedder = ImageEmbedder.load(ImageEmbedderConfig.builder().modelDir(run.config().modelDir()).build())) {
+            for (int start = 0; start < PRODUCTS; start += 256) {
+                List<byte[]> batch = new ArrayList<>();
+                for (int n = start; n < Math.min(PRODUCTS, start + 256); n++) batch.add(catalogue.png(n));
+                List<EmbeddingResult> results = embedder.embedBatch(batch);
+                for (int i = 0; i < results.size(); i++) vectors[start + i] = results.get(i).vector();
+            }
+        }
+        Map<String, NeighbourListCollector.Seen> latest = run.lists().latest();
+        double overlapSum = 0;
+        for (int q = 0; q < PRODUCTS; q++) {
+            Set<String> exact = new HashSet<>();
+            for (int n : exactTopK(vectors, q)) exact.add(catalogue.productId(n));
+            long hits = latest.get(catalogue.productId(q)).list().getNeighbours().stream()
+                    .filter(nb -> exact.contains(nb.getProductId())).count();
+            overlapSum += hits / (double) K;
+        }
+        assertThat(overlapSum / PRODUCTS).isGreaterThanOrEqualTo(0.95);
+    }
+
+    @Test
+    void precisionAtTenAgainstTheLabelsIsAtLeast080() {
+        assertThat((Double) summary.get("precision_at_10")).isGreaterThanOrEqualTo(0.80);
+    }
+
+    @Test
+    void badRecordsLandInTheDeadLetterTopicWithTheirReason() throws Exception {
+        AvroRecordCodec<DeadLetter> codec = AvroRecordCodec.of(DeadLetter.class, AvroWireFormat.SINGLE_OBJECT);
+        Map<String, DeadLetter> byReason = new HashMap<>();
+        for (NeighbourListCollector.Seen seen : run.deadLetters().latest().values()) {
+            for (NeighbourListCollector.Seen s : run.deadLetters().history(seen.productId())) {
+                DeadLetter letter = codec.decode(s.value());
+                byReason.put(letter.getReason().name(), letter);
+            }
+        }
+        assertThat(byReason).containsOnlyKeys("MALFORMED_RECORD", "IMAGE_UNREACHABLE", "IMAGE_UNDECODABLE");
+        assertThat(byReason.get("MALFORMED_RECORD").getOriginalValue().array()).isEqualTo(malformed);
+        assertThat(byReason.get("MALFORMED_RECORD").getSourceOffset()).isNotNull();
+        assertThat(byReason.get("IMAGE_UNREACHABLE").getProductId()).isEqualTo("unreachable");
+        assertThat(byReason.get("IMAGE_UNREACHABLE").getErrorMessage()).contains("127.0.0.1:1");
+        assertThat(byReason.get("IMAGE_UNDECODABLE").getProductId()).isEqualTo("corrupt");
+    }
+
+    private static int[] exactTopK(float[][] vectors, int q) {
+        Integer[] order = new Integer[vectors.length];
+        float[] scores = new float[vectors.length];
+        for (int n = 0; n < vectors.length; n++) {
+            order[n] = n;
+            float s = 0;
+            for (int d = 0; d < vectors[q].length; d++) s += vectors[q][d] * vectors[n][d];
+            scores[n] = n == q ? Float.NEGATIVE_INFINITY : s;
+        }
+        Arrays.sort(order, (a, b) -> Float.compare(scores[b], scores[a]));
+        int[] top = new int[K];
+        for (int i = 0; i < K; i++) top[i] = order[i];
+        return top;
+    }
+
+    private static void waitFor(java.util.function.BooleanSupplier condition, long timeoutMs) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        while (!condition.getAsBoolean() && System.currentTimeMillis() < deadline) Thread.sleep(200);
+    }
+
+    /** Waits until no new record has arrived for {@code quietMs}: the job has caught up. */
+    private static void waitForQuiet(NeighbourListCollector collector, long quietMs, long timeoutMs) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        long seen = -1;
+        long since = System.currentTimeMillis();
+        while (System.currentTimeMillis() < deadline) {
+            long now = collector.records();
+            if (now != seen) {
+                seen = now;
+                since = System.currentTimeMillis();
+            } else if (System.currentTimeMillis() - since >= quietMs) {
+                return;
+            }
+            Thread.sleep(200);
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package dev.similarity.flink.index;
+
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ProductNeighboursTest {
+
+    @Test
+    void keepsCandidatesBestFirstAndAtMostDepth() {
+        ProductNeighbours n = new ProductNeighbours();
+        n.offer("a", 0.5f, 3);
+        n.offer("b", 0.9f, 3);
+        n.offer("c", 0.7f, 3);
+        n.offer("d", 0.1f, 3);
+        assertThat(n.ids).containsExactly("b", "c", "a");
+        n.offer("e", 0.8f, 3);
+        assertThat(n.ids).containsExactly("b", "e", "c");
+        assertThat(n.scores).containsExactly(0.9f, 0.8f, 0.7f);
+    }
+
+    @Test
+    void offeringAKnownIdMovesItToItsNewScore() {
+        ProductNeighbours n = new ProductNeighbours();
+        n.offer("a", 0.9f, 3);
+        n.offer("b", 0.8f, 3);
+        n.offer("a", 0.1f, 3);
+        assertThat(n.ids).containsExactly("b", "a");
+        assertThat(n.scores).containsExactly(0.8f, 0.1f);
+    }
+
+    @Test
+    void removalLetsReservesMoveUp() {
+        ProductNeighbours n = new ProductNeighbours();
+        for (int i = 0; i < 5; i++) n.offer("p" + i, 1f - i / 10f, 5);
+        assertThat(n.remove("p1")).isTrue();
+        assertThat(n.remove("nope")).isFalse();
+        assertThat(n.topIds(3)).containsExactly("p0", "p2", "p3");
+    }
+
+    @Test
+    void newVersionDiscardsCandidatesScoredAgainstTheOldVector() {
+        ProductNeighbours n = new ProductNeighbours();
+        n.offer("early", 0.5f, 3); // a candidate before the product's first partial: kept
+        n.startVersion(1, new float[] {1f}, 2);
+        assertThat(n.ids).containsExactly("early");
+        n.partialsReceived = 2;
+        assertThat(n.complete()).isTrue();
+        n.startVersion(2, new float[] {0f}, 2);
+        assertThat(n.ids).isEmpty();
+        assertThat(n.complete()).isFalse();
+    }
+}

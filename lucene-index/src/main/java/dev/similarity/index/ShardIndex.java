@@ -1,0 +1,698 @@
+package dev.similarity.index;
+
+import dev.similarity.index.internal.HnswShardCodec;
+import dev.similarity.index.internal.MaskedReaderView;
+import dev.similarity.index.internal.MergeTrackingScheduler;
+import dev.similarity.index.internal.PendingWrites;
+import dev.similarity.index.internal.ProductDocuments;
+import dev.similarity.index.internal.VectorChecks;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.FieldInfo;
+import org.apache.lucene.index.IndexCommit;
+import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.TieredMergePolicy;
+import org.apache.lucene.search.KnnFloatVectorQuery;
+import org.apache.lucene.search.Query;
+import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.TermQuery;
+import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.store.ByteBuffersDirectory;
+import org.apache.lucene.store.Directory;
+import org.apache.lucene.store.FSDirectory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One shard's vector index: products' unit-length embeddings in a Lucene HNSW index, searched for
+ * the top-k most similar products with read-your-writes consistency.
+ *
+ * <p><b>Consistency.</b> Every search sees every write made before it, without reopening Lucene's
+ * reader per write (each reopen flushes a segment, and segment count is what makes HNSW search
+ * slow). Between refreshes, upserted vectors sit in a pending buffer that searches scan exactly, and
+ * the searcher's stale copies of overwritten or deleted products are hidden from it. A refresh
+ * reopens the near-real-time reader from the writer and empties the buffer. It happens when the
+ * buffer reaches {@code refreshPendingThreshold} vectors, when the oldest unrefreshed write is older
+ * than {@code refreshMaxAge} (checked on every write and search, and by {@link #maybeRefresh()},
+ * which an owner calls from a timer), and after a background merge finished, so that searches move
+ * to the merged, fewer segments.
+ *
+ * <p><b>Scores.</b> Similarity is the dot product of unit vectors, i.e. the cosine; it is what
+ * {@link ScoredProduct#score()} reports (not Lucene's rescaled score).
+ *
+ * <p><b>Threads.</b> Not thread-safe. One thread (a Flink operator's) must make all calls; Lucene
+ * merges run in the background on their own threads.
+ *
+ * <p><b>Durability.</b> Nothing is durable until {@link #commit}; {@link #close()} does not commit
+ * and discards writes made since the last commit.
+ */
+public final class ShardIndex implements Closeable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ShardIndex.class);
+
+  private final int dimension;
+  private final int searchCandidates;
+  private final int refreshPendingThreshold;
+  private final long refreshMaxAgeNanos;
+  private final String location;
+  private final Directory directory;
+  private final MergeTrackingScheduler mergeScheduler;
+  private final IndexWriter writer;
+  private final PendingWrites pending = new PendingWrites();
+  private MaskedReaderView view;
+  private long refreshes;
+  private long refreshNanos;
+  private boolean closed;
+
+  private ShardIndex(Builder settings) throws IOException {
+    this.dimension = settings.dimension;
+    this.searchCandidates = settings.searchCandidates;
+    this.refreshPendingThreshold = settings.refreshPendingThreshold;
+    this.refreshMaxAgeNanos = settings.refreshMaxAge.toNanos();
+    this.location = settings.directory == null ? "in-memory shard index" : settings.directory.toString();
+    if (settings.directory == null) {
+      this.directory = new ByteBuffersDirectory();
+    } else {
+      Files.createDirectories(settings.directory);
+      this.directory = FSDirectory.open(settings.directory);
+    }
+    this.mergeScheduler = new MergeTrackingScheduler();
+    mergeScheduler.disableAutoIOThrottle(); // merges are CPU-bound graph builds; finish them fast
+    TieredMergePolicy mergePolicy = new TieredMergePolicy();
+    mergePolicy.setSegmentsPerTier(settings.mergeSegmentsPerTier);
+    mergePolicy.setFloorSegmentMB(settings.mergeFloorSegmentMb);
+    mergePolicy.setDeletesPctAllowed(settings.mergeDeletesPctAllowed);
+    mergePolicy.setNoCFSRatio(0.0);
+    IndexWriterConfig config =
+        new IndexWriterConfig()
+            .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
+            .setCodec(new HnswShardCodec(settings.maxConn, settings.beamWidth))
+            .setRAMBufferSizeMB(settings.ramBufferMb)
+            .setMergePolicy(mergePolicy)
+            .setMergeScheduler(mergeScheduler)
+            .setUseCompoundFile(false)
+            .setCommitOnClose(false);
+    IndexWriter opened = null;
+    try {
+      opened = new IndexWriter(directory, config);
+      DirectoryReader reader = DirectoryReader.open(opened);
+      try {
+        requireCompatibleVectors(reader);
+      } catch (RuntimeException e) {
+        reader.close();
+        throw e;
+      }
+      this.writer = opened;
+      this.view = MaskedReaderView.open(reader);
+    } catch (IOException | RuntimeException e) {
+      if (opened != null) {
+        opened.rollback();
+      }
+      directory.close();
+      throw e;
+    }
+  }
+
+  private void requireCompatibleVectors(DirectoryReader reader) {
+    for (LeafReaderContext leaf : reader.leaves()) {
+      FieldInfo field = leaf.reader().getFieldInfos().fieldInfo(ProductDocuments.VECTOR_FIELD);
+      if (field == null) {
+        continue;
+      }
+      if (field.getVectorDimension() != dimension
+          || field.getVectorSimilarityFunction() != ProductDocuments.SIMILARITY) {
+        throw new IllegalStateException(
+            location
+                + " holds "
+                + field.getVectorDimension()
+                + "-dimensional "
+                + field.getVectorSimilarityFunction()
+                + " vectors, but dimension("
+                + dimension
+                + ") with "
+                + ProductDocuments.SIMILARITY
+                + " was requested: open it with the matching dimension or use an empty directory");
+      }
+    }
+  }
+
+  /** A builder; {@link Builder#dimension(int)} is required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Inserts or replaces a product's vector. Visible to every later {@link #search} at once.
+   *
+   * @param productId the product's id, not blank
+   * @param vector L2-normalised, of the index's dimension; copied
+   * @param category an exact-match category for filtered searches, or {@code null}
+   * @throws IllegalArgumentException if the vector has the wrong dimension, is not finite or not
+   *     unit length, or the id or category is blank
+   */
+  public void upsert(String productId, float[] vector, String category) {
+    ensureOpen();
+    requireId(productId);
+    if (category != null && category.isBlank()) {
+      throw new IllegalArgumentException(
+          "category of product '" + productId + "' is blank; pass null for no category");
+    }
+    VectorChecks.requireUnitVector("vector of product '" + productId + "'", vector, dimension);
+    try {
+      writer.updateDocument(
+          ProductDocuments.idTerm(productId),
+          ProductDocuments.document(productId, vector, category));
+      view.hide(productId);
+    } catch (IOException e) {
+      throw failure("upsert product '" + productId + "'", e);
+    }
+    pending.upsert(productId, vector, category, System.nanoTime());
+    refreshIfDue();
+  }
+
+  /**
+   * Removes a product. Later searches never return it.
+   *
+   * @return true if the product was in the index
+   */
+  public boolean delete(String productId) {
+    ensureOpen();
+    requireId(productId);
+    boolean existed;
+    try {
+      existed = pending.contains(productId) || view.findLive(productId) >= 0;
+      if (!existed) {
+        return false; // the writer cannot hold it either: it holds the view plus pending writes
+      }
+      writer.deleteDocuments(ProductDocuments.idTerm(productId));
+      view.hide(productId);
+    } catch (IOException e) {
+      throw failure("delete product '" + productId + "'", e);
+    }
+    pending.delete(productId, System.nanoTime());
+    refreshIfDue();
+    return true;
+  }
+
+  /** Whether the product is live (upserted and not deleted since), refreshed or not. */
+  public boolean contains(String productId) {
+    ensureOpen();
+    requireId(productId);
+    try {
+      return pending.contains(productId) || view.findLive(productId) >= 0;
+    } catch (IOException e) {
+      throw failure("look up product '" + productId + "'", e);
+    }
+  }
+
+  /** Number of live products, pending ones included. */
+  public int size() {
+    ensureOpen();
+    return view.liveCount() + pending.size();
+  }
+
+  /**
+   * Replaces or adds many products and then refreshes once: the fast way to (re)build a shard, e.g.
+   * from Flink state after a restore. Products already in the index keep their other entries.
+   * Segments are flushed every {@code ramBufferMb}, so a bulk load within that size ends as one
+   * segment.
+   *
+   * @return the number of products loaded
+   */
+  public int bulkLoad(Iterable<ProductVector> products) {
+    ensureOpen();
+    Objects.requireNonNull(products, "products");
+    int loaded = 0;
+    try {
+      for (ProductVector product : products) {
+        requireId(product.productId());
+        VectorChecks.requireUnitVector(
+            "vector of product '" + product.productId() + "'", product.vector(), dimension);
+        writer.updateDocument(
+            ProductDocuments.idTerm(product.productId()),
+            ProductDocuments.document(product.productId(), product.vector(), product.category()));
+        loaded++;
+      }
+    } catch (IOException e) {
+      throw failure("bulk-load product number " + (loaded + 1), e);
+    } finally {
+      // The writer now holds writes the view and pending buffer do not describe: only a refresh
+      // makes the two agree again, also after a failure part-way.
+      refresh();
+    }
+    LOG.debug("{}: bulk-loaded {} products into {} segments", location, loaded, segmentCount());
+    return loaded;
+  }
+
+  /**
+   * The {@code k} live products most similar to {@code query}, best first, as cosine similarity.
+   *
+   * <p>Approximate for products already refreshed into the HNSW graph (see {@code
+   * searchCandidates}), exact for pending ones; a product written before this call is found by its
+   * latest vector and never by an older one.
+   *
+   * @param query L2-normalised, of the index's dimension
+   * @param k how many results at most, at least 1
+   * @param options exclusions and category filter; {@link SearchOptions#NONE} for none
+   */
+  public List<ScoredProduct> search(float[] query, int k, SearchOptions options) {
+    ensureOpen();
+    VectorChecks.requireUnitVector("query vector", query, dimension);
+    if (k < 1) {
+      throw new IllegalArgumentException("k is " + k + "; it must be at least 1");
+    }
+    Objects.requireNonNull(options, "options (use SearchOptions.NONE for none)");
+    refreshIfDue();
+    String category = options.category().orElse(null);
+    try {
+      List<ScoreDoc> indexed = searchRefreshed(query, k, category, options);
+      List<ScoredProduct> fresh = pending.topMatches(query, k, category, options.excludedIds());
+      return mergeBestFirst(indexed, fresh, k);
+    } catch (IOException e) {
+      throw failure("search", e);
+    }
+  }
+
+  /** Top hits from the refreshed segments, best first, scores as cosine, excluded ids removed. */
+  private List<ScoreDoc> searchRefreshed(
+      float[] query, int k, String category, SearchOptions options) throws IOException {
+    if (view.liveCount() == 0) {
+      return List.of();
+    }
+    Set<String> excludedIds = options.excludedIds();
+    int[] excludedDocs = new int[excludedIds.size()];
+    int excludedCount = 0;
+    for (String id : excludedIds) {
+      int doc = view.findLive(id);
+      if (doc >= 0) {
+        excludedDocs[excludedCount++] = doc;
+      }
+    }
+    int beam = options.candidates() > 0 ? options.candidates() : searchCandidates;
+    // Excluded products may take places among the best hits: ask for that many more.
+    int kPrime = Math.min(Math.max(k + excludedCount, beam), view.maxDoc());
+    Query filter =
+        category == null ? null : new TermQuery(ProductDocuments.categoryTerm(category));
+    TopDocs top =
+        view.searcher()
+            .search(
+                new KnnFloatVectorQuery(ProductDocuments.VECTOR_FIELD, query, kPrime, filter),
+                kPrime);
+    List<ScoreDoc> hits = new ArrayList<>(Math.min(k, top.scoreDocs.length));
+    for (ScoreDoc hit : top.scoreDocs) {
+      if (hits.size() == k) {
+        break;
+      }
+      if (!contains(excludedDocs, excludedCount, hit.doc)) {
+        hits.add(new ScoreDoc(hit.doc, ProductDocuments.cosineFromLuceneScore(hit.score)));
+      }
+    }
+    return hits;
+  }
+
+  private static boolean contains(int[] docs, int count, int doc) {
+    for (int i = 0; i < count; i++) {
+      if (docs[i] == doc) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private List<ScoredProduct> mergeBestFirst(
+      List<ScoreDoc> indexed, List<ScoredProduct> fresh, int k) throws IOException {
+    List<ScoredProduct> merged = new ArrayList<>(Math.min(k, indexed.size() + fresh.size()));
+    int i = 0;
+    int j = 0;
+    while (merged.size() < k && (i < indexed.size() || j < fresh.size())) {
+      if (j == fresh.size()
+          || (i < indexed.size() && indexed.get(i).score >= fresh.get(j).score())) {
+        ScoreDoc hit = indexed.get(i++);
+        merged.add(new ScoredProduct(view.productIdOf(hit.doc), hit.score));
+      } else {
+        merged.add(fresh.get(j++));
+      }
+    }
+    merged.sort(PendingWrites.bestFirst());
+    return merged;
+  }
+
+  /**
+   * Refreshes if a refresh is due: the pending buffer is full or too old, or a background merge
+   * finished. Owners call this from a timer so that a quiet shard still refreshes on time.
+   */
+  public void maybeRefresh() {
+    ensureOpen();
+    refreshIfDue();
+  }
+
+  private void refreshIfDue() {
+    if (pending.size() >= refreshPendingThreshold
+        || pending.ageNanos(System.nanoTime()) >= refreshMaxAgeNanos
+        || mergeScheduler.mergedSinceReset()) {
+      refresh();
+    }
+  }
+
+  /**
+   * Makes all writes part of the HNSW-searched segments now: reopens the near-real-time reader and
+   * empties the pending buffer. Flushes a new segment if there were writes.
+   */
+  public void refresh() {
+    ensureOpen();
+    long start = System.nanoTime();
+    int liveBefore = size();
+    int pendingBefore = pending.size();
+    mergeScheduler.resetMergedFlag();
+    try {
+      DirectoryReader reopened = DirectoryReader.openIfChanged(view.reader(), writer, true);
+      if (reopened != null) {
+        MaskedReaderView previous = view;
+        view = MaskedReaderView.open(reopened);
+        previous.close();
+      }
+    } catch (IOException e) {
+      throw failure("refresh", e);
+    }
+    pending.clear();
+    assert view.liveCount() == liveBefore
+        : "refresh changed the live count from " + liveBefore + " to " + view.liveCount();
+    long took = System.nanoTime() - start;
+    refreshes++;
+    refreshNanos += took;
+    LOG.debug(
+        "{}: refreshed {} pending vectors in {} ms, {} segments",
+        location,
+        pendingBefore,
+        took / 1_000_000,
+        view.segmentCount());
+  }
+
+  /**
+   * Merges the index down to at most {@code maxSegments} segments, waits for it, and refreshes.
+   * Expensive (it rebuilds HNSW graphs); meant for benchmarks and quiet periods.
+   */
+  public void forceMerge(int maxSegments) {
+    ensureOpen();
+    if (maxSegments < 1) {
+      throw new IllegalArgumentException("maxSegments is " + maxSegments + "; it must be >= 1");
+    }
+    try {
+      writer.forceMerge(maxSegments, true);
+    } catch (IOException e) {
+      throw failure("force-merge to " + maxSegments + " segments", e);
+    }
+    refresh();
+  }
+
+  /** Number of segments searches go through (each has its own HNSW graph). */
+  public int segmentCount() {
+    ensureOpen();
+    return view.segmentCount();
+  }
+
+  /** Counters for metrics and benchmarks. */
+  public Stats stats() {
+    ensureOpen();
+    return new Stats(
+        size(),
+        pending.size(),
+        view.segmentCount(),
+        refreshes,
+        refreshNanos / 1_000_000,
+        mergeScheduler.mergesCompleted(),
+        mergeScheduler.mergeNanos() / 1_000_000);
+  }
+
+  /**
+   * Counters of a shard index.
+   *
+   * @param liveProducts live products, pending included
+   * @param pendingVectors vectors written since the last refresh
+   * @param segments segments searched through
+   * @param refreshes refreshes so far
+   * @param refreshMillis time spent in refreshes (flushes and reader reopens)
+   * @param mergesCompleted background and forced merges finished
+   * @param mergeMillis time merge threads spent merging
+   */
+  public record Stats(
+      int liveProducts,
+      int pendingVectors,
+      int segments,
+      long refreshes,
+      long refreshMillis,
+      long mergesCompleted,
+      long mergeMillis) {}
+
+  /**
+   * Makes every write so far durable as one Lucene commit carrying {@code userData} (for example the
+   * Flink checkpoint it belongs to), and describes it. Does not refresh searches.
+   */
+  public ShardCommit commit(Map<String, String> userData) {
+    ensureOpen();
+    Map<String, String> data = Map.copyOf(Objects.requireNonNull(userData, "userData"));
+    try {
+      writer.setLiveCommitData(data.entrySet());
+      writer.commit();
+      List<IndexCommit> commits = DirectoryReader.listCommits(directory);
+      IndexCommit last = commits.get(commits.size() - 1);
+      Map<String, Long> sizes = new HashMap<>();
+      for (String file : last.getFileNames()) {
+        sizes.put(file, directory.fileLength(file));
+      }
+      return new ShardCommit(
+          last.getGeneration(), last.getSegmentsFileName(), last.getUserData(), sizes);
+    } catch (IOException e) {
+      throw failure("commit", e);
+    }
+  }
+
+  /** Releases the index. Does not commit: writes since the last {@link #commit} are discarded. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    try (Directory ignored = directory;
+        IndexWriter ignoredWriter = writer;
+        MaskedReaderView ignoredView = view) {
+      // closed in reverse order: view, writer (waits for running merges), directory
+    } catch (IOException e) {
+      throw failure("close", e);
+    }
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException(location + " is closed");
+    }
+  }
+
+  private static void requireId(String productId) {
+    Objects.requireNonNull(productId, "productId");
+    if (productId.isBlank()) {
+      throw new IllegalArgumentException("productId is blank; every product needs a non-blank id");
+    }
+  }
+
+  private UncheckedIOException failure(String action, IOException e) {
+    return new UncheckedIOException(action + " failed on " + location + ": " + e.getMessage(), e);
+  }
+
+  /**
+   * Settings of a {@link ShardIndex}. Every setting but {@link #dimension(int)} has a default;
+   * {@link #build()} checks them all and names each one that is wrong.
+   */
+  public static final class Builder {
+
+    public static final int DEFAULT_MAX_CONN = 16;
+    public static final int DEFAULT_BEAM_WIDTH = 100;
+    public static final int DEFAULT_SEARCH_CANDIDATES = 100;
+    public static final int DEFAULT_REFRESH_PENDING_THRESHOLD = 2_000;
+    public static final Duration DEFAULT_REFRESH_MAX_AGE = Duration.ofSeconds(2);
+    public static final double DEFAULT_RAM_BUFFER_MB = 256;
+    public static final double DEFAULT_MERGE_SEGMENTS_PER_TIER = 2;
+    public static final double DEFAULT_MERGE_FLOOR_SEGMENT_MB = 16;
+    public static final double DEFAULT_MERGE_DELETES_PCT_ALLOWED = 20;
+
+    /** Lucene's per-thread indexing buffer cannot exceed this. */
+    private static final double MAX_RAM_BUFFER_MB = 1945;
+
+    private int dimension;
+    private Path directory;
+    private int maxConn = DEFAULT_MAX_CONN;
+    private int beamWidth = DEFAULT_BEAM_WIDTH;
+    private int searchCandidates = DEFAULT_SEARCH_CANDIDATES;
+    private int refreshPendingThreshold = DEFAULT_REFRESH_PENDING_THRESHOLD;
+    private Duration refreshMaxAge = DEFAULT_REFRESH_MAX_AGE;
+    private double ramBufferMb = DEFAULT_RAM_BUFFER_MB;
+    private double mergeSegmentsPerTier = DEFAULT_MERGE_SEGMENTS_PER_TIER;
+    private double mergeFloorSegmentMb = DEFAULT_MERGE_FLOOR_SEGMENT_MB;
+    private double mergeDeletesPctAllowed = DEFAULT_MERGE_DELETES_PCT_ALLOWED;
+
+    private Builder() {}
+
+    /** Length of every vector (the embedding model's output size). Required. */
+    public Builder dimension(int dimension) {
+      this.dimension = dimension;
+      return this;
+    }
+
+    /**
+     * Folder holding the index (opened if it holds one, created otherwise); {@code null}, the
+     * default, keeps the index in memory.
+     */
+    public Builder directory(Path directory) {
+      this.directory = directory;
+      return this;
+    }
+
+    /** HNSW neighbours per node (Lucene's maxConn, hnswlib's M). Default 16. */
+    public Builder maxConn(int maxConn) {
+      this.maxConn = maxConn;
+      return this;
+    }
+
+    /** HNSW candidates kept while inserting (efConstruction). Default 100. */
+    public Builder beamWidth(int beamWidth) {
+      this.beamWidth = beamWidth;
+      return this;
+    }
+
+    /**
+     * HNSW candidates per query (efSearch): results come from the best of this many. Higher gives
+     * better recall and slower queries. Default 100.
+     */
+    public Builder searchCandidates(int searchCandidates) {
+      this.searchCandidates = searchCandidates;
+      return this;
+    }
+
+    /** Pending vectors that trigger a refresh. Default 2,000. */
+    public Builder refreshPendingThreshold(int refreshPendingThreshold) {
+      this.refreshPendingThreshold = refreshPendingThreshold;
+      return this;
+    }
+
+    /** Age of the oldest unrefreshed write that triggers a refresh. Default 2 s. */
+    public Builder refreshMaxAge(Duration refreshMaxAge) {
+      this.refreshMaxAge = refreshMaxAge;
+      return this;
+    }
+
+    /**
+     * Indexing buffer in MB; a segment is flushed when it fills, so it bounds what {@link
+     * ShardIndex#bulkLoad} builds as one segment. Default 256.
+     */
+    public Builder ramBufferMb(double ramBufferMb) {
+      this.ramBufferMb = ramBufferMb;
+      return this;
+    }
+
+    /**
+     * Segments allowed per size tier before a merge (TieredMergePolicy), at least 2. Lower keeps
+     * fewer segments (faster search) at the price of more merging. Default 2.
+     */
+    public Builder mergeSegmentsPerTier(double mergeSegmentsPerTier) {
+      this.mergeSegmentsPerTier = mergeSegmentsPerTier;
+      return this;
+    }
+
+    /**
+     * Segments smaller than this many MB count as this size when merges are chosen, so small
+     * flushed segments are merged together early. Default 16.
+     */
+    public Builder mergeFloorSegmentMb(double mergeFloorSegmentMb) {
+      this.mergeFloorSegmentMb = mergeFloorSegmentMb;
+      return this;
+    }
+
+    /**
+     * Percentage of deleted (overwritten) documents tolerated before merges reclaim them, 5 to 50.
+     * Default 20.
+     */
+    public Builder mergeDeletesPctAllowed(double mergeDeletesPctAllowed) {
+      this.mergeDeletesPctAllowed = mergeDeletesPctAllowed;
+      return this;
+    }
+
+    /**
+     * Checks every setting and opens the index.
+     *
+     * @throws IllegalArgumentException naming every setting that is wrong and its allowed range
+     * @throws IllegalStateException if the directory holds an index of another dimension
+     * @throws UncheckedIOException if the directory cannot be opened
+     */
+    public ShardIndex build() {
+      List<String> problems = new ArrayList<>();
+      int maxDimensions = HnswShardCodec.maxDimensions();
+      if (dimension < 1 || dimension > maxDimensions) {
+        problems.add(
+            dimension == 0
+                ? "dimension is not set: call dimension(n) with the embedding's length"
+                : "dimension is " + dimension + "; it must be between 1 and " + maxDimensions);
+      }
+      if (maxConn < 1 || maxConn > 512) {
+        problems.add("maxConn is " + maxConn + "; it must be between 1 and 512 (default 16)");
+      }
+      if (beamWidth < 1 || beamWidth > 3200) {
+        problems.add("beamWidth is " + beamWidth + "; it must be between 1 and 3200 (default 100)");
+      }
+      if (searchCandidates < 1) {
+        problems.add("searchCandidates is " + searchCandidates + "; it must be at least 1");
+      }
+      if (refreshPendingThreshold < 1) {
+        problems.add(
+            "refreshPendingThreshold is " + refreshPendingThreshold + "; it must be at least 1");
+      }
+      if (refreshMaxAge == null || refreshMaxAge.isNegative() || refreshMaxAge.isZero()) {
+        problems.add("refreshMaxAge is " + refreshMaxAge + "; it must be a positive duration");
+      }
+      if (!(ramBufferMb > 0 && ramBufferMb <= MAX_RAM_BUFFER_MB)) {
+        problems.add(
+            "ramBufferMb is " + ramBufferMb + "; it must be above 0 and at most " + MAX_RAM_BUFFER_MB);
+      }
+      if (!(mergeSegmentsPerTier >= 2)) {
+        problems.add("mergeSegmentsPerTier is " + mergeSegmentsPerTier + "; it must be at least 2");
+      }
+      if (!(mergeFloorSegmentMb > 0)) {
+        problems.add("mergeFloorSegmentMb is " + mergeFloorSegmentMb + "; it must be above 0");
+      }
+      if (!(mergeDeletesPctAllowed >= 5 && mergeDeletesPctAllowed <= 50)) {
+        problems.add(
+            "mergeDeletesPctAllowed is " + mergeDeletesPctAllowed + "; it must be between 5 and 50");
+      }
+      if (directory != null && Files.exists(directory) && !Files.isDirectory(directory)) {
+        problems.add("directory " + directory + " is a file; give a folder, or null for in-memory");
+      }
+      if (!problems.isEmpty()) {
+        throw new IllegalArgumentException(
+            "invalid ShardIndex settings: " + String.join("; ", problems));
+      }
+      try {
+        return new ShardIndex(this);
+      } catch (IOException e) {
+        throw new UncheckedIOException(
+            "cannot open shard index in "
+                + (directory == null ? "memory" : directory)
+                + ": "
+                + e.getMessage(),
+            e);
+      }
+    }
+  }
+}

@@ -1,0 +1,201 @@
+package dev.similarity.index.internal;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.util.List;
+import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.DocValues;
+import org.apache.lucene.index.FilterDirectoryReader;
+import org.apache.lucene.index.FilterLeafReader;
+import org.apache.lucene.index.LeafReader;
+import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.PostingsEnum;
+import org.apache.lucene.index.ReaderUtil;
+import org.apache.lucene.index.SortedDocValues;
+import org.apache.lucene.index.Terms;
+import org.apache.lucene.index.TermsEnum;
+import org.apache.lucene.search.DocIdSetIterator;
+import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.util.Bits;
+import org.apache.lucene.util.BytesRef;
+import org.apache.lucene.util.FixedBitSet;
+
+/**
+ * A point-in-time NRT reader whose live documents can be narrowed after it was opened.
+ *
+ * <p>When a product indexed in this view is overwritten or deleted, {@link #hide} clears its bit in
+ * a private copy of its segment's live-docs. Lucene's kNN search takes a segment's live docs as the
+ * set of acceptable hits, so a hidden document is still traversed as an HNSW graph node but never
+ * returned, and a query needs no extra candidates to make up for it. Copies are made per segment, on
+ * its first hide.
+ *
+ * <p>Invariants: at most one visible document per product id; {@link #liveCount()} is the number of
+ * visible documents. The live docs change in place, so readers of this view must not be cached by
+ * reader identity: the reader cache helper is {@code null} and the searcher has no query cache.
+ * Not thread-safe: hides and searches must come from one thread.
+ */
+public final class MaskedReaderView implements Closeable {
+
+  private final DirectoryReader reader;
+  private final MaskedDirectoryReader masked;
+  private final IndexSearcher searcher;
+  private final List<LeafReaderContext> leaves;
+  private int liveCount;
+
+  private MaskedReaderView(DirectoryReader reader) throws IOException {
+    this.reader = reader;
+    this.masked = new MaskedDirectoryReader(reader);
+    this.searcher = new IndexSearcher(masked);
+    this.searcher.setQueryCache(null);
+    this.leaves = masked.leaves();
+    this.liveCount = reader.numDocs();
+  }
+
+  /** Wraps {@code reader}, taking ownership: closing the view closes it. */
+  public static MaskedReaderView open(DirectoryReader reader) throws IOException {
+    return new MaskedReaderView(reader);
+  }
+
+  /** The unmasked NRT reader, for reopening from the writer. */
+  public DirectoryReader reader() {
+    return reader;
+  }
+
+  /** A searcher over the masked view. */
+  public IndexSearcher searcher() {
+    return searcher;
+  }
+
+  public int liveCount() {
+    return liveCount;
+  }
+
+  public int maxDoc() {
+    return masked.maxDoc();
+  }
+
+  public int segmentCount() {
+    return leaves.size();
+  }
+
+  /** The view-wide doc id of the visible document of {@code productId}, or -1 if none. */
+  public int findLive(String productId) throws IOException {
+    BytesRef term = new BytesRef(productId);
+    for (LeafReaderContext leaf : leaves) {
+      Terms terms = leaf.reader().terms(ProductDocuments.ID_FIELD);
+      if (terms == null) {
+        continue;
+      }
+      TermsEnum termsEnum = terms.iterator();
+      if (!termsEnum.seekExact(term)) {
+        continue;
+      }
+      Bits live = leaf.reader().getLiveDocs();
+      PostingsEnum postings = termsEnum.postings(null, PostingsEnum.NONE);
+      for (int doc = postings.nextDoc();
+          doc != DocIdSetIterator.NO_MORE_DOCS;
+          doc = postings.nextDoc()) {
+        if (live == null || live.get(doc)) {
+          return leaf.docBase + doc;
+        }
+      }
+    }
+    return -1;
+  }
+
+  /** Makes the visible document of {@code productId} invisible; true if there was one. */
+  public boolean hide(String productId) throws IOException {
+    int doc = findLive(productId);
+    if (doc < 0) {
+      return false;
+    }
+    LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(doc, leaves));
+    ((MaskableLeafReader) leaf.reader()).hide(doc - leaf.docBase);
+    liveCount--;
+    return true;
+  }
+
+  /** The product id of view-wide doc id {@code doc}. */
+  public String productIdOf(int doc) throws IOException {
+    LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(doc, leaves));
+    SortedDocValues ids = DocValues.getSorted(leaf.reader(), ProductDocuments.ID_FIELD);
+    if (!ids.advanceExact(doc - leaf.docBase)) {
+      throw new IllegalStateException(
+          "document " + doc + " has no " + ProductDocuments.ID_FIELD + "; the index is corrupt");
+    }
+    return ids.lookupOrd(ids.ordValue()).utf8ToString();
+  }
+
+  @Override
+  public void close() throws IOException {
+    masked.close(); // closes reader
+  }
+
+  private static final class MaskedDirectoryReader extends FilterDirectoryReader {
+    MaskedDirectoryReader(DirectoryReader in) throws IOException {
+      super(
+          in,
+          new SubReaderWrapper() {
+            @Override
+            public LeafReader wrap(LeafReader reader) {
+              return new MaskableLeafReader(reader);
+            }
+          });
+    }
+
+    @Override
+    protected DirectoryReader doWrapDirectoryReader(DirectoryReader in) throws IOException {
+      return new MaskedDirectoryReader(in);
+    }
+
+    @Override
+    public CacheHelper getReaderCacheHelper() {
+      return null; // live docs change in place
+    }
+  }
+
+  private static final class MaskableLeafReader extends FilterLeafReader {
+    private FixedBitSet maskedLiveDocs; // null until the first hide in this segment
+    private int numDocs;
+
+    MaskableLeafReader(LeafReader in) {
+      super(in);
+      this.numDocs = in.numDocs();
+    }
+
+    void hide(int doc) {
+      if (maskedLiveDocs == null) {
+        FixedBitSet copy = new FixedBitSet(in.maxDoc());
+        copy.set(0, in.maxDoc());
+        Bits original = in.getLiveDocs();
+        if (original != null) {
+          original.applyMask(copy, 0);
+        }
+        maskedLiveDocs = copy;
+      }
+      if (maskedLiveDocs.getAndClear(doc)) {
+        numDocs--;
+      }
+    }
+
+    @Override
+    public Bits getLiveDocs() {
+      return maskedLiveDocs != null ? maskedLiveDocs : in.getLiveDocs();
+    }
+
+    @Override
+    public int numDocs() {
+      return numDocs;
+    }
+
+    @Override
+    public CacheHelper getCoreCacheHelper() {
+      return in.getCoreCacheHelper(); // postings, vectors and doc values are unchanged
+    }
+
+    @Override
+    public CacheHelper getReaderCacheHelper() {
+      return null; // live docs change in place
+    }
+  }
+}
