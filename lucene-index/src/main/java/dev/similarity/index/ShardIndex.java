@@ -249,9 +249,9 @@ public final class ShardIndex implements Closeable {
     } catch (IOException e) {
       throw failure("bulk-load product number " + (loaded + 1), e);
     } finally {
-      // The writer now holds writes the view and pending buffer do not describe: only a refresh
-      // makes the two agree again, also after a failure part-way.
-      refresh();
+      // The writer now holds writes the view and pending buffer do not describe: only a reopen
+      // makes them agree again, also after a failure part-way.
+      reopen();
     }
     LOG.debug("{}: bulk-loaded {} products into {} segments", location, loaded, segmentCount());
     return loaded;
@@ -362,7 +362,9 @@ public final class ShardIndex implements Closeable {
   private void refreshIfDue() {
     if (pending.size() >= refreshPendingThreshold
         || pending.ageNanos(System.nanoTime()) >= refreshMaxAgeNanos
-        || mergeScheduler.mergedSinceReset()) {
+        // Only a writer without unrefreshed writes reopens without flushing a new segment; with
+        // writes, the next size- or age-triggered refresh picks the merge up.
+        || (mergeScheduler.mergedSinceReset() && !pending.hasWrites())) {
       refresh();
     }
   }
@@ -373,8 +375,15 @@ public final class ShardIndex implements Closeable {
    */
   public void refresh() {
     ensureOpen();
-    long start = System.nanoTime();
     int liveBefore = size();
+    reopen();
+    assert view.liveCount() == liveBefore
+        : "refresh changed the live count from " + liveBefore + " to " + view.liveCount();
+  }
+
+  /** Reopens the view from the writer and empties the pending buffer. */
+  private void reopen() {
+    long start = System.nanoTime();
     int pendingBefore = pending.size();
     mergeScheduler.resetMergedFlag();
     try {
@@ -388,8 +397,6 @@ public final class ShardIndex implements Closeable {
       throw failure("refresh", e);
     }
     pending.clear();
-    assert view.liveCount() == liveBefore
-        : "refresh changed the live count from " + liveBefore + " to " + view.liveCount();
     long took = System.nanoTime() - start;
     refreshes++;
     refreshNanos += took;
@@ -418,6 +425,24 @@ public final class ShardIndex implements Closeable {
     refresh();
   }
 
+  /**
+   * Waits until no background merge is running or waiting to run, then refreshes, so that searches
+   * see the merged segments. For tests, benchmarks and quiet periods (before a commit meant to be
+   * copied, say); the operator never needs to wait.
+   */
+  public void awaitMerges() {
+    ensureOpen();
+    try {
+      do {
+        writer.maybeMerge();
+        mergeScheduler.sync();
+      } while (writer.hasPendingMerges());
+    } catch (IOException e) {
+      throw failure("wait for merges", e);
+    }
+    refresh();
+  }
+
   /** Number of segments searches go through (each has its own HNSW graph). */
   public int segmentCount() {
     ensureOpen();
@@ -434,7 +459,7 @@ public final class ShardIndex implements Closeable {
         refreshes,
         refreshNanos / 1_000_000,
         mergeScheduler.mergesCompleted(),
-        mergeScheduler.mergeNanos() / 1_000_000);
+        mergeScheduler.mergeCpuNanos() / 1_000_000);
   }
 
   /**
@@ -446,7 +471,7 @@ public final class ShardIndex implements Closeable {
    * @param refreshes refreshes so far
    * @param refreshMillis time spent in refreshes (flushes and reader reopens)
    * @param mergesCompleted background and forced merges finished
-   * @param mergeMillis time merge threads spent merging
+   * @param mergeCpuMillis CPU time merge threads spent merging
    */
   public record Stats(
       int liveProducts,
@@ -455,7 +480,7 @@ public final class ShardIndex implements Closeable {
       long refreshes,
       long refreshMillis,
       long mergesCompleted,
-      long mergeMillis) {}
+      long mergeCpuMillis) {}
 
   /**
    * Makes every write so far durable as one Lucene commit carrying {@code userData} (for example the

@@ -59,7 +59,7 @@ public final class CatalogueEventValidator {
     if (isBlank(imageUrl)) return "imageUrl is missing";
     URI uri;
     try {
-      uri = new URI(imageUrl.trim());
+      uri = new URI(imageUrl);
     } catch (URISyntaxException e) {
       return "imageUrl '" + imageUrl + "' is not a URL (" + e.getReason() + " at index " + e.getIndex() + ")";
     }

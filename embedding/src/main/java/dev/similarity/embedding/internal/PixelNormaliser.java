@@ -3,32 +3,24 @@ package dev.similarity.embedding.internal;
 import dev.similarity.embedding.EmbeddingModelDescriptor.Normalisation;
 
 /**
- * The descriptor's {@code (pixel * scale - mean[c]) / std[c]} as a lookup table per channel.
- * Training and serving both go through this class, so a model sees exactly the values it was
- * trained on.
+ * The descriptor's {@code (pixel * scale - mean[c]) / std[c]}. Training and serving both go through
+ * this one method, so a model sees bit-for-bit the values it was trained on (Java float
+ * arithmetic is IEEE-strict).
  */
 public final class PixelNormaliser {
 
-  private final float[][] table;
+  private final float scale;
+  private final float[] mean;
+  private final float[] std;
 
-  public PixelNormaliser(Normalisation normalisation, int channels) {
-    float[] mean = normalisation.mean();
-    float[] std = normalisation.std();
-    table = new float[channels][256];
-    for (int c = 0; c < channels; c++) {
-      for (int p = 0; p < 256; p++) {
-        table[c][p] = (p * normalisation.scale() - mean[c]) / std[c];
-      }
-    }
+  public PixelNormaliser(Normalisation normalisation) {
+    this.scale = normalisation.scale();
+    this.mean = normalisation.mean();
+    this.std = normalisation.std();
   }
 
-  /** The model value of 0..255 {@code pixel} in {@code channel}. */
-  public float apply(int pixel, int channel) {
-    return table[channel][pixel];
-  }
-
-  /** The lookup table of one channel (index = pixel value); do not modify. */
-  float[] channelTable(int channel) {
-    return table[channel];
+  /** The model value of a 0..255 {@code pixel} (possibly fractional after resizing) in {@code channel}. */
+  public float apply(float pixel, int channel) {
+    return (pixel * scale - mean[channel]) / std[channel];
   }
 }

@@ -29,7 +29,7 @@ public final class TrainModel {
     try {
       Arguments a = Arguments.parse(args, USAGE,
           List.of("--out", "--epochs", "--per-class", "--learning-rate", "--network", "--loss", "--seed",
-              "--threads", "--model-id", "--version", "--warmup-epochs"),
+              "--threads", "--model-id", "--version", "--warmup-epochs", "--steps-per-epoch"),
           List.of("--no-augment"));
       TrainingConfig.Builder builder = TrainingConfig.builder()
           .outputDir(Path.of(a.get("--out", "models/fashion-mnist-similarity")))
@@ -38,6 +38,7 @@ public final class TrainModel {
       TrainingConfig config = builder
           .epochs(a.getInt("--epochs", defaults.epochs()))
           .perClass(a.getInt("--per-class", defaults.perClass()))
+          .maxStepsPerEpoch(a.getInt("--steps-per-epoch", 0))
           .learningRate(a.getFloat("--learning-rate", defaults.learningRate()))
           .warmupEpochs(a.getFloat("--warmup-epochs", defaults.warmupEpochs()))
           .network(a.get("--network", defaults.network().text()))

@@ -83,9 +83,11 @@ public final class Trainer {
     }
     ClassBalancedBatches batches = new ClassBalancedBatches(labels, FashionMnist.CLASSES, config.perClass());
     int batchSize = batches.batchSize();
-    int stepsPerEpoch = batches.batchesPerEpoch();
+    int stepsPerEpoch = config.maxStepsPerEpoch() > 0
+        ? Math.min(config.maxStepsPerEpoch(), batches.batchesPerEpoch())
+        : batches.batchesPerEpoch();
     int totalSteps = stepsPerEpoch * config.epochs();
-    PixelNormaliser normaliser = new PixelNormaliser(config.normalisation(), 1);
+    PixelNormaliser normaliser = new PixelNormaliser(config.normalisation());
 
     progress.accept(String.format(Locale.ROOT,
         "training %s on %d images: network %s, loss %s, %d epochs x %d steps of %d (%d per class), "
@@ -152,7 +154,7 @@ public final class Trainer {
         for (int epoch = 1; epoch <= config.epochs(); epoch++) {
           long epochStart = System.nanoTime();
           double lossSum = 0;
-          int[][] epochBatches = batches.epoch(sampling);
+          int[][] epochBatches = java.util.Arrays.copyOf(batches.epoch(sampling), stepsPerEpoch);
           for (int[] batch : epochBatches) {
             fillBatch(data, batch, normaliser, sampling, scratch, batchPixels, batchLabelValues);
             step++;

@@ -16,6 +16,7 @@ public record TrainingConfig(
     MetricLoss loss,
     int epochs,
     int perClass,
+    int maxStepsPerEpoch,
     float learningRate,
     float finalLearningRateFraction,
     float warmupEpochs,
@@ -45,6 +46,7 @@ public record TrainingConfig(
     private String loss = "multi-similarity";
     private int epochs = 12;
     private int perClass = 16;
+    private int maxStepsPerEpoch = 0;
     private float learningRate = 1e-3f;
     private float finalLearningRateFraction = 0.02f;
     private float warmupEpochs = 0.5f;
@@ -91,6 +93,12 @@ public record TrainingConfig(
     /** Images of each class in a batch (batch size = 10 x perClass). */
     public Builder perClass(int perClass) {
       this.perClass = perClass;
+      return this;
+    }
+
+    /** Caps the steps of an epoch (0 = every image once); for smoke tests and quick experiments. */
+    public Builder maxStepsPerEpoch(int maxStepsPerEpoch) {
+      this.maxStepsPerEpoch = maxStepsPerEpoch;
       return this;
     }
 
@@ -142,6 +150,10 @@ public record TrainingConfig(
       if (perClass < 2) {
         throw new IllegalArgumentException("perClass must be at least 2 (positive pairs), was " + perClass);
       }
+      if (maxStepsPerEpoch < 0) {
+        throw new IllegalArgumentException("maxStepsPerEpoch must be 0 (no cap) or positive, was "
+            + maxStepsPerEpoch);
+      }
       if (!(learningRate > 0 && learningRate < 1)) {
         throw new IllegalArgumentException("learningRate must be in (0, 1), was " + learningRate);
       }
@@ -159,7 +171,7 @@ public record TrainingConfig(
         throw new IllegalArgumentException("modelId and version must be set");
       }
       return new TrainingConfig(outputDir, modelId, version, NetworkSpec.parse(network),
-          MetricLoss.parse(loss), epochs, perClass, learningRate, finalLearningRateFraction,
+          MetricLoss.parse(loss), epochs, perClass, maxStepsPerEpoch, learningRate, finalLearningRateFraction,
           warmupEpochs, augment, seed, threads, Objects.requireNonNull(normalisation, "normalisation"));
     }
   }

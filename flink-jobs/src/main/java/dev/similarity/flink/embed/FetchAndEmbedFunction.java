@@ -1,5 +1,6 @@
 package dev.similarity.flink.embed;
 
+import dev.similarity.embedding.DeviceSelection;
 import dev.similarity.embedding.EmbeddingResult;
 import dev.similarity.embedding.ImageDecodingException;
 import dev.similarity.embedding.ImageEmbedder;
@@ -66,7 +67,7 @@ public final class FetchAndEmbedFunction extends RichAsyncFunction<ProductChange
                 fileRoot == null ? null : Path.of(fileRoot)), downloads);
         embedder = ImageEmbedder.load(ImageEmbedderConfig.builder()
                 .modelDir(config.modelDir())
-                .device(ImageEmbedderConfig.DeviceSelection.valueOf(config.get(IndexerOptions.DEVICE).toUpperCase()))
+                .device(DeviceSelection.valueOf(config.get(IndexerOptions.DEVICE).toUpperCase(java.util.Locale.ROOT)))
                 .maxImagePixels(config.get(IndexerOptions.MAX_IMAGE_PIXELS))
                 .maxImageBytes(config.get(IndexerOptions.FETCH_MAX_BYTES).getBytes())
                 .build());
@@ -123,7 +124,7 @@ public final class FetchAndEmbedFunction extends RichAsyncFunction<ProductChange
         if (result.isSuccess()) {
             return EmbeddingOutcome.embedded(change, result.vector(), sha256(bytes));
         }
-        ImageDecodingException e = result.failure();
+        ImageDecodingException e = result.error();
         String reason = switch (e.reason()) {
             case TOO_MANY_BYTES, TOO_MANY_PIXELS -> "IMAGE_TOO_LARGE";
             default -> "IMAGE_UNDECODABLE";

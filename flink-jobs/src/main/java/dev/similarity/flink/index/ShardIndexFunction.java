@@ -171,6 +171,9 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         }
         index.bulkLoad(restored);
         indexes.put(shard, index);
+        ShardIndex opened = index;
+        getRuntimeContext().getMetricGroup().addGroup("shard", String.valueOf(shard))
+                .gauge("vectors", (Gauge<Integer>) opened::size);
         Long pending = nextRefresh.value();
         long now = ctx.timerService().currentProcessingTime();
         if (pending == null || pending < now) {

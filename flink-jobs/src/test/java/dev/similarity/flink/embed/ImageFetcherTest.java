@@ -87,7 +87,8 @@ class ImageFetcherTest {
         for (String host : new String[] {"2130706433", "0177.0.0.1", "0x7f.0.0.1"}) {
             assertThatThrownBy(() -> fetcher(true, 1024, null).fetch("http://" + host + ":" + server.getAddress().getPort() + "/image.png"))
                     .isInstanceOf(ImageFetchException.class)
-                    .hasMessageContaining("non-canonical numeric address");
+                    .hasMessageContaining("refused")
+                    .satisfies(e -> assertThat(((ImageFetchException) e).retryable()).isFalse());
         }
     }
 

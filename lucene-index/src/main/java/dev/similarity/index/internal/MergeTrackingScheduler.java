@@ -1,6 +1,8 @@
 package dev.similarity.index.internal;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.lucene.index.ConcurrentMergeScheduler;
@@ -12,17 +14,19 @@ import org.apache.lucene.index.MergePolicy;
  */
 public final class MergeTrackingScheduler extends ConcurrentMergeScheduler {
 
+  private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
   private final AtomicBoolean mergedSinceReset = new AtomicBoolean();
   private final AtomicLong mergesCompleted = new AtomicLong();
-  private final AtomicLong mergeNanos = new AtomicLong();
+  private final AtomicLong mergeCpuNanos = new AtomicLong();
 
   @Override
   protected void doMerge(MergeSource mergeSource, MergePolicy.OneMerge merge) throws IOException {
-    long start = System.nanoTime();
+    long start = cpuNanos();
     super.doMerge(mergeSource, merge);
     // Runs after the merged segment replaced its sources in the writer, so a reader opened after
     // this flag is seen includes it.
-    mergeNanos.addAndGet(System.nanoTime() - start);
+    mergeCpuNanos.addAndGet(cpuNanos() - start);
     mergesCompleted.incrementAndGet();
     mergedSinceReset.set(true);
   }
@@ -41,7 +45,15 @@ public final class MergeTrackingScheduler extends ConcurrentMergeScheduler {
     return mergesCompleted.get();
   }
 
-  public long mergeNanos() {
-    return mergeNanos.get();
+  /** CPU time merge threads spent merging: what merges take from searches on a busy machine. */
+  public long mergeCpuNanos() {
+    return mergeCpuNanos.get();
+  }
+
+  /** This thread's CPU time, or wall time where the JVM cannot measure CPU time. */
+  private static long cpuNanos() {
+    return THREADS.isCurrentThreadCpuTimeSupported()
+        ? THREADS.getCurrentThreadCpuTime()
+        : System.nanoTime();
   }
 }

@@ -1,6 +1,6 @@
 package dev.similarity.index.internal;
 
-import org.apache.lucene.util.VectorUtil;
+import java.util.Locale;
 
 /** Checks on vectors entering a shard index, with errors that say what to fix. */
 public final class VectorChecks {
@@ -34,21 +34,20 @@ public final class VectorChecks {
               + vector.length
               + ")");
     }
-    float squaredNorm = VectorUtil.dotProduct(vector, vector);
-    if (!Float.isFinite(squaredNorm)) {
-      for (int i = 0; i < vector.length; i++) {
-        if (!Float.isFinite(vector[i])) {
-          throw new IllegalArgumentException(
-              what + " has " + vector[i] + " at index " + i + "; every component must be finite");
-        }
+    double squaredNorm = 0;
+    for (int i = 0; i < vector.length; i++) {
+      float x = vector[i];
+      if (!Float.isFinite(x)) {
+        throw new IllegalArgumentException(
+            what + " has " + x + " at index " + i + "; every component must be finite");
       }
-      throw new IllegalArgumentException(what + " overflows float when squared; is it normalised?");
+      squaredNorm += (double) x * x;
     }
     double norm = Math.sqrt(squaredNorm);
     if (Math.abs(norm - 1.0) > UNIT_NORM_TOLERANCE) {
       throw new IllegalArgumentException(
           String.format(
-              java.util.Locale.ROOT,
+              Locale.ROOT,
               "%s has L2 norm %.6f; the index scores by dot product and needs unit-length vectors"
                   + " (norm 1 +- %.0e): divide the vector by its L2 norm before indexing or"
                   + " searching",

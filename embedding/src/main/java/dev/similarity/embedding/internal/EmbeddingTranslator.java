@@ -1,0 +1,79 @@
+package dev.similarity.embedding.internal;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.translate.NoBatchifyTranslator;
+import ai.djl.translate.TranslatorContext;
+import dev.similarity.embedding.EmbeddingModelDescriptor;
+import dev.similarity.embedding.ImageDecodingException;
+import java.nio.FloatBuffer;
+
+/**
+ * The one DJL translator of the embedder: it owns decoding ({@link #prepare}), resizing and
+ * normalisation on the way in, and L2 normalisation on the way out.
+ *
+ * <p>Decoding happens before the predictor is called (in {@link #prepare}), not inside
+ * {@link #processInput}, so that one undecodable image in a batch fails alone while the others
+ * still go to the model together. {@code processInput} only wraps the prepared values of a whole
+ * batch into one tensor, which is why this is a {@link NoBatchifyTranslator}.
+ */
+public final class EmbeddingTranslator implements NoBatchifyTranslator<PreparedBatch, float[][]> {
+
+  private final EmbeddingModelDescriptor descriptor;
+  private final ImageDecoder decoder;
+  private final ImagePreprocessor preprocessor;
+
+  public EmbeddingTranslator(EmbeddingModelDescriptor descriptor, long maxImageBytes, long maxImagePixels) {
+    this.descriptor = descriptor;
+    this.decoder = new ImageDecoder(maxImageBytes, maxImagePixels, descriptor.inputWidth(),
+        descriptor.inputHeight());
+    this.preprocessor = new ImagePreprocessor(descriptor);
+  }
+
+  /** Decodes, resizes and normalises one image into slot {@code index} of {@code batch}. */
+  public void prepare(byte[] imageBytes, PreparedBatch batch, int index) throws ImageDecodingException {
+    RgbaImage image = decoder.decode(imageBytes);
+    preprocessor.prepareInto(image, batch.values(), index * preprocessor.valuesPerImage());
+  }
+
+  /** An empty batch of {@code capacity} images sized for this model. */
+  public PreparedBatch newBatch(int capacity) {
+    return new PreparedBatch(new float[capacity * preprocessor.valuesPerImage()], capacity);
+  }
+
+  @Override
+  public NDList processInput(TranslatorContext ctx, PreparedBatch batch) {
+    Shape shape = new Shape(batch.count(), descriptor.inputHeight(), descriptor.inputWidth(),
+        descriptor.inputChannels());
+    FloatBuffer values = FloatBuffer.wrap(batch.values(), 0, (int) shape.size());
+    NDArray input = ctx.getNDManager().create(values, shape);
+    input.setName(descriptor.inputTensor());
+    return new NDList(input);
+  }
+
+  @Override
+  public float[][] processOutput(TranslatorContext ctx, NDList list) {
+    NDArray output = list.size() == 1 ? list.singletonOrThrow() : list.get(descriptor.outputTensor());
+    if (output == null) {
+      throw new IllegalStateException("the model returned no output '" + descriptor.outputTensor()
+          + "'; set outputTensor in model.json to one of the signature's outputs");
+    }
+    Shape shape = output.getShape();
+    if (shape.dimension() != 2 || shape.get(1) != descriptor.embeddingDimension()) {
+      throw new IllegalStateException("the model's output '" + descriptor.outputTensor() + "' has shape "
+          + shape + " but model.json declares embeddingDimension " + descriptor.embeddingDimension()
+          + "; fix embeddingDimension or pick an output of shape [batch, d]");
+    }
+    int rows = (int) shape.get(0);
+    int dim = (int) shape.get(1);
+    float[] flat = output.toFloatArray();
+    float[][] vectors = new float[rows][];
+    for (int i = 0; i < rows; i++) {
+      float[] v = new float[dim];
+      System.arraycopy(flat, i * dim, v, 0, dim);
+      vectors[i] = Vectors.l2Normalise(v);
+    }
+    return vectors;
+  }
+}

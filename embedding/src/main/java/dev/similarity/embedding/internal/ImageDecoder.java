@@ -1,0 +1,269 @@
+package dev.similarity.embedding.internal;
+
+import static dev.similarity.embedding.ImageDecodingException.Reason.CORRUPT;
+import static dev.similarity.embedding.ImageDecodingException.Reason.EMPTY;
+import static dev.similarity.embedding.ImageDecodingException.Reason.TOO_MANY_BYTES;
+import static dev.similarity.embedding.ImageDecodingException.Reason.TOO_MANY_PIXELS;
+import static dev.similarity.embedding.ImageDecodingException.Reason.TRUNCATED;
+import static dev.similarity.embedding.ImageDecodingException.Reason.UNSUPPORTED_FORMAT;
+
+import dev.similarity.embedding.ImageDecodingException;
+import java.awt.color.ColorSpace;
+import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.ComponentColorModel;
+import java.awt.image.DataBuffer;
+import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReadParam;
+import javax.imageio.ImageReader;
+import javax.imageio.event.IIOReadWarningListener;
+import javax.imageio.spi.IIORegistry;
+import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
+
+/**
+ * Turns encoded image bytes (JPEG incl. CMYK and progressive, PNG incl. alpha, 16-bit and
+ * palette, GIF's first frame, BMP, WebP) into {@link RgbaImage} display values, enforcing the byte
+ * and pixel limits before any pixel is decoded.
+ *
+ * <p>Every failure is an {@link ImageDecodingException} with a {@link
+ * ImageDecodingException.Reason}; decoder bugs on hostile input (runtime exceptions thrown by
+ * ImageIO plugins) are reported as {@code CORRUPT} instead of escaping. Thread-safe: each call
+ * uses its own reader.
+ */
+public final class ImageDecoder {
+
+  /** Large images are decoded with ImageIO subsampling down to at least this multiple of the model input. */
+  private static final int SUBSAMPLE_HEADROOM = 4;
+
+  static {
+    registerPlugins();
+  }
+
+  private final long maxImageBytes;
+  private final long maxImagePixels;
+  private final int targetWidth;
+  private final int targetHeight;
+
+  /**
+   * @param maxImageBytes inputs longer than this are refused unread
+   * @param maxImagePixels images whose header announces more pixels are refused before decoding
+   * @param targetWidth model input width, used to subsample very large images while decoding
+   * @param targetHeight model input height
+   */
+  public ImageDecoder(long maxImageBytes, long maxImagePixels, int targetWidth, int targetHeight) {
+    this.maxImageBytes = maxImageBytes;
+    this.maxImagePixels = maxImagePixels;
+    this.targetWidth = targetWidth;
+    this.targetHeight = targetHeight;
+  }
+
+  // ImageIO finds plugins through the class loader that first touched it; in a Flink task the
+  // TwelveMonkeys jars may sit in a child loader, so register their providers explicitly.
+  private static void registerPlugins() {
+    IIORegistry registry = IIORegistry.getDefaultInstance();
+    registry.registerServiceProvider(new com.twelvemonkeys.imageio.plugins.jpeg.JPEGImageReaderSpi());
+    registry.registerServiceProvider(new com.twelvemonkeys.imageio.plugins.webp.WebPImageReaderSpi());
+    registry.registerServiceProvider(new com.twelvemonkeys.imageio.plugins.bmp.BMPImageReaderSpi());
+  }
+
+  /** Decodes {@code bytes}; the image is at most {@code maxImagePixels} and never empty. */
+  public RgbaImage decode(byte[] bytes) throws ImageDecodingException {
+    if (bytes == null || bytes.length == 0) {
+      throw new ImageDecodingException(EMPTY, "image is empty (0 bytes)");
+    }
+    if (bytes.length > maxImageBytes) {
+      throw new ImageDecodingException(TOO_MANY_BYTES, "image is " + size(bytes.length)
+          + ", over maxImageBytes (" + size(maxImageBytes) + "); raise maxImageBytes to accept it");
+    }
+    ImageReader reader = null;
+    try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+      reader = readerFor(in, bytes);
+      String format = reader.getFormatName().toUpperCase(Locale.ROOT);
+      reader.setInput(in, true, true);
+      int width;
+      int height;
+      try {
+        width = reader.getWidth(0);
+        height = reader.getHeight(0);
+      } catch (IOException | RuntimeException e) {
+        throw failure(format, "header", e);
+      }
+      if (width <= 0 || height <= 0) {
+        throw new ImageDecodingException(CORRUPT, format + " header announces " + width + "x"
+            + height + " pixels");
+      }
+      long pixels = (long) width * height;
+      if (pixels > maxImagePixels) {
+        throw new ImageDecodingException(TOO_MANY_PIXELS, format + " header announces " + width
+            + "x" + height + " = " + megapixels(pixels) + ", over maxImagePixels ("
+            + megapixels(maxImagePixels) + "); raise maxImagePixels to accept it");
+      }
+      List<String> warnings = new ArrayList<>();
+      reader.addIIOReadWarningListener(collect(warnings));
+      ImageReadParam param = reader.getDefaultReadParam();
+      int subsampling = subsampling(width, height);
+      if (subsampling > 1) {
+        param.setSourceSubsampling(subsampling, subsampling, 0, 0);
+      }
+      BufferedImage image;
+      try {
+        image = reader.read(0, param);
+      } catch (IOException | RuntimeException e) {
+        throw failure(format, "pixel data", e);
+      }
+      for (String warning : warnings) {
+        if (isTruncationWarning(warning)) {
+          throw new ImageDecodingException(TRUNCATED, format + " data ends early (" + warning + ")");
+        }
+      }
+      if (format.equals("JPEG") && !hasEndOfImageMarker(bytes)) {
+        throw new ImageDecodingException(TRUNCATED, "JPEG data ends early: no end-of-image marker (FFD9)");
+      }
+      return toRgba(image);
+    } catch (IOException e) {
+      throw new ImageDecodingException(CORRUPT, "cannot read image: " + e.getMessage(), e);
+    } finally {
+      if (reader != null) {
+        reader.dispose();
+      }
+    }
+  }
+
+  private static ImageReader readerFor(ImageInputStream in, byte[] bytes) throws ImageDecodingException {
+    Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+    if (!readers.hasNext()) {
+      String head = HexFormat.ofDelimiter(" ").formatHex(bytes, 0, Math.min(8, bytes.length));
+      throw new ImageDecodingException(UNSUPPORTED_FORMAT, "image bytes (" + bytes.length
+          + " bytes starting " + head + ") are not JPEG, PNG, GIF, BMP or WebP");
+    }
+    return readers.next();
+  }
+
+  private int subsampling(int width, int height) {
+    int byWidth = width / (SUBSAMPLE_HEADROOM * targetWidth);
+    int byHeight = height / (SUBSAMPLE_HEADROOM * targetHeight);
+    return Math.max(1, Math.min(byWidth, byHeight));
+  }
+
+  private static ImageDecodingException failure(String format, String part, Throwable e) {
+    if (isTruncation(e)) {
+      return new ImageDecodingException(TRUNCATED, format + " " + part + " ends early: " + describe(e), e);
+    }
+    return new ImageDecodingException(CORRUPT, format + " " + part + " is damaged: " + describe(e), e);
+  }
+
+  private static boolean isTruncation(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof EOFException) {
+        return true;
+      }
+      String message = t.getMessage();
+      if (message != null && isTruncationWarning(message)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean isTruncationWarning(String message) {
+    String m = message.toLowerCase(Locale.ROOT);
+    return m.contains("premature end") || m.contains("eof") || m.contains("end of file")
+        || m.contains("truncated") || m.contains("unexpected end");
+  }
+
+  private static String describe(Throwable e) {
+    String message = e.getMessage();
+    Throwable cause = e.getCause();
+    if (cause != null && cause != e && cause.getMessage() != null && !cause.getMessage().equals(message)) {
+      message = (message == null ? "" : message + ": ") + cause.getMessage();
+    }
+    return message == null ? e.getClass().getSimpleName() : message;
+  }
+
+  // A complete JPEG ends with FFD9; encoders may append a few padding bytes after it.
+  private static boolean hasEndOfImageMarker(byte[] bytes) {
+    int from = Math.max(1, bytes.length - 512);
+    for (int i = bytes.length - 1; i >= from; i--) {
+      if (bytes[i] == (byte) 0xD9 && bytes[i - 1] == (byte) 0xFF) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static IIOReadWarningListener collect(List<String> warnings) {
+    return (source, warning) -> warnings.add(warning);
+  }
+
+  /**
+   * Display values of the decoded image. Grayscale rasters are read as stored: Java's
+   * {@code getRGB} would treat them as linear light and brighten them, unlike browsers and unlike
+   * the training data.
+   */
+  static RgbaImage toRgba(BufferedImage image) {
+    int width = image.getWidth();
+    int height = image.getHeight();
+    ColorModel model = image.getColorModel();
+    Raster raster = image.getRaster();
+    if (model instanceof ComponentColorModel
+        && model.getColorSpace().getType() == ColorSpace.TYPE_GRAY
+        && (raster.getNumBands() == 1 || raster.getNumBands() == 2)) {
+      int bits = model.getComponentSize(0);
+      boolean alpha = raster.getNumBands() == 2;
+      byte[] gray = new byte[width * height];
+      byte[] opacity = alpha ? new byte[width * height] : null;
+      int[] row = new int[width];
+      for (int y = 0; y < height; y++) {
+        raster.getSamples(0, y, width, 1, 0, row);
+        for (int x = 0; x < width; x++) {
+          gray[y * width + x] = (byte) to8Bit(row[x], bits, raster.getTransferType());
+        }
+        if (alpha) {
+          raster.getSamples(0, y, width, 1, 1, row);
+          for (int x = 0; x < width; x++) {
+            opacity[y * width + x] = (byte) to8Bit(row[x], model.getComponentSize(1), raster.getTransferType());
+          }
+        }
+      }
+      return RgbaImage.gray(width, height, gray, opacity);
+    }
+    int[] argb = new int[width * height];
+    image.getRGB(0, 0, width, height, argb, 0, width);
+    return RgbaImage.argb(width, height, argb, model.hasAlpha());
+  }
+
+  private static int to8Bit(int sample, int bits, int transferType) {
+    if (transferType == DataBuffer.TYPE_USHORT || bits == 16) {
+      return (sample * 255 + 32767) / 65535;
+    }
+    if (bits == 8) {
+      return sample & 0xFF;
+    }
+    int max = (1 << bits) - 1;
+    return (sample * 255 + max / 2) / max;
+  }
+
+  private static String size(long bytes) {
+    if (bytes >= 1 << 20) {
+      return String.format(Locale.ROOT, "%.1f MiB", bytes / (double) (1 << 20));
+    }
+    if (bytes >= 1 << 10) {
+      return String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0);
+    }
+    return bytes + " bytes";
+  }
+
+  private static String megapixels(long pixels) {
+    return String.format(Locale.ROOT, "%.1f MP", pixels / 1e6);
+  }
+}
