@@ -97,7 +97,7 @@ public final class SimilarityIndexerJob {
                         new AsyncRetryStrategies.ExponentialBackoffDelayRetryStrategyBuilder<EmbeddingOutcome>(
                                 config.get(IndexerOptions.FETCH_ATTEMPTS) - 1,
                                 config.get(IndexerOptions.FETCH_INITIAL_BACKOFF).toMillis(), 5_000L, 2.0)
-                                .ifResult(results -> results.stream().anyMatch(EmbeddingOutcome::retryable))
+                                .ifResult(new EmbeddingOutcome.AnyRetryable())
                                 .build())
                 .name("fetch-and-embed").uid("fetch-and-embed");
 

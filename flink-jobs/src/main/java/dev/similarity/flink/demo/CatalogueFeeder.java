@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Properties;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** Writes catalogue events to Kafka the way a catalogue system would: keyed by product id. */
 public final class CatalogueFeeder implements AutoCloseable {
@@ -20,6 +21,7 @@ public final class CatalogueFeeder implements AutoCloseable {
     private final KafkaProducer<byte[], byte[]> producer;
     private final AvroRecordCodec<CatalogueEvent> codec;
     private final String topic;
+    private final AtomicReference<Exception> firstFailure = new AtomicReference<>();
 
     public CatalogueFeeder(String bootstrapServers, String topic, AvroWireFormat format) {
         Properties props = new Properties();
@@ -50,15 +52,26 @@ public final class CatalogueFeeder implements AutoCloseable {
 
     /** Sends bytes as they are: how tests put malformed records on the topic. */
     public void sendRaw(String key, byte[] value) {
-        producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value));
+        send(key, value);
     }
 
+    /** Waits until everything sent is acknowledged; throws the first send failure, if any. */
     public void flush() {
         producer.flush();
+        Exception failure = firstFailure.get();
+        if (failure != null) {
+            throw new IllegalStateException("sending catalogue events to " + topic + " failed: " + failure, failure);
+        }
     }
 
     private void send(String productId, CatalogueEvent event) {
-        producer.send(new ProducerRecord<>(topic, productId.getBytes(StandardCharsets.UTF_8), codec.encode(event)));
+        send(productId, codec.encode(event));
+    }
+
+    private void send(String key, byte[] value) {
+        producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value), (metadata, error) -> {
+            if (error != null) firstFailure.compareAndSet(null, error);
+        });
     }
 
     static CatalogueEvent event(String productId, CatalogueEventKind kind, String imageUrl, String category,

@@ -2,6 +2,10 @@ package dev.similarity.flink.embed;
 
 import dev.similarity.flink.event.ProductChange;
 
+import java.io.Serializable;
+import java.util.Collection;
+import java.util.function.Predicate;
+
 /**
  * What fetch-and-embed made of one change: a vector, a pass-through removal, or a failure with its
  * dead-letter reason. Failures are values, not exceptions, so one bad image never fails the job.
@@ -32,5 +36,15 @@ public record EmbeddingOutcome(
 
     public boolean isFailure() {
         return failureReason != null;
+    }
+
+    /** The async operator's retry predicate: a batch of outcomes with a transient failure is retried. */
+    public static final class AnyRetryable implements Predicate<Collection<EmbeddingOutcome>>, Serializable {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public boolean test(Collection<EmbeddingOutcome> outcomes) {
+            return outcomes.stream().anyMatch(EmbeddingOutcome::retryable);
+        }
     }
 }

@@ -64,7 +64,7 @@ public final class FetchAndEmbedFunction extends RichAsyncFunction<ProductChange
                 config.get(IndexerOptions.FETCH_READ_TIMEOUT),
                 config.get(IndexerOptions.FETCH_MAX_REDIRECTS),
                 config.get(IndexerOptions.FETCH_ALLOW_PRIVATE_ADDRESSES),
-                fileRoot == null ? null : Path.of(fileRoot)), downloads);
+                fileRoot == null ? null : Path.of(fileRoot)));
         embedder = ImageEmbedder.load(ImageEmbedderConfig.builder()
                 .modelDir(config.modelDir())
                 .device(DeviceSelection.valueOf(config.get(IndexerOptions.DEVICE).toUpperCase(java.util.Locale.ROOT)))

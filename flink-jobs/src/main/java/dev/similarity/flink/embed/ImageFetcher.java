@@ -20,7 +20,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.concurrent.Executor;
 import java.util.regex.Pattern;
 
 /**
@@ -42,7 +41,7 @@ public final class ImageFetcher {
     private final boolean allowPrivateAddresses;
     private final Path fileRoot;
 
-    public ImageFetcher(Settings settings, Executor executor) {
+    public ImageFetcher(Settings settings) {
         this.maxBytes = settings.maxBytes;
         this.readTimeout = settings.readTimeout;
         this.maxRedirects = settings.maxRedirects;
@@ -51,7 +50,6 @@ public final class ImageFetcher {
         this.client = HttpClient.newBuilder()
                 .followRedirects(HttpClient.Redirect.NEVER)
                 .connectTimeout(settings.connectTimeout)
-                .executor(executor)
                 .build();
     }
 
@@ -66,7 +64,10 @@ public final class ImageFetcher {
         }
     }
 
-    /** The image's bytes; blocks the calling thread (run it on a download pool). */
+    /**
+     * The image's bytes; blocks the calling thread (run it on a download pool). The HTTP client keeps
+     * its own executor: sharing the caller's pool deadlocks once every pool thread waits in here.
+     */
     public byte[] fetch(String url) throws ImageFetchException {
         URI uri;
         try {

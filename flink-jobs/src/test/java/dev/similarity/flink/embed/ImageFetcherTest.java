@@ -65,7 +65,7 @@ class ImageFetcherTest {
 
     private ImageFetcher fetcher(boolean allowPrivate, long maxBytes, Path fileRoot) {
         return new ImageFetcher(new ImageFetcher.Settings(maxBytes, Duration.ofSeconds(2), Duration.ofSeconds(2), 3,
-                allowPrivate, fileRoot), executor);
+                allowPrivate, fileRoot));
     }
 
     @Test
