@@ -45,7 +45,7 @@ class StreamingIndexerIT {
     private static final int K = 10;
 
     @TempDir
-    Path work;
+    static Path work;
 
     private LocalKafkaBroker broker;
     private DemoImageServer images;
