@@ -134,6 +134,9 @@ public final class SimilarityIndexerJob {
         conf.set(CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE, CheckpointingMode.EXACTLY_ONCE);
         conf.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION, ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
         conf.set(CheckpointingOptions.MIN_PAUSE_BETWEEN_CHECKPOINTS, Duration.ofMillis(100));
+        // Barriers overtake queued records, so lists commit on time even while the job runs behind.
+        conf.set(CheckpointingOptions.ENABLE_UNALIGNED, true);
+        conf.set(CheckpointingOptions.ALIGNED_CHECKPOINT_TIMEOUT, Duration.ZERO);
         String dir = config.get(IndexerOptions.CHECKPOINT_DIR);
         conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY,
                 dir != null ? dir : Path.of("work", "checkpoints").toAbsolutePath().toUri().toString());

@@ -334,18 +334,28 @@ public final class ShardIndex implements Closeable {
 
   private List<ScoredProduct> mergeBestFirst(
       List<ScoreDoc> indexed, List<ScoredProduct> fresh, int k) throws IOException {
-    List<ScoredProduct> merged = new ArrayList<>(Math.min(k, indexed.size() + fresh.size()));
-    int i = 0;
-    int j = 0;
-    while (merged.size() < k && (i < indexed.size() || j < fresh.size())) {
-      if (j == fresh.size()
-          || (i < indexed.size() && indexed.get(i).score >= fresh.get(j).score())) {
-        ScoreDoc hit = indexed.get(i++);
-        merged.add(new ScoredProduct(view.productIdOf(hit.doc), hit.score));
+    int fromIndex = 0;
+    int fromPending = 0;
+    while (fromIndex + fromPending < k
+        && (fromIndex < indexed.size() || fromPending < fresh.size())) {
+      if (fromPending == fresh.size()
+          || (fromIndex < indexed.size()
+              && indexed.get(fromIndex).score >= fresh.get(fromPending).score())) {
+        fromIndex++;
       } else {
-        merged.add(fresh.get(j++));
+        fromPending++;
       }
     }
+    int[] docs = new int[fromIndex];
+    for (int i = 0; i < fromIndex; i++) {
+      docs[i] = indexed.get(i).doc;
+    }
+    String[] ids = view.productIdsOf(docs);
+    List<ScoredProduct> merged = new ArrayList<>(fromIndex + fromPending);
+    for (int i = 0; i < fromIndex; i++) {
+      merged.add(new ScoredProduct(ids[i], indexed.get(i).score));
+    }
+    merged.addAll(fresh.subList(0, fromPending));
     merged.sort(PendingWrites.bestFirst());
     return merged;
   }

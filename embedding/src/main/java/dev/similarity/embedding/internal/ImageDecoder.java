@@ -96,7 +96,7 @@ public final class ImageDecoder {
         width = reader.getWidth(0);
         height = reader.getHeight(0);
       } catch (IOException | RuntimeException e) {
-        throw failure(format, "header", e);
+        throw failure(format, "header", e, false);
       }
       if (width <= 0 || height <= 0) {
         throw new ImageDecodingException(CORRUPT, format + " header announces " + width + "x"
@@ -119,7 +119,7 @@ public final class ImageDecoder {
       try {
         image = reader.read(0, param);
       } catch (IOException | RuntimeException e) {
-        throw failure(format, "pixel data", e);
+        throw failure(format, "pixel data", e, consumedAll(in, bytes.length));
       }
       for (String warning : warnings) {
         if (isTruncationWarning(warning)) {
@@ -155,8 +155,18 @@ public final class ImageDecoder {
     return Math.max(1, Math.min(byWidth, byHeight));
   }
 
-  private static ImageDecodingException failure(String format, String part, Throwable e) {
-    if (isTruncation(e)) {
+  // A decoder that failed after reading every byte ran out of data, whatever its message says
+  // (GIF's reads "Invalid block length for LZW encoded image data").
+  private static boolean consumedAll(ImageInputStream in, int length) {
+    try {
+      return in.getStreamPosition() >= length;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  private static ImageDecodingException failure(String format, String part, Throwable e, boolean consumedAll) {
+    if (consumedAll || isTruncation(e)) {
       return new ImageDecodingException(TRUNCATED, format + " " + part + " ends early: " + describe(e), e);
     }
     return new ImageDecodingException(CORRUPT, format + " " + part + " is damaged: " + describe(e), e);

@@ -17,9 +17,9 @@ public final class TrainModel {
                          [--seed N] [--threads N] [--no-augment] [--model-id ID] [--version V]
         --out DIR        where to write saved_model.pb, variables/ and model.json
                          (default models/fashion-mnist-similarity)
-        --epochs N       passes over the 60,000 training images (default 12)
+        --epochs N       passes over the 60,000 training images (default 10)
         --per-class K    images per class in a batch; batch = 10 x K (default 16)
-        --network SPEC   layer stack, e.g. conv32-pool-conv64-pool-dense256-embed128
+        --network SPEC   layer stack, default conv32-pool-drop0.1-conv64-pool-drop0.1-dense256-embed128
         --threads N      TensorFlow intra-op threads (default: all cores)
       """;
 

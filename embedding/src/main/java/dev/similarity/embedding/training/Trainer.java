@@ -1,5 +1,7 @@
 package dev.similarity.embedding.training;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.similarity.embedding.EmbeddingModelDescriptor;
 import dev.similarity.embedding.ResizePolicy;
 import dev.similarity.embedding.data.FashionMnist;
@@ -9,7 +11,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -26,6 +30,7 @@ import org.tensorflow.SavedModelBundle;
 import org.tensorflow.Session;
 import org.tensorflow.SessionFunction;
 import org.tensorflow.Signature;
+import org.tensorflow.TensorFlow;
 import org.tensorflow.ndarray.Shape;
 import org.tensorflow.ndarray.buffer.DataBuffers;
 import org.tensorflow.op.Op;
@@ -101,6 +106,7 @@ public final class Trainer {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+    String loadAtStart = loadAverage();
     long start = System.nanoTime();
     List<Float> epochLosses = new ArrayList<>();
     try (Graph graph = new Graph()) {
@@ -154,7 +160,7 @@ public final class Trainer {
         for (int epoch = 1; epoch <= config.epochs(); epoch++) {
           long epochStart = System.nanoTime();
           double lossSum = 0;
-          int[][] epochBatches = java.util.Arrays.copyOf(batches.epoch(sampling), stepsPerEpoch);
+          int[][] epochBatches = Arrays.copyOf(batches.epoch(sampling), stepsPerEpoch);
           for (int[] batch : epochBatches) {
             fillBatch(data, batch, normaliser, sampling, scratch, batchPixels, batchLabelValues);
             step++;
@@ -189,6 +195,7 @@ public final class Trainer {
       }
       double seconds = (System.nanoTime() - start) / 1e9;
       Path modelDir = export(network, checkpointDir.resolve("variables").toString());
+      writeTrainingRecord(modelDir, seconds, totalSteps * (double) batchSize / seconds, epochLosses, loadAtStart);
       progress.accept(String.format(Locale.ROOT, "trained in %s (%.0f images/s), exported to %s",
           clock(seconds), (double) totalSteps * batchSize / seconds, modelDir));
       return new Summary(modelDir, config.epochs(), totalSteps, seconds, totalSteps * (double) batchSize / seconds,
@@ -296,6 +303,47 @@ public final class Trainer {
     return new EmbeddingModelDescriptor(config.modelId(), config.version(), FashionMnist.ROWS,
         FashionMnist.COLUMNS, 1, "RGB", config.normalisation(), ResizePolicy.LETTERBOX, 0,
         Signature.DEFAULT_KEY, INPUT_KEY, OUTPUT_KEY, network.spec().embeddingDimension());
+  }
+
+  // training.json next to the model: how it was made, so a retrain can be compared with it.
+  private void writeTrainingRecord(Path modelDir, double seconds, double imagesPerSecond, List<Float> losses,
+      String loadAtStart) {
+    Map<String, Object> record = new LinkedHashMap<>();
+    record.put("model_id", config.modelId() + "@" + config.version());
+    record.put("command", "scripts/train-model --out " + modelDir + " --epochs " + config.epochs()
+        + " --per-class " + config.perClass() + " --learning-rate " + config.learningRate() + " --network "
+        + config.network() + " --seed " + config.seed() + (config.augment() ? "" : " --no-augment"));
+    record.put("network", config.network().text());
+    record.put("loss", config.loss().toString());
+    record.put("optimizer", String.format(Locale.ROOT, "Adam(beta1=%s, beta2=%s, epsilon=%s), peak lr %s, "
+        + "linear warm-up %s epochs, cosine decay to %s of peak", BETA1, BETA2, ADAM_EPSILON,
+        config.learningRate(), config.warmupEpochs(), config.finalLearningRateFraction()));
+    record.put("epochs", config.epochs());
+    record.put("batch", FashionMnist.CLASSES + " classes x " + config.perClass() + " images");
+    record.put("augmentation", config.augment() ? "horizontal flip p=0.5, shift up to " + MAX_SHIFT + " px" : "none");
+    record.put("seed", config.seed());
+    record.put("epoch_losses", losses);
+    record.put("wall_seconds", Math.round(seconds));
+    record.put("images_per_second", Math.round(imagesPerSecond));
+    record.put("cpu_cores", Runtime.getRuntime().availableProcessors());
+    record.put("load_average_at_start", loadAtStart);
+    record.put("load_average_at_end", loadAverage());
+    record.put("tensorflow_version", TensorFlow.version());
+    record.put("finished_at", Instant.now().toString());
+    try {
+      Files.writeString(modelDir.resolve("training.json"),
+          new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(record) + "\n");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + modelDir.resolve("training.json"), e);
+    }
+  }
+
+  private static String loadAverage() {
+    try {
+      return Files.readString(Path.of("/proc/loadavg")).trim();
+    } catch (IOException | RuntimeException e) {
+      return "unknown";
+    }
   }
 
   static String clock(double seconds) {

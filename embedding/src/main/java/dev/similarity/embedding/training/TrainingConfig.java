@@ -2,7 +2,6 @@ package dev.similarity.embedding.training;
 
 import dev.similarity.embedding.EmbeddingModelDescriptor.Normalisation;
 import java.nio.file.Path;
-import java.util.Objects;
 
 /**
  * Everything that decides a training run. Two runs with equal configs (same seed, same thread
@@ -27,7 +26,7 @@ public record TrainingConfig(
 
   /** The network used for the committed model (see docs/embedding.md for how it was chosen). */
   public static final String DEFAULT_NETWORK =
-      "conv32-conv32-pool-drop0.1-conv64-conv64-pool-drop0.1-dense256-drop0.25-embed128";
+      "conv32-pool-drop0.1-conv64-pool-drop0.1-dense256-embed128";
 
   /** Fashion-MNIST pixel statistics of the training split (mean and std of pixel / 255). */
   public static final Normalisation FASHION_MNIST_NORMALISATION =
@@ -44,7 +43,7 @@ public record TrainingConfig(
     private String version = "1";
     private String network = DEFAULT_NETWORK;
     private String loss = "multi-similarity";
-    private int epochs = 12;
+    private int epochs = 10;
     private int perClass = 16;
     private int maxStepsPerEpoch = 0;
     private float learningRate = 1e-3f;
@@ -142,8 +141,17 @@ public record TrainingConfig(
       return this;
     }
 
+    private Normalisation requireNormalisation() {
+      if (normalisation == null || normalisation.mean().length != 1) {
+        throw new IllegalArgumentException("normalisation must have one mean and one std (grayscale input)");
+      }
+      return normalisation;
+    }
+
     public TrainingConfig build() {
-      Objects.requireNonNull(outputDir, "outputDir is required: where to write the SavedModel (--out)");
+      if (outputDir == null) {
+        throw new IllegalArgumentException("outputDir is required: where to write the SavedModel (--out)");
+      }
       if (epochs < 1) {
         throw new IllegalArgumentException("epochs must be at least 1, was " + epochs);
       }
@@ -172,7 +180,7 @@ public record TrainingConfig(
       }
       return new TrainingConfig(outputDir, modelId, version, NetworkSpec.parse(network),
           MetricLoss.parse(loss), epochs, perClass, maxStepsPerEpoch, learningRate, finalLearningRateFraction,
-          warmupEpochs, augment, seed, threads, Objects.requireNonNull(normalisation, "normalisation"));
+          warmupEpochs, augment, seed, threads, requireNormalisation());
     }
   }
 }

@@ -2,6 +2,7 @@ package dev.similarity.index.internal;
 
 import java.io.Closeable;
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.DocValues;
@@ -115,15 +116,33 @@ public final class MaskedReaderView implements Closeable {
     return true;
   }
 
-  /** The product id of view-wide doc id {@code doc}. */
-  public String productIdOf(int doc) throws IOException {
-    LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(doc, leaves));
-    SortedDocValues ids = DocValues.getSorted(leaf.reader(), ProductDocuments.ID_FIELD);
-    if (!ids.advanceExact(doc - leaf.docBase)) {
-      throw new IllegalStateException(
-          "document " + doc + " has no " + ProductDocuments.ID_FIELD + "; the index is corrupt");
+  /** The product ids of view-wide doc ids {@code docs}, in the same order. */
+  public String[] productIdsOf(int[] docs) throws IOException {
+    String[] ids = new String[docs.length];
+    Integer[] byDoc = new Integer[docs.length];
+    for (int i = 0; i < docs.length; i++) {
+      byDoc[i] = i;
     }
-    return ids.lookupOrd(ids.ordValue()).utf8ToString();
+    // Doc values iterate forwards only: visit the docs in order, one iterator per segment.
+    Arrays.sort(byDoc, (a, b) -> Integer.compare(docs[a], docs[b]));
+    int leafIndex = -1;
+    LeafReaderContext leaf = null;
+    SortedDocValues values = null;
+    for (int i : byDoc) {
+      int doc = docs[i];
+      int docLeaf = ReaderUtil.subIndex(doc, leaves);
+      if (docLeaf != leafIndex) {
+        leafIndex = docLeaf;
+        leaf = leaves.get(docLeaf);
+        values = DocValues.getSorted(leaf.reader(), ProductDocuments.ID_FIELD);
+      }
+      if (!values.advanceExact(doc - leaf.docBase)) {
+        throw new IllegalStateException(
+            "document " + doc + " has no " + ProductDocuments.ID_FIELD + "; the index is corrupt");
+      }
+      ids[i] = values.lookupOrd(values.ordValue()).utf8ToString();
+    }
+    return ids;
   }
 
   @Override

@@ -153,8 +153,8 @@ public final class AvroRecordCodec<T extends SpecificRecord> implements Serializ
     if (format == AvroWireFormat.SINGLE_OBJECT) {
       if (bytes[0] != MARKER_0 || (bytes.length > 1 && bytes[1] != MARKER_1)) {
         throw invalid(bytes.length, "it does not start with the single-object marker C3 01 but with "
-            + leadingBytes(bytes) + "; if the producer writes naked Avro binary, configure the wire format "
-            + AvroWireFormat.NAKED_BINARY.configValue(), null);
+            + leadingBytes(bytes) + "; if the producer writes naked Avro binary, set the wire format to "
+            + AvroWireFormat.NAKED_BINARY, null);
       }
       if (bytes.length < SINGLE_OBJECT_HEADER_BYTES) {
         throw invalid(bytes.length, "truncated single-object header: the marker and schema fingerprint take "
@@ -205,7 +205,7 @@ public final class AvroRecordCodec<T extends SpecificRecord> implements Serializ
   private String nakedHint(byte[] bytes) {
     if (format == AvroWireFormat.NAKED_BINARY && bytes.length >= 2 && bytes[0] == MARKER_0 && bytes[1] == MARKER_1) {
       return " (the value starts with C3 01, the single-object marker: if the producer writes single-object"
-          + " encoding, configure the wire format " + AvroWireFormat.SINGLE_OBJECT.configValue() + ")";
+          + " encoding, set the wire format to " + AvroWireFormat.SINGLE_OBJECT + ")";
     }
     return "";
   }

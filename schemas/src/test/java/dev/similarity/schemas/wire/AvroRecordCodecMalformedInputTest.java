@@ -38,7 +38,7 @@ class AvroRecordCodecMalformedInputTest {
   void refusesSingleObjectWithoutMarkerSuggestingNakedBinary() {
     byte[] nakedBytes = naked.encode(SampleRecords.upsert("p-1").build());
     assertRefused(single, nakedBytes, "does not start with the single-object marker C3 01");
-    assertRefused(single, nakedBytes, "configure the wire format naked-binary");
+    assertRefused(single, nakedBytes, "set the wire format to NAKED_BINARY");
   }
 
   @Test
@@ -56,7 +56,7 @@ class AvroRecordCodecMalformedInputTest {
   @Test
   void nakedReaderPointsOutSingleObjectInput() {
     byte[] bytes = single.encode(SampleRecords.upsert("p-1").build());
-    assertRefused(naked, bytes, "configure the wire format single-object");
+    assertRefused(naked, bytes, "set the wire format to SINGLE_OBJECT");
   }
 
   @ParameterizedTest

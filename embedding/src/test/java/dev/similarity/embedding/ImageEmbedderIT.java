@@ -1,0 +1,203 @@
+package dev.similarity.embedding;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.similarity.embedding.data.FashionMnist;
+import dev.similarity.embedding.evaluation.RetrievalMetrics;
+import dev.similarity.embedding.internal.DirectSessionModel;
+import dev.similarity.embedding.internal.DjlEmbeddingModel;
+import dev.similarity.embedding.internal.PreparedBatch;
+import dev.similarity.embedding.internal.Vectors;
+import java.awt.Image;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.proto.ConfigProto;
+
+/** The committed model served through DJL, end to end from image bytes. */
+class ImageEmbedderIT {
+
+  private static final int SUBSET = 500;
+  private static FashionMnist test;
+  private static ImageEmbedder embedder;
+
+  @BeforeAll
+  static void load() {
+    test = FashionMnist.load(FashionMnist.Split.TEST);
+    embedder = ImageEmbedder.load(ImageEmbedderConfig.builder().modelDir(CommittedModel.dir()).build());
+  }
+
+  @AfterAll
+  static void close() {
+    embedder.close();
+  }
+
+  @Test
+  void nearestNeighboursOfAFixedSubsetAreMostlyTheSameCategory() {
+    List<byte[]> pngs = new ArrayList<>();
+    int[] labels = new int[SUBSET];
+    for (int i = 0; i < SUBSET; i++) {
+      pngs.add(test.png(i));
+      labels[i] = test.label(i);
+    }
+    List<EmbeddingResult> results = embedder.embedBatch(pngs);
+    float[][] vectors = results.stream().map(EmbeddingResult::vector).toArray(float[][]::new);
+    RetrievalMetrics m = RetrievalMetrics.compute(vectors, labels, FashionMnist.CLASSES, 2);
+    // The full test split scores about 0.90 here; 500 images make a smaller, harder gallery.
+    assertTrue(m.precisionAt1() > 0.8, "nearest neighbour same-category rate " + m.precisionAt1());
+  }
+
+  @Test
+  void embeddingsAreUnitLengthAndMatchTheDescriptor() throws Exception {
+    float[] v = embedder.embed(test.png(0));
+    assertEquals(128, v.length);
+    assertEquals(128, embedder.dimension());
+    assertEquals(1.0, Math.sqrt(Vectors.dot(v, v)), 1e-5);
+    assertEquals("fashion-mnist-similarity@1", embedder.modelId());
+    assertEquals(DeviceSelection.CPU, embedder.device());
+  }
+
+  @Test
+  void oneBadImageInABatchFailsAloneWithItsReason() throws Exception {
+    byte[] good0 = test.png(0);
+    byte[] good1 = test.png(1);
+    byte[] truncated = Arrays.copyOf(test.png(2), test.png(2).length / 2);
+    List<EmbeddingResult> results = embedder.embedBatch(List.of(good0, new byte[0],
+        "<html>".getBytes(StandardCharsets.US_ASCII), truncated, good1));
+    assertEquals(5, results.size());
+    assertArrayEquals(embedder.embed(good0), results.get(0).vector(), 1e-5f);
+    assertEquals(ImageDecodingException.Reason.EMPTY, results.get(1).error().reason());
+    assertEquals(ImageDecodingException.Reason.UNSUPPORTED_FORMAT, results.get(2).error().reason());
+    assertEquals(ImageDecodingException.Reason.TRUNCATED, results.get(3).error().reason());
+    assertArrayEquals(embedder.embed(good1), results.get(4).vector(), 1e-5f);
+  }
+
+  @Test
+  void batchesLongerThanMaxBatchSizeAreSplitAndKeepTheirOrder() throws Exception {
+    try (ImageEmbedder small = ImageEmbedder.load(ImageEmbedderConfig.builder()
+        .modelDir(CommittedModel.dir()).maxBatchSize(3).build())) {
+      List<byte[]> pngs = Stream.of(10, 11, 12, 13, 14, 15, 16).map(test::png).toList();
+      List<EmbeddingResult> results = small.embedBatch(pngs);
+      for (int i = 0; i < pngs.size(); i++) {
+        assertArrayEquals(embedder.embed(pngs.get(i)), results.get(i).vector(), 1e-5f);
+      }
+    }
+  }
+
+  @Test
+  void undecodableInputRaisesATypedError() {
+    ImageDecodingException e = assertThrows(ImageDecodingException.class, () -> embedder.embed(new byte[0]));
+    assertEquals(ImageDecodingException.Reason.EMPTY, e.reason());
+  }
+
+  @Test
+  void djlGivesTheSameVectorsAsTheSavedModelThroughTheSessionApi() {
+    ImageEmbedderConfig config = ImageEmbedderConfig.builder().modelDir(CommittedModel.dir()).build();
+    try (DjlEmbeddingModel djl = DjlEmbeddingModel.load(config);
+        DirectSessionModel session = DirectSessionModel.load(config.modelDir(), ConfigProto.getDefaultInstance())) {
+      PreparedBatch batch = djl.translator().newBatch(8);
+      for (int i = 0; i < 8; i++) {
+        try {
+          djl.translator().prepare(test.png(100 + i), batch, i);
+        } catch (ImageDecodingException e) {
+          throw new AssertionError(e);
+        }
+      }
+      float[][] viaDjl = djl.predict(batch.withCount(8));
+      float[][] viaSession = session.run(batch.values(), 8);
+      for (int i = 0; i < 8; i++) {
+        assertArrayEquals(Vectors.l2Normalise(viaSession[i]), viaDjl[i], 1e-5f);
+      }
+    }
+  }
+
+  @Test
+  void largerAndRecompressedCopiesEmbedCloseToTheOriginal() throws Exception {
+    BufferedImage original = ImageIO.read(new ByteArrayInputStream(test.png(7)));
+    BufferedImage large = new BufferedImage(280, 280, BufferedImage.TYPE_INT_RGB);
+    large.getGraphics().drawImage(original.getScaledInstance(280, 280, Image.SCALE_FAST), 0, 0, null);
+    ByteArrayOutputStream jpeg = new ByteArrayOutputStream();
+    ImageIO.write(large, "jpeg", jpeg);
+    float[] reference = embedder.embed(test.png(7));
+    float similarity = Vectors.dot(reference, embedder.embed(jpeg.toByteArray()));
+    assertTrue(similarity > 0.9f, "cosine similarity " + similarity);
+  }
+
+  @Test
+  void descriptorNamingAMissingInputIsRefusedAtLoad(@TempDir Path copy) throws Exception {
+    copyModel(copy);
+    rewriteDescriptor(copy, "\"inputTensor\" : \"image\"", "\"inputTensor\" : \"pixels\"");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> ImageEmbedder.load(ImageEmbedderConfig.builder().modelDir(copy).build()));
+    assertTrue(e.getMessage().contains("names input 'pixels'") && e.getMessage().contains("[image]"),
+        e.getMessage());
+  }
+
+  @Test
+  void wrongEmbeddingDimensionIsRefusedAtLoad(@TempDir Path copy) throws Exception {
+    copyModel(copy);
+    rewriteDescriptor(copy, "\"embeddingDimension\" : 128", "\"embeddingDimension\" : 64");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> ImageEmbedder.load(ImageEmbedderConfig.builder().modelDir(copy).build()));
+    assertTrue(e.getMessage().contains("embeddingDimension 64"), e.getMessage());
+  }
+
+  @Test
+  void gpuRequestWithoutGpuNativesNamesTheProfile() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> ImageEmbedder.load(ImageEmbedderConfig.builder().modelDir(CommittedModel.dir())
+            .device(DeviceSelection.GPU).build()));
+    assertTrue(e.getMessage().contains("-Pgpu"), e.getMessage());
+  }
+
+  @Test
+  void autoFallsBackToTheCpuWithoutAGpu() {
+    try (ImageEmbedder auto = ImageEmbedder.load(ImageEmbedderConfig.builder().modelDir(CommittedModel.dir())
+        .device(DeviceSelection.AUTO).build())) {
+      assertEquals(DeviceSelection.CPU, auto.device());
+    }
+  }
+
+  @Test
+  void closedEmbedderRefusesWork() {
+    ImageEmbedder closing = ImageEmbedder.load(ImageEmbedderConfig.builder().modelDir(CommittedModel.dir()).build());
+    closing.close();
+    assertThrows(IllegalStateException.class, () -> closing.embed(test.png(0)));
+  }
+
+  private static void copyModel(Path target) throws Exception {
+    Path source = CommittedModel.dir();
+    try (Stream<Path> files = Files.walk(source)) {
+      for (Path p : files.toList()) {
+        Path to = target.resolve(source.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(to);
+        } else {
+          Files.copy(p, to);
+        }
+      }
+    }
+  }
+
+  private static void rewriteDescriptor(Path dir, String from, String to) throws Exception {
+    Path file = dir.resolve(EmbeddingModelDescriptor.FILE_NAME);
+    String json = Files.readString(file);
+    assertTrue(json.contains(from), "model.json has no " + from);
+    Files.writeString(file, json.replace(from, to));
+  }
+}
