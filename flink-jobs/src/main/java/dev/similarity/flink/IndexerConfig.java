@@ -3,6 +3,7 @@ package dev.similarity.flink;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.IllegalConfigurationException;
+import org.apache.flink.configuration.description.HtmlFormatter;
 
 import java.io.Serializable;
 import java.lang.reflect.Field;
@@ -128,7 +129,7 @@ public final class IndexerConfig implements Serializable {
         for (ConfigOption<?> option : allOptions()) {
             Object fallback = option.hasDefaultValue() ? option.defaultValue() : "(none)";
             table.append("| `").append(option.key()).append("` | `").append(fallback).append("` | ")
-                    .append(option.description().toString().replace("|", "\\|")).append(" |\n");
+                    .append(new HtmlFormatter().format(option.description()).replace("|", "\\|")).append(" |\n");
         }
         return table.toString();
     }

@@ -1,8 +1,6 @@
 package dev.similarity.flink;
 
-import dev.similarity.embedding.EmbeddingResult;
-import dev.similarity.embedding.ImageEmbedder;
-import dev.similarity.embedding.ImageEmbedderConfig;
+import dev.similarity.flink.demo.CatalogueChurn;
 import dev.similarity.flink.demo.CatalogueFeeder;
 import dev.similarity.flink.demo.DemoCatalogue;
 import dev.similarity.flink.demo.DemoImageServer;
@@ -23,13 +21,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -52,6 +47,7 @@ class StreamingIndexerIT {
     private DemoRun run;
     private DemoCatalogue catalogue;
     private RunSummary summary;
+    private CatalogueChurn churn;
     private byte[] malformed;
 
     @BeforeAll
@@ -70,9 +66,10 @@ class StreamingIndexerIT {
             feeder.upsert("corrupt", corruptUrl, "Bag", 1, false);
             feeder.flush();
         }
-        summary = run.feedAndMeasure(0, PRODUCTS, 0, 600_000, false);
+        churn = new CatalogueChurn(run, catalogue, images);
+        summary = churn.load(PRODUCTS, 600_000);
         waitFor(() -> run.deadLetters().records() >= 3, 120_000);
-        waitForQuiet(run.lists(), 5_000, 120_000);
+        churn.awaitQuiet(5_000, 120_000);
     }
 
     @AfterAll
@@ -110,25 +107,9 @@ class StreamingIndexerIT {
 
     @Test
     void listsOverlapTheExactTopKOfTheSameVectors() throws Exception {
-        float[][] vectors = new float[PRODUCTS][];
-        try (ImageEmbedder embedder = ImageEmbedder.load(ImageEmbedderConfig.builder().modelDir(run.config().modelDir()).build())) {
-            for (int start = 0; start < PRODUCTS; start += 256) {
-                List<byte[]> batch = new ArrayList<>();
-                for (int n = start; n < Math.min(PRODUCTS, start + 256); n++) batch.add(catalogue.png(n));
-                List<EmbeddingResult> results = embedder.embedBatch(batch);
-                for (int i = 0; i < results.size(); i++) vectors[start + i] = results.get(i).vector();
-            }
-        }
-        Map<String, NeighbourListCollector.Seen> latest = run.lists().latest();
-        double overlapSum = 0;
-        for (int q = 0; q < PRODUCTS; q++) {
-            Set<String> exact = new HashSet<>();
-            for (int n : exactTopK(vectors, q)) exact.add(catalogue.productId(n));
-            long hits = latest.get(catalogue.productId(q)).list().getNeighbours().stream()
-                    .filter(nb -> exact.contains(nb.getProductId())).count();
-            overlapSum += hits / (double) K;
-        }
-        assertThat(overlapSum / PRODUCTS).isGreaterThanOrEqualTo(0.95);
+        Map<String, Object> contract = churn.checkContract();
+        assertThat((Double) contract.get("mean_overlap")).as(contract.toString()).isGreaterThanOrEqualTo(0.95);
+        assertThat(contract.get("lists_of_wrong_size")).as(contract.toString()).isEqualTo(0L);
     }
 
     @Test
@@ -154,40 +135,9 @@ class StreamingIndexerIT {
         assertThat(byReason.get("IMAGE_UNDECODABLE").getProductId()).isEqualTo("corrupt");
     }
 
-    private static int[] exactTopK(float[][] vectors, int q) {
-        Integer[] order = new Integer[vectors.length];
-        float[] scores = new float[vectors.length];
-        for (int n = 0; n < vectors.length; n++) {
-            order[n] = n;
-            float s = 0;
-            for (int d = 0; d < vectors[q].length; d++) s += vectors[q][d] * vectors[n][d];
-            scores[n] = n == q ? Float.NEGATIVE_INFINITY : s;
-        }
-        Arrays.sort(order, (a, b) -> Float.compare(scores[b], scores[a]));
-        int[] top = new int[K];
-        for (int i = 0; i < K; i++) top[i] = order[i];
-        return top;
-    }
-
     private static void waitFor(java.util.function.BooleanSupplier condition, long timeoutMs) throws InterruptedException {
         long deadline = System.currentTimeMillis() + timeoutMs;
         while (!condition.getAsBoolean() && System.currentTimeMillis() < deadline) Thread.sleep(200);
     }
 
-    /** Waits until no new record has arrived for {@code quietMs}: the job has caught up. */
-    private static void waitForQuiet(NeighbourListCollector collector, long quietMs, long timeoutMs) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + timeoutMs;
-        long seen = -1;
-        long since = System.currentTimeMillis();
-        while (System.currentTimeMillis() < deadline) {
-            long now = collector.records();
-            if (now != seen) {
-                seen = now;
-                since = System.currentTimeMillis();
-            } else if (System.currentTimeMillis() - since >= quietMs) {
-                return;
-            }
-            Thread.sleep(200);
-        }
-    }
 }

@@ -31,7 +31,7 @@ public final class CatalogueEventValidator {
     CatalogueEventKind kind = event.getKind();
     if (kind == CatalogueEventKind.UPSERTED || kind == CatalogueEventKind.IMAGE_CHANGED) {
       String imageProblem = imageUrlProblem(event.getImageUrl());
-      if (imageProblem != null) problems.add(imageProblem + "; " + kind + " events must carry the product image's absolute http(s) URL");
+      if (imageProblem != null) problems.add(imageProblem + "; " + kind + " events must carry the product image's absolute http(s) or file URL");
     }
     Price price = event.getPrice();
     if (price != null) {
@@ -64,8 +64,12 @@ public final class CatalogueEventValidator {
       return "imageUrl '" + imageUrl + "' is not a URL (" + e.getReason() + " at index " + e.getIndex() + ")";
     }
     String scheme = uri.getScheme() == null ? null : uri.getScheme().toLowerCase(Locale.ROOT);
+    if ("file".equals(scheme)) {
+      // Whether the job may read it (fetch.file-root) is the fetcher's decision, not the schema's.
+      return isBlank(uri.getPath()) ? "imageUrl '" + imageUrl + "' has no path" : null;
+    }
     if (!"http".equals(scheme) && !"https".equals(scheme)) {
-      return "imageUrl '" + imageUrl + "' has scheme " + uri.getScheme() + ", not http or https";
+      return "imageUrl '" + imageUrl + "' has scheme " + uri.getScheme() + ", not http, https or file";
     }
     if (isBlank(uri.getHost())) return "imageUrl '" + imageUrl + "' has no host";
     return null;

@@ -37,8 +37,14 @@ class CatalogueEventValidatorTest {
   }
 
   @Test
-  void refusesImageUrlsThatAreNotAbsoluteHttp() {
-    for (String url : new String[] {"ftp://images.example.com/a.jpg", "file:///etc/passwd", "/relative/a.jpg",
+  void acceptsFileUrlsLeavingTheirPermissionToTheFetcher() {
+    CatalogueEvent event = SampleRecords.upsert("p-1").setImageUrl("file:///srv/images/a.png").build();
+    assertEquals(0, CatalogueEventValidator.problems(event).size());
+  }
+
+  @Test
+  void refusesImageUrlsThatAreNotAbsoluteHttpOrFile() {
+    for (String url : new String[] {"ftp://images.example.com/a.jpg", "file:", "/relative/a.jpg",
         "https://", "http://exa mple.com/a.jpg", " https://images.example.com/a.jpg"}) {
       CatalogueEvent event = SampleRecords.upsert("p-1").setImageUrl(url).build();
       assertEquals(1, CatalogueEventValidator.problems(event).size(), url);

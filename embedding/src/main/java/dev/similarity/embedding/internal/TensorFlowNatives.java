@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.Enumeration;
@@ -195,6 +196,7 @@ public final class TensorFlowNatives {
         long start = System.nanoTime();
         LOG.info("extracting TensorFlow natives {} from {} to {} (once)", jar.classifier, jar.file, target);
         Path staging = Files.createTempDirectory(cacheRoot, target.getFileName() + ".tmp");
+        makeWorldReadable(staging);
         List<String> manifest = new ArrayList<>();
         try (JarFile jarFile = new JarFile(jar.file.toFile())) {
           Enumeration<JarEntry> entries = jarFile.entries();
@@ -228,6 +230,15 @@ public final class TensorFlowNatives {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot extract the TensorFlow natives to " + target
           + "; make the folder writable or set -D" + CACHE_DIR_PROPERTY + "=<dir>", e);
+    }
+  }
+
+  // createTempDirectory makes the folder private (rwx------); the natives are not secret.
+  private static void makeWorldReadable(Path dir) {
+    try {
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    } catch (IOException | UnsupportedOperationException e) {
+      LOG.debug("cannot widen permissions of {}: {}", dir, e.toString());
     }
   }
 

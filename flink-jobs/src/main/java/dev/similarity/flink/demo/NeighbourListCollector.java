@@ -100,6 +100,10 @@ public final class NeighbourListCollector implements AutoCloseable {
         return latest;
     }
 
+    public java.util.Set<String> keysSeen() {
+        return java.util.Set.copyOf(byKey.keySet());
+    }
+
     public int keys() {
         return byKey.size();
     }

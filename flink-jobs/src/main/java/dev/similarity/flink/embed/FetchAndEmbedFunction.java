@@ -19,7 +19,10 @@ import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Collections;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -35,6 +38,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class FetchAndEmbedFunction extends RichAsyncFunction<ProductChange, EmbeddingOutcome> {
 
     private static final long serialVersionUID = 1L;
+    private static final int RECENT_EMBEDDINGS = 10_000;
 
     private final IndexerConfig config;
     private transient ExecutorService downloads;
@@ -43,6 +47,8 @@ public final class FetchAndEmbedFunction extends RichAsyncFunction<ProductChange
     private transient EmbeddingBatcher batcher;
     private transient Counter imagesFetched;
     private transient Counter imagesFailed;
+    private transient Counter embeddingsReused;
+    private transient Map<String, float[]> recentEmbeddings;
 
     public FetchAndEmbedFunction(IndexerConfig config) {
         this.config = config;
@@ -75,6 +81,13 @@ public final class FetchAndEmbedFunction extends RichAsyncFunction<ProductChange
         MetricGroup metrics = getRuntimeContext().getMetricGroup();
         imagesFetched = metrics.counter("imagesFetched");
         imagesFailed = metrics.counter("imagesFailed");
+        embeddingsReused = metrics.counter("embeddingsReused");
+        recentEmbeddings = Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<String, float[]> eldest) {
+                return size() > RECENT_EMBEDDINGS;
+            }
+        });
         Histogram batchSize = metrics.histogram("embeddingBatchSize", new DescriptiveStatisticsHistogram(1000));
         Histogram batchMillis = metrics.histogram("embeddingBatchLatencyMs", new DescriptiveStatisticsHistogram(1000));
         batcher = new EmbeddingBatcher(embedder::embedBatch, config.get(IndexerOptions.BATCH_SIZE),
@@ -92,7 +105,7 @@ public final class FetchAndEmbedFunction extends RichAsyncFunction<ProductChange
         }
         CompletableFuture
                 .supplyAsync(() -> download(change), downloads)
-                .thenCompose(bytes -> batcher.submit(bytes).thenApply(result -> toOutcome(change, bytes, result)))
+                .thenCompose(bytes -> embed(change, bytes))
                 .exceptionally(error -> failure(change, error))
                 .thenAccept(outcome -> {
                     if (outcome.isFailure()) {
@@ -120,9 +133,25 @@ public final class FetchAndEmbedFunction extends RichAsyncFunction<ProductChange
         }
     }
 
-    private static EmbeddingOutcome toOutcome(ProductChange change, byte[] bytes, EmbeddingResult result) {
+    /** Image bytes seen recently (by SHA-256) are not embedded again. */
+    private CompletableFuture<EmbeddingOutcome> embed(ProductChange change, byte[] bytes) {
+        String hash = sha256(bytes);
+        float[] known = recentEmbeddings.get(hash);
+        if (known != null) {
+            embeddingsReused.inc();
+            return CompletableFuture.completedFuture(EmbeddingOutcome.embedded(change, known, hash));
+        }
+        return batcher.submit(bytes).thenApply(result -> {
+            if (result.isSuccess()) {
+                recentEmbeddings.put(hash, result.vector());
+            }
+            return toOutcome(change, hash, result);
+        });
+    }
+
+    private static EmbeddingOutcome toOutcome(ProductChange change, String hash, EmbeddingResult result) {
         if (result.isSuccess()) {
-            return EmbeddingOutcome.embedded(change, result.vector(), sha256(bytes));
+            return EmbeddingOutcome.embedded(change, result.vector(), hash);
         }
         ImageDecodingException e = result.error();
         String reason = switch (e.reason()) {

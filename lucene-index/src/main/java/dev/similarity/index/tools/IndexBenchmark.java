@@ -11,6 +11,7 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -39,7 +40,8 @@ import org.apache.lucene.util.VectorUtil;
  *     [--queries 1000] [--k 10] [--candidates 100] [--sweep 10,20,50,100,200]
  *     [--churn-writes 20000] [--queries-per-write 10]
  *     [--policies tuned,lucene-default,SEGMENTS_PER_TIER:FLOOR_MB:DELETES_PCT]
- *     [--max-conn 16] [--beam-width 100] [--seed 42] [--export-dir DIR] [--skip-bulk]
+ *     [--max-conn 16] [--beam-width 100] [--refresh-threshold 2000] [--refresh-max-age-ms 2000]
+ *     [--seed 42] [--export-dir DIR] [--skip-bulk]
  * </pre>
  *
  * With {@code --vectors}, the last {@code --queries} rows are the queries and the rest the base;
@@ -80,6 +82,8 @@ public final class IndexBenchmark {
       List<String> policies,
       int maxConn,
       int beamWidth,
+      int refreshPendingThreshold,
+      long refreshMaxAgeMillis,
       long seed,
       Path report,
       Path exportDir,
@@ -95,7 +99,8 @@ public final class IndexBenchmark {
           "usage: IndexBenchmark (--vectors FILE.npy | --random N --dim D [--clusters C] [--spread S])"
               + " --report FILE.json [--queries Q] [--k K] [--candidates C] [--sweep 10,20,50]"
               + " [--churn-writes W] [--queries-per-write R] [--policies tuned,lucene-default]"
-              + " [--max-conn M] [--beam-width B] [--seed S] [--export-dir DIR] [--skip-bulk]");
+              + " [--max-conn M] [--beam-width B] [--refresh-threshold N] [--refresh-max-age-ms T]"
+              + " [--seed S] [--export-dir DIR] [--skip-bulk]");
       System.exit(2);
       return;
     }
@@ -197,7 +202,9 @@ public final class IndexBenchmark {
             .dimension(base[0].length)
             .maxConn(settings.maxConn())
             .beamWidth(settings.beamWidth())
-            .searchCandidates(settings.candidates());
+            .searchCandidates(settings.candidates())
+            .refreshPendingThreshold(settings.refreshPendingThreshold())
+            .refreshMaxAge(Duration.ofMillis(settings.refreshMaxAgeMillis()));
     return switch (policy) {
       case "tuned" -> builder;
       // TieredMergePolicy's own defaults in Lucene 10.3.
@@ -428,8 +435,8 @@ public final class IndexBenchmark {
     result.put("max_conn", settings.maxConn());
     result.put("beam_width", settings.beamWidth());
     result.put("search_candidates", settings.candidates());
-    result.put("refresh_pending_threshold", ShardIndex.Builder.DEFAULT_REFRESH_PENDING_THRESHOLD);
-    result.put("refresh_max_age_ms", ShardIndex.Builder.DEFAULT_REFRESH_MAX_AGE.toMillis());
+    result.put("refresh_pending_threshold", settings.refreshPendingThreshold());
+    result.put("refresh_max_age_ms", settings.refreshMaxAgeMillis());
     result.put("ram_buffer_mb", ShardIndex.Builder.DEFAULT_RAM_BUFFER_MB);
     result.put("tuned_merge_segments_per_tier", ShardIndex.Builder.DEFAULT_MERGE_SEGMENTS_PER_TIER);
     result.put("tuned_merge_floor_segment_mb", ShardIndex.Builder.DEFAULT_MERGE_FLOOR_SEGMENT_MB);
@@ -560,6 +567,12 @@ public final class IndexBenchmark {
             policies,
             orDefault(intOf.apply("max-conn"), ShardIndex.Builder.DEFAULT_MAX_CONN),
             orDefault(intOf.apply("beam-width"), ShardIndex.Builder.DEFAULT_BEAM_WIDTH),
+            orDefault(
+                intOf.apply("refresh-threshold"),
+                ShardIndex.Builder.DEFAULT_REFRESH_PENDING_THRESHOLD),
+            orDefault(
+                intOf.apply("refresh-max-age-ms"),
+                (int) ShardIndex.Builder.DEFAULT_REFRESH_MAX_AGE.toMillis()),
             orDefault(intOf.apply("seed"), 42),
             report,
             exportDir,

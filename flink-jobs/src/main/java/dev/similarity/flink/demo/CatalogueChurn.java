@@ -1,0 +1,248 @@
+package dev.similarity.flink.demo;
+
+import dev.similarity.embedding.EmbeddingResult;
+import dev.similarity.embedding.ImageEmbedder;
+import dev.similarity.embedding.ImageEmbedderConfig;
+import dev.similarity.flink.IndexerOptions;
+import dev.similarity.schemas.Neighbour;
+import dev.similarity.schemas.NeighbourList;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * A catalogue that changes under the indexer: N products loaded, then a shuffled mix of additions,
+ * image changes and removals. Afterwards it checks the neighbour-list contract against the exact
+ * top-k over the live catalogue's current images: lists name only live products, never themselves,
+ * min(k, live - 1) of them; removed products end with a tombstone; mean overlap with the exact top-k.
+ */
+public final class CatalogueChurn {
+
+    private final DemoRun run;
+    private final DemoCatalogue catalogue;
+    private final DemoImageServer images;
+    private final int k;
+    /** Live product id -> catalogue number of its current image. */
+    private final Map<String, Integer> live = new LinkedHashMap<>();
+    private final Map<String, Long> versions = new HashMap<>();
+    private final Set<String> removed = new HashSet<>();
+    private final List<long[]> directLatencySamples = new ArrayList<>();
+    private final Map<String, Long> pendingDirect = new HashMap<>();
+
+    public CatalogueChurn(DemoRun run, DemoCatalogue catalogue, DemoImageServer images) {
+        this.run = run;
+        this.catalogue = catalogue;
+        this.images = images;
+        this.k = run.config().get(IndexerOptions.NEIGHBOURS_K);
+    }
+
+    /** Loads products 0..n-1 and waits for their lists; returns the load's summary. */
+    public RunSummary load(int n, long timeoutMs) throws Exception {
+        RunSummary summary = run.feedAndMeasure(0, n, 0, timeoutMs, true);
+        for (int i = 0; i < n; i++) {
+            live.put(catalogue.productId(i), i);
+            versions.put(catalogue.productId(i), 1L);
+        }
+        return summary;
+    }
+
+    /**
+     * Sends the churn: {@code additions} new products (catalogue numbers after the loaded ones), {@code
+     * changes} image changes of live products (to images not used elsewhere), {@code removals} of live
+     * products, shuffled with a fixed seed, at {@code rate} events/s (0 = no limit).
+     */
+    public void churn(int additions, int changes, int removals, double rate, long seed) throws Exception {
+        int nextImage = live.size();
+        List<Runnable> events = new ArrayList<>();
+        Random random = new Random(seed);
+        List<String> existing = new ArrayList<>(live.keySet());
+        Collections.shuffle(existing, random);
+        if (changes + removals > existing.size()) {
+            throw new IllegalArgumentException("--changes + --removals (" + (changes + removals) + ") exceed the " + existing.size() + " loaded products");
+        }
+        int needed = nextImage + additions + changes;
+        if (needed > catalogue.capacity()) {
+            throw new IllegalArgumentException("the churn needs " + needed + " images; the demo catalogue has " + catalogue.capacity());
+        }
+        try (CatalogueFeeder feeder = new CatalogueFeeder(run.config().get(IndexerOptions.KAFKA_BOOTSTRAP_SERVERS),
+                run.config().get(IndexerOptions.CATALOGUE_TOPIC), run.config().get(IndexerOptions.CATALOGUE_WIRE_FORMAT))) {
+            for (int i = 0; i < additions; i++) {
+                int image = nextImage++;
+                String id = catalogue.productId(image);
+                events.add(() -> {
+                    live.put(id, image);
+                    versions.put(id, 1L);
+                    pendingDirect.put(id, feeder.upsert(id, images.imageUrl(image), catalogue.category(image), 1, false));
+                });
+            }
+            for (int i = 0; i < changes; i++) {
+                String id = existing.get(i);
+                int image = nextImage++;
+                events.add(() -> {
+                    live.put(id, image);
+                    long version = versions.merge(id, 1L, Long::sum);
+                    pendingDirect.put(id, feeder.upsert(id, images.imageUrl(image), catalogue.category(image), version, true));
+                });
+            }
+            for (int i = 0; i < removals; i++) {
+                String id = existing.get(changes + i);
+                events.add(() -> {
+                    live.remove(id);
+                    removed.add(id);
+                    pendingDirect.remove(id);
+                    feeder.remove(id, versions.merge(id, 1L, Long::sum));
+                });
+            }
+            Collections.shuffle(events, random);
+            long start = System.currentTimeMillis();
+            for (int i = 0; i < events.size(); i++) {
+                if (rate > 0) {
+                    long wait = start + (long) (i * 1000.0 / rate) - System.currentTimeMillis();
+                    if (wait > 0) Thread.sleep(wait);
+                }
+                events.get(i).run();
+            }
+            feeder.flush();
+        }
+    }
+
+    /** Waits until no list record has arrived for {@code quietMs} (the job caught up), at most {@code timeoutMs}. */
+    public void awaitQuiet(long quietMs, long timeoutMs) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        long seen = -1;
+        long since = System.currentTimeMillis();
+        while (System.currentTimeMillis() < deadline) {
+            long now = run.lists().records();
+            if (now != seen) {
+                seen = now;
+                since = System.currentTimeMillis();
+            } else if (System.currentTimeMillis() - since >= quietMs) {
+                return;
+            }
+            Thread.sleep(200);
+        }
+    }
+
+    /** Checks the contract on what a read_committed consumer sees now. */
+    public Map<String, Object> checkContract() throws Exception {
+        List<String> ids = new ArrayList<>(live.keySet());
+        float[][] vectors = embedCurrentImages(ids);
+        Map<String, NeighbourListCollector.Seen> latest = run.lists().latest();
+        int expectedSize = Math.min(k, ids.size() - 1);
+        long namingRemoved = 0, wrongSize = 0, selfListed = 0, missingLists = 0, stale = 0;
+        double overlapSum = 0;
+        for (int q = 0; q < ids.size(); q++) {
+            NeighbourListCollector.Seen seen = latest.get(ids.get(q));
+            if (seen == null || seen.list() == null) {
+                missingLists++;
+                continue;
+            }
+            NeighbourList list = seen.list();
+            if (list.getCatalogueVersion() < versions.get(ids.get(q))) stale++;
+            if (list.getNeighbours().size() != expectedSize) wrongSize++;
+            Set<String> exact = new HashSet<>();
+            for (int n : exactTopK(vectors, q, k)) exact.add(ids.get(n));
+            int hits = 0;
+            for (Neighbour nb : list.getNeighbours()) {
+                if (!live.containsKey(nb.getProductId())) namingRemoved++;
+                if (nb.getProductId().equals(ids.get(q))) selfListed++;
+                if (exact.contains(nb.getProductId())) hits++;
+            }
+            overlapSum += hits / (double) Math.max(1, expectedSize);
+        }
+        long missingTombstones = 0;
+        for (String id : removed) {
+            NeighbourListCollector.Seen seen = latest.get(id);
+            if (seen == null || seen.value() != null) missingTombstones++;
+        }
+        Map<String, Object> contract = new LinkedHashMap<>();
+        contract.put("live_products", ids.size());
+        contract.put("removed_products", removed.size());
+        contract.put("mean_overlap", Math.round(overlapSum / ids.size() * 10000) / 10000.0);
+        contract.put("lists_naming_removed", namingRemoved);
+        contract.put("missing_tombstones", missingTombstones);
+        contract.put("lists_of_wrong_size", wrongSize);
+        contract.put("lists_naming_themselves", selfListed);
+        contract.put("missing_lists", missingLists);
+        contract.put("lists_behind_current_version", stale);
+        return contract;
+    }
+
+    /**
+     * Freshness of the churn phase: direct = a changed or added product's own list (event to first
+     * visible list of that version); reverse = other products' list updates (visible minus the
+     * triggering event's timestamp, which the list carries).
+     */
+    public Map<String, Object> freshness(long churnStartedAt) {
+        List<Long> direct = new ArrayList<>();
+        List<Long> reverse = new ArrayList<>();
+        for (String id : run.lists().keysSeen()) {
+            Set<Long> versionsSeen = new HashSet<>();
+            for (NeighbourListCollector.Seen seen : run.lists().history(id)) {
+                if (seen.list() == null || seen.list().getEventTimestamp() < churnStartedAt) continue;
+                long latency = seen.visibleAt() - seen.list().getEventTimestamp();
+                boolean ownEvent = versionsSeen.add(seen.list().getCatalogueVersion()) && pendingDirect.containsKey(id)
+                        && seen.list().getEventTimestamp() == pendingDirect.get(id);
+                (ownEvent ? direct : reverse).add(latency);
+            }
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("latency_ms", percentiles(direct));
+        out.put("reverse_latency_ms", percentiles(reverse));
+        return out;
+    }
+
+    private static Map<String, Object> percentiles(List<Long> samples) {
+        long[] sorted = samples.stream().mapToLong(Long::longValue).sorted().toArray();
+        Map<String, Object> p = new LinkedHashMap<>();
+        p.put("p50", RunSummary.percentile(sorted, 0.50));
+        p.put("p95", RunSummary.percentile(sorted, 0.95));
+        p.put("p99", RunSummary.percentile(sorted, 0.99));
+        p.put("samples", sorted.length);
+        return p;
+    }
+
+    private float[][] embedCurrentImages(List<String> ids) throws Exception {
+        float[][] vectors = new float[ids.size()][];
+        try (ImageEmbedder embedder = ImageEmbedder.load(ImageEmbedderConfig.builder().modelDir(run.config().modelDir()).build())) {
+            for (int start = 0; start < ids.size(); start += 256) {
+                List<byte[]> batch = new ArrayList<>();
+                for (int i = start; i < Math.min(ids.size(), start + 256); i++) batch.add(catalogue.png(live.get(ids.get(i))));
+                List<EmbeddingResult> results = embedder.embedBatch(batch);
+                for (int i = 0; i < results.size(); i++) vectors[start + i] = results.get(i).vector();
+            }
+        }
+        return vectors;
+    }
+
+    /** Indices of the k vectors most similar to vectors[q] (dot product), q itself excluded. */
+    public static int[] exactTopK(float[][] vectors, int q, int k) {
+        int n = Math.min(k, vectors.length - 1);
+        int[] top = new int[n];
+        float[] scores = new float[n];
+        int size = 0;
+        for (int i = 0; i < vectors.length && n > 0; i++) {
+            if (i == q) continue;
+            float s = 0;
+            for (int d = 0; d < vectors[q].length; d++) s += vectors[q][d] * vectors[i][d];
+            if (size == n && s <= scores[n - 1]) continue;
+            int at = size < n ? size : n - 1; // when full, the last entry is dropped
+            while (at > 0 && scores[at - 1] < s) {
+                top[at] = top[at - 1];
+                scores[at] = scores[at - 1];
+                at--;
+            }
+            top[at] = i;
+            scores[at] = s;
+            if (size < n) size++;
+        }
+        return top;
+    }
+}

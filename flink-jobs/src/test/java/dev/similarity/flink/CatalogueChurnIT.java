@@ -1,0 +1,46 @@
+package dev.similarity.flink;
+
+import dev.similarity.flink.demo.CatalogueChurn;
+import dev.similarity.flink.demo.DemoCatalogue;
+import dev.similarity.flink.demo.DemoImageServer;
+import dev.similarity.flink.demo.DemoRun;
+import dev.similarity.kafka.local.LocalKafkaBroker;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The neighbour-list contract while the catalogue changes: 1,000 products, then 300 additions, 200
+ * image changes and 200 removals in a shuffled stream; after the job caught up every live product's
+ * latest committed list is right and every removed product's latest record is a tombstone.
+ */
+class CatalogueChurnIT {
+
+    @Test
+    void listsStayRightThroughAdditionsImageChangesAndRemovals(@TempDir Path work) throws Exception {
+        DemoCatalogue catalogue = new DemoCatalogue();
+        try (LocalKafkaBroker broker = LocalKafkaBroker.builder().dataDir(work.resolve("kafka")).port(0).build().start();
+             DemoImageServer images = new DemoImageServer(catalogue, 0);
+             DemoRun run = new DemoRun(catalogue, images, broker.bootstrapServers(), work, "churn", -1, Map.of())) {
+            CatalogueChurn churn = new CatalogueChurn(run, catalogue, images);
+            churn.load(1_000, 600_000);
+            churn.churn(300, 200, 200, 0, 42);
+            churn.awaitQuiet(5_000, 300_000);
+
+            Map<String, Object> contract = churn.checkContract();
+            System.out.println("contract after churn: " + contract);
+            assertThat(contract).as("contract").containsEntry("live_products", 1_100)
+                    .containsEntry("lists_naming_removed", 0L)
+                    .containsEntry("missing_tombstones", 0L)
+                    .containsEntry("lists_naming_themselves", 0L)
+                    .containsEntry("missing_lists", 0L)
+                    .containsEntry("lists_behind_current_version", 0L)
+                    .containsEntry("lists_of_wrong_size", 0L);
+            assertThat((Double) contract.get("mean_overlap")).as(contract.toString()).isGreaterThanOrEqualTo(0.95);
+        }
+    }
+}
