@@ -46,10 +46,22 @@ public final class CatalogueChurn {
     /** Loads products 0..n-1 and waits for their lists; returns the load's summary. */
     public RunSummary load(int n, long timeoutMs) throws Exception {
         RunSummary summary = run.feedAndMeasure(0, n, 0, timeoutMs, true);
-        for (int i = 0; i < n; i++) {
+        assumeLoaded(0, n);
+        return summary;
+    }
+
+    /** Counts products first..first+n-1 as loaded (version 1) without feeding them: fed by an earlier run. */
+    public void assumeLoaded(int first, int n) {
+        for (int i = first; i < first + n; i++) {
             live.put(catalogue.productId(i), i);
             versions.put(catalogue.productId(i), 1L);
         }
+    }
+
+    /** Feeds products first..first+n-1 and waits for their lists. */
+    public RunSummary add(int first, int n, double rate, long timeoutMs) throws Exception {
+        RunSummary summary = run.feedAndMeasure(first, n, rate, timeoutMs, false);
+        assumeLoaded(first, n);
         return summary;
     }
 

@@ -15,6 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * One run of the indexer on the demo catalogue: start the job on a local Flink cluster, feed
@@ -36,6 +37,13 @@ public final class DemoRun implements AutoCloseable {
      */
     public DemoRun(DemoCatalogue catalogue, DemoImageServer images, String bootstrapServers, Path workDir,
                    String runName, int webUiPort, Map<String, String> settings) throws Exception {
+        this(catalogue, images, bootstrapServers, workDir, runName, localEnvironment(webUiPort), settings);
+    }
+
+    /** As above, on the environment {@code environments} makes from the job's runtime configuration. */
+    public DemoRun(DemoCatalogue catalogue, DemoImageServer images, String bootstrapServers, Path workDir,
+                   String runName, Function<Configuration, StreamExecutionEnvironment> environments,
+                   Map<String, String> settings) throws Exception {
         this.catalogue = catalogue;
         this.images = images;
         Map<String, String> options = new HashMap<>();
@@ -52,17 +60,19 @@ public final class DemoRun implements AutoCloseable {
         IndexerTopics.ensureExist(config, 4);
         this.lists = new NeighbourListCollector(bootstrapServers, config.get(IndexerOptions.NEIGHBOUR_TOPIC), true);
         this.deadLetters = new NeighbourListCollector(bootstrapServers, config.get(IndexerOptions.DEAD_LETTER_TOPIC), false);
+        this.job = SimilarityIndexerJob.start(environments.apply(SimilarityIndexerJob.runtimeConfiguration(config)), config);
+    }
 
-        Configuration flink = SimilarityIndexerJob.runtimeConfiguration(config);
-        StreamExecutionEnvironment env;
-        if (webUiPort >= 0) {
+    /** A local Flink cluster in this JVM, with the web UI on {@code webUiPort} (-1: none). */
+    public static Function<Configuration, StreamExecutionEnvironment> localEnvironment(int webUiPort) {
+        return flink -> {
+            if (webUiPort < 0) {
+                return StreamExecutionEnvironment.createLocalEnvironment(flink);
+            }
             flink.set(RestOptions.PORT, webUiPort);
             flink.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
-            env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flink);
-        } else {
-            env = StreamExecutionEnvironment.createLocalEnvironment(flink);
-        }
-        this.job = SimilarityIndexerJob.start(env, config);
+            return StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(flink);
+        };
     }
 
     public IndexerConfig config() {

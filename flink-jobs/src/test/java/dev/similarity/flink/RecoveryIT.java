@@ -1,0 +1,176 @@
+package dev.similarity.flink;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.similarity.flink.demo.CatalogueChurn;
+import dev.similarity.flink.demo.DemoCatalogue;
+import dev.similarity.flink.demo.DemoImageServer;
+import dev.similarity.flink.demo.DemoRun;
+import dev.similarity.flink.demo.NeighbourListCollector;
+import dev.similarity.flink.demo.RunSummary;
+import dev.similarity.kafka.local.LocalKafkaBroker;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.InjectMiniCluster;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Failures on purpose, in the style of flink-connector-kafka's exactly-once tests: a TaskManager is
+ * killed while products flow, and a job is stopped with a savepoint and resumed at another
+ * parallelism. Afterwards a read_committed consumer must see every list, none twice, and the
+ * restored shards must hold each product exactly once.
+ */
+class RecoveryIT {
+
+    private static final int K = 10;
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(2).setNumberSlotsPerTaskManager(2).build());
+
+    @TempDir
+    static Path work;
+
+    private static LocalKafkaBroker broker;
+    private static DemoCatalogue catalogue;
+    private static DemoImageServer images;
+
+    @BeforeAll
+    static void start() throws Exception {
+        broker = LocalKafkaBroker.builder().dataDir(work.resolve("kafka")).port(0).build().start();
+        catalogue = new DemoCatalogue();
+        images = new DemoImageServer(catalogue, 0);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (images != null) images.close();
+        if (broker != null) broker.close();
+    }
+
+    /** The mini-cluster's environment with the job's runtime configuration, restarts on, optionally from a savepoint. */
+    private static Function<Configuration, StreamExecutionEnvironment> miniCluster(String savepoint) {
+        return flink -> {
+            flink.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
+            flink.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 20);
+            flink.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofSeconds(1));
+            if (savepoint != null) flink.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+            return StreamExecutionEnvironment.getExecutionEnvironment(flink);
+        };
+    }
+
+    @Test
+    void aKilledTaskManagerLosesAndDuplicatesNothing(@InjectMiniCluster MiniCluster cluster) throws Exception {
+        try (DemoRun run = new DemoRun(catalogue, images, broker.bootstrapServers(), work.resolve("kill"), "kill",
+                miniCluster(null), Map.of())) {
+            CatalogueChurn products = new CatalogueChurn(run, catalogue, images);
+            // Its own thread: on 2 cores the common pool has one worker, which MiniCluster needs itself.
+            ExecutorService feeder = Executors.newSingleThreadExecutor();
+            Future<RunSummary> feeding = feeder.submit(() -> products.add(0, 1_200, 100, 600_000));
+            feeder.shutdown();
+            long deadline = System.currentTimeMillis() + 300_000;
+            while (run.lists().keys() < 200 && System.currentTimeMillis() < deadline) Thread.sleep(100);
+            assertThat(run.lists().keys()).as("lists visible before the failure").isGreaterThanOrEqualTo(200);
+
+            cluster.terminateTaskManager(0).get(60, TimeUnit.SECONDS);
+            cluster.startTaskManager();
+
+            RunSummary summary = feeding.get(600, TimeUnit.SECONDS);
+            products.awaitQuiet(5_000, 120_000);
+            assertThat(summary.get("products_with_list")).isEqualTo(1_200);
+            JsonNode exceptions = rest(cluster, "/jobs/" + run.job().getJobID() + "/exceptions");
+            assertThat(exceptions.path("exceptionHistory").path("entries").size()).as("the job failed over").isGreaterThanOrEqualTo(1);
+            assertContractAndNoDuplicates(run, products, 1_200);
+            assertThat(vectorsInShards(cluster, run)).as("each product in exactly one shard, once").isEqualTo(1_200);
+        }
+    }
+
+    @Test
+    void aSavepointResumesAtAnotherParallelism(@InjectMiniCluster MiniCluster cluster) throws Exception {
+        String savepoint;
+        try (DemoRun before = new DemoRun(catalogue, images, broker.bootstrapServers(), work.resolve("rescale"), "rescale",
+                miniCluster(null), Map.of("indexer.parallelism", "2"))) {
+            new CatalogueChurn(before, catalogue, images).add(0, 600, 0, 600_000);
+            savepoint = before.job().stopWithSavepoint(false, work.resolve("savepoints").toUri().toString(),
+                    SavepointFormatType.CANONICAL).get(120, TimeUnit.SECONDS);
+        }
+        try (DemoRun after = new DemoRun(catalogue, images, broker.bootstrapServers(), work.resolve("rescale"), "rescale",
+                miniCluster(savepoint), Map.of("indexer.parallelism", "3"))) {
+            CatalogueChurn products = new CatalogueChurn(after, catalogue, images);
+            products.assumeLoaded(0, 600);
+            RunSummary summary = products.add(600, 400, 0, 600_000);
+            products.awaitQuiet(5_000, 120_000);
+            assertThat(summary.get("products_with_list")).isEqualTo(400);
+            assertContractAndNoDuplicates(after, products, 1_000);
+            assertThat(vectorsInShards(cluster, after)).as("restored shards hold the savepoint's products once").isEqualTo(1_000);
+        }
+    }
+
+    private static void assertContractAndNoDuplicates(DemoRun run, CatalogueChurn products, int live) throws Exception {
+        Map<String, Object> contract = products.checkContract();
+        assertThat(contract).as("contract").containsEntry("live_products", live)
+                .containsEntry("missing_lists", 0L).containsEntry("lists_of_wrong_size", 0L)
+                .containsEntry("lists_naming_removed", 0L);
+        assertThat((Double) contract.get("mean_overlap")).as(contract.toString()).isGreaterThanOrEqualTo(0.95);
+        for (int n = 0; n < live; n++) {
+            List<NeighbourListCollector.Seen> history = run.lists().history(catalogue.productId(n));
+            for (int i = 1; i < history.size(); i++) {
+                assertThat(history.get(i).value()).as("record %d of %s repeats the one before", i, catalogue.productId(n))
+                        .isNotEqualTo(history.get(i - 1).value());
+            }
+        }
+    }
+
+    /** Sum over subtasks of the shard operator's vectorsInShards gauge, once it settles. */
+    private static long vectorsInShards(MiniCluster cluster, DemoRun run) throws Exception {
+        String job = "/jobs/" + run.job().getJobID();
+        String vertex = null;
+        for (JsonNode v : rest(cluster, job).path("vertices")) {
+            if (v.path("name").asText().startsWith("shard-index")) vertex = v.path("id").asText();
+        }
+        assertThat(vertex).as("shard operator vertex").isNotNull();
+        long value = -1;
+        for (int attempt = 0; attempt < 30; attempt++) {
+            JsonNode metrics = rest(cluster, job + "/vertices/" + vertex + "/subtasks/metrics?get=shard-index-scatter.vectorsInShards&agg=sum");
+            if (metrics.size() > 0) {
+                value = (long) metrics.get(0).path("sum").asDouble();
+                if (value > 0) return value;
+            }
+            Thread.sleep(1_000);
+        }
+        return value;
+    }
+
+    private static JsonNode rest(MiniCluster cluster, String path) throws Exception {
+        URI base = cluster.getRestAddress().get();
+        HttpResponse<String> response = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(base.resolve(path)).build(), HttpResponse.BodyHandlers.ofString());
+        return new ObjectMapper().readTree(response.body());
+    }
+}
