@@ -45,7 +45,7 @@ def hnswlib_runs(base, queries, truth, k, m, ef_construction, efs):
     rows = []
     for ef in efs:
         index.set_ef(max(ef, k))
-        row = {"library": "hnswlib " + getattr(hnswlib, "__version__", ""), "ef": ef,
+        row = {"library": ("hnswlib " + getattr(hnswlib, "__version__", "")).strip(), "ef": ef,
                "build_seconds": round(build, 2)}
         row.update(measure(lambda q: index.knn_query(q, k=k)[0][0], queries, truth, k))
         log(f"hnswlib ef={ef}: {row['qps']:,} QPS ({row['cpu_qps']:,} by CPU), recall {row['recall']}")

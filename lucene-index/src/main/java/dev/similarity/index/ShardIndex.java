@@ -558,7 +558,7 @@ public final class ShardIndex implements Closeable {
     public static final int DEFAULT_BEAM_WIDTH = 100;
     public static final int DEFAULT_SEARCH_CANDIDATES = 100;
     public static final int DEFAULT_REFRESH_PENDING_THRESHOLD = 2_000;
-    public static final Duration DEFAULT_REFRESH_MAX_AGE = Duration.ofSeconds(2);
+    public static final Duration DEFAULT_REFRESH_MAX_AGE = Duration.ofSeconds(10);
     public static final double DEFAULT_RAM_BUFFER_MB = 256;
     public static final double DEFAULT_MERGE_SEGMENTS_PER_TIER = 2;
     public static final double DEFAULT_MERGE_FLOOR_SEGMENT_MB = 16;
@@ -623,7 +623,11 @@ public final class ShardIndex implements Closeable {
       return this;
     }
 
-    /** Age of the oldest unrefreshed write that triggers a refresh. Default 2 s. */
+    /**
+     * Age of the oldest unrefreshed write that triggers a refresh. Default 10 s: under about 200
+     * writes/s it decides how big flushed segments are (bigger means fewer segments and merges);
+     * above that the pending threshold refreshes first.
+     */
     public Builder refreshMaxAge(Duration refreshMaxAge) {
       this.refreshMaxAge = refreshMaxAge;
       return this;

@@ -22,6 +22,7 @@ import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReadParam;
 import javax.imageio.ImageReader;
@@ -41,6 +42,8 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  * uses its own reader.
  */
 public final class ImageDecoder {
+
+  private static final Set<String> SUPPORTED_FORMATS = Set.of("jpeg", "png", "gif", "bmp", "webp");
 
   /** Large images are decoded with ImageIO subsampling down to at least this multiple of the model input. */
   private static final int SUBSAMPLE_HEADROOM = 4;
@@ -132,6 +135,9 @@ public final class ImageDecoder {
       return toRgba(image);
     } catch (IOException e) {
       throw new ImageDecodingException(CORRUPT, "cannot read image: " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      // A plugin bug on hostile input must reach the caller as a decoding error, not a crash.
+      throw new ImageDecodingException(CORRUPT, "the decoder failed on this image: " + describe(e), e);
     } finally {
       if (reader != null) {
         reader.dispose();
@@ -139,14 +145,25 @@ public final class ImageDecoder {
     }
   }
 
-  private static ImageReader readerFor(ImageInputStream in, byte[] bytes) throws ImageDecodingException {
+  // Only the five supported formats: other ImageIO readers (TIFF, WBMP, ...) widen the attack
+  // surface, and WBMP's format check is loose enough to claim bytes that are not images.
+  private static ImageReader readerFor(ImageInputStream in, byte[] bytes)
+      throws ImageDecodingException, IOException {
     Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
-    if (!readers.hasNext()) {
-      String head = HexFormat.ofDelimiter(" ").formatHex(bytes, 0, Math.min(8, bytes.length));
-      throw new ImageDecodingException(UNSUPPORTED_FORMAT, "image bytes (" + bytes.length
-          + " bytes starting " + head + ") are not JPEG, PNG, GIF, BMP or WebP");
+    String other = null;
+    while (readers.hasNext()) {
+      ImageReader reader = readers.next();
+      String format = reader.getFormatName().toLowerCase(Locale.ROOT);
+      if (SUPPORTED_FORMATS.contains(format)) {
+        return reader;
+      }
+      other = other == null ? format.toUpperCase(Locale.ROOT) : other;
+      reader.dispose();
     }
-    return readers.next();
+    String head = HexFormat.ofDelimiter(" ").formatHex(bytes, 0, Math.min(8, bytes.length));
+    throw new ImageDecodingException(UNSUPPORTED_FORMAT, "image bytes (" + bytes.length
+        + " bytes starting " + head + ") are " + (other == null ? "not" : other + ", not")
+        + " JPEG, PNG, GIF, BMP or WebP");
   }
 
   private int subsampling(int width, int height) {

@@ -16,13 +16,11 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.Enumeration;
 import java.util.List;
 import java.util.Properties;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -222,7 +220,7 @@ public final class TensorFlowNatives {
         }
         // The manifest is written last: its presence means every listed file is complete.
         Files.write(staging.resolve(MANIFEST), manifest);
-        deleteRecursively(target);
+        Folders.deleteRecursively(target);
         moveAtomically(staging, target);
         LOG.info("extracted {} files in {} ms", manifest.size(), (System.nanoTime() - start) / 1_000_000);
         return true;
@@ -247,17 +245,6 @@ public final class TensorFlowNatives {
       Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
     } catch (AtomicMoveNotSupportedException | FileAlreadyExistsException e) {
       Files.move(from, to);
-    }
-  }
-
-  private static void deleteRecursively(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
     }
   }
 }

@@ -117,9 +117,9 @@ public final class EmbedImages {
         }
       }
       double seconds = (System.nanoTime() - start) / 1e9;
-      System.out.printf(Locale.ROOT, "done: %d vectors written, %d skipped %s, %.1f s (%.0f images/s)%n",
-          vectors.rows(), limit - vectors.rows(), failures.isEmpty() ? "" : failures, seconds,
-          limit / seconds);
+      System.out.printf(Locale.ROOT, "done: %d vectors written, %d skipped%s, %.1f s including model load "
+              + "(%.0f images/s)%n", vectors.rows(), limit - vectors.rows(),
+          failures.isEmpty() ? "" : " " + failures, seconds, limit / seconds);
     }
   }
 

@@ -14,13 +14,14 @@ public final class TrainModel {
   private static final String USAGE = """
       usage: train-model [--out DIR] [--epochs N] [--per-class K] [--learning-rate LR]
                          [--network SPEC] [--loss multi-similarity|triplet[:margin]]
-                         [--seed N] [--threads N] [--no-augment] [--model-id ID] [--version V]
+                         [--seed N] [--threads N] [--augment] [--model-id ID] [--version V]
         --out DIR        where to write saved_model.pb, variables/ and model.json
                          (default models/fashion-mnist-similarity)
-        --epochs N       passes over the 60,000 training images (default 10)
+        --epochs N       passes over the 60,000 training images (default 8)
         --per-class K    images per class in a batch; batch = 10 x K (default 16)
         --network SPEC   layer stack, default conv32-pool-drop0.1-conv64-pool-drop0.1-dense256-embed128
         --threads N      TensorFlow intra-op threads (default: all cores)
+        --augment        random horizontal flips and 2-pixel shifts (default off)
       """;
 
   private TrainModel() {}
@@ -30,10 +31,10 @@ public final class TrainModel {
       Arguments a = Arguments.parse(args, USAGE,
           List.of("--out", "--epochs", "--per-class", "--learning-rate", "--network", "--loss", "--seed",
               "--threads", "--model-id", "--version", "--warmup-epochs", "--steps-per-epoch"),
-          List.of("--no-augment"));
+          List.of("--augment"));
       TrainingConfig.Builder builder = TrainingConfig.builder()
           .outputDir(Path.of(a.get("--out", "models/fashion-mnist-similarity")))
-          .augment(!a.has("--no-augment"));
+          .augment(a.has("--augment"));
       TrainingConfig defaults = builder.build();
       TrainingConfig config = builder
           .epochs(a.getInt("--epochs", defaults.epochs()))

@@ -30,8 +30,8 @@ final class EmbeddingNetwork {
     }
 
     /**
-     * Initial values: zeros for biases, He-uniform for kernels (they feed a ReLU), Glorot-uniform
-     * for the final projection (flagged by {@code fanOut} being the embedding width and no ReLU).
+     * Initial values: zeros for biases, He-uniform for kernels that feed a ReLU, Glorot-uniform
+     * when {@code glorot} (the final, linear projection).
      */
     float[] initialValues(SplittableRandom random, boolean glorot) {
       float[] values = new float[size()];

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.similarity.embedding.EmbeddingModelDescriptor;
 import dev.similarity.embedding.ResizePolicy;
 import dev.similarity.embedding.data.FashionMnist;
+import dev.similarity.embedding.internal.Folders;
 import dev.similarity.embedding.internal.PixelNormaliser;
 import dev.similarity.embedding.internal.TensorFlowNatives;
 import java.io.IOException;
@@ -14,14 +15,12 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.function.Consumer;
-import java.util.stream.Stream;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Output;
@@ -106,50 +105,11 @@ public final class Trainer {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    String loadAtStart = loadAverage();
+    String loadAtStart = Folders.loadAverage();
     long start = System.nanoTime();
     List<Float> epochLosses = new ArrayList<>();
     try (Graph graph = new Graph()) {
-      Ops tf = Ops.create(graph);
-      Placeholder<TFloat32> images = tf.withName("images").placeholder(TFloat32.class,
-          Placeholder.shape(Shape.of(batchSize, height, width, 1)));
-      Placeholder<TInt32> batchLabels = tf.withName("labels").placeholder(TInt32.class,
-          Placeholder.shape(Shape.of(batchSize)));
-      Placeholder<TFloat32> learningRate = tf.withName("learning_rate").placeholder(TFloat32.class,
-          Placeholder.shape(Shape.scalar()));
-      Placeholder<TFloat32> beta1Power = tf.withName("beta1_power").placeholder(TFloat32.class,
-          Placeholder.shape(Shape.scalar()));
-      Placeholder<TFloat32> beta2Power = tf.withName("beta2_power").placeholder(TFloat32.class,
-          Placeholder.shape(Shape.scalar()));
-
-      SplittableRandom initRandom = new SplittableRandom(config.seed());
-      Map<String, Variable<TFloat32>> parameters = new LinkedHashMap<>();
-      for (EmbeddingNetwork.Parameter p : network.parameters()) {
-        float[] init = p.initialValues(initRandom, p.name().equals(network.embeddingKernelName()));
-        parameters.put(p.name(), variable(tf, p.name(), Shape.of(p.shape()), init));
-      }
-      Operand<TFloat32> embeddings = network.forward(tf, images, parameters, config.seed());
-      Operand<TFloat32> loss = config.loss().build(tf, embeddings, batchLabels, batchSize);
-
-      Output<?>[] variableOutputs = parameters.values().stream().map(Variable::asOutput).toArray(Output[]::new);
-      Output<?>[] gradients = graph.addGradients(loss.asOutput(), variableOutputs);
-      List<Op> updates = new ArrayList<>();
-      Ops adam = tf.withSubScope("adam");
-      int g = 0;
-      for (Map.Entry<String, Variable<TFloat32>> e : parameters.entrySet()) {
-        EmbeddingNetwork.Parameter p = network.parameters().get(g);
-        Shape shape = Shape.of(p.shape());
-        Variable<TFloat32> m = variable(tf, e.getKey() + "_adam_m", shape, new float[p.size()]);
-        Variable<TFloat32> v = variable(tf, e.getKey() + "_adam_v", shape, new float[p.size()]);
-        @SuppressWarnings("unchecked")
-        Operand<TFloat32> gradient = (Operand<TFloat32>) gradients[g];
-        updates.add(adam.train.applyAdam(e.getValue(), m, v, beta1Power, beta2Power, learningRate,
-            adam.constant(BETA1), adam.constant(BETA2), adam.constant(ADAM_EPSILON), gradient,
-            ApplyAdam.useLocking(false)));
-        g++;
-      }
-      Op trainStep = tf.withControlDependencies(updates).withName("train_step").noOp();
-
+      TrainingGraph g = buildTrainingGraph(graph, network, batchSize);
       try (Session session = new Session(graph, sessionConfig())) {
         session.initialize();
         SplittableRandom sampling = new SplittableRandom(config.seed() ^ 0x5DEECE66DL);
@@ -164,22 +124,7 @@ public final class Trainer {
           for (int[] batch : epochBatches) {
             fillBatch(data, batch, normaliser, sampling, scratch, batchPixels, batchLabelValues);
             step++;
-            float lr = learningRate(step, stepsPerEpoch, totalSteps);
-            try (TFloat32 x = TFloat32.tensorOf(Shape.of(batchSize, height, width, 1), DataBuffers.of(batchPixels));
-                TInt32 y = TInt32.tensorOf(Shape.of(batchSize), DataBuffers.of(batchLabelValues));
-                TFloat32 lrTensor = TFloat32.scalarOf(lr);
-                TFloat32 b1 = TFloat32.scalarOf((float) Math.pow(BETA1, step));
-                TFloat32 b2 = TFloat32.scalarOf((float) Math.pow(BETA2, step));
-                Result result = session.runner().feed(images, x).feed(batchLabels, y)
-                    .feed(learningRate, lrTensor).feed(beta1Power, b1).feed(beta2Power, b2)
-                    .addTarget(trainStep).fetch(loss).run()) {
-              float value = ((TFloat32) result.get(0)).getFloat();
-              if (!Float.isFinite(value)) {
-                throw new IllegalStateException("loss became " + value + " at step " + step
-                    + "; lower the learning rate (--learning-rate)");
-              }
-              lossSum += value;
-            }
+            lossSum += runStep(session, g, batchPixels, batchLabelValues, step, stepsPerEpoch, totalSteps);
           }
           float epochLoss = (float) (lossSum / epochBatches.length);
           epochLosses.add(epochLoss);
@@ -202,6 +147,76 @@ public final class Trainer {
           epochLosses.getFirst(), epochLosses.getLast(), List.copyOf(epochLosses));
     } finally {
       deleteQuietly(checkpointDir);
+    }
+  }
+
+  /** The ops a training step feeds and runs. */
+  private record TrainingGraph(Placeholder<TFloat32> images, Placeholder<TInt32> labels,
+      Placeholder<TFloat32> learningRate, Placeholder<TFloat32> beta1Power, Placeholder<TFloat32> beta2Power,
+      Operand<TFloat32> loss, Op trainStep) {}
+
+  // Network -> loss -> gradients -> one ApplyAdam per parameter, grouped under "train_step".
+  private TrainingGraph buildTrainingGraph(Graph graph, EmbeddingNetwork network, int batchSize) {
+    Ops tf = Ops.create(graph);
+    Placeholder<TFloat32> images = tf.withName("images").placeholder(TFloat32.class,
+        Placeholder.shape(Shape.of(batchSize, FashionMnist.ROWS, FashionMnist.COLUMNS, 1)));
+    Placeholder<TInt32> labels = tf.withName("labels").placeholder(TInt32.class,
+        Placeholder.shape(Shape.of(batchSize)));
+    Placeholder<TFloat32> learningRate = scalarPlaceholder(tf, "learning_rate");
+    Placeholder<TFloat32> beta1Power = scalarPlaceholder(tf, "beta1_power");
+    Placeholder<TFloat32> beta2Power = scalarPlaceholder(tf, "beta2_power");
+
+    SplittableRandom initRandom = new SplittableRandom(config.seed());
+    List<EmbeddingNetwork.Parameter> specs = network.parameters();
+    Map<String, Variable<TFloat32>> parameters = new LinkedHashMap<>();
+    for (EmbeddingNetwork.Parameter p : specs) {
+      float[] init = p.initialValues(initRandom, p.name().equals(network.embeddingKernelName()));
+      parameters.put(p.name(), variable(tf, p.name(), Shape.of(p.shape()), init));
+    }
+    Operand<TFloat32> embeddings = network.forward(tf, images, parameters, config.seed());
+    Operand<TFloat32> loss = config.loss().build(tf, embeddings, labels, batchSize);
+
+    Output<?>[] variableOutputs = parameters.values().stream().map(Variable::asOutput).toArray(Output[]::new);
+    Output<?>[] gradients = graph.addGradients(loss.asOutput(), variableOutputs);
+    List<Op> updates = new ArrayList<>();
+    Ops adam = tf.withSubScope("adam");
+    for (int i = 0; i < specs.size(); i++) {
+      EmbeddingNetwork.Parameter p = specs.get(i);
+      Variable<TFloat32> m = variable(tf, p.name() + "_adam_m", Shape.of(p.shape()), new float[p.size()]);
+      Variable<TFloat32> v = variable(tf, p.name() + "_adam_v", Shape.of(p.shape()), new float[p.size()]);
+      @SuppressWarnings("unchecked")
+      Operand<TFloat32> gradient = (Operand<TFloat32>) gradients[i];
+      updates.add(adam.train.applyAdam(parameters.get(p.name()), m, v, beta1Power, beta2Power, learningRate,
+          adam.constant(BETA1), adam.constant(BETA2), adam.constant(ADAM_EPSILON), gradient,
+          ApplyAdam.useLocking(false)));
+    }
+    Op trainStep = tf.withControlDependencies(updates).withName("train_step").noOp();
+    return new TrainingGraph(images, labels, learningRate, beta1Power, beta2Power, loss, trainStep);
+  }
+
+  private static Placeholder<TFloat32> scalarPlaceholder(Ops tf, String name) {
+    return tf.withName(name).placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
+  }
+
+  // One optimiser step; Adam's bias corrections beta^t are fed, not kept in the graph.
+  private float runStep(Session session, TrainingGraph g, float[] pixels, int[] labels, int step,
+      int stepsPerEpoch, int totalSteps) {
+    int batchSize = labels.length;
+    try (TFloat32 x = TFloat32.tensorOf(Shape.of(batchSize, FashionMnist.ROWS, FashionMnist.COLUMNS, 1),
+            DataBuffers.of(pixels));
+        TInt32 y = TInt32.tensorOf(Shape.of(batchSize), DataBuffers.of(labels));
+        TFloat32 lr = TFloat32.scalarOf(learningRate(step, stepsPerEpoch, totalSteps));
+        TFloat32 b1 = TFloat32.scalarOf((float) Math.pow(BETA1, step));
+        TFloat32 b2 = TFloat32.scalarOf((float) Math.pow(BETA2, step));
+        Result result = session.runner().feed(g.images(), x).feed(g.labels(), y)
+            .feed(g.learningRate(), lr).feed(g.beta1Power(), b1).feed(g.beta2Power(), b2)
+            .addTarget(g.trainStep()).fetch(g.loss()).run()) {
+      float value = ((TFloat32) result.get(0)).getFloat();
+      if (!Float.isFinite(value)) {
+        throw new IllegalStateException("loss became " + value + " at step " + step
+            + "; lower the learning rate (--learning-rate)");
+      }
+      return value;
     }
   }
 
@@ -267,7 +282,7 @@ public final class Trainer {
   private Path export(EmbeddingNetwork network, String checkpointPrefix) {
     Path modelDir = config.outputDir();
     try {
-      deleteRecursively(modelDir.resolve("variables"));
+      Folders.deleteRecursively(modelDir.resolve("variables"));
       Files.deleteIfExists(modelDir.resolve("saved_model.pb"));
       Files.createDirectories(modelDir);
     } catch (IOException e) {
@@ -312,7 +327,7 @@ public final class Trainer {
     record.put("model_id", config.modelId() + "@" + config.version());
     record.put("command", "scripts/train-model --out " + modelDir + " --epochs " + config.epochs()
         + " --per-class " + config.perClass() + " --learning-rate " + config.learningRate() + " --network "
-        + config.network() + " --seed " + config.seed() + (config.augment() ? "" : " --no-augment"));
+        + config.network() + " --seed " + config.seed() + (config.augment() ? " --augment" : ""));
     record.put("network", config.network().text());
     record.put("loss", config.loss().toString());
     record.put("optimizer", String.format(Locale.ROOT, "Adam(beta1=%s, beta2=%s, epsilon=%s), peak lr %s, "
@@ -327,7 +342,7 @@ public final class Trainer {
     record.put("images_per_second", Math.round(imagesPerSecond));
     record.put("cpu_cores", Runtime.getRuntime().availableProcessors());
     record.put("load_average_at_start", loadAtStart);
-    record.put("load_average_at_end", loadAverage());
+    record.put("load_average_at_end", Folders.loadAverage());
     record.put("tensorflow_version", TensorFlow.version());
     record.put("finished_at", Instant.now().toString());
     try {
@@ -338,14 +353,6 @@ public final class Trainer {
     }
   }
 
-  private static String loadAverage() {
-    try {
-      return Files.readString(Path.of("/proc/loadavg")).trim();
-    } catch (IOException | RuntimeException e) {
-      return "unknown";
-    }
-  }
-
   static String clock(double seconds) {
     long s = Math.round(seconds);
     return s >= 60 ? String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60) : s + "s";
@@ -353,20 +360,9 @@ public final class Trainer {
 
   private static void deleteQuietly(Path dir) {
     try {
-      deleteRecursively(dir);
+      Folders.deleteRecursively(dir);
     } catch (IOException ignored) {
       // a leftover temp folder is harmless
-    }
-  }
-
-  private static void deleteRecursively(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
     }
   }
 }

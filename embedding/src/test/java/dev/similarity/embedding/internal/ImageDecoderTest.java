@@ -204,6 +204,14 @@ class ImageDecoderTest {
   }
 
   @Test
+  void refusesImageFormatsOutsideTheSupportedFive() {
+    byte[] tiff = TestImages.encode(TestImages.gray(8, 8, (x, y) -> 0), "tiff");
+    ImageDecodingException e = assertThrows(ImageDecodingException.class, () -> decoder.decode(tiff));
+    assertEquals(UNSUPPORTED_FORMAT, e.reason());
+    assertTrue(e.getMessage().contains("are TIF, not JPEG, PNG, GIF, BMP or WebP"), e.getMessage());
+  }
+
+  @Test
   void reportsTruncatedJpeg() {
     byte[] jpeg = TestImages.encode(noise(64, 64), "jpeg");
     assertEquals(TRUNCATED, reasonFor(Arrays.copyOf(jpeg, jpeg.length / 2)));

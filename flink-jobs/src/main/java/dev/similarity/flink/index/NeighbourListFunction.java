@@ -23,6 +23,8 @@ public final class NeighbourListFunction extends KeyedProcessFunction<String, Li
     private final int k;
     private final int depth;
     private transient ValueState<ProductNeighbours> neighbours;
+    /** The product's own vector, kept apart so that the frequent candidate updates do not read it. */
+    private transient ValueState<float[]> ownVector;
     private transient ValueState<Long> removedVersion;
     private transient Counter listsPublished;
     private transient Counter tombstones;
@@ -37,6 +39,7 @@ public final class NeighbourListFunction extends KeyedProcessFunction<String, Li
     public void open(OpenContext openContext) {
         neighbours = getRuntimeContext().getState(new ValueStateDescriptor<>("neighbours", ProductNeighbours.class));
         removedVersion = getRuntimeContext().getState(new ValueStateDescriptor<>("removed-version", Long.class));
+        ownVector = getRuntimeContext().getState(new ValueStateDescriptor<>("own-vector", float[].class));
         listsPublished = getRuntimeContext().getMetricGroup().counter("listsPublished");
         tombstones = getRuntimeContext().getMetricGroup().counter("tombstonesPublished");
         eventToPublishMs = getRuntimeContext().getMetricGroup()
@@ -53,6 +56,7 @@ public final class NeighbourListFunction extends KeyedProcessFunction<String, Li
                     return;
                 }
                 neighbours.clear();
+                ownVector.clear();
                 removedVersion.update(message.catalogueVersion());
                 tombstones.inc();
                 publish(out, new NeighbourListUpdate(message.target(), true, null, null, message.catalogueVersion(),
@@ -70,7 +74,8 @@ public final class NeighbourListFunction extends KeyedProcessFunction<String, Li
                     return;
                 }
                 if (message.catalogueVersion() > state.version) {
-                    state.startVersion(message.catalogueVersion(), message.vector(), message.shardCount());
+                    state.startVersion(message.catalogueVersion(), message.shardCount());
+                    ownVector.update(message.vector());
                     removedVersion.clear();
                 }
                 for (int i = 0; i < message.ids().length; i++) {
@@ -85,15 +90,14 @@ public final class NeighbourListFunction extends KeyedProcessFunction<String, Li
                     }
                     state = new ProductNeighbours();
                 }
-                state.offer(message.candidateId(), message.score(), depth);
+                if (!state.offer(message.candidateId(), message.score(), depth)) {
+                    return; // most candidates do not rank: no state write
+                }
             }
             case RESCORE -> {
-                if (state == null || state.vector == null) {
+                float[] vector = state == null ? null : ownVector.value();
+                if (vector == null || !state.offer(message.candidateId(), dot(vector, message.vector()), depth)) {
                     return;
-                }
-                float score = dot(state.vector, message.vector());
-                if (state.contains(message.candidateId()) || score > state.worstScore() || state.ids.length < depth) {
-                    state.offer(message.candidateId(), score, depth);
                 }
             }
             case DROP -> {

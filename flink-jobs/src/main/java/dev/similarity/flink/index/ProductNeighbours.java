@@ -10,8 +10,6 @@ public class ProductNeighbours {
 
     /** Catalogue version of the product's own vector; -1 while only candidates have arrived. */
     public long version = -1;
-    /** The product's own vector, null until its first partial result arrives. */
-    public float[] vector;
     public int shardCount;
     public int partialsReceived;
     public String[] ids = new String[0];
@@ -27,25 +25,29 @@ public class ProductNeighbours {
     }
 
     /** Starts over for a new vector of the product: old candidates were scored against the old vector. */
-    public void startVersion(long newVersion, float[] newVector, int shards) {
+    public void startVersion(long newVersion, int shards) {
         if (version >= 0) {
             ids = new String[0];
             scores = new float[0];
         }
         version = newVersion;
-        vector = newVector;
         shardCount = shards;
         partialsReceived = 0;
     }
 
-    /** Sets id's score (inserting it when it ranks within depth); keeps the order best first. */
-    public void offer(String id, float score, int depth) {
+    /**
+     * Sets id's score (inserting it when it ranks within depth); keeps the order best first.
+     * Returns whether the candidates changed.
+     */
+    public boolean offer(String id, float score, int depth) {
         int existing = indexOf(id);
         if (existing >= 0) {
+            if (scores[existing] == score) {
+                return false;
+            }
             removeAt(existing);
-        }
-        if (ids.length >= depth && score <= scores[ids.length - 1]) {
-            return;
+        } else if (ids.length >= depth && score <= scores[ids.length - 1]) {
+            return false;
         }
         int at = 0;
         while (at < ids.length && scores[at] >= score) {
@@ -66,6 +68,7 @@ public class ProductNeighbours {
         }
         ids = newIds;
         scores = newScores;
+        return true;
     }
 
     public boolean remove(String id) {

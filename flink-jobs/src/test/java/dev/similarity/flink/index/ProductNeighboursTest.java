@@ -42,11 +42,11 @@ class ProductNeighboursTest {
     void newVersionDiscardsCandidatesScoredAgainstTheOldVector() {
         ProductNeighbours n = new ProductNeighbours();
         n.offer("early", 0.5f, 3); // a candidate before the product's first partial: kept
-        n.startVersion(1, new float[] {1f}, 2);
+        n.startVersion(1, 2);
         assertThat(n.ids).containsExactly("early");
         n.partialsReceived = 2;
         assertThat(n.complete()).isTrue();
-        n.startVersion(2, new float[] {0f}, 2);
+        n.startVersion(2, 2);
         assertThat(n.ids).isEmpty();
         assertThat(n.complete()).isFalse();
     }

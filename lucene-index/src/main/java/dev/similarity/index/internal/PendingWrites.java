@@ -2,11 +2,11 @@ package dev.similarity.index.internal;
 
 import dev.similarity.index.ScoredProduct;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.PriorityQueue;
 import java.util.Set;
 import org.apache.lucene.util.VectorUtil;
@@ -25,21 +25,52 @@ public final class PendingWrites {
       Comparator.comparingDouble(ScoredProduct::score)
           .thenComparing(ScoredProduct::productId, Comparator.reverseOrder());
 
-  private record Entry(float[] vector, String category) {}
-
-  private final Map<String, Entry> vectorsById = new HashMap<>();
+  // Pending products live in slots 0..size-1 of parallel arrays, so a search scans them in order
+  // instead of chasing hash-map entries; a delete moves the last slot into the freed one.
+  private final Map<String, Integer> slotById = new HashMap<>();
+  private String[] ids = new String[64];
+  private float[][] vectors = new float[64][];
+  private String[] categories = new String[64];
+  private int size;
   private long oldestWriteNanos;
   private boolean hasWrites;
 
   public void upsert(String productId, float[] vector, String category, long nowNanos) {
-    vectorsById.put(productId, new Entry(vector.clone(), category));
+    Integer slot = slotById.get(productId);
+    if (slot == null) {
+      if (size == ids.length) {
+        int capacity = size * 2;
+        ids = Arrays.copyOf(ids, capacity);
+        vectors = Arrays.copyOf(vectors, capacity);
+        categories = Arrays.copyOf(categories, capacity);
+      }
+      slot = size++;
+      slotById.put(productId, slot);
+      ids[slot] = productId;
+    }
+    vectors[slot] = vector.clone();
+    categories[slot] = category;
     noteWrite(nowNanos);
   }
 
   /** Forgets {@code productId}; true if it was pending. */
   public boolean delete(String productId, long nowNanos) {
     noteWrite(nowNanos);
-    return vectorsById.remove(productId) != null;
+    Integer slot = slotById.remove(productId);
+    if (slot == null) {
+      return false;
+    }
+    int last = --size;
+    if (slot != last) {
+      ids[slot] = ids[last];
+      vectors[slot] = vectors[last];
+      categories[slot] = categories[last];
+      slotById.put(ids[slot], slot);
+    }
+    ids[last] = null;
+    vectors[last] = null;
+    categories[last] = null;
+    return true;
   }
 
   private void noteWrite(long nowNanos) {
@@ -50,12 +81,12 @@ public final class PendingWrites {
   }
 
   public boolean contains(String productId) {
-    return vectorsById.containsKey(productId);
+    return slotById.containsKey(productId);
   }
 
   /** Number of pending vectors. */
   public int size() {
-    return vectorsById.size();
+    return size;
   }
 
   /** Whether any write (upsert or delete) happened since the last {@link #clear()}. */
@@ -69,7 +100,11 @@ public final class PendingWrites {
   }
 
   public void clear() {
-    vectorsById.clear();
+    slotById.clear();
+    Arrays.fill(ids, 0, size, null);
+    Arrays.fill(vectors, 0, size, null);
+    Arrays.fill(categories, 0, size, null);
+    size = 0;
     hasWrites = false;
   }
 
@@ -79,27 +114,26 @@ public final class PendingWrites {
    */
   public List<ScoredProduct> topMatches(
       float[] query, int k, String category, Set<String> excludedIds) {
-    if (vectorsById.isEmpty()) {
+    if (size == 0) {
       return List.of();
     }
-    PriorityQueue<ScoredProduct> best = new PriorityQueue<>(Math.min(k, size()) + 1, WORST_FIRST);
-    for (Map.Entry<String, Entry> pending : vectorsById.entrySet()) {
-      Entry entry = pending.getValue();
-      if (category != null && !Objects.equals(category, entry.category())) {
+    PriorityQueue<ScoredProduct> best = new PriorityQueue<>(Math.min(k, size) + 1, WORST_FIRST);
+    for (int slot = 0; slot < size; slot++) {
+      if (category != null && !category.equals(categories[slot])) {
         continue;
       }
-      if (excludedIds.contains(pending.getKey())) {
+      String id = ids[slot];
+      if (!excludedIds.isEmpty() && excludedIds.contains(id)) {
         continue;
       }
-      float score = VectorUtil.dotProduct(query, entry.vector());
+      float score = VectorUtil.dotProduct(query, vectors[slot]);
       if (best.size() < k) {
-        best.add(new ScoredProduct(pending.getKey(), score));
+        best.add(new ScoredProduct(id, score));
       } else {
         ScoredProduct worst = best.peek();
-        if (score > worst.score()
-            || (score == worst.score() && pending.getKey().compareTo(worst.productId()) < 0)) {
+        if (score > worst.score() || (score == worst.score() && id.compareTo(worst.productId()) < 0)) {
           best.poll();
-          best.add(new ScoredProduct(pending.getKey(), score));
+          best.add(new ScoredProduct(id, score));
         }
       }
     }
