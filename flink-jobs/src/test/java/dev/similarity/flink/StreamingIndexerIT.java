@@ -108,6 +108,7 @@ class StreamingIndexerIT {
     @Test
     void listsOverlapTheExactTopKOfTheSameVectors() throws Exception {
         Map<String, Object> contract = churn.checkContract();
+        System.out.println("contract after loading: " + contract);
         assertThat((Double) contract.get("mean_overlap")).as(contract.toString()).isGreaterThanOrEqualTo(0.95);
         assertThat(contract.get("lists_of_wrong_size")).as(contract.toString()).isEqualTo(0L);
     }

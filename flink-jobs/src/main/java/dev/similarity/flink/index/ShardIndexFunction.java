@@ -41,6 +41,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
 
     private static final long serialVersionUID = 1L;
     private static final long REFRESH_TICK_MS = 500;
+    /** Probes remembered per shard: covers the products in flight at once, even in a burst. */
+    private static final int RECENT_PROBES = 4096;
 
     private final IndexerConfig config;
     private final int dimension;
@@ -50,6 +52,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     private transient MapState<String, String[]> listedBy;
     private transient ValueState<Long> nextRefresh;
     private transient Map<Integer, ShardIndex> indexes;
+    private transient Map<Integer, RecentProbes> recentProbes;
 
     public ShardIndexFunction(IndexerConfig config, int dimension) {
         this.config = config;
@@ -65,6 +68,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 Types.OBJECT_ARRAY(Types.STRING)));
         nextRefresh = getRuntimeContext().getState(new ValueStateDescriptor<>("next-refresh", Long.class));
         indexes = new HashMap<>();
+        recentProbes = new HashMap<>();
         getRuntimeContext().getMetricGroup().gauge("vectorsInShards", (Gauge<Integer>) () -> {
             int total = 0;
             for (ShardIndex index : indexes.values()) total += index.size();
@@ -93,11 +97,19 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             return;
         }
 
+        RecentProbes probes = recentProbes.computeIfAbsent(ctx.getCurrentKey(), shard -> new RecentProbes(RECENT_PROBES));
         if (message.isOwner()) {
             vectors.put(x, new StoredProduct(message.catalogueVersion(), message.vector(), message.category(), null));
             index.upsert(x, message.vector(), message.category());
+            List<String> probers = new ArrayList<>();
+            probes.forEachBeaten(x, message.vector(), (prober, score) -> {
+                out.collect(ListMessage.candidate(prober, x, score, message.eventTimestamp()));
+                probers.add(prober);
+            });
+            addListers(x, probers);
         }
         List<ScoredProduct> near = index.search(message.vector(), listDepth, SearchOptions.NONE.exclude(x));
+        probes.add(x, message.vector(), near.size() < listDepth ? Float.NEGATIVE_INFINITY : near.get(near.size() - 1).score());
         String[] ids = new String[near.size()];
         float[] scores = new float[near.size()];
         Set<String> candidatesSent = new HashSet<>();
