@@ -93,7 +93,7 @@ public final class ShardIndex implements Closeable {
     mergeScheduler.disableAutoIOThrottle(); // merges are CPU-bound graph builds; finish them fast
     TieredMergePolicy mergePolicy = new TieredMergePolicy();
     mergePolicy.setSegmentsPerTier(settings.mergeSegmentsPerTier);
-    mergePolicy.setFloorSegmentMB(settings.mergeFloorSegmentMb);
+    mergePolicy.setFloorSegmentMB(settings.effectiveMergeFloorSegmentMb());
     mergePolicy.setDeletesPctAllowed(settings.mergeDeletesPctAllowed);
     mergePolicy.setNoCFSRatio(0.0);
     IndexWriterConfig config =
@@ -561,8 +561,30 @@ public final class ShardIndex implements Closeable {
     public static final Duration DEFAULT_REFRESH_MAX_AGE = Duration.ofSeconds(10);
     public static final double DEFAULT_RAM_BUFFER_MB = 256;
     public static final double DEFAULT_MERGE_SEGMENTS_PER_TIER = 2;
-    public static final double DEFAULT_MERGE_FLOOR_SEGMENT_MB = 16;
+    /**
+     * Default floor, in vectors: segments holding fewer are merged with each other before any is
+     * merged into a bigger one. Converted to MB with {@link #approximateBytesPerVector}; 16 MB at
+     * 128 dimensions and maxConn 16.
+     */
+    public static final int DEFAULT_MERGE_FLOOR_SEGMENT_VECTORS = 25_000;
     public static final double DEFAULT_MERGE_DELETES_PCT_ALLOWED = 20;
+
+    /**
+     * Bytes one vector takes in a segment: its floats and its bottom-layer HNSW neighbour list
+     * (2 x maxConn ints); upper layers and the id add a few percent.
+     */
+    public static double approximateBytesPerVector(int dimension, int maxConn) {
+      return 4.0 * dimension + 8.0 * maxConn;
+    }
+
+    /** The floor in MB: as set, or derived from the dimension and maxConn. */
+    double effectiveMergeFloorSegmentMb() {
+      return mergeFloorSegmentMb > 0
+          ? mergeFloorSegmentMb
+          : DEFAULT_MERGE_FLOOR_SEGMENT_VECTORS
+              * approximateBytesPerVector(dimension, maxConn)
+              / (1024.0 * 1024.0);
+    }
 
     /** Lucene's per-thread indexing buffer cannot exceed this. */
     private static final double MAX_RAM_BUFFER_MB = 1945;
@@ -576,7 +598,7 @@ public final class ShardIndex implements Closeable {
     private Duration refreshMaxAge = DEFAULT_REFRESH_MAX_AGE;
     private double ramBufferMb = DEFAULT_RAM_BUFFER_MB;
     private double mergeSegmentsPerTier = DEFAULT_MERGE_SEGMENTS_PER_TIER;
-    private double mergeFloorSegmentMb = DEFAULT_MERGE_FLOOR_SEGMENT_MB;
+    private double mergeFloorSegmentMb; // 0 = derived from dimension and maxConn
     private double mergeDeletesPctAllowed = DEFAULT_MERGE_DELETES_PCT_ALLOWED;
 
     private Builder() {}
@@ -653,7 +675,9 @@ public final class ShardIndex implements Closeable {
 
     /**
      * Segments smaller than this many MB count as this size when merges are chosen, so small
-     * flushed segments are merged together early. Default 16.
+     * flushed segments are merged with each other rather than into the big one. Default: the size
+     * of {@value #DEFAULT_MERGE_FLOOR_SEGMENT_VECTORS} vectors with their graph (16 MB at 128
+     * dimensions).
      */
     public Builder mergeFloorSegmentMb(double mergeFloorSegmentMb) {
       this.mergeFloorSegmentMb = mergeFloorSegmentMb;
@@ -708,8 +732,11 @@ public final class ShardIndex implements Closeable {
       if (!(mergeSegmentsPerTier >= 2)) {
         problems.add("mergeSegmentsPerTier is " + mergeSegmentsPerTier + "; it must be at least 2");
       }
-      if (!(mergeFloorSegmentMb > 0)) {
-        problems.add("mergeFloorSegmentMb is " + mergeFloorSegmentMb + "; it must be above 0");
+      if (!(mergeFloorSegmentMb >= 0)) {
+        problems.add(
+            "mergeFloorSegmentMb is "
+                + mergeFloorSegmentMb
+                + "; it must be above 0, or 0 to derive it from the dimension");
       }
       if (!(mergeDeletesPctAllowed >= 5 && mergeDeletesPctAllowed <= 50)) {
         problems.add(
@@ -722,6 +749,7 @@ public final class ShardIndex implements Closeable {
         throw new IllegalArgumentException(
             "invalid ShardIndex settings: " + String.join("; ", problems));
       }
+
       try {
         return new ShardIndex(this);
       } catch (IOException e) {

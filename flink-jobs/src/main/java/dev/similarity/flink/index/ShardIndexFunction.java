@@ -49,7 +49,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     private final int listDepth;
 
     private transient MapState<String, StoredProduct> vectors;
-    private transient MapState<String, String[]> listedBy;
+    /** Product c -> ids of products whose lists may contain c, newline-separated (appended, deduplicated when read). */
+    private transient MapState<String, String> listedBy;
     private transient ValueState<Long> nextRefresh;
     private transient Map<Integer, ShardIndex> indexes;
     private transient Map<Integer, RecentProbes> recentProbes;
@@ -64,8 +65,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     public void open(OpenContext openContext) {
         vectors = getRuntimeContext().getMapState(new MapStateDescriptor<>("shard-vectors", Types.STRING,
                 TypeInformation.of(StoredProduct.class)));
-        listedBy = getRuntimeContext().getMapState(new MapStateDescriptor<>("listed-by", Types.STRING,
-                Types.OBJECT_ARRAY(Types.STRING)));
+        listedBy = getRuntimeContext().getMapState(new MapStateDescriptor<>("listed-by", Types.STRING, Types.STRING));
         nextRefresh = getRuntimeContext().getState(new ValueStateDescriptor<>("next-refresh", Long.class));
         indexes = new HashMap<>();
         recentProbes = new HashMap<>();
@@ -87,13 +87,10 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 index.delete(x);
                 out.collect(ListMessage.removed(x, message.catalogueVersion(), message.eventTimestamp()));
             }
-            String[] listers = listedBy.get(x);
-            if (listers != null) {
-                for (String lister : listers) {
-                    out.collect(ListMessage.drop(lister, x, message.eventTimestamp()));
-                }
-                listedBy.remove(x);
+            for (String lister : listers(x)) {
+                out.collect(ListMessage.drop(lister, x, message.eventTimestamp()));
             }
+            listedBy.remove(x);
             return;
         }
 
@@ -117,20 +114,17 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             ScoredProduct p = near.get(i);
             ids[i] = p.productId();
             scores[i] = p.score();
+            addListers(p.productId(), List.of(x));
             out.collect(ListMessage.candidate(p.productId(), x, p.score(), message.eventTimestamp()));
             candidatesSent.add(p.productId());
-            addListers(p.productId(), List.of(x));
         }
         out.collect(ListMessage.partial(x, message.catalogueVersion(), message.shardCount(), ids, scores,
                 message.vector(), message.eventTimestamp()));
 
         if (message.previousVector() != null) {
-            String[] listers = listedBy.get(x);
-            if (listers != null) {
-                for (String lister : listers) {
-                    if (!candidatesSent.contains(lister)) {
-                        out.collect(ListMessage.rescore(lister, x, message.vector(), message.eventTimestamp()));
-                    }
+            for (String lister : listers(x)) {
+                if (!candidatesSent.contains(lister)) {
+                    out.collect(ListMessage.rescore(lister, x, message.vector(), message.eventTimestamp()));
                 }
             }
         }
@@ -142,11 +136,14 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         if (listers.isEmpty()) {
             return;
         }
-        String[] known = listedBy.get(product);
-        LinkedHashSet<String> merged = new LinkedHashSet<>(known == null ? List.of() : List.of(known));
-        if (merged.addAll(listers)) {
-            listedBy.put(product, merged.toArray(new String[0]));
-        }
+        String known = listedBy.get(product);
+        String added = String.join("\n", listers);
+        listedBy.put(product, known == null ? added : known + "\n" + added);
+    }
+
+    private Set<String> listers(String product) throws Exception {
+        String known = listedBy.get(product);
+        return known == null ? Set.of() : new LinkedHashSet<>(List.of(known.split("\n")));
     }
 
     /** One refresh timer chain per shard: a timer not matching {@code nextRefresh} is a leftover and ends. */

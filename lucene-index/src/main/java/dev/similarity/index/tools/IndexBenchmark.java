@@ -439,7 +439,13 @@ public final class IndexBenchmark {
     result.put("refresh_max_age_ms", settings.refreshMaxAgeMillis());
     result.put("ram_buffer_mb", ShardIndex.Builder.DEFAULT_RAM_BUFFER_MB);
     result.put("tuned_merge_segments_per_tier", ShardIndex.Builder.DEFAULT_MERGE_SEGMENTS_PER_TIER);
-    result.put("tuned_merge_floor_segment_mb", ShardIndex.Builder.DEFAULT_MERGE_FLOOR_SEGMENT_MB);
+    result.put(
+        "tuned_merge_floor_segment_mb",
+        round(
+            ShardIndex.Builder.DEFAULT_MERGE_FLOOR_SEGMENT_VECTORS
+                * ShardIndex.Builder.approximateBytesPerVector(base[0].length, settings.maxConn())
+                / (1024.0 * 1024.0),
+            1));
     result.put("tuned_merge_deletes_pct_allowed", ShardIndex.Builder.DEFAULT_MERGE_DELETES_PCT_ALLOWED);
     result.put("churn_writes", settings.churnWrites());
     result.put("queries_per_write", settings.queriesPerWrite());
