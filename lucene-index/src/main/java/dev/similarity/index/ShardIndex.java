@@ -563,7 +563,7 @@ public final class ShardIndex implements Closeable {
     public static final double DEFAULT_MERGE_SEGMENTS_PER_TIER = 2;
     /**
      * Default floor, in vectors: segments holding fewer are merged with each other before any is
-     * merged into a bigger one. Converted to MB with {@link #approximateBytesPerVector}; 16 MB at
+     * merged into a bigger one. Converted to MB with {@link #approximateBytesPerVector}: 15 MB at
      * 128 dimensions and maxConn 16.
      */
     public static final int DEFAULT_MERGE_FLOOR_SEGMENT_VECTORS = 25_000;
@@ -676,8 +676,8 @@ public final class ShardIndex implements Closeable {
     /**
      * Segments smaller than this many MB count as this size when merges are chosen, so small
      * flushed segments are merged with each other rather than into the big one. Default: the size
-     * of {@value #DEFAULT_MERGE_FLOOR_SEGMENT_VECTORS} vectors with their graph (16 MB at 128
-     * dimensions).
+     * of {@value #DEFAULT_MERGE_FLOOR_SEGMENT_VECTORS} vectors with their graph (15 MB at 128
+     * dimensions, 78 MB at 784).
      */
     public Builder mergeFloorSegmentMb(double mergeFloorSegmentMb) {
       this.mergeFloorSegmentMb = mergeFloorSegmentMb;
@@ -749,7 +749,6 @@ public final class ShardIndex implements Closeable {
         throw new IllegalArgumentException(
             "invalid ShardIndex settings: " + String.join("; ", problems));
       }
-
       try {
         return new ShardIndex(this);
       } catch (IOException e) {

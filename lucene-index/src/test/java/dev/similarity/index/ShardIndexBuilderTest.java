@@ -56,6 +56,14 @@ class ShardIndexBuilderTest {
   }
 
   @Test
+  void mergeFloorDefaultsToTheBytesOf25000VectorsOfTheDimension() {
+    assertEquals(25_000 * (4 * 128 + 8 * 16) / 1048576.0,
+        ShardIndex.builder().dimension(128).effectiveMergeFloorSegmentMb(), 1e-9);
+    assertTrue(ShardIndex.builder().dimension(784).effectiveMergeFloorSegmentMb() > 75);
+    assertEquals(4.0, ShardIndex.builder().dimension(784).mergeFloorSegmentMb(4).effectiveMergeFloorSegmentMb());
+  }
+
+  @Test
   void reportsEveryWrongSettingAtOnce() {
     String message = buildError(ShardIndex.builder().maxConn(-1).refreshPendingThreshold(-5));
 
