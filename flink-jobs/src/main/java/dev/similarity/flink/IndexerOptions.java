@@ -80,7 +80,7 @@ public final class IndexerOptions {
                     .withDescription("HNSW candidates explored per query and shard (efSearch); at least k + reserve is used.");
 
     public static final ConfigOption<Duration> INDEX_REFRESH_MAX_AGE =
-            ConfigOptions.key("index.refresh-max-age").durationType().defaultValue(Duration.ofSeconds(2))
+            ConfigOptions.key("index.refresh-max-age").durationType().defaultValue(Duration.ofSeconds(10))
                     .withDescription("Longest a write waits in the exact-search buffer before the HNSW reader is reopened. Writes are visible to queries at once either way.");
 
     // ---- Embedding -----------------------------------------------------------------------------

@@ -5,7 +5,8 @@ package dev.similarity.flink.index;
  * <ul>
  *   <li>PARTIAL: one shard's nearest products to target's vector of {@code catalogueVersion}; the list
  *       is complete once all {@code shardCount} shards answered.</li>
- *   <li>CANDIDATE: product {@code candidateId} was indexed with similarity {@code score} to target.</li>
+ *   <li>CANDIDATE: product {@code candidateId} has similarity {@code score} to target's vector of
+ *       {@code catalogueVersion} (-1: unknown); a candidate scored against another version is stale.</li>
  *   <li>RESCORE: {@code candidateId}, which target may list, has a new vector ({@code vector}).</li>
  *   <li>DROP: {@code candidateId} was removed; target must not list it.</li>
  *   <li>REMOVED: target itself was removed: publish a tombstone.</li>
@@ -30,8 +31,8 @@ public record ListMessage(
         return new ListMessage(target, Type.PARTIAL, version, shardCount, ids, scores, targetVector, null, 0f, eventTimestamp);
     }
 
-    public static ListMessage candidate(String target, String candidateId, float score, long eventTimestamp) {
-        return new ListMessage(target, Type.CANDIDATE, 0, 0, null, null, null, candidateId, score, eventTimestamp);
+    public static ListMessage candidate(String target, long targetVersion, String candidateId, float score, long eventTimestamp) {
+        return new ListMessage(target, Type.CANDIDATE, targetVersion, 0, null, null, null, candidateId, score, eventTimestamp);
     }
 
     public static ListMessage rescore(String target, String candidateId, float[] candidateVector, long eventTimestamp) {

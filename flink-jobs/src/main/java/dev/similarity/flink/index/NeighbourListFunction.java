@@ -90,7 +90,9 @@ public final class NeighbourListFunction extends KeyedProcessFunction<String, Li
                     }
                     state = new ProductNeighbours();
                 }
-                if (!state.offer(message.candidateId(), message.score(), depth)) {
+                boolean scoredAgainstOtherVersion = message.catalogueVersion() >= 0 && state.version >= 0
+                        && message.catalogueVersion() != state.version;
+                if (scoredAgainstOtherVersion || !state.offer(message.candidateId(), message.score(), depth)) {
                     return; // most candidates do not rank: no state write
                 }
             }

@@ -13,6 +13,7 @@ final class RecentProbes {
     private final String[] ids;
     private final float[][] vectors;
     private final float[] bars;
+    private final long[] versions;
     private int next;
     private int size;
 
@@ -20,10 +21,12 @@ final class RecentProbes {
         ids = new String[capacity];
         vectors = new float[capacity][];
         bars = new float[capacity];
+        versions = new long[capacity];
     }
 
-    void add(String productId, float[] vector, float bar) {
+    void add(String productId, long version, float[] vector, float bar) {
         ids[next] = productId;
+        versions[next] = version;
         vectors[next] = vector;
         bars[next] = bar;
         next = (next + 1) % ids.length;
@@ -36,12 +39,12 @@ final class RecentProbes {
             if (ids[i].equals(productId)) continue;
             float score = NeighbourListFunction.dot(vector, vectors[i]);
             if (score > bars[i]) {
-                beaten.accept(ids[i], score);
+                beaten.accept(ids[i], versions[i], score);
             }
         }
     }
 
     interface ScoreConsumer {
-        void accept(String probeProductId, float score);
+        void accept(String probeProductId, long probeVersion, float score);
     }
 }

@@ -43,6 +43,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     private static final long REFRESH_TICK_MS = 500;
     /** Probes remembered per shard: covers the products in flight at once, even in a burst. */
     private static final int RECENT_PROBES = 4096;
+    /** Candidates searched per change, as a multiple of the list depth (k + reserve). */
+    private static final int CANDIDATE_DEPTH_FACTOR = 2;
 
     private final IndexerConfig config;
     private final int dimension;
@@ -54,6 +56,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     private transient ValueState<Long> nextRefresh;
     private transient Map<Integer, ShardIndex> indexes;
     private transient Map<Integer, RecentProbes> recentProbes;
+    /** Per shard: catalogue version of each of its products (heap copy of {@code vectors}, rebuilt with the index). */
+    private transient Map<Integer, Map<String, Long>> localVersions;
 
     public ShardIndexFunction(IndexerConfig config, int dimension) {
         this.config = config;
@@ -69,6 +73,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         nextRefresh = getRuntimeContext().getState(new ValueStateDescriptor<>("next-refresh", Long.class));
         indexes = new HashMap<>();
         recentProbes = new HashMap<>();
+        localVersions = new HashMap<>();
         getRuntimeContext().getMetricGroup().gauge("vectorsInShards", (Gauge<Integer>) () -> {
             int total = 0;
             for (ShardIndex index : indexes.values()) total += index.size();
@@ -85,6 +90,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             if (message.isOwner()) {
                 vectors.remove(x);
                 index.delete(x);
+                localVersions.get(ctx.getCurrentKey()).remove(x);
                 out.collect(ListMessage.removed(x, message.catalogueVersion(), message.eventTimestamp()));
             }
             for (String lister : listers(x)) {
@@ -98,24 +104,32 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         if (message.isOwner()) {
             vectors.put(x, new StoredProduct(message.catalogueVersion(), message.vector(), message.category(), null));
             index.upsert(x, message.vector(), message.category());
+            localVersions.get(ctx.getCurrentKey()).put(x, message.catalogueVersion());
             List<String> probers = new ArrayList<>();
-            probes.forEachBeaten(x, message.vector(), (prober, score) -> {
-                out.collect(ListMessage.candidate(prober, x, score, message.eventTimestamp()));
+            probes.forEachBeaten(x, message.vector(), (prober, proberVersion, score) -> {
+                out.collect(ListMessage.candidate(prober, proberVersion, x, score, message.eventTimestamp()));
                 probers.add(prober);
             });
             addListers(x, probers);
         }
-        List<ScoredProduct> near = index.search(message.vector(), listDepth, SearchOptions.NONE.exclude(x));
-        probes.add(x, message.vector(), near.size() < listDepth ? Float.NEGATIVE_INFINITY : near.get(near.size() - 1).score());
-        String[] ids = new String[near.size()];
-        float[] scores = new float[near.size()];
+        // Nearest neighbours are not symmetric: x may belong in the list of a product that is not among
+        // x's own nearest, so candidates come from a deeper search than x's partial list.
+        List<ScoredProduct> near = index.search(message.vector(), CANDIDATE_DEPTH_FACTOR * listDepth, SearchOptions.NONE.exclude(x));
+        int partialSize = Math.min(listDepth, near.size());
+        probes.add(x, message.catalogueVersion(), message.vector(), partialSize < listDepth ? Float.NEGATIVE_INFINITY : near.get(partialSize - 1).score());
+        String[] ids = new String[partialSize];
+        float[] scores = new float[partialSize];
         Set<String> candidatesSent = new HashSet<>();
+        Map<String, Long> versions = localVersions.get(ctx.getCurrentKey());
         for (int i = 0; i < near.size(); i++) {
             ScoredProduct p = near.get(i);
-            ids[i] = p.productId();
-            scores[i] = p.score();
-            addListers(p.productId(), List.of(x));
-            out.collect(ListMessage.candidate(p.productId(), x, p.score(), message.eventTimestamp()));
+            if (i < partialSize) {
+                ids[i] = p.productId();
+                scores[i] = p.score();
+                addListers(p.productId(), List.of(x));
+            }
+            long targetVersion = versions.getOrDefault(p.productId(), -1L);
+            out.collect(ListMessage.candidate(p.productId(), targetVersion, x, p.score(), message.eventTimestamp()));
             candidatesSent.add(p.productId());
         }
         out.collect(ListMessage.partial(x, message.catalogueVersion(), message.shardCount(), ids, scores,
@@ -171,13 +185,16 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 .dimension(dimension)
                 .maxConn(config.get(IndexerOptions.HNSW_MAX_CONN))
                 .beamWidth(config.get(IndexerOptions.HNSW_BEAM_WIDTH))
-                .searchCandidates(Math.max(config.get(IndexerOptions.SEARCH_CANDIDATES), listDepth))
+                .searchCandidates(Math.max(config.get(IndexerOptions.SEARCH_CANDIDATES), CANDIDATE_DEPTH_FACTOR * listDepth))
                 .refreshMaxAge(config.get(IndexerOptions.INDEX_REFRESH_MAX_AGE))
                 .build();
         List<ProductVector> restored = new ArrayList<>();
+        Map<String, Long> versions = new HashMap<>();
         for (Map.Entry<String, StoredProduct> e : vectors.entries()) {
             restored.add(new ProductVector(e.getKey(), e.getValue().vector(), e.getValue().category()));
+            versions.put(e.getKey(), e.getValue().catalogueVersion());
         }
+        localVersions.put(shard, versions);
         index.bulkLoad(restored);
         indexes.put(shard, index);
         ShardIndex opened = index;

@@ -53,14 +53,24 @@ class NeighbourListFunctionTest {
     void aBetterNewProductEntersThePublishedListAndAWorseOneChangesNothing() throws Exception {
         send(ListMessage.partial("p", 1, 1, new String[] {"a", "b", "c"}, new float[] {0.9f, 0.5f, 0.4f}, VECTOR, 100));
         published();
-        send(ListMessage.candidate("p", "x", 0.1f, 200));
+        send(ListMessage.candidate("p", 1, "x", 0.1f, 200));
         assertThat(published()).isEmpty();
-        send(ListMessage.candidate("p", "y", 0.95f, 300));
+        send(ListMessage.candidate("p", 1, "y", 0.95f, 300));
         List<NeighbourListUpdate> out = published();
         assertThat(out).singleElement().satisfies(u -> {
             assertThat(u.neighbourIds()).containsExactly("y", "a");
             assertThat(u.eventTimestamp()).isEqualTo(300);
         });
+    }
+
+    @Test
+    void aCandidateScoredAgainstAnotherVersionOfTheProductIsIgnored() throws Exception {
+        send(ListMessage.partial("p", 2, 1, new String[] {"a", "b"}, new float[] {0.9f, 0.5f}, VECTOR, 100));
+        published();
+        send(ListMessage.candidate("p", 1, "stale", 0.99f, 200));
+        assertThat(published()).isEmpty();
+        send(ListMessage.candidate("p", 2, "fresh", 0.99f, 300));
+        assertThat(published()).singleElement().satisfies(u -> assertThat(u.neighbourIds()).containsExactly("fresh", "a"));
     }
 
     @Test
@@ -88,7 +98,7 @@ class NeighbourListFunctionTest {
         send(ListMessage.removed("p", 2, 200));
         assertThat(published()).singleElement().satisfies(u -> assertThat(u.removed()).isTrue());
         send(ListMessage.removed("p", 2, 200));
-        send(ListMessage.candidate("p", "z", 0.99f, 300));
+        send(ListMessage.candidate("p", -1, "z", 0.99f, 300));
         send(ListMessage.partial("p", 1, 1, new String[] {"a"}, new float[] {0.9f}, VECTOR, 100));
         assertThat(published()).isEmpty();
     }
