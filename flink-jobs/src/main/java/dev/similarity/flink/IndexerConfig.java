@@ -76,6 +76,10 @@ public final class IndexerConfig implements Serializable {
         positive(c, IndexerOptions.FETCH_ATTEMPTS);
         positive(c, IndexerOptions.FETCH_THREADS);
         positive(c, IndexerOptions.PARALLELISM);
+        if (c.get(IndexerOptions.MAX_PARALLELISM) < c.get(IndexerOptions.PARALLELISM)) {
+            throw bad(IndexerOptions.MAX_PARALLELISM, c.get(IndexerOptions.MAX_PARALLELISM),
+                    "must be at least " + IndexerOptions.PARALLELISM.key() + " (" + c.get(IndexerOptions.PARALLELISM) + ")");
+        }
         nonNegative(c, IndexerOptions.FETCH_MAX_REDIRECTS);
         if (c.get(IndexerOptions.MAX_IMAGE_PIXELS) <= 0) {
             throw bad(IndexerOptions.MAX_IMAGE_PIXELS, c.get(IndexerOptions.MAX_IMAGE_PIXELS), "must be positive");

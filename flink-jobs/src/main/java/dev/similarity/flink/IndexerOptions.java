@@ -163,5 +163,9 @@ public final class IndexerOptions {
             ConfigOptions.key("indexer.parallelism").intType().defaultValue(2)
                     .withDescription("Parallelism of every operator; shards are spread over it.");
 
+    public static final ConfigOption<Integer> MAX_PARALLELISM =
+            ConfigOptions.key("indexer.max-parallelism").intType().defaultValue(128)
+                    .withDescription("Upper bound of rescaling (Flink key groups). Fixed for the life of the job's state: savepoints restore only with the same value.");
+
     public enum StartingOffsets { COMMITTED_OR_EARLIEST, EARLIEST, LATEST }
 }

@@ -16,6 +16,7 @@ import dev.similarity.flink.index.NeighbourListUpdate;
 import dev.similarity.flink.index.ProductVectorFanOut;
 import dev.similarity.flink.index.ShardIndexFunction;
 import dev.similarity.flink.index.ShardMessage;
+import dev.similarity.flink.index.ShardRouting;
 import dev.similarity.flink.kafka.DeadLetterSerializer;
 import dev.similarity.flink.kafka.NeighbourListSerializer;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -75,6 +76,8 @@ public final class SimilarityIndexerJob {
         EmbeddingModelDescriptor model = EmbeddingModelDescriptor.read(config.modelDir());
         int shards = config.get(IndexerOptions.SHARDS);
         env.setParallelism(config.get(IndexerOptions.PARALLELISM));
+        env.setMaxParallelism(config.get(IndexerOptions.MAX_PARALLELISM));
+        ShardRouting routing = new ShardRouting(shards, config.get(IndexerOptions.MAX_PARALLELISM));
 
         DataStream<RawCatalogueRecord> records = env
                 .fromSource(catalogueSource(config), WatermarkStrategy.noWatermarks(), "catalogue-events")
@@ -107,10 +110,10 @@ public final class SimilarityIndexerJob {
 
         DataStream<NeighbourListUpdate> lists = embedded
                 .keyBy(outcome -> outcome.change().productId())
-                .process(new ProductVectorFanOut(shards))
+                .process(new ProductVectorFanOut(shards, routing))
                 .name("product-vectors").uid("product-vectors")
-                .keyBy(ShardMessage::shard)
-                .process(new ShardIndexFunction(config, model.embeddingDimension()))
+                .keyBy(ShardMessage::routingKey)
+                .process(new ShardIndexFunction(config, routing, model.embeddingDimension()))
                 .name("shard-index-scatter").uid("shard-index")
                 .keyBy(ListMessage::target)
                 .process(new NeighbourListFunction(config.get(IndexerOptions.NEIGHBOURS_K), config.get(IndexerOptions.NEIGHBOURS_RESERVE)))

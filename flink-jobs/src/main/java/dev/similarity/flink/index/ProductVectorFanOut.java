@@ -22,13 +22,15 @@ public final class ProductVectorFanOut extends KeyedProcessFunction<String, Embe
     private static final long serialVersionUID = 1L;
 
     private final int shardCount;
+    private final ShardRouting routing;
     private transient ValueState<StoredProduct> stored;
     private transient ValueState<Long> removedVersion;
     private transient Counter staleDropped;
     private transient Counter unchangedImages;
 
-    public ProductVectorFanOut(int shardCount) {
+    public ProductVectorFanOut(int shardCount, ShardRouting routing) {
         this.shardCount = shardCount;
+        this.routing = routing;
     }
 
     @Override
@@ -71,7 +73,7 @@ public final class ProductVectorFanOut extends KeyedProcessFunction<String, Embe
     private void emitToAllShards(Collector<ShardMessage> out, int owner, ShardMessage.Type type, ProductChange change,
                                  float[] vector, float[] previousVector) {
         for (int shard = 0; shard < shardCount; shard++) {
-            out.collect(new ShardMessage(shard, shardCount, owner, type, change.productId(), vector, previousVector,
+            out.collect(new ShardMessage(routing.keyOf(shard), shard, shardCount, owner, type, change.productId(), vector, previousVector,
                     change.category(), change.catalogueVersion(), change.eventTimestamp()));
         }
     }

@@ -47,6 +47,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     private static final int CANDIDATE_DEPTH_FACTOR = 2;
 
     private final IndexerConfig config;
+    private final ShardRouting routing;
     private final int dimension;
     private final int listDepth;
 
@@ -59,8 +60,9 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     /** Per shard: catalogue version of each of its products (heap copy of {@code vectors}, rebuilt with the index). */
     private transient Map<Integer, Map<String, Long>> localVersions;
 
-    public ShardIndexFunction(IndexerConfig config, int dimension) {
+    public ShardIndexFunction(IndexerConfig config, ShardRouting routing, int dimension) {
         this.config = config;
+        this.routing = routing;
         this.dimension = dimension;
         this.listDepth = config.get(IndexerOptions.NEIGHBOURS_K) + config.get(IndexerOptions.NEIGHBOURS_RESERVE);
     }
@@ -84,13 +86,13 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
 
     @Override
     public void processElement(ShardMessage message, Context ctx, Collector<ListMessage> out) throws Exception {
-        ShardIndex index = indexFor(ctx.getCurrentKey(), ctx);
+        ShardIndex index = indexFor(routing.shardOf(ctx.getCurrentKey()), ctx);
         String x = message.productId();
         if (message.type() == ShardMessage.Type.REMOVE) {
             if (message.isOwner()) {
                 vectors.remove(x);
                 index.delete(x);
-                localVersions.get(ctx.getCurrentKey()).remove(x);
+                localVersions.get(routing.shardOf(ctx.getCurrentKey())).remove(x);
                 out.collect(ListMessage.removed(x, message.catalogueVersion(), message.eventTimestamp()));
             }
             for (String lister : listers(x)) {
@@ -100,11 +102,11 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             return;
         }
 
-        RecentProbes probes = recentProbes.computeIfAbsent(ctx.getCurrentKey(), shard -> new RecentProbes(RECENT_PROBES));
+        RecentProbes probes = recentProbes.computeIfAbsent(routing.shardOf(ctx.getCurrentKey()), shard -> new RecentProbes(RECENT_PROBES));
         if (message.isOwner()) {
             vectors.put(x, new StoredProduct(message.catalogueVersion(), message.vector(), message.category(), null));
             index.upsert(x, message.vector(), message.category());
-            localVersions.get(ctx.getCurrentKey()).put(x, message.catalogueVersion());
+            localVersions.get(routing.shardOf(ctx.getCurrentKey())).put(x, message.catalogueVersion());
             List<String> probers = new ArrayList<>();
             probes.forEachBeaten(x, message.vector(), (prober, proberVersion, score) -> {
                 out.collect(ListMessage.candidate(prober, proberVersion, x, score, message.eventTimestamp()));
@@ -120,7 +122,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         String[] ids = new String[partialSize];
         float[] scores = new float[partialSize];
         Set<String> candidatesSent = new HashSet<>();
-        Map<String, Long> versions = localVersions.get(ctx.getCurrentKey());
+        Map<String, Long> versions = localVersions.get(routing.shardOf(ctx.getCurrentKey()));
         for (int i = 0; i < near.size(); i++) {
             ScoredProduct p = near.get(i);
             if (i < partialSize) {
@@ -167,7 +169,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         if (expected == null || expected != timestamp) {
             return;
         }
-        indexFor(ctx.getCurrentKey(), ctx).maybeRefresh();
+        indexFor(routing.shardOf(ctx.getCurrentKey()), ctx).maybeRefresh();
         scheduleRefresh(ctx, timestamp + REFRESH_TICK_MS);
     }
 
