@@ -98,8 +98,12 @@ class RecoveryIT {
             while (run.lists().keys() < 200 && System.currentTimeMillis() < deadline) Thread.sleep(100);
             assertThat(run.lists().keys()).as("lists visible before the failure").isGreaterThanOrEqualTo(200);
 
-            cluster.terminateTaskManager(0).get(60, TimeUnit.SECONDS);
+            // The job runs on one or both of the first two TaskManagers: start two fresh ones, then kill
+            // both originals (highest index first, so indices stay valid), so the job must fail over.
             cluster.startTaskManager();
+            cluster.startTaskManager();
+            cluster.terminateTaskManager(1).get(60, TimeUnit.SECONDS);
+            cluster.terminateTaskManager(0).get(60, TimeUnit.SECONDS);
 
             RunSummary summary = feeding.get(600, TimeUnit.SECONDS);
             products.awaitQuiet(5_000, 120_000);
