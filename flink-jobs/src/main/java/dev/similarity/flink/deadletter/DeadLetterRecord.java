@@ -20,10 +20,10 @@ public record DeadLetterRecord(
 
     public static final OutputTag<DeadLetterRecord> TAG = new OutputTag<>("dead-letters") {};
 
+    /** @param errorClass fully qualified name of the exception behind the refusal, or null */
     public static DeadLetterRecord of(RawCatalogueRecord source, String productId, Stage stage, String reason,
-                                      String message, Class<?> errorClass) {
-        return new DeadLetterRecord(source, productId, stage.label, reason, message,
-                errorClass == null ? null : errorClass.getName(), System.currentTimeMillis());
+                                      String message, String errorClass) {
+        return new DeadLetterRecord(source, productId, stage.label, reason, message, errorClass, System.currentTimeMillis());
     }
 
     /** Where in the pipeline the record was refused. */

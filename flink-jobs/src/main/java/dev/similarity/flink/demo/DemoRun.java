@@ -145,11 +145,8 @@ public final class DemoRun implements AutoCloseable {
     private int countWithList(List<RunSummary.Fed> fed) {
         int done = 0;
         for (RunSummary.Fed f : fed) {
-            for (NeighbourListCollector.Seen seen : lists.history(f.productId())) {
-                if (seen.list() != null && seen.list().getCatalogueVersion() >= f.version()) {
-                    done++;
-                    break;
-                }
+            if (RunSummary.firstVisibleAt(lists.history(f.productId()), f) >= 0) {
+                done++;
             }
         }
         return done;

@@ -15,13 +15,6 @@ public final class LocalDemo {
 
     private LocalDemo() {}
 
-    private static void deleteRecursively(Path dir) throws java.io.IOException {
-        if (!java.nio.file.Files.exists(dir)) return;
-        try (var paths = java.nio.file.Files.walk(dir)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) java.nio.file.Files.delete(p);
-        }
-    }
-
     public static void main(String[] args) throws Exception {
         DemoArgs a = DemoArgs.parse(args, "scripts/demo [--products N] [--rate EVENTS_PER_S] [--exit] [--report FILE] "
                 + "[--web-ui-port 8081] [--kafka-port 0] [--work DIR] [--set option.key=value ...]");
@@ -31,12 +24,9 @@ public final class LocalDemo {
             throw new IllegalArgumentException("--products " + a.products() + " is more than the demo catalogue's " + catalogue.capacity() + " images");
         }
         System.out.println("starting Kafka (KRaft) ...");
-        // A fresh broker every run: each run uses its own topics, and old ones would only pile up.
-        LocalKafkaBroker.attach(work.resolve("kafka")).ifPresent(running -> {
-            throw new IllegalStateException("another demo is running (Kafka " + running + "); stop it first");
-        });
-        deleteRecursively(work.resolve("kafka"));
-        try (LocalKafkaBroker broker = LocalKafkaBroker.builder().dataDir(work.resolve("kafka")).port(a.kafkaPort()).build();
+        // A fresh broker in a temporary folder every run (deleted when it stops): each run uses its own
+        // topics, and old ones would only pile up.
+        try (LocalKafkaBroker broker = LocalKafkaBroker.builder().port(a.kafkaPort()).build();
              DemoImageServer images = new DemoImageServer(catalogue, 0)) {
             broker.start();
             System.out.println("Kafka at " + broker.bootstrapServers() + "; demo images at " + images.baseUrl() + "/images/<n>.png");

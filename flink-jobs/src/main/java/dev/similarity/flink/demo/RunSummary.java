@@ -38,12 +38,10 @@ public final class RunSummary {
         int precisionCount = 0;
         for (Fed f : fed) {
             List<NeighbourListCollector.Seen> history = lists.history(f.productId());
-            for (NeighbourListCollector.Seen seen : history) {
-                if (seen.list() != null && seen.list().getCatalogueVersion() >= f.version()) {
-                    latencies[measured++] = seen.visibleAt() - f.eventTimestamp();
-                    lastVisible = Math.max(lastVisible, seen.visibleAt());
-                    break;
-                }
+            long visibleAt = firstVisibleAt(history, f);
+            if (visibleAt >= 0) {
+                latencies[measured++] = visibleAt - f.eventTimestamp();
+                lastVisible = Math.max(lastVisible, visibleAt);
             }
             if (!history.isEmpty()) {
                 NeighbourList latest = history.get(history.size() - 1).list();
@@ -91,6 +89,16 @@ public final class RunSummary {
             summary.examples.add(line.toString());
         }
         return summary;
+    }
+
+    /** When the first list reflecting {@code fed}'s version became visible, or -1 if none has. */
+    static long firstVisibleAt(List<NeighbourListCollector.Seen> history, Fed fed) {
+        for (NeighbourListCollector.Seen seen : history) {
+            if (seen.list() != null && seen.list().getCatalogueVersion() >= fed.version()) {
+                return seen.visibleAt();
+            }
+        }
+        return -1;
     }
 
     static Long percentile(long[] sorted, double q) {

@@ -18,7 +18,7 @@ public final class DeadLetterSplitter extends ProcessFunction<EmbeddingOutcome, 
         }
         ProductChange change = outcome.change();
         DeadLetterRecord.Stage stage = "fetch".equals(outcome.failureStage()) ? DeadLetterRecord.Stage.FETCH : DeadLetterRecord.Stage.EMBED;
-        ctx.output(DeadLetterRecord.TAG, new DeadLetterRecord(change.source(), change.productId(), stage.name().toLowerCase(),
-                outcome.failureReason(), outcome.failureMessage(), outcome.failureClass(), System.currentTimeMillis()));
+        ctx.output(DeadLetterRecord.TAG, DeadLetterRecord.of(change.source(), change.productId(), stage,
+                outcome.failureReason(), outcome.failureMessage(), outcome.failureClass()));
     }
 }

@@ -50,7 +50,7 @@ public final class CatalogueEventDecoder extends ProcessFunction<RawCatalogueRec
             event = codec.decode(raw.value());
         } catch (InvalidRecordException | RuntimeException e) {
             reject(ctx, raw, null, Stage.DECODE, "MALFORMED_RECORD",
-                    "not a " + wireFormat + " CatalogueEvent: " + e.getMessage(), e.getClass());
+                    "not a " + wireFormat + " CatalogueEvent: " + e.getMessage(), e.getClass().getName());
             return;
         }
         List<String> problems = CatalogueEventValidator.problems(event);
@@ -75,7 +75,7 @@ public final class CatalogueEventDecoder extends ProcessFunction<RawCatalogueRec
     }
 
     private void reject(Context ctx, RawCatalogueRecord raw, String productId, Stage stage, String reason,
-                        String message, Class<?> errorClass) {
+                        String message, String errorClass) {
         rejected.inc();
         ctx.output(DeadLetterRecord.TAG, DeadLetterRecord.of(raw, productId, stage, reason, message, errorClass));
     }

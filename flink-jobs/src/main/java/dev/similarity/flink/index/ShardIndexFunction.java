@@ -86,13 +86,14 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
 
     @Override
     public void processElement(ShardMessage message, Context ctx, Collector<ListMessage> out) throws Exception {
-        ShardIndex index = indexFor(routing.shardOf(ctx.getCurrentKey()), ctx);
+        int shard = message.shard();
+        ShardIndex index = indexFor(shard, ctx);
         String x = message.productId();
         if (message.type() == ShardMessage.Type.REMOVE) {
             if (message.isOwner()) {
                 vectors.remove(x);
                 index.delete(x);
-                localVersions.get(routing.shardOf(ctx.getCurrentKey())).remove(x);
+                localVersions.get(shard).remove(x);
                 out.collect(ListMessage.removed(x, message.catalogueVersion(), message.eventTimestamp()));
             }
             for (String lister : listers(x)) {
@@ -102,11 +103,11 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             return;
         }
 
-        RecentProbes probes = recentProbes.computeIfAbsent(routing.shardOf(ctx.getCurrentKey()), shard -> new RecentProbes(RECENT_PROBES));
+        RecentProbes probes = recentProbes.computeIfAbsent(shard, s -> new RecentProbes(RECENT_PROBES));
         if (message.isOwner()) {
             vectors.put(x, new StoredProduct(message.catalogueVersion(), message.vector(), message.category(), null));
             index.upsert(x, message.vector(), message.category());
-            localVersions.get(routing.shardOf(ctx.getCurrentKey())).put(x, message.catalogueVersion());
+            localVersions.get(shard).put(x, message.catalogueVersion());
             List<String> probers = new ArrayList<>();
             probes.forEachBeaten(x, message.vector(), (prober, proberVersion, score) -> {
                 out.collect(ListMessage.candidate(prober, proberVersion, x, score, message.eventTimestamp()));
@@ -122,7 +123,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         String[] ids = new String[partialSize];
         float[] scores = new float[partialSize];
         Set<String> candidatesSent = new HashSet<>();
-        Map<String, Long> versions = localVersions.get(routing.shardOf(ctx.getCurrentKey()));
+        Map<String, Long> versions = localVersions.get(shard);
         for (int i = 0; i < near.size(); i++) {
             ScoredProduct p = near.get(i);
             if (i < partialSize) {
