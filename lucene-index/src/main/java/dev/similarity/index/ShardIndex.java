@@ -33,6 +33,8 @@ import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.store.ByteBuffersDirectory;
 import org.apache.lucene.store.Directory;
 import org.apache.lucene.store.FSDirectory;
+import org.apache.lucene.store.IOContext;
+import org.apache.lucene.store.IndexInput;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -164,6 +166,14 @@ public final class ShardIndex implements Closeable {
    *     unit length, or the id or category is blank
    */
   public void upsert(String productId, float[] vector, String category) {
+    upsert(productId, vector, category, null);
+  }
+
+  /**
+   * As {@link #upsert(String, float[], String)}, also storing the product's image URL for readers of
+   * a committed snapshot ({@code null} for none).
+   */
+  public void upsert(String productId, float[] vector, String category, String imageUrl) {
     ensureOpen();
     requireId(productId);
     if (category != null && category.isBlank()) {
@@ -174,7 +184,7 @@ public final class ShardIndex implements Closeable {
     try {
       writer.updateDocument(
           ProductDocuments.idTerm(productId),
-          ProductDocuments.document(productId, vector, category));
+          ProductDocuments.document(productId, vector, category, imageUrl));
       view.hide(productId);
     } catch (IOException e) {
       throw failure("upsert product '" + productId + "'", e);
@@ -243,7 +253,8 @@ public final class ShardIndex implements Closeable {
             "vector of product '" + product.productId() + "'", product.vector(), dimension);
         writer.updateDocument(
             ProductDocuments.idTerm(product.productId()),
-            ProductDocuments.document(product.productId(), product.vector(), product.category()));
+            ProductDocuments.document(
+                product.productId(), product.vector(), product.category(), product.imageUrl()));
         loaded++;
       }
     } catch (IOException e) {
@@ -512,6 +523,28 @@ public final class ShardIndex implements Closeable {
           last.getGeneration(), last.getSegmentsFileName(), last.getUserData(), sizes);
     } catch (IOException e) {
       throw failure("commit", e);
+    }
+  }
+
+  /**
+   * The bytes of one file of the last {@link #commit}, for copying the commit elsewhere. Lucene
+   * never rewrites a file under the same name, so equal names within one index mean equal bytes;
+   * the next commit may delete the file.
+   *
+   * @throws java.nio.file.NoSuchFileException (wrapped) if the file is no longer in the index
+   */
+  public byte[] readCommitFile(String fileName) {
+    ensureOpen();
+    try (IndexInput in = directory.openInput(fileName, IOContext.READONCE)) {
+      long length = in.length();
+      if (length > Integer.MAX_VALUE - 8) {
+        throw new IllegalStateException(location + ": file " + fileName + " is " + length + " bytes, too big to copy in one piece");
+      }
+      byte[] bytes = new byte[(int) length];
+      in.readBytes(bytes, 0, bytes.length);
+      return bytes;
+    } catch (IOException e) {
+      throw failure("read file " + fileName, e);
     }
   }
 

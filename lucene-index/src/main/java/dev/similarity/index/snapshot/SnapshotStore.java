@@ -1,0 +1,356 @@
+package dev.similarity.index.snapshot;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.similarity.index.snapshot.SnapshotManifest.SnapshotFile;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import org.apache.flink.core.fs.FSDataOutputStream;
+import org.apache.flink.core.fs.FileStatus;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.fs.FileSystem.WriteMode;
+import org.apache.flink.core.fs.Path;
+
+/**
+ * A folder of published shard snapshots on any Flink {@link FileSystem} (a local folder, {@code
+ * s3://}, {@code hdfs://}). Layout, per shard:
+ *
+ * <pre>
+ * &lt;root&gt;/shard-0003/blobs/_0.cfs-3f2a9c0d1b7e4a55          file contents, named by content
+ * &lt;root&gt;/shard-0003/manifests/00000000000000000042.json    one per snapshot, by checkpoint id
+ * </pre>
+ *
+ * <p>Invariants: a blob's name fixes its content, so writing one twice is harmless and a blob is
+ * shared by every snapshot that has the same file; a manifest is written (to a hidden temporary
+ * name, then renamed) only after all its blobs exist, so a visible manifest always describes a
+ * complete snapshot; retention deletes manifests before the blobs only they used. Names starting
+ * with '.' are unfinished writes and are ignored by readers.
+ *
+ * <p>One writer per shard at a time (the Flink subtask owning the shard); any number of readers.
+ */
+public final class SnapshotStore {
+
+  private static final String BLOBS = "blobs";
+  private static final String MANIFESTS = "manifests";
+  private static final String MANIFEST_SUFFIX = ".json";
+  private static final ObjectMapper JSON =
+      JsonMapper.builder()
+          .addModule(new JavaTimeModule())
+          .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .build();
+
+  private final Path root;
+  private final FileSystem fs;
+
+  private SnapshotStore(Path root, FileSystem fs) {
+    this.root = root;
+    this.fs = fs;
+  }
+
+  /**
+   * The store at {@code location}: a Flink file system URI ({@code file:///srv/snapshots}, {@code
+   * s3://bucket/snapshots}) or a local path. The folder need not exist yet.
+   */
+  public static SnapshotStore at(String location) {
+    Objects.requireNonNull(location, "location");
+    if (location.isBlank()) {
+      throw new IllegalArgumentException("snapshot store location is blank");
+    }
+    Path root =
+        location.contains("://")
+            ? new Path(location)
+            : new Path(java.nio.file.Path.of(location).toAbsolutePath().toUri());
+    try {
+      return new SnapshotStore(root, root.getFileSystem());
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "no file system for snapshot store " + location + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Where the store is, as a URI. */
+  public String location() {
+    return root.toUri().toString();
+  }
+
+  // ---- writing -----------------------------------------------------------------------------
+
+  /**
+   * Stores one file's content under its content-addressed name, unless a blob of that name and size
+   * is already there.
+   */
+  public SnapshotFile putBlob(int shard, String fileName, byte[] content) {
+    String sha = sha256(content);
+    SnapshotFile file =
+        new SnapshotFile(fileName, SnapshotFile.blobName(fileName, sha), content.length, sha);
+    Path target = new Path(shardDir(shard, BLOBS), file.blob());
+    try {
+      if (fs.exists(target) && fs.getFileStatus(target).getLen() == content.length) {
+        return file;
+      }
+      writeAtomically(target, content);
+      return file;
+    } catch (IOException e) {
+      throw failure("write blob " + target, e);
+    }
+  }
+
+  /**
+   * Makes a snapshot visible. Call only after {@link #putBlob} stored every file it lists.
+   *
+   * @throws IllegalStateException if a listed blob is missing
+   */
+  public void publish(SnapshotManifest manifest) {
+    Path target = manifestPath(manifest.shard(), manifest.checkpointId());
+    try {
+      for (SnapshotFile file : manifest.files()) {
+        Path blob = new Path(shardDir(manifest.shard(), BLOBS), file.blob());
+        if (!fs.exists(blob)) {
+          throw new IllegalStateException(
+              "cannot publish snapshot of shard " + manifest.shard() + " at checkpoint "
+                  + manifest.checkpointId() + ": blob " + blob + " is missing");
+        }
+      }
+      if (fs.exists(target)) {
+        return; // the same checkpoint's snapshot, published by an earlier attempt
+      }
+      writeAtomically(target, JSON.writeValueAsBytes(manifest));
+    } catch (IOException e) {
+      throw failure("publish manifest " + target, e);
+    }
+  }
+
+  private void writeAtomically(Path target, byte[] content) throws IOException {
+    Path parent = target.getParent();
+    fs.mkdirs(parent);
+    Path temporary = new Path(parent, "." + target.getName() + "." + UUID.randomUUID() + ".tmp");
+    try (FSDataOutputStream out = fs.create(temporary, WriteMode.NO_OVERWRITE)) {
+      out.write(content);
+      out.sync();
+    }
+    if (!fs.rename(temporary, target)) {
+      fs.delete(temporary, false);
+      if (!fs.exists(target)) {
+        throw new IOException("could not rename " + temporary + " to " + target);
+      }
+    }
+  }
+
+  // ---- reading -----------------------------------------------------------------------------
+
+  /** Shards that have a folder in the store, ascending. */
+  public List<Integer> shards() {
+    List<Integer> shards = new ArrayList<>();
+    for (FileStatus status : list(root)) {
+      String name = status.getPath().getName();
+      if (status.isDir() && name.matches("shard-\\d{4,}")) {
+        shards.add(Integer.parseInt(name.substring("shard-".length())));
+      }
+    }
+    shards.sort(Comparator.naturalOrder());
+    return shards;
+  }
+
+  /** Checkpoint ids of the shard's published snapshots, ascending. */
+  public List<Long> checkpoints(int shard) {
+    List<Long> ids = new ArrayList<>();
+    for (FileStatus status : list(shardDir(shard, MANIFESTS))) {
+      String name = status.getPath().getName();
+      if (!name.startsWith(".") && name.endsWith(MANIFEST_SUFFIX)) {
+        try {
+          ids.add(Long.parseLong(name.substring(0, name.length() - MANIFEST_SUFFIX.length())));
+        } catch (NumberFormatException e) {
+          // not ours; ignore
+        }
+      }
+    }
+    ids.sort(Comparator.naturalOrder());
+    return ids;
+  }
+
+  /** The shard's newest published snapshot, if any. */
+  public Optional<SnapshotManifest> latest(int shard) {
+    List<Long> ids = checkpoints(shard);
+    for (int i = ids.size() - 1; i >= 0; i--) {
+      try {
+        return Optional.of(manifest(shard, ids.get(i)));
+      } catch (UncheckedIOException e) {
+        if (!(e.getCause() instanceof FileNotFoundException)) {
+          throw e;
+        }
+        // removed by retention since it was listed; try the next older one
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** The manifest of the shard's snapshot at {@code checkpointId}. */
+  public SnapshotManifest manifest(int shard, long checkpointId) {
+    Path path = manifestPath(shard, checkpointId);
+    try (InputStream in = fs.open(path)) {
+      return JSON.readValue(in, SnapshotManifest.class);
+    } catch (IOException e) {
+      throw failure("read manifest " + path, e);
+    }
+  }
+
+  /**
+   * A snapshot file's content, checked against the manifest's size and SHA-256.
+   *
+   * @throws SnapshotCorruptException if the stored bytes do not match
+   */
+  public byte[] readBlob(int shard, SnapshotFile file) throws SnapshotCorruptException {
+    Path path = new Path(shardDir(shard, BLOBS), file.blob());
+    byte[] content;
+    try (InputStream in = fs.open(path)) {
+      content = in.readAllBytes();
+    } catch (IOException e) {
+      throw failure("read blob " + path, e);
+    }
+    if (content.length != file.size()) {
+      throw new SnapshotCorruptException(
+          path + " is " + content.length + " bytes; its manifest says " + file.size());
+    }
+    String sha = sha256(content);
+    if (!sha.equals(file.sha256())) {
+      throw new SnapshotCorruptException(
+          path + " has SHA-256 " + sha + "; its manifest says " + file.sha256());
+    }
+    return content;
+  }
+
+  // ---- retention ---------------------------------------------------------------------------
+
+  /**
+   * Removes the shard's snapshots that the policy no longer keeps, then the blobs no kept snapshot
+   * uses. A snapshot is kept if it is among the newest {@code keepLatest} or younger than {@code
+   * minAge}; a blob is kept if a kept snapshot or {@code inUse} (the writer's unpublished uploads)
+   * names it, or it is younger than {@code minAge}.
+   */
+  public RetentionOutcome applyRetention(
+      int shard, RetentionPolicy policy, Instant now, Set<String> inUse) {
+    List<Long> ids = checkpoints(shard);
+    Instant youngest = now.minus(policy.minAge());
+    Set<String> keptBlobs = new HashSet<>(inUse);
+    int manifestsRemoved = 0;
+    try {
+      for (int i = ids.size() - 1; i >= 0; i--) {
+        Path path = manifestPath(shard, ids.get(i));
+        boolean newest = ids.size() - i <= policy.keepLatest();
+        FileStatus status;
+        try {
+          status = fs.getFileStatus(path);
+        } catch (FileNotFoundException e) {
+          continue;
+        }
+        if (newest || Instant.ofEpochMilli(status.getModificationTime()).isAfter(youngest)) {
+          try {
+            for (SnapshotFile file : manifest(shard, ids.get(i)).files()) {
+              keptBlobs.add(file.blob());
+            }
+          } catch (UncheckedIOException e) {
+            // vanished while listed: nothing of it to keep
+          }
+        } else if (fs.delete(path, false)) {
+          manifestsRemoved++;
+        }
+      }
+      int blobsRemoved = 0;
+      long bytesRemoved = 0;
+      for (FileStatus blob : list(shardDir(shard, BLOBS))) {
+        String name = blob.getPath().getName();
+        boolean young = Instant.ofEpochMilli(blob.getModificationTime()).isAfter(youngest);
+        if (!keptBlobs.contains(name) && !young && fs.delete(blob.getPath(), false)) {
+          blobsRemoved++;
+          bytesRemoved += blob.getLen();
+        }
+      }
+      return new RetentionOutcome(manifestsRemoved, blobsRemoved, bytesRemoved);
+    } catch (IOException e) {
+      throw failure("apply retention to shard " + shard, e);
+    }
+  }
+
+  /** What one retention pass removed. */
+  public record RetentionOutcome(int manifestsRemoved, int blobsRemoved, long bytesRemoved) {}
+
+  /**
+   * Which snapshots to keep.
+   *
+   * @param keepLatest the newest this many are always kept, at least 1
+   * @param minAge snapshots and blobs younger than this are kept: a reader that started loading a
+   *     snapshot has at least this long to finish
+   */
+  public record RetentionPolicy(int keepLatest, Duration minAge) {
+    public RetentionPolicy {
+      if (keepLatest < 1) {
+        throw new IllegalArgumentException("keepLatest is " + keepLatest + "; keep at least 1");
+      }
+      if (minAge == null || minAge.isNegative()) {
+        throw new IllegalArgumentException("minAge is " + minAge + "; it must be 0 or more");
+      }
+    }
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------
+
+  private Path shardDir(int shard, String part) {
+    return new Path(new Path(root, String.format("shard-%04d", shard)), part);
+  }
+
+  private Path manifestPath(int shard, long checkpointId) {
+    return new Path(shardDir(shard, MANIFESTS), String.format("%020d", checkpointId) + MANIFEST_SUFFIX);
+  }
+
+  private List<FileStatus> list(Path dir) {
+    try {
+      if (!fs.exists(dir)) {
+        return List.of();
+      }
+      FileStatus[] statuses = fs.listStatus(dir);
+      return statuses == null ? List.of() : List.of(statuses);
+    } catch (FileNotFoundException e) {
+      return List.of();
+    } catch (IOException e) {
+      throw failure("list " + dir, e);
+    }
+  }
+
+  static String sha256(byte[] content) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK has no SHA-256", e);
+    }
+  }
+
+  private UncheckedIOException failure(String action, IOException e) {
+    return new UncheckedIOException(
+        "snapshot store " + location() + ": " + action + " failed: " + e.getMessage(), e);
+  }
+
+  @Override
+  public String toString() {
+    return "SnapshotStore[" + location() + "]";
+  }
+}
