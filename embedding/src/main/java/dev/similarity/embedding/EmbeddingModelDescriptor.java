@@ -147,6 +147,29 @@ public record EmbeddingModelDescriptor(
     return modelId + "@" + version;
   }
 
+  /**
+   * The committed model: the first {@code models/<name>/model.json} (by name) in {@code from} or the
+   * nearest parent folder that has one.
+   */
+  public static java.util.Optional<Path> findCommitted(Path from) {
+    for (Path dir = from.toAbsolutePath(); dir != null; dir = dir.getParent()) {
+      Path models = dir.resolve("models");
+      if (!Files.isDirectory(models)) {
+        continue;
+      }
+      try (java.util.stream.Stream<Path> children = Files.list(models)) {
+        java.util.Optional<Path> model =
+            children.filter(d -> Files.isRegularFile(d.resolve(FILE_NAME))).sorted().findFirst();
+        if (model.isPresent()) {
+          return model;
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot list " + models + ": " + e.getMessage(), e);
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
   /** Reads {@value #FILE_NAME} from {@code modelDir}. */
   public static EmbeddingModelDescriptor read(Path modelDir) {
     Path file = modelDir.resolve(FILE_NAME);

@@ -1,5 +1,7 @@
 package dev.similarity.flink;
 
+import dev.similarity.embedding.EmbeddingModelDescriptor;
+
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.IllegalConfigurationException;
@@ -54,7 +56,9 @@ public final class IndexerConfig implements Serializable {
         if (configured != null) {
             return Path.of(configured);
         }
-        return DefaultModelLocator.locate();
+        return EmbeddingModelDescriptor.findCommitted(Path.of("")).orElseThrow(() -> new IllegalConfigurationException(
+                IndexerOptions.MODEL_DIR.key() + " is not set and no models/*/model.json was found from "
+                        + Path.of("").toAbsolutePath() + "; set it to a folder with a SavedModel and model.json"));
     }
 
     private void validate() {
