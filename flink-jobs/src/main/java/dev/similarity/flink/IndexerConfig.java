@@ -46,6 +46,12 @@ public final class IndexerConfig implements Serializable {
         return configuration().get(option);
     }
 
+    /** The snapshot store URI: the option, else work/snapshots under the working directory. */
+    public String snapshotDir() {
+        String configured = configuration().get(IndexerOptions.SNAPSHOT_DIR);
+        return configured != null ? configured : Path.of("work", "snapshots").toAbsolutePath().toUri().toString();
+    }
+
     public Configuration configuration() {
         return Configuration.fromMap(values);
     }
@@ -92,6 +98,15 @@ public final class IndexerConfig implements Serializable {
             throw bad(IndexerOptions.FETCH_MAX_BYTES, c.get(IndexerOptions.FETCH_MAX_BYTES), "must be positive");
         }
         positiveDuration(c, IndexerOptions.CHECKPOINT_INTERVAL);
+        positiveDuration(c, IndexerOptions.SNAPSHOT_INTERVAL);
+        if (c.get(IndexerOptions.SNAPSHOT_INTERVAL).compareTo(Duration.ofMinutes(30)) > 0) {
+            throw bad(IndexerOptions.SNAPSHOT_INTERVAL, c.get(IndexerOptions.SNAPSHOT_INTERVAL),
+                    "is over 30 min; search services must never be more than 30 min behind");
+        }
+        positive(c, IndexerOptions.SNAPSHOT_RETAIN);
+        if (c.get(IndexerOptions.SNAPSHOT_RETAIN_MIN_AGE).isNegative()) {
+            throw bad(IndexerOptions.SNAPSHOT_RETAIN_MIN_AGE, c.get(IndexerOptions.SNAPSHOT_RETAIN_MIN_AGE), "must not be negative");
+        }
         positiveDuration(c, IndexerOptions.EMBED_TIMEOUT);
         positiveDuration(c, IndexerOptions.TRANSACTION_TIMEOUT);
         positiveDuration(c, IndexerOptions.FETCH_CONNECT_TIMEOUT);

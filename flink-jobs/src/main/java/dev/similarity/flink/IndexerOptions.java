@@ -167,5 +167,23 @@ public final class IndexerOptions {
             ConfigOptions.key("indexer.max-parallelism").intType().defaultValue(128)
                     .withDescription("Upper bound of rescaling (Flink key groups). Fixed for the life of the job's state: savepoints restore only with the same value.");
 
+    // ---- Snapshots for search services --------------------------------------------------------
+
+    public static final ConfigOption<String> SNAPSHOT_DIR =
+            ConfigOptions.key("snapshot.dir").stringType().noDefaultValue()
+                    .withDescription("Snapshot store URI (a local folder, file:///..., s3://...) where every shard's index is published for search services. Default: work/snapshots under the working directory.");
+
+    public static final ConfigOption<Duration> SNAPSHOT_INTERVAL =
+            ConfigOptions.key("snapshot.interval").durationType().defaultValue(Duration.ofSeconds(10))
+                    .withDescription("Least time between two snapshots of a changed shard; a snapshot is taken at the first checkpoint after it and published when that checkpoint completes. At most 30 min.");
+
+    public static final ConfigOption<Integer> SNAPSHOT_RETAIN =
+            ConfigOptions.key("snapshot.retain").intType().defaultValue(3)
+                    .withDescription("Newest snapshots per shard always kept in the store.");
+
+    public static final ConfigOption<Duration> SNAPSHOT_RETAIN_MIN_AGE =
+            ConfigOptions.key("snapshot.retain-min-age").durationType().defaultValue(Duration.ofMinutes(10))
+                    .withDescription("Snapshots (and their files) younger than this are kept even beyond snapshot.retain, so a search service that started loading one can finish.");
+
     public enum StartingOffsets { COMMITTED_OR_EARLIEST, EARLIEST, LATEST }
 }

@@ -53,6 +53,7 @@ import java.util.concurrent.TimeUnit;
  *   -> fetch image + embed (async, micro-batched, retried) ... failures -> dead letters
  *   -> keyBy product: newest vector per product, copied to every shard
  *   -> keyBy shard: Lucene HNSW shard (owner stores; every shard searches: scatter)
+ *        ... on completed checkpoints: index snapshots -> snapshot store (search services)
  *   -> keyBy product: merge partial results, keep lists right as others change (gather)
  *   -> neighbour-lists (Kafka, exactly-once; removed products get tombstones)
  * </pre>
@@ -113,7 +114,7 @@ public final class SimilarityIndexerJob {
                 .process(new ProductVectorFanOut(shards, routing))
                 .name("product-vectors").uid("product-vectors")
                 .keyBy(ShardMessage::routingKey)
-                .process(new ShardIndexFunction(config, routing, model.embeddingDimension()))
+                .process(new ShardIndexFunction(config, routing, model.embeddingDimension(), model.qualifiedId()))
                 .name("shard-index-scatter").uid("shard-index")
                 .keyBy(ListMessage::target)
                 .process(new NeighbourListFunction(config.get(IndexerOptions.NEIGHBOURS_K), config.get(IndexerOptions.NEIGHBOURS_RESERVE)))

@@ -16,7 +16,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The neighbour-list contract while the catalogue changes: 1,000 products, then 300 additions, 200
  * image changes and 200 removals in a shuffled stream; after the job caught up every live product's
- * latest committed list is right and every removed product's latest record is a tombstone.
+ * latest committed list is right and every removed product's latest record is a tombstone; the published
+ * index snapshots then hold exactly the live products with their current vectors.
  */
 class CatalogueChurnIT {
 
@@ -25,7 +26,8 @@ class CatalogueChurnIT {
         DemoCatalogue catalogue = new DemoCatalogue();
         try (LocalKafkaBroker broker = LocalKafkaBroker.builder().dataDir(work.resolve("kafka")).port(0).build().start();
              DemoImageServer images = new DemoImageServer(catalogue, 0);
-             DemoRun run = new DemoRun(catalogue, images, broker.bootstrapServers(), work, "churn", -1, Map.of())) {
+             DemoRun run = new DemoRun(catalogue, images, broker.bootstrapServers(), work, "churn", -1,
+                     Map.of(IndexerOptions.SNAPSHOT_INTERVAL.key(), "1 s"))) {
             CatalogueChurn churn = new CatalogueChurn(run, catalogue, images);
             churn.load(1_000, 600_000);
             churn.churn(300, 200, 200, 0, 42);
@@ -41,6 +43,16 @@ class CatalogueChurnIT {
                     .containsEntry("lists_behind_current_version", 0L)
                     .containsEntry("lists_of_wrong_size", 0L);
             assertThat((Double) contract.get("mean_overlap")).as(contract.toString()).isGreaterThanOrEqualTo(0.95);
+
+            Map<String, Object> snapshots = churn.checkSnapshots(60_000);
+            System.out.println("snapshots after churn: " + snapshots);
+            assertThat(snapshots).as("published snapshots").containsEntry("snapshot_products", 1_100L)
+                    .containsEntry("snapshot_shards_missing", 0L)
+                    .containsEntry("snapshot_missing_products", 0L)
+                    .containsEntry("snapshot_removed_products", 0L)
+                    .containsEntry("snapshot_products_in_wrong_shard", 0L)
+                    .containsEntry("snapshot_stale_vectors", 0L)
+                    .containsEntry("snapshot_wrong_image_urls", 0L);
         }
     }
 }

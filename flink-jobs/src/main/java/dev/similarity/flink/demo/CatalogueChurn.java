@@ -3,6 +3,10 @@ package dev.similarity.flink.demo;
 import dev.similarity.embedding.EmbeddingResult;
 import dev.similarity.embedding.ImageEmbedder;
 import dev.similarity.embedding.ImageEmbedderConfig;
+import dev.similarity.index.ShardAssignment;
+import dev.similarity.index.snapshot.ShardSnapshot;
+import dev.similarity.index.snapshot.SnapshotManifest;
+import dev.similarity.index.snapshot.SnapshotStore;
 import dev.similarity.flink.IndexerOptions;
 import dev.similarity.schemas.Neighbour;
 import dev.similarity.schemas.NeighbourList;
@@ -14,6 +18,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 
@@ -35,6 +40,8 @@ public final class CatalogueChurn {
     private final Set<String> removed = new HashSet<>();
     private final List<long[]> directLatencySamples = new ArrayList<>();
     private final Map<String, Long> pendingDirect = new HashMap<>();
+    /** Current-image vectors of the live products as of the last {@link #checkContract()}. */
+    private Map<String, float[]> checkedVectors = Map.of();
 
     public CatalogueChurn(DemoRun run, DemoCatalogue catalogue, DemoImageServer images) {
         this.run = run;
@@ -146,6 +153,9 @@ public final class CatalogueChurn {
     public Map<String, Object> checkContract() throws Exception {
         List<String> ids = new ArrayList<>(live.keySet());
         float[][] vectors = embedCurrentImages(ids);
+        Map<String, float[]> byId = new HashMap<>();
+        for (int i = 0; i < ids.size(); i++) byId.put(ids.get(i), vectors[i]);
+        checkedVectors = byId;
         Map<String, NeighbourListCollector.Seen> latest = run.lists().latest();
         int expectedSize = Math.min(k, ids.size() - 1);
         long namingRemoved = 0, wrongSize = 0, selfListed = 0, missingLists = 0, stale = 0;
@@ -185,6 +195,84 @@ public final class CatalogueChurn {
         contract.put("missing_lists", missingLists);
         contract.put("lists_behind_current_version", stale);
         return contract;
+    }
+
+    /**
+     * Waits (at most {@code timeoutMs}) until the snapshot store holds a published snapshot of every
+     * shard and together they hold exactly the live products, then compares them with the catalogue:
+     * each product in its owner shard, with its current image's vector (as of the last {@link
+     * #checkContract()}) and image URL.
+     */
+    public Map<String, Object> checkSnapshots(long timeoutMs) throws Exception {
+        SnapshotStore store = SnapshotStore.at(run.config().snapshotDir());
+        int shards = run.config().get(IndexerOptions.SHARDS);
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        Map<String, Object> report;
+        do {
+            report = compareSnapshots(store, shards);
+            if ((long) report.get("snapshot_missing_products") == 0 && (long) report.get("snapshot_removed_products") == 0
+                    && (long) report.get("snapshot_shards_missing") == 0) {
+                break;
+            }
+            Thread.sleep(500);
+        } while (System.currentTimeMillis() < deadline);
+        return report;
+    }
+
+    private Map<String, Object> compareSnapshots(SnapshotStore store, int shards) throws Exception {
+        long missingShards = 0, wrongShard = 0, staleVectors = 0, wrongUrls = 0, removedPresent = 0;
+        long oldestCheckpoint = Long.MAX_VALUE;
+        Set<String> seen = new HashSet<>();
+        for (int shard = 0; shard < shards; shard++) {
+            Optional<SnapshotManifest> manifest = store.latest(shard);
+            if (manifest.isEmpty()) {
+                missingShards++;
+                continue;
+            }
+            oldestCheckpoint = Math.min(oldestCheckpoint, manifest.get().checkpointId());
+            try (ShardSnapshot snapshot = ShardSnapshot.load(store, manifest.get())) {
+                for (ShardSnapshot.SnapshotProduct product : snapshot.products(0, Integer.MAX_VALUE)) {
+                    String id = product.productId();
+                    seen.add(id);
+                    if (!live.containsKey(id)) {
+                        removedPresent++;
+                        continue;
+                    }
+                    if (ShardAssignment.shardOf(id, shards) != shard) wrongShard++;
+                    if (!showsCurrentImage(product.imageUrl(), live.get(id))) wrongUrls++;
+                    float[] expected = checkedVectors.get(id);
+                    if (expected != null && !closeTo(expected, product.vector())) staleVectors++;
+                }
+            }
+        }
+        long missing = live.keySet().stream().filter(id -> !seen.contains(id)).count();
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("snapshot_products", (long) seen.size());
+        report.put("snapshot_shards_missing", missingShards);
+        report.put("snapshot_missing_products", missing);
+        report.put("snapshot_removed_products", removedPresent);
+        report.put("snapshot_products_in_wrong_shard", wrongShard);
+        report.put("snapshot_stale_vectors", staleVectors);
+        report.put("snapshot_wrong_image_urls", wrongUrls);
+        report.put("snapshot_oldest_checkpoint", oldestCheckpoint == Long.MAX_VALUE ? -1 : oldestCheckpoint);
+        return report;
+    }
+
+    /** The URL is the current image's, or one with the same bytes (those are not re-indexed). */
+    private boolean showsCurrentImage(String url, int current) {
+        String prefix = images.baseUrl() + "/images/";
+        if (url == null || !url.startsWith(prefix) || !url.endsWith(".png")) return false;
+        int shown = Integer.parseInt(url.substring(prefix.length(), url.length() - ".png".length()));
+        return shown == current || java.util.Arrays.equals(catalogue.png(shown), catalogue.png(current));
+    }
+
+    /** Same embedding up to float noise (the job and the check may batch images differently). */
+    private static boolean closeTo(float[] a, float[] b) {
+        if (a.length != b.length) return false;
+        for (int i = 0; i < a.length; i++) {
+            if (Math.abs(a[i] - b[i]) > 1e-4f) return false;
+        }
+        return true;
     }
 
     /**

@@ -55,6 +55,7 @@ public final class DemoRun implements AutoCloseable {
         options.put(IndexerOptions.TRANSACTIONAL_ID_PREFIX.key(), runName);
         options.put(IndexerOptions.FETCH_ALLOW_PRIVATE_ADDRESSES.key(), "true");
         options.put(IndexerOptions.CHECKPOINT_DIR.key(), workDir.resolve("checkpoints").toAbsolutePath().toUri().toString());
+        options.put(IndexerOptions.SNAPSHOT_DIR.key(), workDir.resolve("snapshots").toAbsolutePath().toUri().toString());
         options.putAll(settings);
         this.config = IndexerConfig.from(options);
         IndexerTopics.ensureExist(config, 4);

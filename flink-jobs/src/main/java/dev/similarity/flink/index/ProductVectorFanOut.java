@@ -59,7 +59,8 @@ public final class ProductVectorFanOut extends KeyedProcessFunction<String, Embe
             emitToAllShards(out, owner, ShardMessage.Type.REMOVE, change, null, previousVector);
             return;
         }
-        StoredProduct next = new StoredProduct(change.catalogueVersion(), outcome.vector(), change.category(), outcome.contentHash());
+        StoredProduct next = new StoredProduct(change.catalogueVersion(), outcome.vector(), change.category(),
+                change.imageUrl(), outcome.contentHash());
         stored.update(next);
         removedVersion.clear();
         if (previous != null && Objects.equals(previous.contentHash(), next.contentHash())
@@ -74,7 +75,7 @@ public final class ProductVectorFanOut extends KeyedProcessFunction<String, Embe
                                  float[] vector, float[] previousVector) {
         for (int shard = 0; shard < shardCount; shard++) {
             out.collect(new ShardMessage(routing.keyOf(shard), shard, shardCount, owner, type, change.productId(), vector, previousVector,
-                    change.category(), change.catalogueVersion(), change.eventTimestamp()));
+                    change.category(), change.imageUrl(), change.catalogueVersion(), change.eventTimestamp()));
         }
     }
 }

@@ -6,6 +6,18 @@ import dev.similarity.index.ProductVector;
 import dev.similarity.index.ScoredProduct;
 import dev.similarity.index.SearchOptions;
 import dev.similarity.index.ShardIndex;
+import dev.similarity.index.snapshot.ShardSnapshotWriter;
+import dev.similarity.index.snapshot.SnapshotManifest;
+import dev.similarity.index.snapshot.SnapshotStore;
+import dev.similarity.index.snapshot.SnapshotStore.RetentionPolicy;
+import org.apache.flink.api.common.state.CheckpointListener;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
+import java.time.Clock;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
@@ -36,8 +48,14 @@ import java.util.Set;
  * (a) that partial top list to x's list, (b) x as a candidate to each of those products' lists, and
  * (c) a rescore or drop to every product whose list may contain x. Invariant for (c): whenever this
  * shard sends a message that could put c into p's list, it records p under c in {@code listedBy}.
+ *
+ * <p>Snapshots: at a checkpoint, each shard changed since its last snapshot and not snapshotted within
+ * {@code snapshot.interval} is committed and its new files uploaded in the background; the snapshot is
+ * published (manifest written) only when that checkpoint completes, so a search service never sees an
+ * index ahead of the lists committed to Kafka.
  */
-public final class ShardIndexFunction extends KeyedProcessFunction<Integer, ShardMessage, ListMessage> {
+public final class ShardIndexFunction extends KeyedProcessFunction<Integer, ShardMessage, ListMessage>
+        implements CheckpointedFunction, CheckpointListener {
 
     private static final long serialVersionUID = 1L;
     private static final long REFRESH_TICK_MS = 500;
@@ -49,6 +67,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     private final IndexerConfig config;
     private final ShardRouting routing;
     private final int dimension;
+    private final String modelId;
     private final int listDepth;
 
     private transient MapState<String, StoredProduct> vectors;
@@ -59,11 +78,19 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     private transient Map<Integer, RecentProbes> recentProbes;
     /** Per shard: catalogue version of each of its products (heap copy of {@code vectors}, rebuilt with the index). */
     private transient Map<Integer, Map<String, Long>> localVersions;
+    private transient SnapshotStore snapshotStore;
+    /** Runs every shard's snapshot uploads and publications, one at a time. */
+    private transient ExecutorService snapshotUploads;
+    private transient Map<Integer, ShardSnapshotWriter> snapshotWriters;
+    /** Shards written since their last snapshot capture. */
+    private transient Set<Integer> changedShards;
+    private transient Map<Integer, Long> lastCaptureMillis;
 
-    public ShardIndexFunction(IndexerConfig config, ShardRouting routing, int dimension) {
+    public ShardIndexFunction(IndexerConfig config, ShardRouting routing, int dimension, String modelId) {
         this.config = config;
         this.routing = routing;
         this.dimension = dimension;
+        this.modelId = modelId;
         this.listDepth = config.get(IndexerOptions.NEIGHBOURS_K) + config.get(IndexerOptions.NEIGHBOURS_RESERVE);
     }
 
@@ -82,6 +109,47 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             return total;
         });
         getRuntimeContext().getMetricGroup().gauge("shardsOpen", (Gauge<Integer>) () -> indexes.size());
+        snapshotStore = SnapshotStore.at(config.snapshotDir());
+        snapshotUploads = Executors.newSingleThreadExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "snapshot-uploads-" + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
+            thread.setDaemon(true);
+            return thread;
+        });
+        snapshotWriters = new java.util.concurrent.ConcurrentHashMap<>(); // read by metric reporters
+        changedShards = new HashSet<>();
+        lastCaptureMillis = new HashMap<>();
+        getRuntimeContext().getMetricGroup().gauge("snapshotFailures", (Gauge<Long>) () -> {
+            long failures = 0;
+            for (ShardSnapshotWriter writer : snapshotWriters.values()) failures += writer.failures();
+            return failures;
+        });
+    }
+
+    @Override
+    public void initializeState(FunctionInitializationContext context) {
+        // All state is keyed (declared in open); snapshots hook into checkpoints only.
+    }
+
+    /** Captures a snapshot of every changed shard whose last capture is at least snapshot.interval old. */
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) {
+        long now = System.currentTimeMillis();
+        long interval = config.get(IndexerOptions.SNAPSHOT_INTERVAL).toMillis();
+        for (var shards = changedShards.iterator(); shards.hasNext(); ) {
+            int shard = shards.next();
+            if (now - lastCaptureMillis.getOrDefault(shard, Long.MIN_VALUE / 2) >= interval) {
+                snapshotWriters.get(shard).capture(indexes.get(shard), context.getCheckpointId());
+                lastCaptureMillis.put(shard, now);
+                shards.remove();
+            }
+        }
+    }
+
+    @Override
+    public void notifyCheckpointComplete(long checkpointId) {
+        for (ShardSnapshotWriter writer : snapshotWriters.values()) {
+            writer.publish(checkpointId);
+        }
     }
 
     @Override
@@ -93,6 +161,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             if (message.isOwner()) {
                 vectors.remove(x);
                 index.delete(x);
+                changedShards.add(shard);
                 localVersions.get(shard).remove(x);
                 out.collect(ListMessage.removed(x, message.catalogueVersion(), message.eventTimestamp()));
             }
@@ -105,8 +174,10 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
 
         RecentProbes probes = recentProbes.computeIfAbsent(shard, s -> new RecentProbes(RECENT_PROBES));
         if (message.isOwner()) {
-            vectors.put(x, new StoredProduct(message.catalogueVersion(), message.vector(), message.category(), null));
-            index.upsert(x, message.vector(), message.category());
+            vectors.put(x, new StoredProduct(message.catalogueVersion(), message.vector(), message.category(),
+                    message.imageUrl(), null));
+            index.upsert(x, message.vector(), message.category(), message.imageUrl());
+            changedShards.add(shard);
             localVersions.get(shard).put(x, message.catalogueVersion());
             List<String> probers = new ArrayList<>();
             probes.forEachBeaten(x, message.vector(), (prober, proberVersion, score) -> {
@@ -194,15 +265,33 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         List<ProductVector> restored = new ArrayList<>();
         Map<String, Long> versions = new HashMap<>();
         for (Map.Entry<String, StoredProduct> e : vectors.entries()) {
-            restored.add(new ProductVector(e.getKey(), e.getValue().vector(), e.getValue().category()));
+            StoredProduct product = e.getValue();
+            restored.add(new ProductVector(e.getKey(), product.vector(), product.category(), product.imageUrl()));
             versions.put(e.getKey(), e.getValue().catalogueVersion());
         }
         localVersions.put(shard, versions);
         index.bulkLoad(restored);
         indexes.put(shard, index);
+        // A rebuilt index has new files: the next snapshot re-publishes it whole, so a restore from a
+        // checkpoint newer than the shard's last snapshot is published even if the shard stays quiet.
+        ShardSnapshotWriter snapshots = new ShardSnapshotWriter(snapshotStore, shard, routing.shardCount(), modelId,
+                dimension, new RetentionPolicy(config.get(IndexerOptions.SNAPSHOT_RETAIN),
+                        config.get(IndexerOptions.SNAPSHOT_RETAIN_MIN_AGE)), snapshotUploads, Clock.systemUTC());
+        snapshotWriters.put(shard, snapshots);
+        if (!restored.isEmpty()) {
+            changedShards.add(shard);
+        }
         ShardIndex opened = index;
-        getRuntimeContext().getMetricGroup().addGroup("shard", String.valueOf(shard))
-                .gauge("vectors", (Gauge<Integer>) opened::size);
+        var shardMetrics = getRuntimeContext().getMetricGroup().addGroup("shard", String.valueOf(shard));
+        shardMetrics.gauge("vectors", (Gauge<Integer>) opened::size);
+        shardMetrics.gauge("snapshotCheckpointId", (Gauge<Long>) () -> {
+            SnapshotManifest last = snapshots.lastPublished();
+            return last == null ? -1L : last.checkpointId();
+        });
+        shardMetrics.gauge("snapshotAgeMs", (Gauge<Long>) () -> {
+            SnapshotManifest last = snapshots.lastPublished();
+            return last == null ? -1L : System.currentTimeMillis() - last.createdAt().toEpochMilli();
+        });
         Long pending = nextRefresh.value();
         long now = ctx.timerService().currentProcessingTime();
         if (pending == null || pending < now) {
@@ -213,6 +302,11 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
 
     @Override
     public void close() throws Exception {
+        if (snapshotUploads != null) {
+            // Uploads not yet published are worthless after close; let a publication in progress finish.
+            snapshotUploads.shutdown();
+            snapshotUploads.awaitTermination(10, TimeUnit.SECONDS);
+        }
         if (indexes != null) {
             for (ShardIndex index : indexes.values()) {
                 index.close();

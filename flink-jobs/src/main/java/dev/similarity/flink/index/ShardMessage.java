@@ -16,6 +16,7 @@ public record ShardMessage(
         float[] vector,
         float[] previousVector,
         String category,
+        String imageUrl,
         long catalogueVersion,
         long eventTimestamp) {
 

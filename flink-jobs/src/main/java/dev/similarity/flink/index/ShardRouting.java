@@ -38,6 +38,10 @@ public final class ShardRouting implements Serializable {
         }
     }
 
+    public int shardCount() {
+        return keyOfShard.length;
+    }
+
     public int keyOf(int shard) {
         return keyOfShard[shard];
     }
