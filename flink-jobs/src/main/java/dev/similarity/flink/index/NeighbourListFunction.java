@@ -1,8 +1,12 @@
 package dev.similarity.flink.index;
 
+import org.apache.lucene.util.VectorUtil;
+
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
@@ -22,7 +26,8 @@ public final class NeighbourListFunction extends KeyedProcessFunction<String, Li
 
     private final int k;
     private final int depth;
-    private transient ValueState<ProductNeighbours> neighbours;
+    /** {@link ProductNeighbours} in its compact encoding: read for nearly every message, so cheap to decode. */
+    private transient ValueState<byte[]> neighbours;
     /** The product's own vector, kept apart so that the frequent candidate updates do not read it. */
     private transient ValueState<float[]> ownVector;
     private transient ValueState<Long> removedVersion;
@@ -37,7 +42,7 @@ public final class NeighbourListFunction extends KeyedProcessFunction<String, Li
 
     @Override
     public void open(OpenContext openContext) {
-        neighbours = getRuntimeContext().getState(new ValueStateDescriptor<>("neighbours", ProductNeighbours.class));
+        neighbours = getRuntimeContext().getState(new ValueStateDescriptor<>("neighbours", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         removedVersion = getRuntimeContext().getState(new ValueStateDescriptor<>("removed-version", Long.class));
         ownVector = getRuntimeContext().getState(new ValueStateDescriptor<>("own-vector", float[].class));
         listsPublished = getRuntimeContext().getMetricGroup().counter("listsPublished");
@@ -48,7 +53,11 @@ public final class NeighbourListFunction extends KeyedProcessFunction<String, Li
 
     @Override
     public void processElement(ListMessage message, Context ctx, Collector<NeighbourListUpdate> out) throws Exception {
-        ProductNeighbours state = neighbours.value();
+        byte[] stored = neighbours.value();
+        if (message.type() == ListMessage.Type.CANDIDATE && stored != null && candidateChangesNothing(stored, message)) {
+            return; // most candidates do not rank: decided without decoding the state
+        }
+        ProductNeighbours state = stored == null ? null : ProductNeighbours.decode(stored);
         Long removedAt = removedVersion.value();
         switch (message.type()) {
             case REMOVED -> {
@@ -98,7 +107,7 @@ public final class NeighbourListFunction extends KeyedProcessFunction<String, Li
             }
             case RESCORE -> {
                 float[] vector = state == null ? null : ownVector.value();
-                if (vector == null || !state.offer(message.candidateId(), dot(vector, message.vector()), depth)) {
+                if (vector == null || !state.offer(message.candidateId(), VectorUtil.dotProduct(vector, message.vector()), depth)) {
                     return;
                 }
             }
@@ -117,20 +126,20 @@ public final class NeighbourListFunction extends KeyedProcessFunction<String, Li
                         message.eventTimestamp(), System.currentTimeMillis()));
             }
         }
-        neighbours.update(state);
+        neighbours.update(state.encode());
+    }
+
+    private boolean candidateChangesNothing(byte[] stored, ListMessage message) {
+        long version = ProductNeighbours.encodedVersion(stored);
+        boolean scoredAgainstOtherVersion = message.catalogueVersion() >= 0 && version >= 0
+                && message.catalogueVersion() != version;
+        return scoredAgainstOtherVersion
+                || !ProductNeighbours.offerWouldChange(stored, message.candidateId(), message.score(), depth);
     }
 
     private void publish(Collector<NeighbourListUpdate> out, NeighbourListUpdate update) {
         listsPublished.inc();
         eventToPublishMs.update(Math.max(0, update.computedTimestamp() - update.eventTimestamp()));
         out.collect(update);
-    }
-
-    static float dot(float[] a, float[] b) {
-        float sum = 0;
-        for (int i = 0; i < a.length; i++) {
-            sum += a[i] * b[i];
-        }
-        return sum;
     }
 }

@@ -1,10 +1,15 @@
 package dev.similarity.flink.index;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
 import java.util.Arrays;
 
 /**
  * The neighbour candidates of one product, best first, at most {@code depth} of them (k plus a
- * reserve, so that removals leave a full list). A Flink POJO: public fields, no-argument constructor.
+ * reserve, so that removals leave a full list). Kept in Flink state in the compact encoding of
+ * {@link #encode()}: the gather operator reads it for nearly every message, and Flink's POJO and String
+ * serializers cost several times more (they write strings char by char).
  */
 public class ProductNeighbours {
 
@@ -90,6 +95,100 @@ public class ProductNeighbours {
 
     public float[] topScores(int k) {
         return Arrays.copyOf(scores, Math.min(k, scores.length));
+    }
+
+    /**
+     * Compact encoding: version, shardCount, partialsReceived, publishedVersion, the candidates
+     * (score, UTF-8 id) best first, then the published ids (count -1 for never published).
+     */
+    public byte[] encode() {
+        byte[][] idBytes = utf8(ids);
+        byte[][] publishedBytes = publishedIds == null ? new byte[0][] : utf8(publishedIds);
+        int size = 8 + 4 + 4 + 8 + 4 + 4;
+        for (byte[] id : idBytes) size += 4 + 2 + id.length;
+        for (byte[] id : publishedBytes) size += 2 + id.length;
+        ByteBuffer out = ByteBuffer.allocate(size);
+        out.putLong(version).putInt(shardCount).putInt(partialsReceived).putLong(publishedVersion);
+        out.putInt(ids.length);
+        for (int i = 0; i < ids.length; i++) {
+            out.putFloat(scores[i]).putShort((short) idBytes[i].length).put(idBytes[i]);
+        }
+        out.putInt(publishedIds == null ? -1 : publishedIds.length);
+        for (byte[] id : publishedBytes) {
+            out.putShort((short) id.length).put(id);
+        }
+        return out.array();
+    }
+
+    /** The inverse of {@link #encode()}. */
+    public static ProductNeighbours decode(byte[] encoded) {
+        ByteBuffer in = ByteBuffer.wrap(encoded);
+        ProductNeighbours decoded = new ProductNeighbours();
+        decoded.version = in.getLong();
+        decoded.shardCount = in.getInt();
+        decoded.partialsReceived = in.getInt();
+        decoded.publishedVersion = in.getLong();
+        int n = in.getInt();
+        decoded.ids = new String[n];
+        decoded.scores = new float[n];
+        for (int i = 0; i < n; i++) {
+            decoded.scores[i] = in.getFloat();
+            decoded.ids[i] = readId(in);
+        }
+        int published = in.getInt();
+        if (published >= 0) {
+            decoded.publishedIds = new String[published];
+            for (int i = 0; i < published; i++) {
+                decoded.publishedIds[i] = readId(in);
+            }
+        }
+        return decoded;
+    }
+
+    /**
+     * Whether {@link #offer} of a candidate would change the encoded candidates, decided on the bytes
+     * without decoding them: true if {@code id} is among them with another score, or is not among them
+     * and ranks within {@code depth}. Most candidates a shard sends do not rank; this keeps them cheap.
+     */
+    public static boolean offerWouldChange(byte[] encoded, String id, float score, int depth) {
+        ByteBuffer in = ByteBuffer.wrap(encoded);
+        in.position(8 + 4 + 4 + 8);
+        int n = in.getInt();
+        byte[] wanted = id.getBytes(StandardCharsets.UTF_8);
+        float worst = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            worst = in.getFloat();
+            int length = in.getShort();
+            int start = in.position();
+            if (length == wanted.length && Arrays.equals(encoded, start, start + length, wanted, 0, length)) {
+                return worst != score;
+            }
+            in.position(start + length);
+        }
+        return n < depth || score > worst;
+    }
+
+    /** The catalogue version in an encoding made by {@link #encode()}. */
+    public static long encodedVersion(byte[] encoded) {
+        return ByteBuffer.wrap(encoded).getLong(0);
+    }
+
+    private static byte[][] utf8(String[] ids) {
+        byte[][] bytes = new byte[ids.length][];
+        for (int i = 0; i < ids.length; i++) {
+            bytes[i] = ids[i].getBytes(StandardCharsets.UTF_8);
+            if (bytes[i].length > Short.MAX_VALUE) {
+                throw new IllegalArgumentException("product id of " + bytes[i].length + " bytes is over " + Short.MAX_VALUE);
+            }
+        }
+        return bytes;
+    }
+
+    private static String readId(ByteBuffer in) {
+        int length = in.getShort();
+        String id = new String(in.array(), in.position(), length, StandardCharsets.UTF_8);
+        in.position(in.position() + length);
+        return id;
     }
 
     public float worstScore() {

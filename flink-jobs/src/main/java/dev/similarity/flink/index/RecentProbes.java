@@ -1,5 +1,7 @@
 package dev.similarity.flink.index;
 
+import org.apache.lucene.util.VectorUtil;
+
 
 /**
  * The last probes a shard answered: product, vector, and the lowest score in the partial list it sent
@@ -37,7 +39,7 @@ final class RecentProbes {
     void forEachBeaten(String productId, float[] vector, ScoreConsumer beaten) {
         for (int i = 0; i < size; i++) {
             if (ids[i].equals(productId)) continue;
-            float score = NeighbourListFunction.dot(vector, vectors[i]);
+            float score = VectorUtil.dotProduct(vector, vectors[i]);
             if (score > bars[i]) {
                 beaten.accept(ids[i], versions[i], score);
             }

@@ -23,6 +23,7 @@ import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Gauge;
@@ -33,7 +34,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -71,8 +71,17 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     private final int listDepth;
 
     private transient MapState<String, StoredProduct> vectors;
-    /** Product c -> ids of products whose lists may contain c, newline-separated (appended, deduplicated when read). */
-    private transient MapState<String, String> listedBy;
+    /**
+     * Product c -> products whose lists may contain c because c was in their partial list or beat their
+     * recent probe (a {@link ListerIds} set, appended to).
+     */
+    private transient MapState<String, byte[]> listedBy;
+    /**
+     * Product c -> products this shard sent c to as a candidate (a {@link ListerIds} set). Written once per
+     * probe of c without reading (read only when c changes or goes), which keeps the most frequent
+     * bookkeeping a blind write; together with {@code listedBy} it names every list that may contain c.
+     */
+    private transient MapState<String, byte[]> candidatesOf;
     private transient ValueState<Long> nextRefresh;
     private transient Map<Integer, ShardIndex> indexes;
     private transient Map<Integer, RecentProbes> recentProbes;
@@ -98,7 +107,10 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     public void open(OpenContext openContext) {
         vectors = getRuntimeContext().getMapState(new MapStateDescriptor<>("shard-vectors", Types.STRING,
                 TypeInformation.of(StoredProduct.class)));
-        listedBy = getRuntimeContext().getMapState(new MapStateDescriptor<>("listed-by", Types.STRING, Types.STRING));
+        listedBy = getRuntimeContext().getMapState(new MapStateDescriptor<>("listed-by", Types.STRING,
+                PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        candidatesOf = getRuntimeContext().getMapState(new MapStateDescriptor<>("candidates-of", Types.STRING,
+                PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         nextRefresh = getRuntimeContext().getState(new ValueStateDescriptor<>("next-refresh", Long.class));
         indexes = new HashMap<>();
         recentProbes = new HashMap<>();
@@ -169,6 +181,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 out.collect(ListMessage.drop(lister, x, message.eventTimestamp()));
             }
             listedBy.remove(x);
+            candidatesOf.remove(x);
             return;
         }
 
@@ -209,14 +222,18 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         out.collect(ListMessage.partial(x, message.catalogueVersion(), message.shardCount(), ids, scores,
                 message.vector(), message.eventTimestamp()));
 
-        if (message.previousVector() != null) {
+        if (message.previousVector() == null) {
+            candidatesOf.put(x, ListerIds.withAll(null, candidatesSent));
+        } else {
+            // Lists that may hold x scored against its old vector: the new candidates get new scores
+            // above; every other one is rescored. All of them may keep x, so all stay recorded.
             for (String lister : listers(x)) {
                 if (!candidatesSent.contains(lister)) {
                     out.collect(ListMessage.rescore(lister, x, message.vector(), message.eventTimestamp()));
                 }
             }
+            candidatesOf.put(x, ListerIds.withAll(candidatesOf.get(x), candidatesSent));
         }
-        addListers(x, candidatesSent);
     }
 
     /** Records that the lists of {@code listers} may contain {@code product}. */
@@ -224,14 +241,18 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         if (listers.isEmpty()) {
             return;
         }
-        String known = listedBy.get(product);
-        String added = String.join("\n", listers);
-        listedBy.put(product, known == null ? added : known + "\n" + added);
+        byte[] known = listedBy.get(product);
+        byte[] updated = ListerIds.withAll(known, listers);
+        if (updated != known) {
+            listedBy.put(product, updated);
+        }
     }
 
+    /** Every product whose list may contain {@code product}. */
     private Set<String> listers(String product) throws Exception {
-        String known = listedBy.get(product);
-        return known == null ? Set.of() : new LinkedHashSet<>(List.of(known.split("\n")));
+        Set<String> listers = ListerIds.decode(listedBy.get(product));
+        listers.addAll(ListerIds.decode(candidatesOf.get(product)));
+        return listers;
     }
 
     /** One refresh timer chain per shard: a timer not matching {@code nextRefresh} is a leftover and ends. */
