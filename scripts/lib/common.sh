@@ -44,6 +44,14 @@ ensure_dataset() {
     || die "Fashion-MNIST is missing from $FASHION_MNIST_DIR and apt-get could not install dataset-fashion-mnist"
 }
 
+# Headless Chromium for the search service's browse-page test (Debian package chromium).
+ensure_chromium() {
+  command -v chromium >/dev/null 2>&1 && return 0
+  log "installing Chromium (Debian package chromium) for the browse-page test"
+  { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+    || die "chromium is missing and apt-get could not install it; the browse-page test needs it"
+}
+
 MVN_FLAGS=(-B -q -Dstyle.color=never)
 
 # Builds every module (tests skipped) unless the build is newer than the sources.

@@ -64,8 +64,8 @@ public final class IndexerOptions {
                     .withDescription("Candidates kept beyond k per product so a list stays complete when neighbours are removed or change.");
 
     public static final ConfigOption<Integer> SHARDS =
-            ConfigOptions.key("index.shards").intType().defaultValue(4)
-                    .withDescription("Number of Lucene HNSW shards; products are assigned by a hash of their id. Changing it re-shards from scratch.");
+            ConfigOptions.key("index.shards").intType().defaultValue(2)
+                    .withDescription("Number of Lucene HNSW shards; products are assigned by a hash of their id. Every event is searched in every shard, so more shards than subtasks only add work: set it to the largest parallelism you plan (the default fits indexer.parallelism 2). Changing it re-shards from scratch.");
 
     public static final ConfigOption<Integer> HNSW_MAX_CONN =
             ConfigOptions.key("index.hnsw.max-conn").intType().defaultValue(16)

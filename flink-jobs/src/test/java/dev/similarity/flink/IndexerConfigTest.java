@@ -14,7 +14,7 @@ class IndexerConfigTest {
     void defaultsAreValid() {
         IndexerConfig config = IndexerConfig.from(Map.of());
         assertThat(config.get(IndexerOptions.NEIGHBOURS_K)).isEqualTo(10);
-        assertThat(config.get(IndexerOptions.SHARDS)).isEqualTo(4);
+        assertThat(config.get(IndexerOptions.SHARDS)).isEqualTo(2);
     }
 
     @Test

@@ -119,13 +119,13 @@ class RecoveryIT {
     void aSavepointResumesAtAnotherParallelism(@InjectMiniCluster MiniCluster cluster) throws Exception {
         String savepoint;
         try (DemoRun before = new DemoRun(catalogue, images, broker.bootstrapServers(), work.resolve("rescale"), "rescale",
-                miniCluster(null), Map.of("indexer.parallelism", "2"))) {
+                miniCluster(null), Map.of("indexer.parallelism", "2", "index.shards", "4"))) {
             new CatalogueChurn(before, catalogue, images).add(0, 600, 0, 600_000);
             savepoint = before.job().stopWithSavepoint(false, work.resolve("savepoints").toUri().toString(),
                     SavepointFormatType.CANONICAL).get(120, TimeUnit.SECONDS);
         }
         try (DemoRun after = new DemoRun(catalogue, images, broker.bootstrapServers(), work.resolve("rescale"), "rescale",
-                miniCluster(savepoint), Map.of("indexer.parallelism", "3"))) {
+                miniCluster(savepoint), Map.of("indexer.parallelism", "3", "index.shards", "4"))) {
             CatalogueChurn products = new CatalogueChurn(after, catalogue, images);
             products.assumeLoaded(0, 600);
             RunSummary summary = products.add(600, 400, 0, 600_000);

@@ -77,6 +77,15 @@ public final class CatalogueChurn {
      * changes} image changes of live products (to images not used elsewhere), {@code removals} of live
      * products, shuffled with a fixed seed, at {@code rate} events/s (0 = no limit).
      */
+    /** The loaded products that {@link #churn} with these arguments leaves in the catalogue (all but its removals). */
+    public List<String> keptByChurn(int changes, int removals, long seed) {
+        List<String> existing = new ArrayList<>(live.keySet());
+        Collections.shuffle(existing, new Random(seed)); // the same first draw as churn()
+        List<String> kept = new ArrayList<>(existing.subList(0, Math.min(changes, existing.size())));
+        kept.addAll(existing.subList(Math.min(changes + removals, existing.size()), existing.size()));
+        return kept;
+    }
+
     public void churn(int additions, int changes, int removals, double rate, long seed) throws Exception {
         int nextImage = live.size();
         List<Runnable> events = new ArrayList<>();

@@ -8,6 +8,8 @@ import dev.similarity.embedding.data.FashionMnist;
  */
 public final class DemoCatalogue {
 
+    private final java.util.Map<Integer, byte[]> pngs = new java.util.concurrent.ConcurrentHashMap<>();
+
     private final FashionMnist test;
     private FashionMnist train;
 
@@ -42,8 +44,9 @@ public final class DemoCatalogue {
         return FashionMnist.categoryName(label(n));
     }
 
+    /** Encoded once and kept: the demo's image server answers fetches from here. */
     public byte[] png(int n) {
-        return n < test.size() ? test.png(n) : train().png(n - test.size());
+        return pngs.computeIfAbsent(n, i -> i < test.size() ? test.png(i) : train().png(i - test.size()));
     }
 
     private synchronized FashionMnist train() {

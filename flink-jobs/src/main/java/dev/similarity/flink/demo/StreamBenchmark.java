@@ -16,6 +16,8 @@ import java.util.Map;
  */
 public final class StreamBenchmark {
 
+    private static final int WARMUP_PRODUCTS = Integer.getInteger("warmup", 1_000);
+
     private StreamBenchmark() {}
 
     public static void main(String[] args) throws Exception {
@@ -27,9 +29,13 @@ public final class StreamBenchmark {
         try (LocalKafkaBroker broker = LocalKafkaBroker.builder().dataDir(work.resolve("kafka")).port(a.kafkaPort()).build();
              DemoImageServer images = new DemoImageServer(catalogue, 0)) {
             broker.start();
-            RunSummary fixed = run(catalogue, images, broker, work, a, rate);
+            // A first job in a fresh JVM runs its first minute on cold code (JIT) and is slower than any later
+            // one; a warm-up job, not reported, makes the measured runs show the steady state.
+            System.out.printf("warm-up: %,d products at full speed, not reported%n", WARMUP_PRODUCTS);
+            run(catalogue, images, broker, work, a, 0, WARMUP_PRODUCTS);
+            RunSummary fixed = run(catalogue, images, broker, work, a, rate, a.products());
             report.putAll(fixed.values());
-            RunSummary max = run(catalogue, images, broker, work, a, 0);
+            RunSummary max = run(catalogue, images, broker, work, a, 0, a.products());
             report.put("max_rate", max.values());
             System.out.print("\nfixed rate:" + fixed.toText() + "\nmax rate:" + max.toText());
         }
@@ -43,12 +49,12 @@ public final class StreamBenchmark {
     }
 
     private static RunSummary run(DemoCatalogue catalogue, DemoImageServer images, LocalKafkaBroker broker, Path work,
-                                  DemoArgs a, double rate) throws Exception {
+                                  DemoArgs a, double rate, int products) throws Exception {
         String runName = "bench-" + (rate > 0 ? (long) rate + "eps" : "max") + "-" + System.currentTimeMillis();
-        System.out.printf("run %s: %,d products at %s events/s%n", runName, a.products(), rate > 0 ? rate : "max");
+        System.out.printf("run %s: %,d products at %s events/s%n", runName, products, rate > 0 ? rate : "max");
         try (DemoRun run = new DemoRun(catalogue, images, broker.bootstrapServers(), work, runName, -1, a.settings())) {
             Thread.sleep(3_000); // job start-up and model load are not part of the measurement
-            return run.feedAndMeasure(0, a.products(), rate, a.timeoutMs(), true);
+            return run.feedAndMeasure(0, products, rate, a.timeoutMs(), true);
         }
     }
 }

@@ -150,7 +150,11 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         for (var shards = changedShards.iterator(); shards.hasNext(); ) {
             int shard = shards.next();
             if (now - lastCaptureMillis.getOrDefault(shard, Long.MIN_VALUE / 2) >= interval) {
-                snapshotWriters.get(shard).capture(indexes.get(shard), context.getCheckpointId());
+                ShardIndex index = indexes.get(shard);
+                // Refresh first: the commit then flushes no segment of its own (segment count is what
+                // makes searches slow), and searches move to the same segments.
+                index.refresh();
+                snapshotWriters.get(shard).capture(index, context.getCheckpointId());
                 lastCaptureMillis.put(shard, now);
                 shards.remove();
             }
