@@ -1,5 +1,13 @@
 package dev.similarity.flink.demo;
 
+import dev.similarity.flink.IndexerOptions;
+import dev.similarity.search.SearchService;
+import dev.similarity.search.bench.SearchLoad;
+import dev.similarity.search.bench.SearchLoadResult;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.similarity.kafka.local.LocalKafkaBroker;
@@ -18,8 +26,21 @@ public final class ChurnBenchmark {
 
     private ChurnBenchmark() {}
 
+    private static void awaitAllShardsServed(SearchService search, int shards, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (search.servedCheckpoints().size() < shards) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the search service serves " + search.servedCheckpoints().size() + " of "
+                        + shards + " shards after " + timeout.toSeconds() + " s: are snapshots being published?");
+            }
+            search.pollNow();
+            Thread.sleep(500);
+        }
+    }
+
     public static void main(String[] args) throws Exception {
-        Map<String, String> churnArgs = new LinkedHashMap<>(Map.of("--additions", "5000", "--changes", "2000", "--removals", "2000"));
+        Map<String, String> churnArgs = new LinkedHashMap<>(Map.of("--additions", "5000", "--changes", "2000", "--removals", "2000",
+                "--search-clients", "2", "--search-seconds", "30"));
         java.util.List<String> rest = new java.util.ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             if (churnArgs.containsKey(args[i]) && i + 1 < args.length) {
@@ -29,10 +50,12 @@ public final class ChurnBenchmark {
             }
         }
         DemoArgs a = DemoArgs.parse(rest.toArray(new String[0]), "scripts/bench-churn [--products N] [--additions A] [--changes C] "
-                + "[--removals R] [--rate EVENTS_PER_S] [--report FILE] [--set option.key=value ...]");
+                + "[--removals R] [--search-clients C] [--search-seconds S] [--rate EVENTS_PER_S] [--report FILE] [--set option.key=value ...]");
         int additions = Integer.parseInt(churnArgs.get("--additions"));
         int changes = Integer.parseInt(churnArgs.get("--changes"));
         int removals = Integer.parseInt(churnArgs.get("--removals"));
+        int searchClients = Integer.parseInt(churnArgs.get("--search-clients"));
+        Duration searchTime = Duration.ofSeconds(Long.parseLong(churnArgs.get("--search-seconds")));
         Path work = a.work().resolve("bench-churn");
         DemoCatalogue catalogue = new DemoCatalogue();
         Map<String, Object> report = new LinkedHashMap<>();
@@ -43,10 +66,42 @@ public final class ChurnBenchmark {
             System.out.printf("loading %,d products ...%n", a.products());
             RunSummary load = churn.load(a.products(), a.timeoutMs());
             report.put("load", load.values());
-            long churnStart = System.currentTimeMillis();
-            System.out.printf("churn: %,d additions, %,d image changes, %,d removals ...%n", additions, changes, removals);
-            churn.churn(additions, changes, removals, a.rate(), 42);
-            churn.awaitQuiet(10_000, a.timeoutMs());
+            // The search service serves the job's snapshots and is queried while the churn runs, so its
+            // figures are taken while snapshots swap (and while the job competes for the cores).
+            try (SearchService search = SearchService.builder().store(run.config().snapshotDir()).port(0)
+                    .pollInterval(Duration.ofSeconds(1)).build().start()) {
+                awaitAllShardsServed(search, run.config().get(IndexerOptions.SHARDS), Duration.ofMinutes(2));
+                List<String> queried = churn.keptByChurn(changes, removals, 42);
+                AtomicReference<Object> searchOutcome = new AtomicReference<>();
+                Thread searching = new Thread(() -> {
+                    try {
+                        searchOutcome.set(SearchLoad.run(search.baseUri(), queried, searchClients, searchTime, 10));
+                    } catch (Exception | Error e) {
+                        searchOutcome.set(e);
+                    }
+                }, "churn-search-load");
+                long swapsBefore = search.swaps();
+                searching.start();
+                long churnStart = System.currentTimeMillis();
+                System.out.printf("churn: %,d additions, %,d image changes, %,d removals; %d search clients for %d s ...%n",
+                        additions, changes, removals, searchClients, searchTime.toSeconds());
+                churn.churn(additions, changes, removals, a.rate(), 42);
+                searching.join();
+                if (!(searchOutcome.get() instanceof SearchLoadResult searched)) {
+                    throw new IllegalStateException("the search load failed", (Throwable) searchOutcome.get());
+                }
+                System.out.println("search while churning: " + searched.summary());
+                report.put("search_qps", Math.round(searched.qps() * 10) / 10.0);
+                report.put("search_p50_ms", searched.p50Ms());
+                report.put("search_p99_ms", searched.p99Ms());
+                report.put("failed_requests", searched.failedRequests());
+                report.put("search_requests", searched.requests());
+                report.put("search_failure_samples", searched.failureSamples());
+                report.put("snapshot_swaps_during_search", search.swaps() - swapsBefore);
+                churn.awaitQuiet(10_000, a.timeoutMs());
+                report.put("churn_started_at", churnStart);
+            }
+            long churnStart = (long) report.remove("churn_started_at");
             long churnSeconds = (System.currentTimeMillis() - churnStart) / 1000;
             System.out.println("checking the contract against the exact top-k of the live catalogue ...");
             report.put("products", a.products());
@@ -54,6 +109,7 @@ public final class ChurnBenchmark {
             report.put("changes", changes);
             report.put("removals", removals);
             report.putAll(churn.checkContract());
+            report.putAll(churn.checkSnapshots(120_000));
             report.putAll(churn.freshness(churnStart));
             report.put("churn_seconds_until_quiet", churnSeconds);
             report.put("lists_published", run.lists().records());

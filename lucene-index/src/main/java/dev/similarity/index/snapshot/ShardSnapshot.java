@@ -6,13 +6,23 @@ import dev.similarity.index.snapshot.SnapshotManifest.SnapshotFile;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import org.apache.lucene.codecs.StoredFieldsReader;
 import org.apache.lucene.document.Document;
+import org.apache.lucene.document.DocumentStoredFieldVisitor;
+import org.apache.lucene.index.CodecReader;
 import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.KnnVectorValues;
+import org.apache.lucene.index.LeafReader;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.ReaderUtil;
 import org.apache.lucene.index.StoredFields;
@@ -23,14 +33,23 @@ import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.store.ByteBuffersDirectory;
+import org.apache.lucene.store.Directory;
+import org.apache.lucene.store.MMapDirectory;
 import org.apache.lucene.store.IOContext;
 import org.apache.lucene.store.IndexOutput;
+import org.apache.lucene.util.Bits;
 import org.apache.lucene.util.IOUtils;
 
 /**
- * One shard's published snapshot, loaded into memory for searching. Every file is checked against
- * the manifest's size and SHA-256 before Lucene opens the commit, so a loaded snapshot is exactly
- * the published one. Immutable and thread-safe: any number of threads may search at once.
+ * One shard's published snapshot, loaded for searching: into the heap, or into a private local
+ * folder it is memory-mapped from (faster searches, index outside the heap). Every file is checked
+ * against the manifest's size and SHA-256 before Lucene opens the commit, so a loaded snapshot is
+ * exactly the published one. Immutable and thread-safe: any number of threads may search at once;
+ * {@link #close()} must wait until none does.
+ *
+ * <p>Each product's id, category and image URL are read once at load into arrays by document
+ * number: turning a hit into a result then costs an array read, where Lucene's stored fields
+ * would decompress part of a block per hit (the bulk of a query's time on a serving path).
  */
 public final class ShardSnapshot implements Closeable {
 
@@ -38,20 +57,68 @@ public final class ShardSnapshot implements Closeable {
   public static final int DEFAULT_SEARCH_CANDIDATES = 100;
 
   private final SnapshotManifest manifest;
-  private final ByteBuffersDirectory directory;
+  private final Directory directory;
+  /** The folder the snapshot was copied to and memory-mapped from, deleted on close; null in heap. */
+  private final Path localFolder;
   private final DirectoryReader reader;
   private final IndexSearcher searcher;
+  /** By document number; null for deleted documents. */
+  private final String[] ids;
+  private final String[] categories;
+  private final String[] imageUrls;
+  /** Live products' document numbers. */
+  private final Map<String, Integer> docById;
 
-  private ShardSnapshot(SnapshotManifest manifest, ByteBuffersDirectory directory, DirectoryReader reader) {
+  private ShardSnapshot(
+      SnapshotManifest manifest, Directory directory, Path localFolder, DirectoryReader reader)
+      throws IOException {
     this.manifest = manifest;
     this.directory = directory;
+    this.localFolder = localFolder;
     this.reader = reader;
     this.searcher = new IndexSearcher(reader);
     this.searcher.setQueryCache(null);
+    int maxDoc = reader.maxDoc();
+    this.ids = new String[maxDoc];
+    this.categories = new String[maxDoc];
+    this.imageUrls = new String[maxDoc];
+    this.docById = HashMap.newHashMap(reader.numDocs());
+    readProducts();
+  }
+
+  private void readProducts() throws IOException {
+    Map<String, String> sharedCategories = new HashMap<>();
+    for (LeafReaderContext leaf : reader.leaves()) {
+      LeafReader segment = leaf.reader();
+      Bits live = segment.getLiveDocs();
+      // A merge instance decompresses each block of stored fields once for in-order reads.
+      StoredFieldsReader merging = segment instanceof CodecReader codec && codec.getFieldsReader() != null
+          ? codec.getFieldsReader().getMergeInstance() : null;
+      StoredFields stored = merging == null ? segment.storedFields() : null;
+      for (int doc = 0; doc < segment.maxDoc(); doc++) {
+        if (live != null && !live.get(doc)) {
+          continue;
+        }
+        DocumentStoredFieldVisitor visitor = new DocumentStoredFieldVisitor();
+        if (merging != null) {
+          merging.document(doc, visitor);
+        } else {
+          stored.document(doc, visitor);
+        }
+        Document fields = visitor.getDocument();
+        int global = leaf.docBase + doc;
+        String id = fields.get(ProductDocuments.ID_FIELD);
+        ids[global] = id;
+        String category = fields.get(ProductDocuments.CATEGORY_FIELD);
+        categories[global] = category == null ? null : sharedCategories.computeIfAbsent(category, c -> c);
+        imageUrls[global] = fields.get(ProductDocuments.IMAGE_URL_FIELD);
+        docById.put(id, global);
+      }
+    }
   }
 
   /**
-   * Loads the snapshot {@code manifest} describes.
+   * Loads the snapshot {@code manifest} describes into the heap.
    *
    * @throws SnapshotCorruptException if a file does not match the manifest, or Lucene finds the
    *     commit inconsistent
@@ -59,34 +126,104 @@ public final class ShardSnapshot implements Closeable {
    */
   public static ShardSnapshot load(SnapshotStore store, SnapshotManifest manifest)
       throws SnapshotCorruptException {
-    ByteBuffersDirectory directory = new ByteBuffersDirectory();
+    return load(store, manifest, new ByteBuffersDirectory(), null);
+  }
+
+  /**
+   * Loads the snapshot {@code manifest} describes into {@code localFolder} (created; it must not
+   * exist yet) and memory-maps it from there: the index lives in the page cache instead of the
+   * heap, and vector scoring reads it in place, which makes searches faster than {@link
+   * #load(SnapshotStore, SnapshotManifest) in the heap}. {@link #close()} deletes the folder.
+   *
+   * @throws SnapshotCorruptException if a file does not match the manifest, or Lucene finds the
+   *     commit inconsistent
+   * @throws UncheckedIOException if the store cannot be read (e.g. retention removed the snapshot)
+   *     or the folder cannot be written
+   */
+  public static ShardSnapshot load(SnapshotStore store, SnapshotManifest manifest, Path localFolder)
+      throws SnapshotCorruptException {
+    Directory directory;
     try {
-      // segments_N last, as Lucene itself writes a commit.
-      List<SnapshotFile> ordered = new ArrayList<>(manifest.files());
-      ordered.sort((a, b) -> Boolean.compare(
-          a.name().equals(manifest.segmentsFileName()), b.name().equals(manifest.segmentsFileName())));
-      for (SnapshotFile file : ordered) {
-        byte[] content = store.readBlob(manifest.shard(), file);
-        try (IndexOutput out = directory.createOutput(file.name(), IOContext.DEFAULT)) {
-          out.writeBytes(content, content.length);
-        }
+      Files.createDirectories(localFolder.getParent());
+      Files.createDirectory(localFolder);
+      directory = new MMapDirectory(localFolder);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + localFolder + " for the snapshot of shard "
+          + manifest.shard() + " at checkpoint " + manifest.checkpointId() + ": " + e.getMessage(), e);
+    }
+    return load(store, manifest, directory, localFolder);
+  }
+
+  private static ShardSnapshot load(
+      SnapshotStore store, SnapshotManifest manifest, Directory directory, Path localFolder)
+      throws SnapshotCorruptException {
+    try {
+      copyFiles(store, manifest, directory, localFolder);
+      DirectoryReader reader;
+      try {
+        reader = DirectoryReader.open(directory);
+      } catch (IOException e) {
+        throw new SnapshotCorruptException(
+            "cannot open snapshot of shard " + manifest.shard() + " at checkpoint "
+                + manifest.checkpointId() + ": " + e.getMessage());
       }
-      DirectoryReader reader = DirectoryReader.open(directory);
       if (reader.numDocs() != manifest.documentCount()) {
-        reader.close();
+        IOUtils.closeWhileHandlingException(reader);
         throw new SnapshotCorruptException(
             "snapshot of shard " + manifest.shard() + " at checkpoint " + manifest.checkpointId()
                 + " holds " + reader.numDocs() + " documents; its manifest says " + manifest.documentCount());
       }
-      return new ShardSnapshot(manifest, directory, reader);
-    } catch (SnapshotCorruptException e) {
-      IOUtils.closeWhileHandlingException(directory);
+      try {
+        return new ShardSnapshot(manifest, directory, localFolder, reader);
+      } catch (IOException e) {
+        IOUtils.closeWhileHandlingException(reader);
+        throw new SnapshotCorruptException(
+            "cannot read the products of snapshot of shard " + manifest.shard() + " at checkpoint "
+                + manifest.checkpointId() + ": " + e.getMessage());
+      } catch (RuntimeException e) {
+        IOUtils.closeWhileHandlingException(reader);
+        throw e;
+      }
+    } catch (SnapshotCorruptException | RuntimeException e) {
+      discard(directory, localFolder);
       throw e;
+    }
+  }
+
+  /** Every file of the snapshot, checked against the manifest, into {@code directory}. */
+  private static void copyFiles(
+      SnapshotStore store, SnapshotManifest manifest, Directory directory, Path localFolder)
+      throws SnapshotCorruptException {
+    // segments_N last, as Lucene itself writes a commit.
+    List<SnapshotFile> ordered = new ArrayList<>(manifest.files());
+    ordered.sort((a, b) -> Boolean.compare(
+        a.name().equals(manifest.segmentsFileName()), b.name().equals(manifest.segmentsFileName())));
+    for (SnapshotFile file : ordered) {
+      byte[] content = store.readBlob(manifest.shard(), file);
+      try (IndexOutput out = directory.createOutput(file.name(), IOContext.DEFAULT)) {
+        out.writeBytes(content, content.length);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot copy " + file.name() + " of the snapshot of shard "
+            + manifest.shard() + " at checkpoint " + manifest.checkpointId() + " to "
+            + (localFolder == null ? "memory" : localFolder) + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  private static void discard(Directory directory, Path localFolder) {
+    IOUtils.closeWhileHandlingException(directory);
+    if (localFolder != null) {
+      deleteFolder(localFolder);
+    }
+  }
+
+  private static void deleteFolder(Path folder) {
+    try (Stream<Path> paths = Files.walk(folder)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
     } catch (IOException e) {
-      IOUtils.closeWhileHandlingException(directory);
-      throw new SnapshotCorruptException(
-          "cannot open snapshot of shard " + manifest.shard() + " at checkpoint "
-              + manifest.checkpointId() + ": " + e.getMessage());
+      throw new UncheckedIOException("cannot delete the snapshot copy " + folder + ": " + e.getMessage(), e);
     }
   }
 
@@ -99,7 +236,7 @@ public final class ShardSnapshot implements Closeable {
     return reader.numDocs();
   }
 
-  /** Bytes of index data held in memory. */
+  /** Bytes of index data held in memory (the heap, or the page cache when memory-mapped). */
   public long ramBytes() {
     return manifest.totalBytes();
   }
@@ -122,17 +259,15 @@ public final class ShardSnapshot implements Closeable {
     try {
       TopDocs top =
           searcher.search(new KnnFloatVectorQuery(ProductDocuments.VECTOR_FIELD, query, asked, filter), asked);
-      StoredFields stored = searcher.storedFields();
       List<SnapshotHit> hits = new ArrayList<>(k);
       for (ScoreDoc hit : top.scoreDocs) {
         if (hits.size() == k) {
           break;
         }
-        Document doc = stored.document(hit.doc);
-        String id = doc.get(ProductDocuments.ID_FIELD);
+        String id = ids[hit.doc];
         if (!id.equals(excludedId)) {
           hits.add(new SnapshotHit(id, ProductDocuments.cosineFromLuceneScore(hit.score),
-              doc.get(ProductDocuments.CATEGORY_FIELD), doc.get(ProductDocuments.IMAGE_URL_FIELD)));
+              categories[hit.doc], imageUrls[hit.doc]));
         }
       }
       return hits;
@@ -143,12 +278,12 @@ public final class ShardSnapshot implements Closeable {
 
   /** The product with this id, with its vector, if the snapshot holds it. */
   public Optional<SnapshotProduct> product(String productId) {
+    Integer doc = docById.get(productId);
+    if (doc == null) {
+      return Optional.empty();
+    }
     try {
-      TopDocs found = searcher.search(new TermQuery(ProductDocuments.idTerm(productId)), 1);
-      if (found.scoreDocs.length == 0) {
-        return Optional.empty();
-      }
-      return Optional.of(productAt(found.scoreDocs[0].doc));
+      return Optional.of(productAt(doc));
     } catch (IOException e) {
       throw new UncheckedIOException("lookup of " + productId + " failed: " + e.getMessage(), e);
     }
@@ -159,14 +294,9 @@ public final class ShardSnapshot implements Closeable {
     List<SnapshotProduct> products = new ArrayList<>();
     try {
       int seen = 0;
-      for (LeafReaderContext leaf : reader.leaves()) {
-        var live = leaf.reader().getLiveDocs();
-        for (int doc = 0; doc < leaf.reader().maxDoc() && products.size() < count; doc++) {
-          if (live == null || live.get(doc)) {
-            if (seen++ >= from) {
-              products.add(productAt(leaf.docBase + doc));
-            }
-          }
+      for (int doc = 0; doc < ids.length && products.size() < count; doc++) {
+        if (ids[doc] != null && seen++ >= from) {
+          products.add(productAt(doc));
         }
       }
       return products;
@@ -176,7 +306,6 @@ public final class ShardSnapshot implements Closeable {
   }
 
   private SnapshotProduct productAt(int doc) throws IOException {
-    Document stored = searcher.storedFields().document(doc);
     LeafReaderContext leaf = reader.leaves().get(ReaderUtil.subIndex(doc, reader.leaves()));
     FloatVectorValues values = leaf.reader().getFloatVectorValues(ProductDocuments.VECTOR_FIELD);
     KnnVectorValues.DocIndexIterator iterator = values.iterator();
@@ -184,17 +313,16 @@ public final class ShardSnapshot implements Closeable {
     if (iterator.advance(local) != local) {
       throw new IllegalStateException("product document " + doc + " has no vector");
     }
-    return new SnapshotProduct(
-        stored.get(ProductDocuments.ID_FIELD),
-        values.vectorValue(iterator.index()).clone(),
-        stored.get(ProductDocuments.CATEGORY_FIELD),
-        stored.get(ProductDocuments.IMAGE_URL_FIELD));
+    return new SnapshotProduct(ids[doc], values.vectorValue(iterator.index()).clone(), categories[doc], imageUrls[doc]);
   }
 
   @Override
   public void close() throws IOException {
     try (directory) {
       reader.close();
+    }
+    if (localFolder != null) {
+      deleteFolder(localFolder);
     }
   }
 

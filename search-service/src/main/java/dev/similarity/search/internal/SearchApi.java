@@ -1,0 +1,450 @@
+package dev.similarity.search.internal;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
+import dev.similarity.embedding.ImageDecodingException;
+import dev.similarity.embedding.ImageEmbedder;
+import dev.similarity.index.ShardAssignment;
+import dev.similarity.index.snapshot.ShardSnapshot.SnapshotHit;
+import dev.similarity.index.snapshot.ShardSnapshot.SnapshotProduct;
+import dev.similarity.index.snapshot.SnapshotManifest;
+import dev.similarity.search.internal.HttpExchanges.Response;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Semaphore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP endpoints. Every request acquires the current {@link SnapshotView} once and answers
+ * from it alone, so one response never mixes snapshots of a shard and never sees one closed.
+ */
+public final class SearchApi implements HttpHandler {
+
+  public static final int DEFAULT_K = 10;
+  public static final int MAX_K = 1000;
+  static final int DEFAULT_PAGE = 24;
+  static final int MAX_PAGE = 1000;
+  /** A JSON vector of a few thousand numbers fits easily. */
+  static final long MAX_VECTOR_BODY_BYTES = 1 << 20;
+
+  private static final Logger LOG = LoggerFactory.getLogger(SearchApi.class);
+  private static final ObjectMapper JSON = JsonMapper.builder().build();
+  private static final String JSON_TYPE = "application/json; charset=utf-8";
+
+  private final LiveSnapshots live;
+  private final ServiceMetrics metrics;
+  private final NeighbourSearch search;
+  private final ImageEmbedder embedder;
+  private final Semaphore embedding;
+  private final int concurrentImages;
+  private final String storeLocation;
+  private final Clock clock;
+  private final byte[] page;
+
+  /**
+   * @param embedder embeds uploaded images, or null to answer image searches with 503
+   * @param concurrentImages image requests embedding or waiting for the model, at most; more are
+   *     answered 503 at once, so uploads cannot occupy every request thread
+   */
+  public SearchApi(LiveSnapshots live, ServiceMetrics metrics, NeighbourSearch search, ImageEmbedder embedder,
+      int concurrentImages, String storeLocation, Clock clock, byte[] page) {
+    this.live = live;
+    this.metrics = metrics;
+    this.search = search;
+    this.embedder = embedder;
+    this.embedding = new Semaphore(concurrentImages);
+    this.concurrentImages = concurrentImages;
+    this.storeLocation = storeLocation;
+    this.clock = clock;
+    this.page = page;
+  }
+
+  @Override
+  public void handle(HttpExchange exchange) throws IOException {
+    long start = System.nanoTime();
+    Endpoint endpoint = Endpoint.OTHER;
+    int status = 500;
+    try (exchange) {
+      Response response;
+      try {
+        String path = exchange.getRequestURI().getPath();
+        String method = exchange.getRequestMethod();
+        response = switch (path) {
+          case "/api/similar" -> {
+            endpoint = Endpoint.SIMILAR;
+            requireMethod(method, "GET");
+            yield similarToProduct(HttpExchanges.query(exchange), start);
+          }
+          case "/api/similar/image" -> {
+            endpoint = Endpoint.SIMILAR_IMAGE;
+            requireMethod(method, "POST");
+            yield similarToImage(exchange, start);
+          }
+          case "/api/similar/vector" -> {
+            endpoint = Endpoint.SIMILAR_VECTOR;
+            requireMethod(method, "POST");
+            yield similarToVector(exchange, start);
+          }
+          case "/api/products" -> {
+            endpoint = Endpoint.PRODUCTS;
+            requireMethod(method, "GET");
+            yield products(HttpExchanges.query(exchange));
+          }
+          case "/api/health" -> {
+            endpoint = Endpoint.HEALTH;
+            requireMethod(method, "GET");
+            yield health();
+          }
+          case "/metrics" -> {
+            endpoint = Endpoint.METRICS;
+            requireMethod(method, "GET");
+            yield metricsText();
+          }
+          case "/", "/index.html" -> {
+            endpoint = Endpoint.PAGE;
+            requireMethod(method, "GET");
+            yield new Response(200, "text/html; charset=utf-8", page, Map.of("Cache-Control", "no-cache"));
+          }
+          default -> throw new ApiException(404, "no endpoint at " + path
+              + ": the API is /api/similar, /api/similar/image, /api/similar/vector, /api/products,"
+              + " /api/health and /metrics; the browse page is /");
+        };
+      } catch (ApiException e) {
+        response = error(e.status(), e.getMessage(), e.headers());
+      } catch (RuntimeException e) {
+        LOG.error("{} {} failed", exchange.getRequestMethod(), exchange.getRequestURI(), e);
+        response = error(500, "internal error: " + e, Map.of());
+      }
+      status = response.status();
+      HttpExchanges.send(exchange, response);
+    } finally {
+      metrics.request(endpoint, status, System.nanoTime() - start);
+    }
+  }
+
+  private static void requireMethod(String method, String allowed) throws ApiException {
+    if (!method.equals(allowed) && !(allowed.equals("GET") && method.equals("HEAD"))) {
+      throw new ApiException(405, method + " is not allowed here; use " + allowed, Map.of("Allow", allowed));
+    }
+  }
+
+  // ---- similar products ----------------------------------------------------------------------
+
+  private Response similarToProduct(Map<String, String> query, long start) throws ApiException {
+    String productId = query.get("product");
+    if (productId == null) {
+      throw new ApiException(400, "product is required: /api/similar?product=ID&k=10[&category=C]");
+    }
+    int k = k(query.get("k"));
+    String category = query.get("category");
+    try (SnapshotView view = live.acquire()) {
+      SnapshotManifest reference = requireSearchable(view);
+      int owner = ShardAssignment.shardOf(productId, reference.shardCount());
+      LoadedShard shard = view.shard(owner);
+      SnapshotProduct product = shard.snapshot().product(productId).orElseThrow(() -> new ApiException(404,
+          "product '" + productId + "' is not in the index: its shard " + owner + " (snapshot of checkpoint "
+              + shard.manifest().checkpointId() + ") does not hold it"));
+      Map<String, Object> queried = new LinkedHashMap<>();
+      queried.put("productId", product.productId());
+      queried.put("category", product.category());
+      queried.put("imageUrl", product.imageUrl());
+      return neighbours(view, queried, search.search(view, product.vector(), k, category, productId), start);
+    }
+  }
+
+  private Response similarToImage(HttpExchange exchange, long start) throws ApiException, IOException {
+    Map<String, String> query = HttpExchanges.query(exchange);
+    int k = k(query.get("k"));
+    String category = query.get("category");
+    if (embedder == null) {
+      throw new ApiException(503, "image search is off: this service was started without an embedding"
+          + " model; start it with --model-dir pointing at the model the snapshots were built with");
+    }
+    long maxBytes = embedder.config().maxImageBytes();
+    byte[] image = HttpExchanges.body(exchange, maxBytes, "the uploaded image", "the embedder's maxImageBytes");
+    float[] vector = embed(image);
+    try (SnapshotView view = live.acquire()) {
+      SnapshotManifest reference = requireSearchable(view);
+      if (!reference.modelId().equals(embedder.modelId()) || reference.dimension() != embedder.dimension()) {
+        throw new ApiException(409, "the served snapshots hold " + reference.dimension()
+            + "-dimensional vectors of model " + reference.modelId() + ", but this service embeds images with "
+            + embedder.modelId() + " (" + embedder.dimension() + " dimensions): restart it with --model-dir"
+            + " pointing at " + reference.modelId());
+      }
+      Map<String, Object> queried = new LinkedHashMap<>();
+      queried.put("image", image.length + " bytes");
+      queried.put("modelId", embedder.modelId());
+      return neighbours(view, queried, search.search(view, vector, k, category, null), start);
+    }
+  }
+
+  private float[] embed(byte[] image) throws ApiException {
+    if (!embedding.tryAcquire()) {
+      throw new ApiException(503, "image search is busy: " + concurrentImages
+          + " uploads are being embedded or waiting for the model; retry shortly");
+    }
+    try {
+      return embedder.embed(image);
+    } catch (ImageDecodingException e) {
+      throw new ApiException(400, "the uploaded image cannot be embedded ("
+          + e.reason().name().toLowerCase(java.util.Locale.ROOT) + "): " + e.getMessage());
+    } finally {
+      embedding.release();
+    }
+  }
+
+  private Response similarToVector(HttpExchange exchange, long start) throws ApiException, IOException {
+    byte[] body = HttpExchanges.body(exchange, MAX_VECTOR_BODY_BYTES, "the JSON body", "1 MiB for vector queries");
+    JsonNode request;
+    try {
+      request = JSON.readTree(body);
+    } catch (JsonProcessingException e) {
+      throw new ApiException(400, "the body is not JSON: " + e.getOriginalMessage()
+          + "; send {\"vector\":[...], \"k\":10, \"category\":\"...\"}");
+    }
+    if (request == null || !request.isObject()) {
+      throw new ApiException(400, "the body must be a JSON object: {\"vector\":[...], \"k\":10, \"category\":\"...\"}");
+    }
+    JsonNode k = request.get("k");
+    if (k != null && !k.isNull() && !k.isIntegralNumber()) {
+      throw new ApiException(400, "k is " + k + "; it must be an integer in 1.." + MAX_K);
+    }
+    int kValue = k == null || k.isNull() ? DEFAULT_K : checkK(k.asLong(), k.toString());
+    JsonNode categoryNode = request.get("category");
+    if (categoryNode != null && !categoryNode.isNull() && !categoryNode.isTextual()) {
+      throw new ApiException(400, "category is " + categoryNode + "; it must be a string");
+    }
+    String category = categoryNode == null || categoryNode.isNull() || categoryNode.asText().isBlank()
+        ? null : categoryNode.asText();
+    try (SnapshotView view = live.acquire()) {
+      SnapshotManifest reference = requireSearchable(view);
+      float[] vector = unitVector(request.get("vector"), reference);
+      Map<String, Object> queried = new LinkedHashMap<>();
+      queried.put("vector", vector.length + " dimensions, L2-normalised");
+      return neighbours(view, queried, search.search(view, vector, kValue, category, null), start);
+    }
+  }
+
+  /** The request's vector divided by its L2 norm: scores are cosines whatever its length was. */
+  private static float[] unitVector(JsonNode node, SnapshotManifest reference) throws ApiException {
+    if (node == null || !node.isArray()) {
+      throw new ApiException(400, "vector is required: a JSON array of " + reference.dimension() + " numbers");
+    }
+    if (node.size() != reference.dimension()) {
+      throw new ApiException(400, "vector has " + node.size() + " components; the served snapshots hold "
+          + reference.dimension() + "-dimensional vectors of model " + reference.modelId());
+    }
+    float[] vector = new float[node.size()];
+    double squares = 0;
+    for (int i = 0; i < vector.length; i++) {
+      JsonNode component = node.get(i);
+      if (!component.isNumber()) {
+        throw new ApiException(400, "vector[" + i + "] is " + component + "; every component must be a number");
+      }
+      float x = (float) component.asDouble();
+      if (!Float.isFinite(x)) {
+        throw new ApiException(400, "vector[" + i + "] is " + component + ", which is not a finite float");
+      }
+      vector[i] = x;
+      squares += (double) x * x;
+    }
+    double norm = Math.sqrt(squares);
+    if (!(norm > 1e-12) || !Double.isFinite(norm)) {
+      throw new ApiException(400, "vector has L2 norm " + norm + "; a similarity query needs a non-zero,"
+          + " finite vector");
+    }
+    for (int i = 0; i < vector.length; i++) {
+      vector[i] = (float) (vector[i] / norm);
+    }
+    return vector;
+  }
+
+  private Response neighbours(SnapshotView view, Map<String, Object> queried, List<SnapshotHit> hits, long start) {
+    List<Map<String, Object>> neighbours = new ArrayList<>(hits.size());
+    for (int i = 0; i < hits.size(); i++) {
+      SnapshotHit hit = hits.get(i);
+      Map<String, Object> n = new LinkedHashMap<>();
+      n.put("productId", hit.productId());
+      n.put("score", hit.score());
+      n.put("rank", i + 1);
+      n.put("category", hit.category());
+      n.put("imageUrl", hit.imageUrl());
+      neighbours.add(n);
+    }
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("query", queried);
+    body.put("neighbours", neighbours);
+    body.put("snapshots", view.checkpoints());
+    body.put("tookMs", Math.round((System.nanoTime() - start) / 1e3) / 1e3);
+    return json(200, body);
+  }
+
+  // ---- browsing, health, metrics ------------------------------------------------------------
+
+  private Response products(Map<String, String> query) throws ApiException {
+    int from = intParameter(query, "from", 0, 0, Integer.MAX_VALUE);
+    int count = intParameter(query, "count", DEFAULT_PAGE, 1, MAX_PAGE);
+    try (SnapshotView view = live.acquire()) {
+      List<Map<String, Object>> products = new ArrayList<>(count);
+      int skip = from;
+      for (LoadedShard shard : view.shards()) {
+        int documents = shard.snapshot().documentCount();
+        if (products.size() >= count) {
+          break;
+        }
+        if (skip >= documents) {
+          skip -= documents;
+          continue;
+        }
+        for (SnapshotProduct p : shard.snapshot().products(skip, count - products.size())) {
+          Map<String, Object> product = new LinkedHashMap<>();
+          product.put("productId", p.productId());
+          product.put("category", p.category());
+          product.put("imageUrl", p.imageUrl());
+          product.put("shard", shard.manifest().shard());
+          products.add(product);
+        }
+        skip = 0;
+      }
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("products", products);
+      body.put("from", from);
+      body.put("total", view.documentCount());
+      body.put("snapshots", view.checkpoints());
+      return json(200, body);
+    }
+  }
+
+  private Response health() {
+    try (SnapshotView view = live.acquire()) {
+      Instant now = clock.instant();
+      List<String> problems = problems(view);
+      Map<String, Object> shards = new LinkedHashMap<>();
+      for (LoadedShard shard : view.shards()) {
+        SnapshotManifest m = shard.manifest();
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("checkpointId", m.checkpointId());
+        s.put("documents", shard.snapshot().documentCount());
+        s.put("createdAt", m.createdAt().toString());
+        s.put("ageSeconds", Duration.between(m.createdAt(), now).toMillis() / 1000.0);
+        s.put("modelId", m.modelId());
+        s.put("dimension", m.dimension());
+        shards.put(Integer.toString(m.shard()), s);
+      }
+      Map<String, Object> body = new LinkedHashMap<>();
+      body.put("status", problems.isEmpty() ? "ok" : "unavailable");
+      if (!problems.isEmpty()) {
+        body.put("problems", problems);
+      }
+      body.put("store", storeLocation);
+      SnapshotManifest reference = view.reference();
+      body.put("shardCount", reference == null ? null : reference.shardCount());
+      body.put("documents", view.documentCount());
+      body.put("shards", shards);
+      if (embedder != null) {
+        Map<String, Object> image = new LinkedHashMap<>();
+        image.put("modelId", embedder.modelId());
+        image.put("matchesSnapshots", embedderMatches(view));
+        body.put("imageSearch", image);
+      } else {
+        body.put("imageSearch", "off (no --model-dir)");
+      }
+      return json(problems.isEmpty() ? 200 : 503, body);
+    }
+  }
+
+  private Response metricsText() {
+    try (SnapshotView view = live.acquire()) {
+      Integer matches = embedder == null ? null : (embedderMatches(view) ? 1 : 0);
+      return new Response(200, "text/plain; version=0.0.4; charset=utf-8",
+          metrics.render(view, clock.instant(), matches).getBytes(StandardCharsets.UTF_8));
+    }
+  }
+
+  private boolean embedderMatches(SnapshotView view) {
+    SnapshotManifest reference = view.reference();
+    return reference != null && reference.modelId().equals(embedder.modelId())
+        && reference.dimension() == embedder.dimension();
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  /** The view's reference manifest, or 503 naming what is missing or inconsistent. */
+  private SnapshotManifest requireSearchable(SnapshotView view) throws ApiException {
+    List<String> problems = problems(view);
+    if (!problems.isEmpty()) {
+      throw new ApiException(503, "the index cannot be searched yet: " + String.join("; ", problems));
+    }
+    return view.reference();
+  }
+
+  private List<String> problems(SnapshotView view) {
+    if (view.shards().isEmpty()) {
+      return List.of("no shard snapshot is loaded from " + storeLocation + " (none is published yet, or none"
+          + " could be loaded: see search_snapshot_load_failures_total in /metrics)");
+    }
+    return view.problems();
+  }
+
+  private static int k(String raw) throws ApiException {
+    if (raw == null) {
+      return DEFAULT_K;
+    }
+    try {
+      return checkK(Long.parseLong(raw.trim()), raw);
+    } catch (NumberFormatException e) {
+      throw new ApiException(400, "k is '" + raw + "'; it must be an integer in 1.." + MAX_K);
+    }
+  }
+
+  private static int checkK(long k, String raw) throws ApiException {
+    if (k < 1 || k > MAX_K) {
+      throw new ApiException(400, "k is " + raw + "; it must be in 1.." + MAX_K);
+    }
+    return (int) k;
+  }
+
+  private static int intParameter(Map<String, String> query, String name, int fallback, int min, int max)
+      throws ApiException {
+    String raw = query.get(name);
+    if (raw == null) {
+      return fallback;
+    }
+    try {
+      long value = Long.parseLong(raw.trim());
+      if (value < min || value > max) {
+        throw new ApiException(400, name + " is " + raw + "; it must be in " + min + ".." + max);
+      }
+      return (int) value;
+    } catch (NumberFormatException e) {
+      throw new ApiException(400, name + " is '" + raw + "'; it must be an integer in " + min + ".." + max);
+    }
+  }
+
+  private static Response json(int status, Object body) {
+    try {
+      return new Response(status, JSON_TYPE, JSON.writeValueAsBytes(body), Map.of("Cache-Control", "no-store"));
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write a response as JSON", e);
+    }
+  }
+
+  private static Response error(int status, String message, Map<String, String> extraHeaders) {
+    Map<String, String> headers = new LinkedHashMap<>(extraHeaders);
+    headers.put("Cache-Control", "no-store");
+    Response body = json(status, Map.of("error", message));
+    return new Response(status, body.contentType(), body.body(), headers);
+  }
+}
