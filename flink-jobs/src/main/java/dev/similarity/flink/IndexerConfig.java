@@ -78,6 +78,7 @@ public final class IndexerConfig implements Serializable {
         positive(c, IndexerOptions.NEIGHBOURS_K);
         nonNegative(c, IndexerOptions.NEIGHBOURS_RESERVE);
         positive(c, IndexerOptions.SHARDS);
+        positive(c, IndexerOptions.PROBE_WINDOW);
         positive(c, IndexerOptions.HNSW_MAX_CONN);
         positive(c, IndexerOptions.HNSW_BEAM_WIDTH);
         positive(c, IndexerOptions.SEARCH_CANDIDATES);

@@ -63,6 +63,10 @@ public final class IndexerOptions {
             ConfigOptions.key("neighbours.reserve").intType().defaultValue(10)
                     .withDescription("Candidates kept beyond k per product so a list stays complete when neighbours are removed or change.");
 
+    public static final ConfigOption<Integer> PROBE_WINDOW =
+            ConfigOptions.key("neighbours.probe-window").intType().defaultValue(20_000)
+                    .withDescription("Searches each shard remembers (product, vector, the lowest score of its partial list). Every new vector a shard stores is checked against them, and each product whose partial list it beats gets it as a candidate: this finds the lists a new product enters even when that product is not among the new one's nearest (nearest neighbours are not symmetric). Up to this many products it makes reverse updates exact; beyond, older products rely on the deeper search. Costs one dot product per remembered search per stored vector, and the vectors' memory (heap, rebuilt empty after a restore).");
+
     public static final ConfigOption<Integer> SHARDS =
             ConfigOptions.key("index.shards").intType().defaultValue(2)
                     .withDescription("Number of Lucene HNSW shards; products are assigned by a hash of their id. Every event is searched in every shard, so more shards than subtasks only add work: set it to the largest parallelism you plan (the default fits indexer.parallelism 2). Changing it re-shards from scratch.");

@@ -57,17 +57,26 @@ public final class ChurnBenchmark {
         int searchClients = Integer.parseInt(churnArgs.get("--search-clients"));
         Duration searchTime = Duration.ofSeconds(Long.parseLong(churnArgs.get("--search-seconds")));
         Path work = a.work().resolve("bench-churn");
+        String runName = "churn-" + System.currentTimeMillis();
+        Map<String, String> settings = new LinkedHashMap<>(a.settings());
+        // A store of its own per run: the search figures must come from this run's snapshots only.
+        settings.putIfAbsent(IndexerOptions.SNAPSHOT_DIR.key(), work.resolve("snapshots").resolve(runName).toAbsolutePath().toUri().toString());
         DemoCatalogue catalogue = new DemoCatalogue();
         Map<String, Object> report = new LinkedHashMap<>();
         try (LocalKafkaBroker broker = LocalKafkaBroker.builder().dataDir(work.resolve("kafka")).port(a.kafkaPort()).build().start();
              DemoImageServer images = new DemoImageServer(catalogue, 0);
-             DemoRun run = new DemoRun(catalogue, images, broker.bootstrapServers(), work, "churn-" + System.currentTimeMillis(), -1, a.settings())) {
+             DemoRun run = new DemoRun(catalogue, images, broker.bootstrapServers(), work, runName, -1, settings)) {
             CatalogueChurn churn = new CatalogueChurn(run, catalogue, images);
             System.out.printf("loading %,d products ...%n", a.products());
             RunSummary load = churn.load(a.products(), a.timeoutMs());
             report.put("load", load.values());
             // The search service serves the job's snapshots and is queried while the churn runs, so its
             // figures are taken while snapshots swap (and while the job competes for the cores).
+            System.out.println("waiting for the snapshots to hold the loaded catalogue ...");
+            Map<String, Object> loadedSnapshots = churn.checkSnapshots(a.timeoutMs());
+            if ((long) loadedSnapshots.get("snapshot_missing_products") > 0) {
+                throw new IllegalStateException("the snapshots do not hold the loaded catalogue: " + loadedSnapshots);
+            }
             try (SearchService search = SearchService.builder().store(run.config().snapshotDir()).port(0)
                     .pollInterval(Duration.ofSeconds(1)).build().start()) {
                 awaitAllShardsServed(search, run.config().get(IndexerOptions.SHARDS), Duration.ofMinutes(2));

@@ -34,6 +34,8 @@ public final class LocalDemo {
             Map<String, String> settings = new HashMap<>(a.settings());
             try (DemoRun run = new DemoRun(catalogue, images, broker.bootstrapServers(), work, runName, a.webUiPort(), settings)) {
                 System.out.println("Flink web UI: http://localhost:" + a.webUiPort() + "  (job " + run.job().getJobID() + ")");
+                System.out.println("index snapshots: " + run.config().snapshotDir()
+                        + "  (search them: scripts/search-service --store " + run.config().snapshotDir() + ")");
                 System.out.printf("feeding %,d products%s ...%n", a.products(), a.rate() > 0 ? " at " + a.rate() + " events/s" : "");
                 RunSummary summary = run.feedAndMeasure(0, a.products(), a.rate(), a.timeoutMs(), true);
                 summary.values().put("topics", Map.of("catalogue", run.config().get(dev.similarity.flink.IndexerOptions.CATALOGUE_TOPIC),

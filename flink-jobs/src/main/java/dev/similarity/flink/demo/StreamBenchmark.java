@@ -16,7 +16,7 @@ import java.util.Map;
  */
 public final class StreamBenchmark {
 
-    private static final int WARMUP_PRODUCTS = Integer.getInteger("warmup", 1_000);
+    private static final int WARMUP_PRODUCTS = 1_000;
 
     private StreamBenchmark() {}
 

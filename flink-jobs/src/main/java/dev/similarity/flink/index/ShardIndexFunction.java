@@ -59,8 +59,6 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
 
     private static final long serialVersionUID = 1L;
     private static final long REFRESH_TICK_MS = 500;
-    /** Probes remembered per shard: covers the products in flight at once, even in a burst. */
-    private static final int RECENT_PROBES = 4096;
     /** Candidates searched per change, as a multiple of the list depth (k + reserve). */
     private static final int CANDIDATE_DEPTH_FACTOR = 2;
 
@@ -189,7 +187,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             return;
         }
 
-        RecentProbes probes = recentProbes.computeIfAbsent(shard, s -> new RecentProbes(RECENT_PROBES));
+        RecentProbes probes = recentProbes.computeIfAbsent(shard, s -> new RecentProbes(config.get(IndexerOptions.PROBE_WINDOW)));
         if (message.isOwner()) {
             vectors.put(x, new StoredProduct(message.catalogueVersion(), message.vector(), message.category(),
                     message.imageUrl(), null));

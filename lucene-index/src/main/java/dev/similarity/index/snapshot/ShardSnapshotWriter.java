@@ -58,6 +58,8 @@ public final class ShardSnapshotWriter {
   /** Captured, not yet published, by checkpoint id; only touched on {@code background}. */
   private final TreeMap<Long, SnapshotManifest> unpublished = new TreeMap<>();
   private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
+  /** Whether this writer has fenced off manifests of other lineages (done before its first upload). */
+  private boolean fenced;
   private volatile SnapshotManifest lastPublished;
   private volatile long failures;
 
@@ -101,6 +103,16 @@ public final class ShardSnapshotWriter {
     Instant createdAt = clock.instant();
     enqueue(
         () -> {
+          if (!fenced) {
+            // Every checkpoint of this history before this one has completed or been abandoned, so a
+            // manifest at or after it belongs to another lineage.
+            int foreign = store.removeManifestsFrom(shard, checkpointId);
+            if (foreign > 0) {
+              LOG.warn("shard {}: removed {} snapshot manifests of checkpoint {} or later left by another run of the job",
+                  shard, foreign, checkpointId);
+            }
+            fenced = true;
+          }
           List<SnapshotFile> files = new ArrayList<>();
           for (String name : commit.fileSizes().keySet()) {
             SnapshotFile file = uploaded.get(name);

@@ -140,6 +140,28 @@ public final class SnapshotStore {
     }
   }
 
+  /**
+   * Removes the shard's manifests of checkpoint {@code checkpointId} and later: written by another
+   * lineage of the job (a job started afresh over this store, or one restored from an older
+   * savepoint), they are not part of the current history and would shadow its snapshots, since readers
+   * take the highest checkpoint id. Their blobs go with the next retention pass.
+   *
+   * @return how many manifests were removed
+   */
+  public int removeManifestsFrom(int shard, long checkpointId) {
+    int removed = 0;
+    try {
+      for (long id : checkpoints(shard)) {
+        if (id >= checkpointId && fs.delete(manifestPath(shard, id), false)) {
+          removed++;
+        }
+      }
+      return removed;
+    } catch (IOException e) {
+      throw failure("remove manifests of shard " + shard + " from checkpoint " + checkpointId, e);
+    }
+  }
+
   private void writeAtomically(Path target, byte[] content) throws IOException {
     Path parent = target.getParent();
     fs.mkdirs(parent);

@@ -267,6 +267,38 @@ class ShardSnapshotWriterTest {
     }
   }
 
+  @Test
+  void aNewRunOfTheJobIsNotShadowedByHigherCheckpointIdsOfAnEarlierRun() throws Exception {
+    write(0, 30);
+    ShardSnapshotWriter earlierRun = writer(new RetentionPolicy(3, Duration.ZERO));
+    earlierRun.capture(index, 152);
+    earlierRun.publish(152);
+    write(30, 40);
+
+    ShardSnapshotWriter newRun = writer(new RetentionPolicy(3, Duration.ZERO));
+    newRun.capture(index, 3);
+    assertThat(store.checkpoints(SHARD)).as("fenced at the new run's first capture").isEmpty();
+    newRun.publish(3);
+
+    assertThat(store.checkpoints(SHARD)).containsExactly(3L);
+    assertThat(store.latest(SHARD).orElseThrow().documentCount()).isEqualTo(40);
+  }
+
+  @Test
+  void aRestoredRunKeepsTheSnapshotsOfItsOwnHistory() throws Exception {
+    write(0, 30);
+    ShardSnapshotWriter beforeFailure = writer(new RetentionPolicy(3, Duration.ZERO));
+    beforeFailure.capture(index, 7);
+    beforeFailure.publish(7);
+
+    ShardSnapshotWriter afterRestore = writer(new RetentionPolicy(3, Duration.ZERO));
+    afterRestore.capture(index, 9);
+
+    assertThat(store.checkpoints(SHARD)).containsExactly(7L);
+    afterRestore.publish(9);
+    assertThat(store.checkpoints(SHARD)).containsExactly(7L, 9L);
+  }
+
   private long blobCount() throws IOException {
     try (Stream<Path> blobs = Files.list(folder.resolve("shard-0002/blobs"))) {
       return blobs.filter(p -> !p.getFileName().toString().startsWith(".")).count();
