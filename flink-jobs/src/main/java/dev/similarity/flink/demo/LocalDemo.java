@@ -1,5 +1,9 @@
 package dev.similarity.flink.demo;
 
+import dev.similarity.flink.IndexerOptions;
+import dev.similarity.index.snapshot.SnapshotManifest;
+import dev.similarity.index.snapshot.SnapshotStore;
+
 import dev.similarity.kafka.local.LocalKafkaBroker;
 
 import java.nio.file.Path;
@@ -47,6 +51,8 @@ public final class LocalDemo {
                 }
                 boolean complete = summary.get("products_with_list").equals(a.products());
                 if (a.exit()) {
+                    // Snapshots trail the lists by up to snapshot.interval: stop once they hold the catalogue.
+                    awaitSnapshotsHolding(run, (int) summary.get("products_with_list"));
                     System.exit(complete ? 0 : 1);
                 }
                 System.out.println("\nThe job keeps running: explore it at http://localhost:" + a.webUiPort()
@@ -54,5 +60,24 @@ public final class LocalDemo {
                 Thread.currentThread().join();
             }
         }
+    }
+
+    private static void awaitSnapshotsHolding(DemoRun run, int products) throws InterruptedException {
+        SnapshotStore store = SnapshotStore.at(run.config().snapshotDir());
+        int shards = run.config().get(IndexerOptions.SHARDS);
+        long deadline = System.currentTimeMillis() + 2 * run.config().get(IndexerOptions.SNAPSHOT_INTERVAL).toMillis() + 30_000;
+        int held = 0;
+        while (System.currentTimeMillis() < deadline) {
+            held = 0;
+            for (int shard = 0; shard < shards; shard++) {
+                held += store.latest(shard).map(SnapshotManifest::documentCount).orElse(0);
+            }
+            if (held >= products) {
+                System.out.printf("index snapshots hold all %,d products%n", held);
+                return;
+            }
+            Thread.sleep(500);
+        }
+        System.out.printf("index snapshots hold %,d of %,d products (more are published while a job runs)%n", held, products);
     }
 }
