@@ -60,9 +60,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class SearchService implements AutoCloseable {
 
-  /** Largest k a request may ask for. */
-  public static final int MAX_K = SearchApi.MAX_K;
-
   private static final Logger LOG = LoggerFactory.getLogger(SearchService.class);
   private static final String PAGE_RESOURCE = "/dev/similarity/search/browse.html";
 
@@ -82,8 +79,11 @@ public final class SearchService implements AutoCloseable {
   private boolean closed;
 
   /** The builder's values, fixed at build(). */
+  /** Connections the OS queues before the server accepts them. */
+  private static final int BACKLOG = 1024;
+
   private record Settings(
-      String host, int port, int threads, int backlog, Duration pollInterval, int searchCandidates, Clock clock,
+      String host, int port, int threads, Duration pollInterval, int searchCandidates, Clock clock,
       Path localDir) {}
 
   private SearchService(Settings settings, SnapshotStore store, ImageEmbedderConfig embedderConfig) {
@@ -131,7 +131,7 @@ public final class SearchService implements AutoCloseable {
       });
       InetSocketAddress address = new InetSocketAddress(settings.host(), settings.port());
       try {
-        server = HttpServer.create(address, settings.backlog());
+        server = HttpServer.create(address, BACKLOG);
       } catch (IOException e) {
         throw new UncheckedIOException("cannot listen on " + settings.host() + ":" + settings.port() + ": "
             + e.getMessage() + "; choose another port (--port) or host (--host)", e);
@@ -274,7 +274,6 @@ public final class SearchService implements AutoCloseable {
     private String host = DEFAULT_HOST;
     private int port = DEFAULT_PORT;
     private int threads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
-    private int backlog = 1024;
     private Duration pollInterval = DEFAULT_POLL_INTERVAL;
     private int searchCandidates = ShardSnapshot.DEFAULT_SEARCH_CANDIDATES;
     private Clock clock = Clock.systemUTC();
@@ -316,12 +315,6 @@ public final class SearchService implements AutoCloseable {
     /** Threads answering requests; by default twice the cores, at least 4. */
     public Builder threads(int threads) {
       this.threads = threads;
-      return this;
-    }
-
-    /** Connections the OS queues before the server accepts them. */
-    public Builder backlog(int backlog) {
-      this.backlog = backlog;
       return this;
     }
 
@@ -373,9 +366,6 @@ public final class SearchService implements AutoCloseable {
       if (threads < 1 || threads > 1024) {
         problems.add("threads is " + threads + "; it must be 1..1024");
       }
-      if (backlog < 1) {
-        problems.add("backlog is " + backlog + "; it must be at least 1");
-      }
       if (pollInterval == null || pollInterval.toMillis() < 10) {
         problems.add("pollInterval is " + pollInterval + "; it must be at least 10 ms");
       }
@@ -408,7 +398,7 @@ public final class SearchService implements AutoCloseable {
         throw new IllegalArgumentException("invalid search service settings: " + String.join("; ", problems));
       }
       return new SearchService(
-          new Settings(host, port, threads, backlog, pollInterval, searchCandidates, clock, localDir),
+          new Settings(host, port, threads, pollInterval, searchCandidates, clock, localDir),
           Objects.requireNonNull(resolved), embedderConfig);
     }
   }

@@ -2,8 +2,8 @@ package dev.similarity.search;
 
 import dev.similarity.embedding.EmbeddingModelDescriptor;
 import dev.similarity.index.snapshot.ShardSnapshot;
-import dev.similarity.search.internal.CommandLine;
-import dev.similarity.search.internal.CommandLine.UsageException;
+import dev.similarity.embedding.tools.Arguments;
+import dev.similarity.embedding.tools.Arguments.UsageException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -33,9 +33,9 @@ public final class SearchServiceMain {
   public static void main(String[] args) throws InterruptedException {
     SearchService service;
     try {
-      CommandLine line = CommandLine.parse(args, USAGE, List.of(
+      Arguments line = Arguments.parse(args, USAGE, List.of(
           "--store", "--model-dir", "--host", "--port", "--poll-interval", "--threads", "--candidates",
-          "--local-dir"));
+          "--local-dir"), List.of());
       SearchService.Builder builder = SearchService.builder()
           .store(line.require("--store"))
           .host(line.get("--host", SearchService.Builder.DEFAULT_HOST))

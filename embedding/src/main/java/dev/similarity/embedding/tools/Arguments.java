@@ -1,13 +1,18 @@
 package dev.similarity.embedding.tools;
 
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
-/** {@code --name value} and {@code --flag} command-line options; unknown ones are refused. */
-final class Arguments {
+/**
+ * {@code --name value} and {@code --flag} command-line options; unknown ones are refused. The one parser
+ * of the project's command-line tools (the embedding tools, the search service and its benchmark).
+ */
+public final class Arguments {
 
   private final String usage;
   private final Map<String, String> values = new HashMap<>();
@@ -22,7 +27,7 @@ final class Arguments {
    *
    * @throws UsageException on an unknown option, a missing value, or {@code --help}
    */
-  static Arguments parse(String[] args, String usage, List<String> valueOptions, List<String> flagOptions) {
+  public static Arguments parse(String[] args, String usage, List<String> valueOptions, List<String> flagOptions) {
     Arguments parsed = new Arguments(usage);
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
@@ -54,11 +59,11 @@ final class Arguments {
     return parsed;
   }
 
-  String get(String name, String fallback) {
+  public String get(String name, String fallback) {
     return values.getOrDefault(name, fallback);
   }
 
-  String require(String name) {
+  public String require(String name) {
     String value = values.get(name);
     if (value == null) {
       throw new UsageException(name + " is required\n" + usage);
@@ -66,11 +71,11 @@ final class Arguments {
     return value;
   }
 
-  boolean has(String name) {
+  public boolean has(String name) {
     return values.containsKey(name) || flags.contains(name);
   }
 
-  int getInt(String name, int fallback) {
+  public int getInt(String name, int fallback) {
     String value = values.get(name);
     if (value == null) {
       return fallback;
@@ -82,7 +87,7 @@ final class Arguments {
     }
   }
 
-  float getFloat(String name, float fallback) {
+  public float getFloat(String name, float fallback) {
     String value = values.get(name);
     if (value == null) {
       return fallback;
@@ -94,9 +99,33 @@ final class Arguments {
     }
   }
 
+  /** A duration written {@code 500ms}, {@code 5s}, {@code 2m} or {@code 1h}. */
+  public Duration getDuration(String name, Duration fallback) {
+    String value = values.get(name);
+    if (value == null) {
+      return fallback;
+    }
+    String v = value.trim().toLowerCase(Locale.ROOT);
+    try {
+      if (v.endsWith("ms")) {
+        return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+      }
+      long amount = Long.parseLong(v.substring(0, v.length() - 1));
+      switch (v.charAt(v.length() - 1)) {
+        case 's': return Duration.ofSeconds(amount);
+        case 'm': return Duration.ofMinutes(amount);
+        case 'h': return Duration.ofHours(amount);
+        default: break;
+      }
+    } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
+      // falls through to the usage error
+    }
+    throw new UsageException(name + " must be a duration such as 500ms, 5s or 2m, was '" + value + "'\n" + usage);
+  }
+
   /** Bad command line: the message is printed with the usage and the tool exits with 2. */
-  static final class UsageException extends RuntimeException {
-    UsageException(String message) {
+  public static final class UsageException extends RuntimeException {
+    public UsageException(String message) {
       super(message);
     }
   }

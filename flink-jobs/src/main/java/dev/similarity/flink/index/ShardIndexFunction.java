@@ -15,6 +15,7 @@ import org.apache.flink.runtime.state.FunctionInitializationContext;
 import org.apache.flink.runtime.state.FunctionSnapshotContext;
 import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import java.time.Clock;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -47,7 +48,8 @@ import java.util.Set;
  * <p>For each change of product x this shard searches its own products near x's vector and sends
  * (a) that partial top list to x's list, (b) x as a candidate to each of those products' lists, and
  * (c) a rescore or drop to every product whose list may contain x. Invariant for (c): whenever this
- * shard sends a message that could put c into p's list, it records p under c in {@code listedBy}.
+ * shard sends a message that could put c into p's list, it records p under c, in {@code candidatesOf}
+ * or {@code listedBy}.
  *
  * <p>Snapshots: at a checkpoint, each shard changed since its last snapshot and not snapshotted within
  * {@code snapshot.interval} is committed and its new files uploaded in the background; the snapshot is
@@ -81,17 +83,11 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
      */
     private transient MapState<String, byte[]> candidatesOf;
     private transient ValueState<Long> nextRefresh;
-    private transient Map<Integer, ShardIndex> indexes;
-    private transient Map<Integer, RecentProbes> recentProbes;
-    /** Per shard: catalogue version of each of its products (heap copy of {@code vectors}, rebuilt with the index). */
-    private transient Map<Integer, Map<String, Long>> localVersions;
+    /** The shards this subtask has touched since it started (a concurrent map: metric reporters read it). */
+    private transient Map<Integer, OpenShard> shards;
     private transient SnapshotStore snapshotStore;
     /** Runs every shard's snapshot uploads and publications, one at a time. */
     private transient ExecutorService snapshotUploads;
-    private transient Map<Integer, ShardSnapshotWriter> snapshotWriters;
-    /** Shards written since their last snapshot capture. */
-    private transient Set<Integer> changedShards;
-    private transient Map<Integer, Long> lastCaptureMillis;
 
     public ShardIndexFunction(IndexerConfig config, ShardRouting routing, int dimension, String modelId) {
         this.config = config;
@@ -110,27 +106,22 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         candidatesOf = getRuntimeContext().getMapState(new MapStateDescriptor<>("candidates-of", Types.STRING,
                 PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         nextRefresh = getRuntimeContext().getState(new ValueStateDescriptor<>("next-refresh", Long.class));
-        indexes = new HashMap<>();
-        recentProbes = new HashMap<>();
-        localVersions = new HashMap<>();
+        shards = new ConcurrentHashMap<>();
         getRuntimeContext().getMetricGroup().gauge("vectorsInShards", (Gauge<Integer>) () -> {
             int total = 0;
-            for (ShardIndex index : indexes.values()) total += index.size();
+            for (OpenShard open : shards.values()) total += open.index.size();
             return total;
         });
-        getRuntimeContext().getMetricGroup().gauge("shardsOpen", (Gauge<Integer>) () -> indexes.size());
+        getRuntimeContext().getMetricGroup().gauge("shardsOpen", (Gauge<Integer>) () -> shards.size());
         snapshotStore = SnapshotStore.at(config.snapshotDir());
         snapshotUploads = Executors.newSingleThreadExecutor(runnable -> {
             Thread thread = new Thread(runnable, "snapshot-uploads-" + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
             thread.setDaemon(true);
             return thread;
         });
-        snapshotWriters = new java.util.concurrent.ConcurrentHashMap<>(); // read by metric reporters
-        changedShards = new HashSet<>();
-        lastCaptureMillis = new HashMap<>();
         getRuntimeContext().getMetricGroup().gauge("snapshotFailures", (Gauge<Long>) () -> {
             long failures = 0;
-            for (ShardSnapshotWriter writer : snapshotWriters.values()) failures += writer.failures();
+            for (OpenShard open : shards.values()) failures += open.snapshots.failures();
             return failures;
         });
     }
@@ -145,38 +136,36 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     public void snapshotState(FunctionSnapshotContext context) {
         long now = System.currentTimeMillis();
         long interval = config.get(IndexerOptions.SNAPSHOT_INTERVAL).toMillis();
-        for (var shards = changedShards.iterator(); shards.hasNext(); ) {
-            int shard = shards.next();
-            if (now - lastCaptureMillis.getOrDefault(shard, Long.MIN_VALUE / 2) >= interval) {
-                ShardIndex index = indexes.get(shard);
+        for (OpenShard open : shards.values()) {
+            if (open.changed && now - open.lastCaptureMillis >= interval) {
                 // Refresh first: the commit then flushes no segment of its own (segment count is what
                 // makes searches slow), and searches move to the same segments.
-                index.refresh();
-                snapshotWriters.get(shard).capture(index, context.getCheckpointId());
-                lastCaptureMillis.put(shard, now);
-                shards.remove();
+                open.index.refresh();
+                open.snapshots.capture(open.index, context.getCheckpointId());
+                open.lastCaptureMillis = now;
+                open.changed = false;
             }
         }
     }
 
     @Override
     public void notifyCheckpointComplete(long checkpointId) {
-        for (ShardSnapshotWriter writer : snapshotWriters.values()) {
-            writer.publish(checkpointId);
+        for (OpenShard open : shards.values()) {
+            open.snapshots.publish(checkpointId);
         }
     }
 
     @Override
     public void processElement(ShardMessage message, Context ctx, Collector<ListMessage> out) throws Exception {
-        int shard = message.shard();
-        ShardIndex index = indexFor(shard, ctx);
+        OpenShard shard = open(message.shard(), ctx);
+        ShardIndex index = shard.index;
         String x = message.productId();
         if (message.type() == ShardMessage.Type.REMOVE) {
             if (message.isOwner()) {
                 vectors.remove(x);
                 index.delete(x);
-                changedShards.add(shard);
-                localVersions.get(shard).remove(x);
+                shard.changed = true;
+                shard.versions.remove(x);
                 out.collect(ListMessage.removed(x, message.catalogueVersion(), message.eventTimestamp()));
             }
             for (String lister : listers(x)) {
@@ -187,13 +176,13 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             return;
         }
 
-        RecentProbes probes = recentProbes.computeIfAbsent(shard, s -> new RecentProbes(config.get(IndexerOptions.PROBE_WINDOW)));
+        RecentProbes probes = shard.probes;
         if (message.isOwner()) {
             vectors.put(x, new StoredProduct(message.catalogueVersion(), message.vector(), message.category(),
                     message.imageUrl(), null));
             index.upsert(x, message.vector(), message.category(), message.imageUrl());
-            changedShards.add(shard);
-            localVersions.get(shard).put(x, message.catalogueVersion());
+            shard.changed = true;
+            shard.versions.put(x, message.catalogueVersion());
             List<String> probers = new ArrayList<>();
             probes.forEachBeaten(x, message.vector(), (prober, proberVersion, score) -> {
                 out.collect(ListMessage.candidate(prober, proberVersion, x, score, message.eventTimestamp()));
@@ -209,7 +198,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         String[] ids = new String[partialSize];
         float[] scores = new float[partialSize];
         Set<String> candidatesSent = new HashSet<>();
-        Map<String, Long> versions = localVersions.get(shard);
+        Map<String, Long> versions = shard.versions;
         for (int i = 0; i < near.size(); i++) {
             ScoredProduct p = near.get(i);
             if (i < partialSize) {
@@ -264,7 +253,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         if (expected == null || expected != timestamp) {
             return;
         }
-        indexFor(routing.shardOf(ctx.getCurrentKey()), ctx).maybeRefresh();
+        open(routing.shardOf(ctx.getCurrentKey()), ctx).index.maybeRefresh();
         scheduleRefresh(ctx, timestamp + REFRESH_TICK_MS);
     }
 
@@ -273,12 +262,13 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         ctx.timerService().registerProcessingTimeTimer(at);
     }
 
-    private ShardIndex indexFor(int shard, Context ctx) throws Exception {
-        ShardIndex index = indexes.get(shard);
-        if (index != null) {
-            return index;
+    /** The shard's heap side, built from its state (bulk-loaded into a new index) when first touched. */
+    private OpenShard open(int shard, Context ctx) throws Exception {
+        OpenShard open = shards.get(shard);
+        if (open != null) {
+            return open;
         }
-        index = ShardIndex.builder()
+        ShardIndex index = ShardIndex.builder()
                 .dimension(dimension)
                 .maxConn(config.get(IndexerOptions.HNSW_MAX_CONN))
                 .beamWidth(config.get(IndexerOptions.HNSW_BEAM_WIDTH))
@@ -290,23 +280,19 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         for (Map.Entry<String, StoredProduct> e : vectors.entries()) {
             StoredProduct product = e.getValue();
             restored.add(new ProductVector(e.getKey(), product.vector(), product.category(), product.imageUrl()));
-            versions.put(e.getKey(), e.getValue().catalogueVersion());
+            versions.put(e.getKey(), product.catalogueVersion());
         }
-        localVersions.put(shard, versions);
         index.bulkLoad(restored);
-        indexes.put(shard, index);
-        // A rebuilt index has new files: the next snapshot re-publishes it whole, so a restore from a
-        // checkpoint newer than the shard's last snapshot is published even if the shard stays quiet.
         ShardSnapshotWriter snapshots = new ShardSnapshotWriter(snapshotStore, shard, routing.shardCount(), modelId,
                 dimension, new RetentionPolicy(config.get(IndexerOptions.SNAPSHOT_RETAIN),
                         config.get(IndexerOptions.SNAPSHOT_RETAIN_MIN_AGE)), snapshotUploads, Clock.systemUTC());
-        snapshotWriters.put(shard, snapshots);
-        if (!restored.isEmpty()) {
-            changedShards.add(shard);
-        }
-        ShardIndex opened = index;
+        open = new OpenShard(index, new RecentProbes(config.get(IndexerOptions.PROBE_WINDOW)), versions, snapshots);
+        // A rebuilt index has new files: the next snapshot re-publishes it whole, so a restore from a
+        // checkpoint newer than the shard's last snapshot is published even if the shard stays quiet.
+        open.changed = !restored.isEmpty();
+        shards.put(shard, open);
         var shardMetrics = getRuntimeContext().getMetricGroup().addGroup("shard", String.valueOf(shard));
-        shardMetrics.gauge("vectors", (Gauge<Integer>) opened::size);
+        shardMetrics.gauge("vectors", (Gauge<Integer>) index::size);
         shardMetrics.gauge("snapshotCheckpointId", (Gauge<Long>) () -> {
             SnapshotManifest last = snapshots.lastPublished();
             return last == null ? -1L : last.checkpointId();
@@ -320,7 +306,26 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         if (pending == null || pending < now) {
             scheduleRefresh(ctx, now + REFRESH_TICK_MS);
         }
-        return index;
+        return open;
+    }
+
+    /** What a subtask holds in heap for one shard it owns; Flink state stays the source of truth. */
+    private static final class OpenShard {
+        final ShardIndex index;
+        final RecentProbes probes;
+        /** Catalogue version of each of the shard's products (heap copy of {@code vectors}). */
+        final Map<String, Long> versions;
+        final ShardSnapshotWriter snapshots;
+        /** Written since the last snapshot capture. */
+        boolean changed;
+        long lastCaptureMillis = Long.MIN_VALUE / 2;
+
+        OpenShard(ShardIndex index, RecentProbes probes, Map<String, Long> versions, ShardSnapshotWriter snapshots) {
+            this.index = index;
+            this.probes = probes;
+            this.versions = versions;
+            this.snapshots = snapshots;
+        }
     }
 
     @Override
@@ -330,9 +335,9 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             snapshotUploads.shutdown();
             snapshotUploads.awaitTermination(10, TimeUnit.SECONDS);
         }
-        if (indexes != null) {
-            for (ShardIndex index : indexes.values()) {
-                index.close();
+        if (shards != null) {
+            for (OpenShard open : shards.values()) {
+                open.index.close();
             }
         }
     }

@@ -8,8 +8,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
-import java.util.stream.Stream;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -185,7 +183,7 @@ public final class ShardSnapshot implements Closeable {
         throw e;
       }
     } catch (SnapshotCorruptException | RuntimeException e) {
-      discard(directory, localFolder);
+      discard(directory, localFolder, e);
       throw e;
     }
   }
@@ -210,20 +208,14 @@ public final class ShardSnapshot implements Closeable {
     }
   }
 
-  private static void discard(Directory directory, Path localFolder) {
+  private static void discard(Directory directory, Path localFolder, Exception failure) {
     IOUtils.closeWhileHandlingException(directory);
     if (localFolder != null) {
-      deleteFolder(localFolder);
-    }
-  }
-
-  private static void deleteFolder(Path folder) {
-    try (Stream<Path> paths = Files.walk(folder)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
+      try {
+        IOUtils.rm(localFolder);
+      } catch (IOException e) {
+        failure.addSuppressed(e);
       }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot delete the snapshot copy " + folder + ": " + e.getMessage(), e);
     }
   }
 
@@ -320,9 +312,10 @@ public final class ShardSnapshot implements Closeable {
   public void close() throws IOException {
     try (directory) {
       reader.close();
-    }
-    if (localFolder != null) {
-      deleteFolder(localFolder);
+    } finally {
+      if (localFolder != null) {
+        IOUtils.rm(localFolder); // skips a folder already gone
+      }
     }
   }
 

@@ -57,6 +57,8 @@ public final class ShardSnapshotWriter {
   private final Map<String, SnapshotFile> uploaded = new ConcurrentHashMap<>();
   /** Captured, not yet published, by checkpoint id; only touched on {@code background}. */
   private final TreeMap<Long, SnapshotManifest> unpublished = new TreeMap<>();
+  /** Published by this writer and not yet removed by retention; only touched on {@code background}. */
+  private final Map<Long, SnapshotManifest> published = new HashMap<>();
   private CompletableFuture<Void> tail = CompletableFuture.completedFuture(null);
   /** Whether this writer has fenced off manifests of other lineages (done before its first upload). */
   private boolean fenced;
@@ -154,12 +156,14 @@ public final class ShardSnapshotWriter {
           unpublished.headMap(checkpointId, true).clear();
           SnapshotManifest manifest = newest.getValue();
           store.publish(manifest);
+          published.put(manifest.checkpointId(), manifest);
           lastPublished = manifest;
           Set<String> inUse = new HashSet<>();
           for (SnapshotManifest pending : unpublished.values()) {
             pending.files().forEach(f -> inUse.add(f.blob()));
           }
-          RetentionOutcome removed = store.applyRetention(shard, retention, clock.instant(), inUse);
+          RetentionOutcome removed = store.applyRetention(shard, retention, clock.instant(), inUse, published);
+          removed.removedCheckpoints().forEach(published::remove);
           LOG.debug(
               "shard {}: published snapshot of checkpoint {} ({} documents, {} bytes); retention removed {}",
               shard, manifest.checkpointId(), manifest.documentCount(), manifest.totalBytes(), removed);

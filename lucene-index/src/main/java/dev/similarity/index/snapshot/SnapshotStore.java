@@ -19,9 +19,11 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import org.apache.flink.core.fs.FSDataOutputStream;
 import org.apache.flink.core.fs.FileStatus;
@@ -195,19 +197,23 @@ public final class SnapshotStore {
 
   /** Checkpoint ids of the shard's published snapshots, ascending. */
   public List<Long> checkpoints(int shard) {
-    List<Long> ids = new ArrayList<>();
+    return new ArrayList<>(manifestFiles(shard).keySet());
+  }
+
+  /** The shard's published manifests as listed: checkpoint id -> file status, ascending. */
+  private TreeMap<Long, FileStatus> manifestFiles(int shard) {
+    TreeMap<Long, FileStatus> manifests = new TreeMap<>();
     for (FileStatus status : list(shardDir(shard, MANIFESTS))) {
       String name = status.getPath().getName();
       if (!name.startsWith(".") && name.endsWith(MANIFEST_SUFFIX)) {
         try {
-          ids.add(Long.parseLong(name.substring(0, name.length() - MANIFEST_SUFFIX.length())));
+          manifests.put(Long.parseLong(name.substring(0, name.length() - MANIFEST_SUFFIX.length())), status);
         } catch (NumberFormatException e) {
           // not ours; ignore
         }
       }
     }
-    ids.sort(Comparator.naturalOrder());
-    return ids;
+    return manifests;
   }
 
   /** The shard's newest published snapshot, if any. */
@@ -268,33 +274,31 @@ public final class SnapshotStore {
    * uses. A snapshot is kept if it is among the newest {@code keepLatest} or younger than {@code
    * minAge}; a blob is kept if a kept snapshot or {@code inUse} (the writer's unpublished uploads)
    * names it, or it is younger than {@code minAge}.
+   *
+   * @param known manifests the caller already holds, by checkpoint id (the writer's own), so that
+   *     only the others are read from the store
    */
   public RetentionOutcome applyRetention(
-      int shard, RetentionPolicy policy, Instant now, Set<String> inUse) {
-    List<Long> ids = checkpoints(shard);
+      int shard, RetentionPolicy policy, Instant now, Set<String> inUse, Map<Long, SnapshotManifest> known) {
     Instant youngest = now.minus(policy.minAge());
     Set<String> keptBlobs = new HashSet<>(inUse);
-    int manifestsRemoved = 0;
+    List<Long> removed = new ArrayList<>();
     try {
-      for (int i = ids.size() - 1; i >= 0; i--) {
-        Path path = manifestPath(shard, ids.get(i));
-        boolean newest = ids.size() - i <= policy.keepLatest();
-        FileStatus status;
-        try {
-          status = fs.getFileStatus(path);
-        } catch (FileNotFoundException e) {
-          continue;
-        }
-        if (newest || Instant.ofEpochMilli(status.getModificationTime()).isAfter(youngest)) {
+      int rank = 0;
+      for (Map.Entry<Long, FileStatus> listed : manifestFiles(shard).descendingMap().entrySet()) {
+        long id = listed.getKey();
+        boolean newest = ++rank <= policy.keepLatest();
+        if (newest || Instant.ofEpochMilli(listed.getValue().getModificationTime()).isAfter(youngest)) {
           try {
-            for (SnapshotFile file : manifest(shard, ids.get(i)).files()) {
+            SnapshotManifest manifest = known.containsKey(id) ? known.get(id) : manifest(shard, id);
+            for (SnapshotFile file : manifest.files()) {
               keptBlobs.add(file.blob());
             }
           } catch (UncheckedIOException e) {
             // vanished while listed: nothing of it to keep
           }
-        } else if (fs.delete(path, false)) {
-          manifestsRemoved++;
+        } else if (fs.delete(listed.getValue().getPath(), false)) {
+          removed.add(id);
         }
       }
       int blobsRemoved = 0;
@@ -307,14 +311,22 @@ public final class SnapshotStore {
           bytesRemoved += blob.getLen();
         }
       }
-      return new RetentionOutcome(manifestsRemoved, blobsRemoved, bytesRemoved);
+      return new RetentionOutcome(removed, blobsRemoved, bytesRemoved);
     } catch (IOException e) {
       throw failure("apply retention to shard " + shard, e);
     }
   }
 
   /** What one retention pass removed. */
-  public record RetentionOutcome(int manifestsRemoved, int blobsRemoved, long bytesRemoved) {}
+  public record RetentionOutcome(List<Long> removedCheckpoints, int blobsRemoved, long bytesRemoved) {
+    public RetentionOutcome {
+      removedCheckpoints = List.copyOf(removedCheckpoints);
+    }
+
+    public int manifestsRemoved() {
+      return removedCheckpoints.size();
+    }
+  }
 
   /**
    * Which snapshots to keep.

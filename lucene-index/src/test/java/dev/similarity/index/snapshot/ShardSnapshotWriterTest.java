@@ -238,7 +238,7 @@ class ShardSnapshotWriterTest {
     assertThat(store.checkpoints(SHARD)).containsExactly(1L, 2L, 3L, 4L);
 
     var outcome = store.applyRetention(SHARD, new RetentionPolicy(1, Duration.ofMinutes(10)),
-        now.plus(Duration.ofMinutes(11)), java.util.Set.of());
+        now.plus(Duration.ofMinutes(11)), java.util.Set.of(), Map.of());
     assertThat(store.checkpoints(SHARD)).containsExactly(4L);
     assertThat(outcome.manifestsRemoved()).isEqualTo(3);
     try (ShardSnapshot latest = loadLatest()) {

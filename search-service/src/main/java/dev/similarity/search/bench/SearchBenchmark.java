@@ -9,8 +9,8 @@ import dev.similarity.index.snapshot.SnapshotStore;
 import dev.similarity.index.snapshot.SnapshotStore.RetentionPolicy;
 import dev.similarity.index.tools.ClusteredUnitVectors;
 import dev.similarity.search.SearchService;
-import dev.similarity.search.internal.CommandLine;
-import dev.similarity.search.internal.CommandLine.UsageException;
+import dev.similarity.embedding.tools.Arguments;
+import dev.similarity.embedding.tools.Arguments.UsageException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -50,11 +50,11 @@ public final class SearchBenchmark {
   private SearchBenchmark() {}
 
   public static void main(String[] args) throws Exception {
-    CommandLine line;
+    Arguments line;
     try {
-      line = CommandLine.parse(args, USAGE, List.of("--products", "--report", "--shards", "--seconds", "--clients",
+      line = Arguments.parse(args, USAGE, List.of("--products", "--report", "--shards", "--seconds", "--clients",
           "--k", "--warmup", "--publish-every", "--changes", "--poll-interval", "--threads", "--candidates", "--dimension",
-          "--clusters", "--seed"));
+          "--clusters", "--seed"), List.of());
       line.require("--products");
       line.require("--report");
     } catch (UsageException e) {

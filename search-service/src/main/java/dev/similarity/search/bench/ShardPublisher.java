@@ -46,10 +46,6 @@ public final class ShardPublisher implements AutoCloseable {
     }
   }
 
-  public int shardCount() {
-    return shardCount;
-  }
-
   /** The shard that owns {@code productId}. */
   public int shardOf(String productId) {
     return ShardAssignment.shardOf(productId, shardCount);
@@ -58,11 +54,6 @@ public final class ShardPublisher implements AutoCloseable {
   /** Adds or replaces one product in its shard (published by the next {@link #publish}). */
   public void upsert(String productId, float[] vector, String category, String imageUrl) {
     indices.get(shardOf(productId)).upsert(productId, vector, category, imageUrl);
-  }
-
-  /** Removes one product from its shard. */
-  public boolean delete(String productId) {
-    return indices.get(shardOf(productId)).delete(productId);
   }
 
   /** Loads many products, each into its shard, the fast way (one segment per shard when they fit in RAM). */
@@ -77,11 +68,6 @@ public final class ShardPublisher implements AutoCloseable {
     for (int shard = 0; shard < shardCount; shard++) {
       indices.get(shard).bulkLoad(byShard.get(shard));
     }
-  }
-
-  /** Products in the shard's index now. */
-  public int size(int shard) {
-    return indices.get(shard).size();
   }
 
   /** Publishes every shard as the next checkpoint; returns its id. */

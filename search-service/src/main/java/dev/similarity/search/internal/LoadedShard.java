@@ -52,11 +52,13 @@ public final class LoadedShard {
     if (after == 0) {
       try {
         snapshot.close();
-      } catch (IOException e) {
+      } catch (IOException | RuntimeException e) {
+        // A request that let go last must still get its answer: log, never throw.
         LOG.warn("closing the snapshot of shard {} at checkpoint {} failed", manifest().shard(),
             manifest().checkpointId(), e);
+      } finally {
+        onClose.run();
       }
-      onClose.run();
     } else if (after < 0) {
       throw new IllegalStateException("shard " + manifest().shard() + " snapshot released twice");
     }

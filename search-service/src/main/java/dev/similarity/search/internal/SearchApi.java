@@ -1,5 +1,7 @@
 package dev.similarity.search.internal;
 
+import dev.similarity.embedding.internal.Vectors;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -174,8 +176,8 @@ public final class SearchApi implements HttpHandler {
     }
     long maxBytes = embedder.config().maxImageBytes();
     byte[] image = HttpExchanges.body(exchange, maxBytes, "the uploaded image", "the embedder's maxImageBytes");
-    float[] vector = embed(image);
     try (SnapshotView view = live.acquire()) {
+      // Checked before embedding: an answer that cannot be given does not take an embedding slot.
       SnapshotManifest reference = requireSearchable(view);
       if (!reference.modelId().equals(embedder.modelId()) || reference.dimension() != embedder.dimension()) {
         throw new ApiException(409, "the served snapshots hold " + reference.dimension()
@@ -183,6 +185,7 @@ public final class SearchApi implements HttpHandler {
             + embedder.modelId() + " (" + embedder.dimension() + " dimensions): restart it with --model-dir"
             + " pointing at " + reference.modelId());
       }
+      float[] vector = embed(image);
       Map<String, Object> queried = new LinkedHashMap<>();
       queried.put("image", image.length + " bytes");
       queried.put("modelId", embedder.modelId());
@@ -265,10 +268,7 @@ public final class SearchApi implements HttpHandler {
       throw new ApiException(400, "vector has L2 norm " + norm + "; a similarity query needs a non-zero,"
           + " finite vector");
     }
-    for (int i = 0; i < vector.length; i++) {
-      vector[i] = (float) (vector[i] / norm);
-    }
-    return vector;
+    return Vectors.l2Normalise(vector);
   }
 
   private Response neighbours(SnapshotView view, Map<String, Object> queried, List<SnapshotHit> hits, long start) {

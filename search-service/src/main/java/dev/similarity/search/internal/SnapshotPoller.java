@@ -3,9 +3,10 @@ package dev.similarity.search.internal;
 import dev.similarity.index.snapshot.SnapshotManifest;
 import dev.similarity.index.snapshot.SnapshotStore;
 import dev.similarity.search.internal.ShardLoader.LoadFailedException;
+import java.io.FileNotFoundException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,11 +65,16 @@ public final class SnapshotPoller {
     if (published.isEmpty() || published.getLast().equals(served)) {
       return;
     }
-    Optional<SnapshotManifest> latest = store.latest(shard);
-    if (latest.isEmpty() || Long.valueOf(latest.get().checkpointId()).equals(served)) {
-      return;
+    SnapshotManifest newest;
+    try {
+      newest = store.manifest(shard, published.getLast());
+    } catch (UncheckedIOException e) {
+      if (e.getCause() instanceof FileNotFoundException) {
+        return; // removed since it was listed; the next poll sees what replaced it
+      }
+      throw e;
     }
-    LoadedShard loaded = loader.load(latest.get(), shard);
+    LoadedShard loaded = loader.load(newest, shard);
     live.install(loaded);
     if (served != null) {
       metrics.snapshotSwapped(shard);
