@@ -168,7 +168,9 @@ public final class SimilarityIndexerJob {
             org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema<T> serializer, String name) {
         Properties producer = new Properties();
         producer.setProperty("transaction.timeout.ms", String.valueOf(config.get(IndexerOptions.TRANSACTION_TIMEOUT).toMillis()));
-        producer.setProperty("linger.ms", "5");
+        // Transactional records become visible at the checkpoint's commit, and the flush before it ignores
+        // linger: lingering only makes fewer, bigger requests for the broker.
+        producer.setProperty("linger.ms", "100");
         return KafkaSink.<T>builder()
                 .setBootstrapServers(config.get(IndexerOptions.KAFKA_BOOTSTRAP_SERVERS))
                 .setRecordSerializer(serializer)

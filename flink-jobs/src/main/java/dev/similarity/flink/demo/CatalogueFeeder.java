@@ -30,7 +30,7 @@ public final class CatalogueFeeder implements AutoCloseable {
         props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         props.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
         props.put(ProducerConfig.ACKS_CONFIG, "all");
-        props.put(ProducerConfig.LINGER_MS_CONFIG, "2");
+        props.put(ProducerConfig.LINGER_MS_CONFIG, "10");
         this.producer = new KafkaProducer<>(props);
         this.codec = AvroRecordCodec.of(CatalogueEvent.class, format);
         this.topic = topic;

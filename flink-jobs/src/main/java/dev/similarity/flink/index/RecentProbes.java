@@ -2,6 +2,9 @@ package dev.similarity.flink.index;
 
 import org.apache.lucene.util.VectorUtil;
 
+import java.util.HashMap;
+import java.util.Map;
+
 
 /**
  * The last probes a shard answered: product, vector, and the lowest score in the partial list it sent
@@ -16,7 +19,10 @@ final class RecentProbes {
     private final float[][] vectors;
     private final float[] bars;
     private final long[] versions;
-    private int next;
+    /** Product -> sequence number of its newest probe still in the window. */
+    private final Map<String, Long> newestProbe = new HashMap<>();
+    /** Probes added so far; probe number n sits in slot n % capacity. */
+    private long added;
     private int size;
 
     RecentProbes(int capacity) {
@@ -27,20 +33,39 @@ final class RecentProbes {
     }
 
     void add(String productId, long version, float[] vector, float bar) {
-        ids[next] = productId;
-        versions[next] = version;
-        vectors[next] = vector;
-        bars[next] = bar;
-        next = (next + 1) % ids.length;
+        int slot = (int) (added % ids.length);
+        if (ids[slot] != null) {
+            newestProbe.remove(ids[slot], added - ids.length);
+        }
+        ids[slot] = productId;
+        versions[slot] = version;
+        vectors[slot] = vector;
+        bars[slot] = bar;
+        newestProbe.put(productId, added);
+        added++;
         size = Math.min(size + 1, ids.length);
+    }
+
+    /**
+     * Whether {@code productId}'s newest probe is among the last {@code probes} added. Every shard
+     * receives every probe, in orders that differ only by what is in flight between them, so a probe
+     * well inside this window is still inside every other shard's window of the same capacity.
+     */
+    boolean holdsRecent(String productId, int probes) {
+        Long sequence = newestProbe.get(productId);
+        return sequence != null && added - sequence <= probes;
+    }
+
+    int capacity() {
+        return ids.length;
     }
 
     /** Calls {@code beaten} with each recent probe (other than {@code productId}) whose bar the vector beats. */
     void forEachBeaten(String productId, float[] vector, ScoreConsumer beaten) {
         for (int i = 0; i < size; i++) {
-            if (ids[i].equals(productId)) continue;
             float score = VectorUtil.dotProduct(vector, vectors[i]);
-            if (score > bars[i]) {
+            // Ids are compared only for the few probes beaten: reading each id costs cache misses.
+            if (score > bars[i] && !ids[i].equals(productId)) {
                 beaten.accept(ids[i], versions[i], score);
             }
         }

@@ -191,7 +191,10 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             addListers(x, probers);
         }
         // Nearest neighbours are not symmetric: x may belong in the list of a product that is not among
-        // x's own nearest, so candidates come from a deeper search than x's partial list.
+        // x's own nearest, so candidates come from a deeper search than x's partial list. A product
+        // whose probe is well inside the probe window needs none: x's owner shard checks x against that
+        // probe when it stores x, or the probe comes later and finds x in the index.
+        int freshProbes = probes.capacity() / 2;
         List<ScoredProduct> near = index.search(message.vector(), CANDIDATE_DEPTH_FACTOR * listDepth, SearchOptions.NONE.exclude(x));
         int partialSize = Math.min(listDepth, near.size());
         probes.add(x, message.catalogueVersion(), message.vector(), partialSize < listDepth ? Float.NEGATIVE_INFINITY : near.get(partialSize - 1).score());
@@ -206,6 +209,9 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 scores[i] = p.score();
                 addListers(p.productId(), List.of(x));
             }
+            if (probes.holdsRecent(p.productId(), freshProbes)) {
+                continue;
+            }
             long targetVersion = versions.getOrDefault(p.productId(), -1L);
             out.collect(ListMessage.candidate(p.productId(), targetVersion, x, p.score(), message.eventTimestamp()));
             candidatesSent.add(p.productId());
@@ -214,7 +220,9 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 message.vector(), message.eventTimestamp()));
 
         if (message.previousVector() == null) {
-            candidatesOf.put(x, ListerIds.withAll(null, candidatesSent));
+            if (!candidatesSent.isEmpty()) {
+                candidatesOf.put(x, ListerIds.withAll(null, candidatesSent));
+            }
         } else {
             // Lists that may hold x scored against its old vector: the new candidates get new scores
             // above; every other one is rescored. All of them may keep x, so all stay recorded.
@@ -223,7 +231,9 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                     out.collect(ListMessage.rescore(lister, x, message.vector(), message.eventTimestamp()));
                 }
             }
-            candidatesOf.put(x, ListerIds.withAll(candidatesOf.get(x), candidatesSent));
+            if (!candidatesSent.isEmpty()) {
+                candidatesOf.put(x, ListerIds.withAll(candidatesOf.get(x), candidatesSent));
+            }
         }
     }
 

@@ -122,11 +122,15 @@ public final class PendingWrites {
       if (category != null && !category.equals(categories[slot])) {
         continue;
       }
+      float score = VectorUtil.dotProduct(query, vectors[slot]);
+      // Ids are read only for vectors that would rank: each read costs cache misses.
+      if (best.size() == k && score < best.peek().score()) {
+        continue;
+      }
       String id = ids[slot];
       if (!excludedIds.isEmpty() && excludedIds.contains(id)) {
         continue;
       }
-      float score = VectorUtil.dotProduct(query, vectors[slot]);
       if (best.size() < k) {
         best.add(new ScoredProduct(id, score));
       } else {
