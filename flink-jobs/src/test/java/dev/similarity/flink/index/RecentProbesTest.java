@@ -1,0 +1,84 @@
+package dev.similarity.flink.index;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class RecentProbesTest {
+
+    private static final float[] EAST = {1f, 0f};
+    private static final float[] NORTH = {0f, 1f};
+    private static final float[] NORTH_EAST = {(float) Math.sqrt(0.5), (float) Math.sqrt(0.5)};
+
+    @Test
+    void reportsOnlyProbesWhoseBarTheVectorBeats() {
+        RecentProbes probes = new RecentProbes(8);
+        probes.add("east", 3, EAST, 0.5f);
+        probes.add("north", 4, NORTH, 0.9f);
+
+        List<String> beaten = new ArrayList<>();
+        probes.forEachBeaten("x", NORTH_EAST, (id, version, score) -> beaten.add(id + "@" + version));
+
+        assertThat(beaten).containsExactly("east@3");
+    }
+
+    @Test
+    void aProductNeverBeatsItsOwnProbe() {
+        RecentProbes probes = new RecentProbes(8);
+        probes.add("east", 1, EAST, Float.NEGATIVE_INFINITY);
+
+        List<String> beaten = new ArrayList<>();
+        probes.forEachBeaten("east", EAST, (id, version, score) -> beaten.add(id));
+
+        assertThat(beaten).isEmpty();
+    }
+
+    @Test
+    void holdsAProbeForAsManyLaterProbesAsAsked() {
+        RecentProbes probes = new RecentProbes(100);
+        probes.add("a", 1, EAST, 0f);
+        probes.add("b", 1, NORTH, 0f);
+        probes.add("c", 1, NORTH, 0f);
+
+        assertThat(probes.holdsRecent("a", 3)).isTrue();
+        assertThat(probes.holdsRecent("a", 2)).isFalse();
+        assertThat(probes.holdsRecent("c", 1)).isTrue();
+        assertThat(probes.holdsRecent("never-probed", 100)).isFalse();
+    }
+
+    @Test
+    void aNewerProbeOfTheSameProductCounts() {
+        RecentProbes probes = new RecentProbes(100);
+        probes.add("a", 1, EAST, 0f);
+        probes.add("b", 1, NORTH, 0f);
+        probes.add("a", 2, NORTH, 0f);
+
+        assertThat(probes.holdsRecent("a", 1)).isTrue();
+    }
+
+    @Test
+    void forgetsProbesPushedOutOfTheWindow() {
+        RecentProbes probes = new RecentProbes(2);
+        probes.add("a", 1, EAST, 0f);
+        probes.add("b", 1, NORTH, 0f);
+        probes.add("c", 1, NORTH, 0f);
+
+        assertThat(probes.holdsRecent("a", Integer.MAX_VALUE)).isFalse();
+        assertThat(probes.holdsRecent("b", Integer.MAX_VALUE)).isTrue();
+        List<String> beaten = new ArrayList<>();
+        probes.forEachBeaten("x", EAST, (id, version, score) -> beaten.add(id));
+        assertThat(beaten).doesNotContain("a");
+    }
+
+    @Test
+    void anOverwrittenSlotDoesNotForgetANewerProbeOfTheSameProduct() {
+        RecentProbes probes = new RecentProbes(2);
+        probes.add("a", 1, EAST, 0f);
+        probes.add("a", 2, NORTH, 0f);
+        probes.add("b", 1, NORTH, 0f); // overwrites a's first probe
+
+        assertThat(probes.holdsRecent("a", 2)).isTrue();
+    }
+}
