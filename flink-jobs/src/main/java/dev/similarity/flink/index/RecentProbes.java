@@ -7,32 +7,44 @@ import java.util.Map;
 
 
 /**
- * The last probes a shard answered: product, vector, and the lowest score in the partial list it sent
- * (the bar a later product must beat to have entered it). A product written after such a probe was
- * invisible to it; checking new writes against recent probes closes that race, which otherwise lets
- * two products indexed at about the same time on different shards miss each other. Heap only: after a
+ * The last probes a shard answered: product, vector, and the best {@code depth} scores this shard has
+ * for it, whose lowest is the bar a product written later must beat to belong in its list. A product
+ * written after a probe was invisible to it; checking new writes against recent probes closes that race,
+ * which otherwise lets two products indexed at about the same time on different shards miss each other.
+ *
+ * <p>A write that beats a bar takes its place among the probe's best scores, so the bar rises as the
+ * shard fills and old probes do not keep drawing candidates their lists reject. Heap only: after a
  * restore the window starts empty.
  */
 final class RecentProbes {
 
+    private final int depth;
     private final String[] ids;
     private final float[][] vectors;
-    private final float[] bars;
     private final long[] versions;
+    /** Per slot: the lowest of {@code bestScores}, or -infinity while fewer than depth are known. */
+    private final float[] bars;
+    /** Per slot: a min-heap of the best scores of the probe's product on this shard. */
+    private final float[][] bestScores;
+    private final int[] bestCounts;
     /** Product -> sequence number of its newest probe still in the window. */
     private final Map<String, Long> newestProbe = new HashMap<>();
     /** Probes added so far; probe number n sits in slot n % capacity. */
     private long added;
     private int size;
 
-    RecentProbes(int capacity) {
+    RecentProbes(int capacity, int depth) {
+        this.depth = depth;
         ids = new String[capacity];
         vectors = new float[capacity][];
-        bars = new float[capacity];
         versions = new long[capacity];
+        bars = new float[capacity];
+        bestScores = new float[capacity][];
+        bestCounts = new int[capacity];
     }
 
-    void add(String productId, long version, float[] vector, float bar) {
+    /** Records a probe and the scores of the partial list it got, best first. */
+    void add(String productId, long version, float[] vector, float[] partialScoresBestFirst) {
         int slot = (int) (added % ids.length);
         if (ids[slot] != null) {
             newestProbe.remove(ids[slot], added - ids.length);
@@ -40,7 +52,13 @@ final class RecentProbes {
         ids[slot] = productId;
         versions[slot] = version;
         vectors[slot] = vector;
-        bars[slot] = bar;
+        float[] heap = bestScores[slot] == null ? bestScores[slot] = new float[depth] : bestScores[slot];
+        int count = Math.min(partialScoresBestFirst.length, depth);
+        for (int i = 0; i < count; i++) {
+            heap[i] = partialScoresBestFirst[count - 1 - i]; // ascending order is a min-heap
+        }
+        bestCounts[slot] = count;
+        bars[slot] = count < depth ? Float.NEGATIVE_INFINITY : heap[0];
         newestProbe.put(productId, added);
         added++;
         size = Math.min(size + 1, ids.length);
@@ -60,15 +78,48 @@ final class RecentProbes {
         return ids.length;
     }
 
-    /** Calls {@code beaten} with each recent probe (other than {@code productId}) whose bar the vector beats. */
+    /**
+     * Calls {@code beaten} with each recent probe (other than {@code productId}) whose bar the vector
+     * beats, and counts the vector among that probe's best scores.
+     */
     void forEachBeaten(String productId, float[] vector, ScoreConsumer beaten) {
         for (int i = 0; i < size; i++) {
             float score = VectorUtil.dotProduct(vector, vectors[i]);
             // Ids are compared only for the few probes beaten: reading each id costs cache misses.
             if (score > bars[i] && !ids[i].equals(productId)) {
                 beaten.accept(ids[i], versions[i], score);
+                countAmongBest(i, score);
             }
         }
+    }
+
+    private void countAmongBest(int slot, float score) {
+        float[] heap = bestScores[slot];
+        int count = bestCounts[slot];
+        if (count < depth) {
+            int child = count;
+            while (child > 0 && heap[(child - 1) / 2] > score) {
+                heap[child] = heap[(child - 1) / 2];
+                child = (child - 1) / 2;
+            }
+            heap[child] = score;
+            bestCounts[slot] = ++count;
+            if (count == depth) {
+                bars[slot] = heap[0];
+            }
+            return;
+        }
+        int parent = 0;
+        while (true) {
+            int child = 2 * parent + 1;
+            if (child >= depth) break;
+            if (child + 1 < depth && heap[child + 1] < heap[child]) child++;
+            if (heap[child] >= score) break;
+            heap[parent] = heap[child];
+            parent = child;
+        }
+        heap[parent] = score;
+        bars[slot] = heap[0];
     }
 
     interface ScoreConsumer {

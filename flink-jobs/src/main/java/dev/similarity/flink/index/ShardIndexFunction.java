@@ -197,18 +197,17 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         int freshProbes = probes.capacity() / 2;
         List<ScoredProduct> near = index.search(message.vector(), CANDIDATE_DEPTH_FACTOR * listDepth, SearchOptions.NONE.exclude(x));
         int partialSize = Math.min(listDepth, near.size());
-        probes.add(x, message.catalogueVersion(), message.vector(), partialSize < listDepth ? Float.NEGATIVE_INFINITY : near.get(partialSize - 1).score());
         String[] ids = new String[partialSize];
         float[] scores = new float[partialSize];
+        for (int i = 0; i < partialSize; i++) {
+            ids[i] = near.get(i).productId();
+            scores[i] = near.get(i).score();
+            addListers(ids[i], List.of(x));
+        }
+        probes.add(x, message.catalogueVersion(), message.vector(), scores);
         Set<String> candidatesSent = new HashSet<>();
         Map<String, Long> versions = shard.versions;
-        for (int i = 0; i < near.size(); i++) {
-            ScoredProduct p = near.get(i);
-            if (i < partialSize) {
-                ids[i] = p.productId();
-                scores[i] = p.score();
-                addListers(p.productId(), List.of(x));
-            }
+        for (ScoredProduct p : near) {
             if (probes.holdsRecent(p.productId(), freshProbes)) {
                 continue;
             }
@@ -296,7 +295,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         ShardSnapshotWriter snapshots = new ShardSnapshotWriter(snapshotStore, shard, routing.shardCount(), modelId,
                 dimension, new RetentionPolicy(config.get(IndexerOptions.SNAPSHOT_RETAIN),
                         config.get(IndexerOptions.SNAPSHOT_RETAIN_MIN_AGE)), snapshotUploads, Clock.systemUTC());
-        open = new OpenShard(index, new RecentProbes(config.get(IndexerOptions.PROBE_WINDOW)), versions, snapshots);
+        open = new OpenShard(index, new RecentProbes(config.get(IndexerOptions.PROBE_WINDOW), listDepth), versions, snapshots);
         // A rebuilt index has new files: the next snapshot re-publishes it whole, so a restore from a
         // checkpoint newer than the shard's last snapshot is published even if the shard stays quiet.
         open.changed = !restored.isEmpty();

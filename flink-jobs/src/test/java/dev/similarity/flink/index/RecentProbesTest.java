@@ -14,9 +14,9 @@ class RecentProbesTest {
 
     @Test
     void reportsOnlyProbesWhoseBarTheVectorBeats() {
-        RecentProbes probes = new RecentProbes(8);
-        probes.add("east", 3, EAST, 0.5f);
-        probes.add("north", 4, NORTH, 0.9f);
+        RecentProbes probes = new RecentProbes(8, 1);
+        probes.add("east", 3, EAST, new float[] {0.5f});
+        probes.add("north", 4, NORTH, new float[] {0.9f});
 
         List<String> beaten = new ArrayList<>();
         probes.forEachBeaten("x", NORTH_EAST, (id, version, score) -> beaten.add(id + "@" + version));
@@ -26,8 +26,8 @@ class RecentProbesTest {
 
     @Test
     void aProductNeverBeatsItsOwnProbe() {
-        RecentProbes probes = new RecentProbes(8);
-        probes.add("east", 1, EAST, Float.NEGATIVE_INFINITY);
+        RecentProbes probes = new RecentProbes(8, 1);
+        probes.add("east", 1, EAST, new float[0]);
 
         List<String> beaten = new ArrayList<>();
         probes.forEachBeaten("east", EAST, (id, version, score) -> beaten.add(id));
@@ -36,11 +36,37 @@ class RecentProbesTest {
     }
 
     @Test
+    void aBeatenProbeRaisesItsBarToItsNewLowestBestScore() {
+        RecentProbes probes = new RecentProbes(8, 2);
+        probes.add("east", 1, EAST, new float[] {0.9f, 0.1f});
+
+        List<Float> beaten = new ArrayList<>();
+        probes.forEachBeaten("x", NORTH_EAST, (id, version, score) -> beaten.add(score)); // 0.707 beats 0.1
+        probes.forEachBeaten("y", NORTH, (id, version, score) -> beaten.add(score)); // 0 does not beat 0.707
+        probes.forEachBeaten("z", EAST, (id, version, score) -> beaten.add(score)); // 1 beats 0.707
+
+        assertThat(beaten).containsExactly((float) Math.sqrt(0.5), 1f);
+    }
+
+    @Test
+    void aProbeWithAShortPartialListTakesEveryProductUntilItIsFull() {
+        RecentProbes probes = new RecentProbes(8, 2);
+        probes.add("east", 1, EAST, new float[0]);
+
+        List<Float> beaten = new ArrayList<>();
+        probes.forEachBeaten("x", NORTH, (id, version, score) -> beaten.add(score));
+        probes.forEachBeaten("y", NORTH, (id, version, score) -> beaten.add(score));
+        probes.forEachBeaten("z", NORTH, (id, version, score) -> beaten.add(score));
+
+        assertThat(beaten).containsExactly(0f, 0f);
+    }
+
+    @Test
     void holdsAProbeForAsManyLaterProbesAsAsked() {
-        RecentProbes probes = new RecentProbes(100);
-        probes.add("a", 1, EAST, 0f);
-        probes.add("b", 1, NORTH, 0f);
-        probes.add("c", 1, NORTH, 0f);
+        RecentProbes probes = new RecentProbes(100, 1);
+        probes.add("a", 1, EAST, new float[] {0f});
+        probes.add("b", 1, NORTH, new float[] {0f});
+        probes.add("c", 1, NORTH, new float[] {0f});
 
         assertThat(probes.holdsRecent("a", 3)).isTrue();
         assertThat(probes.holdsRecent("a", 2)).isFalse();
@@ -50,20 +76,20 @@ class RecentProbesTest {
 
     @Test
     void aNewerProbeOfTheSameProductCounts() {
-        RecentProbes probes = new RecentProbes(100);
-        probes.add("a", 1, EAST, 0f);
-        probes.add("b", 1, NORTH, 0f);
-        probes.add("a", 2, NORTH, 0f);
+        RecentProbes probes = new RecentProbes(100, 1);
+        probes.add("a", 1, EAST, new float[] {0f});
+        probes.add("b", 1, NORTH, new float[] {0f});
+        probes.add("a", 2, NORTH, new float[] {0f});
 
         assertThat(probes.holdsRecent("a", 1)).isTrue();
     }
 
     @Test
     void forgetsProbesPushedOutOfTheWindow() {
-        RecentProbes probes = new RecentProbes(2);
-        probes.add("a", 1, EAST, 0f);
-        probes.add("b", 1, NORTH, 0f);
-        probes.add("c", 1, NORTH, 0f);
+        RecentProbes probes = new RecentProbes(2, 1);
+        probes.add("a", 1, EAST, new float[] {0f});
+        probes.add("b", 1, NORTH, new float[] {0f});
+        probes.add("c", 1, NORTH, new float[] {0f});
 
         assertThat(probes.holdsRecent("a", Integer.MAX_VALUE)).isFalse();
         assertThat(probes.holdsRecent("b", Integer.MAX_VALUE)).isTrue();
@@ -74,10 +100,10 @@ class RecentProbesTest {
 
     @Test
     void anOverwrittenSlotDoesNotForgetANewerProbeOfTheSameProduct() {
-        RecentProbes probes = new RecentProbes(2);
-        probes.add("a", 1, EAST, 0f);
-        probes.add("a", 2, NORTH, 0f);
-        probes.add("b", 1, NORTH, 0f); // overwrites a's first probe
+        RecentProbes probes = new RecentProbes(2, 1);
+        probes.add("a", 1, EAST, new float[] {0f});
+        probes.add("a", 2, NORTH, new float[] {0f});
+        probes.add("b", 1, NORTH, new float[] {0f}); // overwrites a's first probe
 
         assertThat(probes.holdsRecent("a", 2)).isTrue();
     }
