@@ -65,7 +65,7 @@ public final class IndexerOptions {
 
     public static final ConfigOption<Integer> PROBE_WINDOW =
             ConfigOptions.key("neighbours.probe-window").intType().defaultValue(20_000)
-                    .withDescription("Searches each shard remembers (product, vector, the lowest score of its partial list). Every new vector a shard stores is checked against them, and each product whose partial list it beats gets it as a candidate: this finds the lists a new product enters even when that product is not among the new one's nearest (nearest neighbours are not symmetric). Up to this many products it makes reverse updates exact; beyond, older products rely on the deeper search. Costs one dot product per remembered search per stored vector, and the vectors' memory (heap, rebuilt empty after a restore).");
+                    .withDescription("Searches each shard remembers (product, vector, the best k + reserve scores the product has on the shard). Every new vector a shard stores is checked against them, and each product whose lowest best score it beats gets it as a candidate: this finds the lists a new product enters even when that product is not among the new one's nearest (nearest neighbours are not symmetric). Up to this many products it makes reverse updates exact; products whose search is older than half the window rely on a deeper search instead. Costs one dot product per remembered search per stored vector, and the vectors' memory (heap, rebuilt empty after a restore).");
 
     public static final ConfigOption<Integer> SHARDS =
             ConfigOptions.key("index.shards").intType().defaultValue(2)
