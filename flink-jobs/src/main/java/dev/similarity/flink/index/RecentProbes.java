@@ -1,6 +1,7 @@
 package dev.similarity.flink.index;
 
 import org.apache.lucene.util.VectorUtil;
+import org.apache.lucene.util.hnsw.FloatHeap;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -22,11 +23,13 @@ final class RecentProbes {
     private final String[] ids;
     private final float[][] vectors;
     private final long[] versions;
-    /** Per slot: the lowest of {@code bestScores}, or -infinity while fewer than depth are known. */
+    /**
+     * Per slot: the lowest of {@code bestScores}, or -infinity while fewer than depth are known; kept
+     * flat so the scan reads no heap object per probe.
+     */
     private final float[] bars;
-    /** Per slot: a min-heap of the best scores of the probe's product on this shard. */
-    private final float[][] bestScores;
-    private final int[] bestCounts;
+    /** Per slot: the best scores of the probe's product on this shard (Lucene's bounded min-heap). */
+    private final FloatHeap[] bestScores;
     /** Product -> sequence number of its newest probe still in the window. */
     private final Map<String, Long> newestProbe = new HashMap<>();
     /** Probes added so far; probe number n sits in slot n % capacity. */
@@ -39,8 +42,7 @@ final class RecentProbes {
         vectors = new float[capacity][];
         versions = new long[capacity];
         bars = new float[capacity];
-        bestScores = new float[capacity][];
-        bestCounts = new int[capacity];
+        bestScores = new FloatHeap[capacity];
     }
 
     /** Records a probe and the scores of the partial list it got, best first. */
@@ -52,13 +54,15 @@ final class RecentProbes {
         ids[slot] = productId;
         versions[slot] = version;
         vectors[slot] = vector;
-        float[] heap = bestScores[slot] == null ? bestScores[slot] = new float[depth] : bestScores[slot];
-        int count = Math.min(partialScoresBestFirst.length, depth);
-        for (int i = 0; i < count; i++) {
-            heap[i] = partialScoresBestFirst[count - 1 - i]; // ascending order is a min-heap
+        if (bestScores[slot] == null) {
+            bestScores[slot] = new FloatHeap(depth);
+        } else {
+            bestScores[slot].clear();
         }
-        bestCounts[slot] = count;
-        bars[slot] = count < depth ? Float.NEGATIVE_INFINITY : heap[0];
+        for (float score : partialScoresBestFirst) {
+            bestScores[slot].offer(score);
+        }
+        bars[slot] = barOf(bestScores[slot]);
         newestProbe.put(productId, added);
         added++;
         size = Math.min(size + 1, ids.length);
@@ -94,32 +98,12 @@ final class RecentProbes {
     }
 
     private void countAmongBest(int slot, float score) {
-        float[] heap = bestScores[slot];
-        int count = bestCounts[slot];
-        if (count < depth) {
-            int child = count;
-            while (child > 0 && heap[(child - 1) / 2] > score) {
-                heap[child] = heap[(child - 1) / 2];
-                child = (child - 1) / 2;
-            }
-            heap[child] = score;
-            bestCounts[slot] = ++count;
-            if (count == depth) {
-                bars[slot] = heap[0];
-            }
-            return;
-        }
-        int parent = 0;
-        while (true) {
-            int child = 2 * parent + 1;
-            if (child >= depth) break;
-            if (child + 1 < depth && heap[child + 1] < heap[child]) child++;
-            if (heap[child] >= score) break;
-            heap[parent] = heap[child];
-            parent = child;
-        }
-        heap[parent] = score;
-        bars[slot] = heap[0];
+        bestScores[slot].offer(score);
+        bars[slot] = barOf(bestScores[slot]);
+    }
+
+    private float barOf(FloatHeap best) {
+        return best.size() < depth ? Float.NEGATIVE_INFINITY : best.peek();
     }
 
     interface ScoreConsumer {
