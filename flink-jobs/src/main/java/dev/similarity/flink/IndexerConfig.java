@@ -1,6 +1,7 @@
 package dev.similarity.flink;
 
 import dev.similarity.embedding.EmbeddingModelDescriptor;
+import dev.similarity.flink.fetch.FetchSettings;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
@@ -71,6 +72,9 @@ public final class IndexerConfig implements Serializable {
         Configuration c = configuration();
         List<String> known = allOptions().stream().map(ConfigOption::key).toList();
         for (String key : values.keySet()) {
+            if (REMOVED_OPTIONS.containsKey(key)) {
+                throw new IllegalConfigurationException("option '" + key + "' was removed: " + REMOVED_OPTIONS.get(key));
+            }
             if (!known.contains(key)) {
                 throw new IllegalConfigurationException("unknown option '" + key + "'; the job's options are: " + String.join(", ", known));
             }
@@ -84,8 +88,6 @@ public final class IndexerConfig implements Serializable {
         positive(c, IndexerOptions.SEARCH_CANDIDATES);
         positive(c, IndexerOptions.BATCH_SIZE);
         positive(c, IndexerOptions.MAX_IN_FLIGHT);
-        positive(c, IndexerOptions.FETCH_ATTEMPTS);
-        positive(c, IndexerOptions.FETCH_THREADS);
         positive(c, IndexerOptions.PARALLELISM);
         if (c.get(IndexerOptions.MAX_PARALLELISM) < c.get(IndexerOptions.PARALLELISM)) {
             throw bad(IndexerOptions.MAX_PARALLELISM, c.get(IndexerOptions.MAX_PARALLELISM),
@@ -129,7 +131,49 @@ public final class IndexerConfig implements Serializable {
         if (fileRoot != null && !Files.isDirectory(Path.of(fileRoot))) {
             throw bad(IndexerOptions.FETCH_FILE_ROOT, fileRoot, "is not a folder");
         }
+        try {
+            fetchSettings();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalConfigurationException(e.getMessage(), e);
+        }
+        positiveDuration(c, IndexerOptions.FETCH_RETRY_HORIZON);
+        positiveDuration(c, IndexerOptions.FETCH_RETRY_INITIAL_BACKOFF);
+        if (c.get(IndexerOptions.FETCH_RETRY_MAX_BACKOFF).compareTo(c.get(IndexerOptions.FETCH_RETRY_INITIAL_BACKOFF)) < 0) {
+            throw bad(IndexerOptions.FETCH_RETRY_MAX_BACKOFF, c.get(IndexerOptions.FETCH_RETRY_MAX_BACKOFF),
+                    "must be at least " + IndexerOptions.FETCH_RETRY_INITIAL_BACKOFF.key());
+        }
+        if (c.get(IndexerOptions.EMBED_TIMEOUT).compareTo(c.get(IndexerOptions.FETCH_TIMEOUT)) <= 0) {
+            throw bad(IndexerOptions.EMBED_TIMEOUT, c.get(IndexerOptions.EMBED_TIMEOUT),
+                    "must exceed " + IndexerOptions.FETCH_TIMEOUT.key() + " (" + c.get(IndexerOptions.FETCH_TIMEOUT) + "), or downloads are cut short");
+        }
     }
+
+    /** The image fetcher's settings from the fetch.* options. */
+    public FetchSettings fetchSettings() {
+        Configuration c = configuration();
+        String fileRoot = c.get(IndexerOptions.FETCH_FILE_ROOT);
+        return FetchSettings.builder()
+                .maxBytes(c.get(IndexerOptions.FETCH_MAX_BYTES).getBytes())
+                .connectTimeout(c.get(IndexerOptions.FETCH_CONNECT_TIMEOUT))
+                .readTimeout(c.get(IndexerOptions.FETCH_READ_TIMEOUT))
+                .timeout(c.get(IndexerOptions.FETCH_TIMEOUT))
+                .minBytesPerSecond(c.get(IndexerOptions.FETCH_MIN_TRANSFER_RATE).getBytes())
+                .maxRedirects(c.get(IndexerOptions.FETCH_MAX_REDIRECTS))
+                .maxUrlLength(c.get(IndexerOptions.FETCH_MAX_URL_LENGTH))
+                .allowedPorts(c.get(IndexerOptions.FETCH_ALLOWED_PORTS))
+                .trustedOrigins(c.get(IndexerOptions.FETCH_TRUSTED_ORIGINS))
+                .fileRoot(fileRoot == null ? null : Path.of(fileRoot))
+                .maxConnections(c.get(IndexerOptions.FETCH_MAX_CONNECTIONS))
+                .maxConnectionsPerHost(c.get(IndexerOptions.FETCH_MAX_CONNECTIONS_PER_HOST))
+                .build();
+    }
+
+    /** Keys of earlier releases, with what replaces them. */
+    private static final Map<String, String> REMOVED_OPTIONS = Map.of(
+            "fetch.allow-private-addresses", "it exempted every redirect hop too; name the image servers inside your network in fetch.trusted-origins (first request only)",
+            "fetch.threads", "downloads run on virtual threads; use fetch.max-connections and fetch.max-connections-per-host",
+            "fetch.max-attempts", "transient failures are retried per image until fetch.retry.horizon",
+            "fetch.initial-backoff", "use fetch.retry.initial-backoff");
 
     private static void positive(Configuration c, ConfigOption<Integer> option) {
         if (c.get(option) < 1) throw bad(option, c.get(option), "must be at least 1");

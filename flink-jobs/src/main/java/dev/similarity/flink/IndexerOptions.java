@@ -6,6 +6,7 @@ import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.MemorySize;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Every setting of the similarity indexer, typed, with its default and what it does. The README's
@@ -32,6 +33,10 @@ public final class IndexerOptions {
     public static final ConfigOption<String> DEAD_LETTER_TOPIC =
             ConfigOptions.key("kafka.topic.dead-letters").stringType().defaultValue("catalogue-dead-letters")
                     .withDescription("Topic of records the job could not process (Avro DeadLetter with the original bytes and the reason).");
+
+    public static final ConfigOption<String> FETCH_RETRY_TOPIC =
+            ConfigOptions.key("kafka.topic.fetch-retries").stringType().defaultValue("catalogue-fetch-retries")
+                    .withDescription("Topic where images that failed transiently wait for their next try (Avro DeadLetter plus similarity.retry.* headers, keyed by product id), written and read by the job itself, exactly once. scripts/redrive-dead-letters feeds chosen dead letters back through it.");
 
     public static final ConfigOption<String> CONSUMER_GROUP =
             ConfigOptions.key("kafka.group-id").stringType().defaultValue("similarity-indexer")
@@ -111,47 +116,71 @@ public final class IndexerOptions {
 
     public static final ConfigOption<Duration> EMBED_TIMEOUT =
             ConfigOptions.key("embedding.timeout").durationType().defaultValue(Duration.ofSeconds(60))
-                    .withDescription("Time budget of one product's fetch and embedding, retries included; past it the event goes to the dead letters.");
-
-    public static final ConfigOption<Integer> FETCH_ATTEMPTS =
-            ConfigOptions.key("fetch.max-attempts").intType().defaultValue(3)
-                    .withDescription("Attempts for an image fetch that failed transiently (timeouts, 5xx, connection errors).");
-
-    public static final ConfigOption<Duration> FETCH_INITIAL_BACKOFF =
-            ConfigOptions.key("fetch.initial-backoff").durationType().defaultValue(Duration.ofMillis(200))
-                    .withDescription("Delay before the first retry; doubles on each retry up to 5 s.");
+                    .withDescription("Time budget of one attempt to fetch and embed a product's image; past it the attempt counts as a transient failure. Must exceed fetch.timeout.");
 
     public static final ConfigOption<MemorySize> FETCH_MAX_BYTES =
             ConfigOptions.key("fetch.max-bytes").memoryType().defaultValue(MemorySize.parse("10mb"))
-                    .withDescription("Largest image download accepted; larger images go to the dead letters.");
+                    .withDescription("Largest image download accepted (bytes as sent: no content encoding is accepted); larger images go to the dead letters.");
 
     public static final ConfigOption<Long> MAX_IMAGE_PIXELS =
             ConfigOptions.key("embedding.max-image-pixels").longType().defaultValue(4096L * 4096L)
                     .withDescription("Largest image (width x height, read from the header before decoding) accepted.");
+
+    public static final ConfigOption<Duration> FETCH_TIMEOUT =
+            ConfigOptions.key("fetch.timeout").durationType().defaultValue(Duration.ofSeconds(20))
+                    .withDescription("Deadline of one image download, redirects, headers and body included: at it the connection is closed and the download counts as a transient failure.");
 
     public static final ConfigOption<Duration> FETCH_CONNECT_TIMEOUT =
             ConfigOptions.key("fetch.connect-timeout").durationType().defaultValue(Duration.ofSeconds(3))
                     .withDescription("TCP connect timeout of an image download.");
 
     public static final ConfigOption<Duration> FETCH_READ_TIMEOUT =
-            ConfigOptions.key("fetch.read-timeout").durationType().defaultValue(Duration.ofSeconds(10))
-                    .withDescription("Time limit for one image download once connected.");
+            ConfigOptions.key("fetch.read-timeout").durationType().defaultValue(Duration.ofSeconds(5))
+                    .withDescription("Longest wait for the next byte of a response (headers or body); the whole download is bounded by fetch.timeout.");
+
+    public static final ConfigOption<MemorySize> FETCH_MIN_TRANSFER_RATE =
+            ConfigOptions.key("fetch.min-transfer-rate").memoryType().defaultValue(MemorySize.parse("4kb"))
+                    .withDescription("Least average body transfer rate, per second, once the body has had 3 s: a server that drips bytes is abandoned (transient failure). 0 turns the check off.");
 
     public static final ConfigOption<Integer> FETCH_MAX_REDIRECTS =
             ConfigOptions.key("fetch.max-redirects").intType().defaultValue(3)
-                    .withDescription("Redirects followed per download; each hop's address is checked again.");
+                    .withDescription("Redirects followed per download; every hop passes the whole URL and address policy again.");
 
-    public static final ConfigOption<Boolean> FETCH_ALLOW_PRIVATE_ADDRESSES =
-            ConfigOptions.key("fetch.allow-private-addresses").booleanType().defaultValue(false)
-                    .withDescription("Allow image URLs that resolve to loopback, link-local or private addresses. Off in production (SSRF); the local demo turns it on.");
+    public static final ConfigOption<Integer> FETCH_MAX_URL_LENGTH =
+            ConfigOptions.key("fetch.max-url-length").intType().defaultValue(2048)
+                    .withDescription("Longest image URL (and redirect Location) requested, in characters.");
+
+    public static final ConfigOption<List<Integer>> FETCH_ALLOWED_PORTS =
+            ConfigOptions.key("fetch.allowed-ports").intType().asList().defaultValues(80, 443, 8080, 8443)
+                    .withDescription("Ports image URLs and redirects may name (semicolon-separated). Other ports are refused before any connection.");
+
+    public static final ConfigOption<List<String>> FETCH_TRUSTED_ORIGINS =
+            ConfigOptions.key("fetch.trusted-origins").stringType().asList().defaultValues()
+                    .withDescription("Origins (scheme://host:port, semicolon-separated) whose image URLs may reach private, loopback or other special-purpose addresses and any port, on the first request only: every redirect hop passes the full policy. For image servers inside your network; the local demo names its own.");
 
     public static final ConfigOption<String> FETCH_FILE_ROOT =
             ConfigOptions.key("fetch.file-root").stringType().noDefaultValue()
-                    .withDescription("Folder that file: image URLs may read from. Unset: file: URLs are refused.");
+                    .withDescription("Folder that file: image URLs may read regular files from (links must lead inside it too). Unset: file: URLs are refused.");
 
-    public static final ConfigOption<Integer> FETCH_THREADS =
-            ConfigOptions.key("fetch.threads").intType().defaultValue(16)
-                    .withDescription("Download threads per subtask.");
+    public static final ConfigOption<Integer> FETCH_MAX_CONNECTIONS =
+            ConfigOptions.key("fetch.max-connections").intType().defaultValue(64)
+                    .withDescription("Image downloads running at once per subtask (each on a virtual thread).");
+
+    public static final ConfigOption<Integer> FETCH_MAX_CONNECTIONS_PER_HOST =
+            ConfigOptions.key("fetch.max-connections-per-host").intType().defaultValue(8)
+                    .withDescription("Image downloads running at once per host and subtask, so one slow partner cannot take every connection.");
+
+    public static final ConfigOption<Duration> FETCH_RETRY_HORIZON =
+            ConfigOptions.key("fetch.retry.horizon").durationType().defaultValue(Duration.ofMinutes(10))
+                    .withDescription("How long after an image's first transient failure (connection refused, timeout, 5xx, 429) it is still retried; after that it goes to the dead letters. Waiting images are parked in the retry topic and keyed state, holding no download slot.");
+
+    public static final ConfigOption<Duration> FETCH_RETRY_INITIAL_BACKOFF =
+            ConfigOptions.key("fetch.retry.initial-backoff").durationType().defaultValue(Duration.ofSeconds(1))
+                    .withDescription("Delay before an image's first retry; it doubles with each retry of that image up to fetch.retry.max-backoff, with jitter (between half and all of it). A Retry-After header, up to the maximum, takes precedence.");
+
+    public static final ConfigOption<Duration> FETCH_RETRY_MAX_BACKOFF =
+            ConfigOptions.key("fetch.retry.max-backoff").durationType().defaultValue(Duration.ofMinutes(1))
+                    .withDescription("Longest delay between two retries of one image.");
 
     // ---- Runtime -------------------------------------------------------------------------------
 

@@ -5,6 +5,10 @@ import dev.similarity.flink.deadletter.DeadLetterRecord;
 import dev.similarity.flink.embed.DeadLetterSplitter;
 import dev.similarity.flink.embed.EmbeddingOutcome;
 import dev.similarity.flink.embed.FetchAndEmbedFunction;
+import dev.similarity.flink.embed.FetchRetry;
+import dev.similarity.flink.fetch.RetryBackoff;
+import dev.similarity.flink.kafka.FetchRetryDeserializer;
+import dev.similarity.flink.kafka.FetchRetrySerializer;
 import dev.similarity.flink.event.CatalogueEventDecoder;
 import dev.similarity.flink.event.KafkaCatalogueRecordSchema;
 import dev.similarity.flink.event.ProductChange;
@@ -34,7 +38,6 @@ import org.apache.flink.streaming.api.datastream.AsyncDataStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.streaming.util.retryable.AsyncRetryStrategies;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
 import java.nio.file.Path;
@@ -49,8 +52,10 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  * catalogue-events (Kafka)
  *   -> decode and validate ............ bad records -> dead letters
- *   -> keyBy product: drop stale versions
- *   -> fetch image + embed (async, micro-batched, retried) ... failures -> dead letters
+ *   -> keyBy product: drop stale versions; park retries until due <---- fetch-retries (Kafka)
+ *   -> fetch image + embed (async, one attempt, micro-batched)          ^
+ *        ... transient failures within the retry horizon -> fetch-retries (Kafka, exactly-once)
+ *        ... other failures -> dead letters
  *   -> keyBy product: newest vector per product, copied to every shard
  *   -> keyBy shard: Lucene HNSW shard (owner stores; every shard searches: scatter)
  *        ... on completed checkpoints: index snapshots -> snapshot store (search services)
@@ -88,26 +93,35 @@ public final class SimilarityIndexerJob {
                 .process(new CatalogueEventDecoder(config.get(IndexerOptions.CATALOGUE_WIRE_FORMAT)))
                 .name("decode-and-validate").uid("decode-and-validate");
 
+        // Images that failed transiently come back from the fetch-retry topic, which this job writes below.
+        SingleOutputStreamOperator<ProductChange> retries = env
+                .fromSource(fetchRetrySource(config), WatermarkStrategy.noWatermarks(), "fetch-retries")
+                .uid("fetch-retry-source")
+                .process(new CatalogueEventDecoder(config.get(IndexerOptions.CATALOGUE_WIRE_FORMAT)))
+                .name("decode-retries").uid("decode-retries");
+
         DataStream<ProductChange> newestChanges = changes
+                .union(retries)
                 .keyBy(ProductChange::productId)
                 .process(new VersionGate())
-                .name("drop-stale-versions").uid("drop-stale-versions");
+                .name("drop-stale-versions-park-retries").uid("drop-stale-versions");
 
-        SingleOutputStreamOperator<EmbeddingOutcome> outcomes = AsyncDataStream.unorderedWaitWithRetry(
+        // One attempt per element: retries are parked outside this operator, so a failing host holds no capacity.
+        SingleOutputStreamOperator<EmbeddingOutcome> outcomes = AsyncDataStream.unorderedWait(
                         newestChanges,
                         new FetchAndEmbedFunction(config),
                         config.get(IndexerOptions.EMBED_TIMEOUT).toMillis(), TimeUnit.MILLISECONDS,
-                        config.get(IndexerOptions.MAX_IN_FLIGHT),
-                        new AsyncRetryStrategies.ExponentialBackoffDelayRetryStrategyBuilder<EmbeddingOutcome>(
-                                config.get(IndexerOptions.FETCH_ATTEMPTS) - 1,
-                                config.get(IndexerOptions.FETCH_INITIAL_BACKOFF).toMillis(), 5_000L, 2.0)
-                                .ifResult(new EmbeddingOutcome.AnyRetryable())
-                                .build())
+                        config.get(IndexerOptions.MAX_IN_FLIGHT))
                 .name("fetch-and-embed").uid("fetch-and-embed");
 
         SingleOutputStreamOperator<EmbeddingOutcome> embedded = outcomes
-                .process(new DeadLetterSplitter())
+                .process(new DeadLetterSplitter(new RetryBackoff(config.get(IndexerOptions.FETCH_RETRY_INITIAL_BACKOFF),
+                        config.get(IndexerOptions.FETCH_RETRY_MAX_BACKOFF), config.get(IndexerOptions.FETCH_RETRY_HORIZON))))
                 .name("split-failed-images").uid("split-failed-images");
+
+        embedded.getSideOutput(FetchRetry.TAG)
+                .sinkTo(exactlyOnceSink(config, new FetchRetrySerializer(config.get(IndexerOptions.FETCH_RETRY_TOPIC)), "fetch-retries"))
+                .name("fetch-retry-sink").uid("fetch-retry-sink");
 
         DataStream<NeighbourListUpdate> lists = embedded
                 .keyBy(outcome -> outcome.change().productId())
@@ -124,7 +138,7 @@ public final class SimilarityIndexerJob {
                 .name("neighbour-lists-sink").uid("neighbour-lists-sink");
 
         changes.getSideOutput(DeadLetterRecord.TAG)
-                .union(embedded.getSideOutput(DeadLetterRecord.TAG))
+                .union(retries.getSideOutput(DeadLetterRecord.TAG), embedded.getSideOutput(DeadLetterRecord.TAG))
                 .sinkTo(exactlyOnceSink(config, new DeadLetterSerializer(config.get(IndexerOptions.DEAD_LETTER_TOPIC)), "dead-letters"))
                 .name("dead-letter-sink").uid("dead-letter-sink");
     }
@@ -159,6 +173,19 @@ public final class SimilarityIndexerJob {
                 .setGroupId(config.get(IndexerOptions.CONSUMER_GROUP))
                 .setStartingOffsets(start)
                 .setDeserializer(new KafkaCatalogueRecordSchema())
+                .setProperty("isolation.level", "read_committed")
+                .setProperty("partition.discovery.interval.ms", "60000")
+                .build();
+    }
+
+    private static KafkaSource<RawCatalogueRecord> fetchRetrySource(IndexerConfig config) {
+        return KafkaSource.<RawCatalogueRecord>builder()
+                .setBootstrapServers(config.get(IndexerOptions.KAFKA_BOOTSTRAP_SERVERS))
+                .setTopics(config.get(IndexerOptions.FETCH_RETRY_TOPIC))
+                .setGroupId(config.get(IndexerOptions.CONSUMER_GROUP))
+                // Only this job writes the topic: without a checkpoint, everything in it is still owed a retry.
+                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setDeserializer(new FetchRetryDeserializer())
                 .setProperty("isolation.level", "read_committed")
                 .setProperty("partition.discovery.interval.ms", "60000")
                 .build();

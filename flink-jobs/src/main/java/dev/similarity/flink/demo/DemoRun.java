@@ -53,7 +53,9 @@ public final class DemoRun implements AutoCloseable {
         options.put(IndexerOptions.DEAD_LETTER_TOPIC.key(), runName + "-dead-letters");
         options.put(IndexerOptions.CONSUMER_GROUP.key(), runName);
         options.put(IndexerOptions.TRANSACTIONAL_ID_PREFIX.key(), runName);
-        options.put(IndexerOptions.FETCH_ALLOW_PRIVATE_ADDRESSES.key(), "true");
+        options.put(IndexerOptions.FETCH_RETRY_TOPIC.key(), runName + "-fetch-retries");
+        // The demo's image server runs on loopback: trust exactly its origin, first requests only.
+        options.put(IndexerOptions.FETCH_TRUSTED_ORIGINS.key(), images.baseUrl());
         options.put(IndexerOptions.CHECKPOINT_DIR.key(), workDir.resolve("checkpoints").toAbsolutePath().toUri().toString());
         options.put(IndexerOptions.SNAPSHOT_DIR.key(), workDir.resolve("snapshots").toAbsolutePath().toUri().toString());
         options.putAll(settings);

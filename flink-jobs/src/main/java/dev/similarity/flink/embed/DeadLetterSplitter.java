@@ -2,13 +2,39 @@ package dev.similarity.flink.embed;
 
 import dev.similarity.flink.deadletter.DeadLetterRecord;
 import dev.similarity.flink.event.ProductChange;
+import dev.similarity.flink.event.RetryState;
+import dev.similarity.flink.fetch.RetryBackoff;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
-/** Sends failed fetch-and-embed outcomes to the dead letters, the rest on. */
+import java.time.Duration;
+
+/**
+ * Routes fetch-and-embed outcomes: vectors and removals on; a transient failure to the fetch-retry
+ * topic ({@link FetchRetry#TAG}) with its next attempt scheduled by {@link RetryBackoff}, while that
+ * attempt falls within the retry horizon of the image's first failure; every other failure, and a
+ * transient one past the horizon, to the dead letters. The retry state travels with the record, so
+ * this function keeps none.
+ */
 public final class DeadLetterSplitter extends ProcessFunction<EmbeddingOutcome, EmbeddingOutcome> {
 
     private static final long serialVersionUID = 1L;
+
+    private final RetryBackoff backoff;
+    private transient Counter retriesScheduled;
+    private transient Counter retriesExhausted;
+
+    public DeadLetterSplitter(RetryBackoff backoff) {
+        this.backoff = backoff;
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        retriesScheduled = getRuntimeContext().getMetricGroup().counter("fetchRetriesScheduled");
+        retriesExhausted = getRuntimeContext().getMetricGroup().counter("fetchRetriesExhausted");
+    }
 
     @Override
     public void processElement(EmbeddingOutcome outcome, Context ctx, Collector<EmbeddingOutcome> out) {
@@ -18,7 +44,24 @@ public final class DeadLetterSplitter extends ProcessFunction<EmbeddingOutcome, 
         }
         ProductChange change = outcome.change();
         DeadLetterRecord.Stage stage = "fetch".equals(outcome.failureStage()) ? DeadLetterRecord.Stage.FETCH : DeadLetterRecord.Stage.EMBED;
+        String message = outcome.failureMessage();
+        if (outcome.retryable()) {
+            RetryState previous = change.source() == null ? null : change.source().retry();
+            long now = System.currentTimeMillis();
+            int attempts = previous == null ? 1 : previous.attempts() + 1;
+            long firstFailedAt = previous == null || previous.attempts() == 0 ? now : previous.firstFailedAt();
+            long next = now + backoff.delayMillis(attempts, outcome.retryAfterMillis() < 0 ? null : Duration.ofMillis(outcome.retryAfterMillis()));
+            if (backoff.withinHorizon(firstFailedAt, next)) {
+                retriesScheduled.inc();
+                ctx.output(FetchRetry.TAG, new FetchRetry(DeadLetterRecord.of(change.source(), change.productId(), stage,
+                        outcome.failureReason(), message, outcome.failureClass()), new RetryState(attempts, firstFailedAt, next)));
+                return;
+            }
+            retriesExhausted.inc();
+            message = "gave up after " + attempts + " attempts over " + Duration.ofMillis(now - firstFailedAt).toSeconds()
+                    + " s (fetch.retry.horizon " + backoff.horizon() + "); last: " + message;
+        }
         ctx.output(DeadLetterRecord.TAG, DeadLetterRecord.of(change.source(), change.productId(), stage,
-                outcome.failureReason(), outcome.failureMessage(), outcome.failureClass()));
+                outcome.failureReason(), message, outcome.failureClass()));
     }
 }

@@ -2,13 +2,11 @@ package dev.similarity.flink.embed;
 
 import dev.similarity.flink.event.ProductChange;
 
-import java.io.Serializable;
-import java.util.Collection;
-import java.util.function.Predicate;
-
 /**
  * What fetch-and-embed made of one change: a vector, a pass-through removal, or a failure with its
  * dead-letter reason. Failures are values, not exceptions, so one bad image never fails the job.
+ *
+ * @param retryAfterMillis for a retryable failure, the delay the server asked for (Retry-After), else -1
  */
 public record EmbeddingOutcome(
         ProductChange change,
@@ -18,33 +16,29 @@ public record EmbeddingOutcome(
         String failureMessage,
         String failureClass,
         String failureStage,
-        boolean retryable) {
+        boolean retryable,
+        long retryAfterMillis) {
 
     public static EmbeddingOutcome embedded(ProductChange change, float[] vector, String contentHash) {
-        return new EmbeddingOutcome(change, vector, contentHash, null, null, null, null, false);
+        return new EmbeddingOutcome(change, vector, contentHash, null, null, null, null, false, -1);
     }
 
     public static EmbeddingOutcome removal(ProductChange change) {
-        return new EmbeddingOutcome(change, null, null, null, null, null, null, false);
+        return new EmbeddingOutcome(change, null, null, null, null, null, null, false, -1);
     }
 
     public static EmbeddingOutcome failed(ProductChange change, String stage, String reason, String message,
                                           Throwable error, boolean retryable) {
+        return failed(change, stage, reason, message, error, retryable, -1);
+    }
+
+    public static EmbeddingOutcome failed(ProductChange change, String stage, String reason, String message,
+                                          Throwable error, boolean retryable, long retryAfterMillis) {
         return new EmbeddingOutcome(change, null, null, reason, message,
-                error == null ? null : error.getClass().getName(), stage, retryable);
+                error == null ? null : error.getClass().getName(), stage, retryable, retryAfterMillis);
     }
 
     public boolean isFailure() {
         return failureReason != null;
-    }
-
-    /** The async operator's retry predicate: a batch of outcomes with a transient failure is retried. */
-    public static final class AnyRetryable implements Predicate<Collection<EmbeddingOutcome>>, Serializable {
-        private static final long serialVersionUID = 1L;
-
-        @Override
-        public boolean test(Collection<EmbeddingOutcome> outcomes) {
-            return outcomes.stream().anyMatch(EmbeddingOutcome::retryable);
-        }
     }
 }

@@ -8,6 +8,8 @@ import dev.similarity.embedding.ImageEmbedderConfig;
 import dev.similarity.flink.IndexerConfig;
 import dev.similarity.flink.IndexerOptions;
 import dev.similarity.flink.event.ProductChange;
+import dev.similarity.flink.fetch.ImageFetchException;
+import dev.similarity.flink.fetch.ImageFetcher;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
@@ -16,7 +18,6 @@ import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Collections;
@@ -31,9 +32,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Downloads a product's image on a download pool and embeds it in a micro-batch. Always completes
- * with an {@link EmbeddingOutcome}: a transient failure is marked retryable (the operator's retry
- * strategy tries again with backoff), a permanent one travels on to the dead letters.
+ * Downloads a product's image (one attempt, on a virtual thread, within {@code fetch.timeout}) and
+ * embeds it in a micro-batch. Always completes with an {@link EmbeddingOutcome}: a transient failure
+ * is marked retryable and is parked for a later attempt by {@link DeadLetterSplitter} and the
+ * version gate, so a waiting image holds neither a download slot nor a place in this operator.
  */
 public final class FetchAndEmbedFunction extends RichAsyncFunction<ProductChange, EmbeddingOutcome> {
 
@@ -47,6 +49,12 @@ public final class FetchAndEmbedFunction extends RichAsyncFunction<ProductChange
     private transient EmbeddingBatcher batcher;
     private transient Counter imagesFetched;
     private transient Counter imagesFailed;
+    private transient Counter bytesFetched;
+    private transient Counter fetchesRefused;
+    private transient Counter fetchesTimedOut;
+    private transient MetricGroup fetchFailures;
+    private transient Map<ImageFetchException.Code, Counter> failuresByCode;
+    private transient AtomicInteger inFlight;
     private transient Counter embeddingsReused;
     private transient Map<String, float[]> recentEmbeddings;
 
@@ -57,20 +65,10 @@ public final class FetchAndEmbedFunction extends RichAsyncFunction<ProductChange
     @Override
     public void open(OpenContext openContext) throws Exception {
         int subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
-        AtomicInteger threadNumber = new AtomicInteger();
-        downloads = Executors.newFixedThreadPool(config.get(IndexerOptions.FETCH_THREADS), r -> {
-            Thread t = new Thread(r, "image-download-" + subtask + "-" + threadNumber.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
-        String fileRoot = config.get(IndexerOptions.FETCH_FILE_ROOT);
-        fetcher = new ImageFetcher(new ImageFetcher.Settings(
-                config.get(IndexerOptions.FETCH_MAX_BYTES).getBytes(),
-                config.get(IndexerOptions.FETCH_CONNECT_TIMEOUT),
-                config.get(IndexerOptions.FETCH_READ_TIMEOUT),
-                config.get(IndexerOptions.FETCH_MAX_REDIRECTS),
-                config.get(IndexerOptions.FETCH_ALLOW_PRIVATE_ADDRESSES),
-                fileRoot == null ? null : Path.of(fileRoot)));
+        // Virtual threads: a download that waits on a slow host costs a socket, not a platform thread;
+        // fetch.max-connections and fetch.max-connections-per-host bound what runs at once.
+        downloads = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("image-download-" + subtask + "-", 0).factory());
+        fetcher = new ImageFetcher(config.fetchSettings());
         embedder = ImageEmbedder.load(ImageEmbedderConfig.builder()
                 .modelDir(config.modelDir())
                 .device(DeviceSelection.valueOf(config.get(IndexerOptions.DEVICE).toUpperCase(java.util.Locale.ROOT)))
@@ -81,6 +79,14 @@ public final class FetchAndEmbedFunction extends RichAsyncFunction<ProductChange
         MetricGroup metrics = getRuntimeContext().getMetricGroup();
         imagesFetched = metrics.counter("imagesFetched");
         imagesFailed = metrics.counter("imagesFailed");
+        bytesFetched = metrics.counter("fetchBytes");
+        fetchesRefused = metrics.counter("fetchRefused");
+        fetchesTimedOut = metrics.counter("fetchTimedOut");
+        fetchFailures = metrics.addGroup("fetchFailures");
+        failuresByCode = new java.util.concurrent.ConcurrentHashMap<>();
+        inFlight = new AtomicInteger();
+        metrics.gauge("fetchesInFlight", inFlight::get);
+        metrics.gauge("fetchConnectionsOpen", fetcher::openConnections);
         embeddingsReused = metrics.counter("embeddingsReused");
         recentEmbeddings = Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, true) {
             @Override
@@ -120,16 +126,32 @@ public final class FetchAndEmbedFunction extends RichAsyncFunction<ProductChange
         imagesFailed.inc();
         resultFuture.complete(List.of(EmbeddingOutcome.failed(change, "fetch", "IMAGE_UNREACHABLE",
                 "image " + change.imageUrl() + " of product " + change.productId() + " was not fetched and embedded within "
-                        + IndexerOptions.EMBED_TIMEOUT.key() + " (" + config.get(IndexerOptions.EMBED_TIMEOUT) + ")", null, false)));
+                        + IndexerOptions.EMBED_TIMEOUT.key() + " (" + config.get(IndexerOptions.EMBED_TIMEOUT) + ")", null, true)));
     }
 
     private byte[] download(ProductChange change) {
+        inFlight.incrementAndGet();
         try {
             byte[] bytes = fetcher.fetch(change.imageUrl());
             imagesFetched.inc();
+            bytesFetched.inc(bytes.length);
             return bytes;
         } catch (ImageFetchException e) {
+            count(e.code());
             throw new CompletionException(e);
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    private void count(ImageFetchException.Code code) {
+        failuresByCode.computeIfAbsent(code, c -> fetchFailures.counter(c.name())).inc();
+        if (code.isPolicyRefusal()) {
+            fetchesRefused.inc();
+        }
+        if (code == ImageFetchException.Code.TIMED_OUT || code == ImageFetchException.Code.DEADLINE_EXCEEDED
+                || code == ImageFetchException.Code.TOO_SLOW) {
+            fetchesTimedOut.inc();
         }
     }
 
@@ -165,8 +187,9 @@ public final class FetchAndEmbedFunction extends RichAsyncFunction<ProductChange
     private static EmbeddingOutcome failure(ProductChange change, Throwable error) {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         if (cause instanceof ImageFetchException fetchError) {
-            return EmbeddingOutcome.failed(change, "fetch", fetchError.reason().name(),
-                    "product " + change.productId() + ": " + fetchError.getMessage(), fetchError, fetchError.retryable());
+            return EmbeddingOutcome.failed(change, "fetch", fetchError.code().deadLetterReason(),
+                    "product " + change.productId() + ": " + fetchError.getMessage(), fetchError, fetchError.retryable(),
+                    fetchError.retryAfter().map(java.time.Duration::toMillis).orElse(-1L));
         }
         return EmbeddingOutcome.failed(change, "embed", "EMBEDDING_FAILED",
                 "embedding the image " + change.imageUrl() + " of product " + change.productId() + " failed: " + cause, cause, false);
@@ -184,6 +207,7 @@ public final class FetchAndEmbedFunction extends RichAsyncFunction<ProductChange
     public void close() throws Exception {
         if (batcher != null) batcher.close();
         if (downloads != null) downloads.shutdownNow();
+        if (fetcher != null) fetcher.close();
         if (embedder != null) embedder.close();
     }
 }

@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Creates the job's topics where they are missing, as deployment/kafka/topics.yaml declares them:
- * catalogue events partitioned by product id, compacted neighbour lists, dead letters.
+ * catalogue events partitioned by product id, compacted neighbour lists, dead letters, fetch retries.
  */
 public final class IndexerTopics {
 
@@ -31,7 +31,9 @@ public final class IndexerTopics {
                         .configs(Map.of("cleanup.policy", "compact", "min.compaction.lag.ms", "60000",
                                 "segment.ms", String.valueOf(TimeUnit.HOURS.toMillis(1)))),
                 new NewTopic(config.get(IndexerOptions.DEAD_LETTER_TOPIC), 1, (short) 1)
-                        .configs(Map.of("retention.ms", String.valueOf(TimeUnit.DAYS.toMillis(14)))));
+                        .configs(Map.of("retention.ms", String.valueOf(TimeUnit.DAYS.toMillis(14)))),
+                new NewTopic(config.get(IndexerOptions.FETCH_RETRY_TOPIC), partitions, (short) 1)
+                        .configs(Map.of("retention.ms", String.valueOf(TimeUnit.DAYS.toMillis(7)))));
         try (Admin admin = Admin.create(props)) {
             for (NewTopic topic : topics) {
                 try {
