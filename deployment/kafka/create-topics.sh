@@ -52,3 +52,4 @@ ensure_topic() {
 ensure_topic catalogue-events       12 "cleanup.policy=delete,retention.ms=604800000"
 ensure_topic neighbour-lists        12 "cleanup.policy=compact,min.compaction.lag.ms=3600000,max.compaction.lag.ms=86400000,delete.retention.ms=86400000,segment.ms=3600000,min.cleanable.dirty.ratio=0.5"
 ensure_topic catalogue-dead-letters  3 "cleanup.policy=delete,retention.ms=1209600000"
+ensure_topic catalogue-fetch-retries 12 "cleanup.policy=delete,retention.ms=604800000"

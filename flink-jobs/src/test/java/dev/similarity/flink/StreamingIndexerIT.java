@@ -31,7 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The whole path on real parts: a Kafka 4.1 broker in a child JVM, the job on a Flink mini-cluster
  * with RocksDB and exactly-once checkpoints, the committed model, Fashion-MNIST PNGs over HTTP.
- * Feeds 2,000 products plus three bad records and checks what a read_committed consumer sees.
+ * Feeds 2,000 products plus four bad records and checks what a read_committed consumer sees.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class StreamingIndexerIT {
@@ -62,13 +62,14 @@ class StreamingIndexerIT {
                 run.config().get(IndexerOptions.CATALOGUE_TOPIC), AvroWireFormat.NAKED_BINARY)) {
             malformed = "this is not an Avro catalogue event".getBytes(StandardCharsets.UTF_8);
             feeder.sendRaw("malformed", malformed);
-            feeder.upsert("unreachable", "http://127.0.0.1:1/nothing.png", "Bag", 1, false);
+            feeder.upsert("unreachable", images.baseUrl() + "/missing.png", "Bag", 1, false);
+            feeder.upsert("refused", "http://127.0.0.1:1/nothing.png", "Bag", 1, false);
             feeder.upsert("corrupt", corruptUrl, "Bag", 1, false);
             feeder.flush();
         }
         churn = new CatalogueChurn(run, catalogue, images);
         summary = churn.load(PRODUCTS, 600_000);
-        waitFor(() -> run.deadLetters().records() >= 3, 120_000);
+        waitFor(() -> run.deadLetters().records() >= 4, 120_000);
         churn.awaitQuiet(5_000, 120_000);
     }
 
@@ -89,7 +90,7 @@ class StreamingIndexerIT {
             assertThat(list).as("latest list of %s", id).isNotNull();
             assertThat(list.getNeighbours()).as("neighbours of %s", id).hasSize(K);
             assertThat(list.getNeighbours()).extracting(Neighbour::getProductId)
-                    .doesNotContain(id, "unreachable", "corrupt").doesNotHaveDuplicates();
+                    .doesNotContain(id, "unreachable", "refused", "corrupt").doesNotHaveDuplicates();
             assertThat(list.getNeighbours()).extracting(Neighbour::getRank).containsExactly(1, 2, 3, 4, 5, 6, 7, 8, 9, 10);
         }
     }
@@ -128,11 +129,13 @@ class StreamingIndexerIT {
                 byReason.put(letter.getReason().name(), letter);
             }
         }
-        assertThat(byReason).containsOnlyKeys("MALFORMED_RECORD", "IMAGE_UNREACHABLE", "IMAGE_UNDECODABLE");
+        assertThat(byReason).containsOnlyKeys("MALFORMED_RECORD", "IMAGE_UNREACHABLE", "IMAGE_URL_REFUSED", "IMAGE_UNDECODABLE");
         assertThat(byReason.get("MALFORMED_RECORD").getOriginalValue().array()).isEqualTo(malformed);
         assertThat(byReason.get("MALFORMED_RECORD").getSourceOffset()).isNotNull();
         assertThat(byReason.get("IMAGE_UNREACHABLE").getProductId()).isEqualTo("unreachable");
-        assertThat(byReason.get("IMAGE_UNREACHABLE").getErrorMessage()).contains("127.0.0.1:1");
+        assertThat(byReason.get("IMAGE_UNREACHABLE").getErrorMessage()).contains("[HTTP_CLIENT_ERROR]", "404");
+        assertThat(byReason.get("IMAGE_URL_REFUSED").getProductId()).isEqualTo("refused");
+        assertThat(byReason.get("IMAGE_URL_REFUSED").getErrorMessage()).contains("[PORT_REFUSED]", "127.0.0.1:1");
         assertThat(byReason.get("IMAGE_UNDECODABLE").getProductId()).isEqualTo("corrupt");
     }
 

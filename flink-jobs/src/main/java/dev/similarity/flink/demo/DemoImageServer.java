@@ -22,6 +22,10 @@ public final class DemoImageServer implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor;
     private final Map<String, byte[]> fixed = new ConcurrentHashMap<>();
+    /** How the server fails during an outage: answers 503, or accepts connections and never answers. */
+    public enum Outage { NONE, UNAVAILABLE, HANG }
+
+    private volatile Outage outage = Outage.NONE;
 
     public DemoImageServer(DemoCatalogue catalogue, int port) throws IOException {
         this.catalogue = catalogue;
@@ -44,6 +48,16 @@ public final class DemoImageServer implements AutoCloseable {
         return "http://127.0.0.1:" + server.getAddress().getPort();
     }
 
+    /** While on, every request is answered 503 with Retry-After: 1, as a partner's image host in an outage. */
+    public void outage(boolean on) {
+        outage(on ? Outage.UNAVAILABLE : Outage.NONE);
+    }
+
+    /** Starts or ends an outage of the given kind; requests held by a hang are answered when it ends. */
+    public void outage(Outage kind) {
+        outage = kind;
+    }
+
     /** Serves {@code body} at {@code path} (starting with '/'); returns its URL. */
     public String put(String path, byte[] body) {
         fixed.put(path, body);
@@ -52,6 +66,19 @@ public final class DemoImageServer implements AutoCloseable {
 
     private void handle(HttpExchange exchange) throws IOException {
         try (exchange) {
+            while (outage == Outage.HANG) {
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+            if (outage == Outage.UNAVAILABLE) {
+                exchange.getResponseHeaders().set("Retry-After", "1");
+                exchange.sendResponseHeaders(503, -1);
+                return;
+            }
             String path = exchange.getRequestURI().getPath();
             byte[] body = fixed.get(path);
             if (body == null && path.startsWith("/images/") && path.endsWith(".png")) {

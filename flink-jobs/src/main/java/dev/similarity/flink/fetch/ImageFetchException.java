@@ -26,7 +26,7 @@ public final class ImageFetchException extends Exception {
         // Transient: the host or the network may recover.
         HOST_UNRESOLVED(Kind.TRANSIENT), CONNECT_FAILED(Kind.TRANSIENT), TIMED_OUT(Kind.TRANSIENT),
         DEADLINE_EXCEEDED(Kind.TRANSIENT), TOO_SLOW(Kind.TRANSIENT), HTTP_SERVER_ERROR(Kind.TRANSIENT),
-        BODY_INCOMPLETE(Kind.TRANSIENT), HOST_FAILING(Kind.TRANSIENT), IO_ERROR(Kind.TRANSIENT);
+        BODY_INCOMPLETE(Kind.TRANSIENT), HOST_BUSY(Kind.TRANSIENT), IO_ERROR(Kind.TRANSIENT);
 
         private final Kind kind;
 

@@ -15,6 +15,7 @@ import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuil
 import org.apache.hc.client5.http.utils.DateUtils;
 import org.apache.hc.core5.http.ClassicHttpResponse;
 import org.apache.hc.core5.http.ConnectionClosedException;
+import org.apache.hc.core5.http.ConnectionRequestTimeoutException;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.HttpEntity;
 import org.apache.hc.core5.http.HttpHost;
@@ -55,7 +56,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Thread-safe; {@link #fetch} blocks its caller (run it on virtual threads). At most
  * {@code fetch.max-connections} downloads run at once, {@code fetch.max-connections-per-host} per host,
- * so one slow partner cannot take every connection.
+ * so one slow partner cannot take every connection; a request that finds its host's connections busy
+ * for {@code fetch.connect-timeout} fails as {@link Code#HOST_BUSY} (transient) instead of queueing.
  */
 public final class ImageFetcher implements AutoCloseable {
 
@@ -98,7 +100,9 @@ public final class ImageFetcher implements AutoCloseable {
                 .setUserAgent("similarity-indexer-image-fetcher")
                 .setDefaultRequestConfig(RequestConfig.custom()
                         .setResponseTimeout(timeout(settings.readTimeout()))
-                        .setConnectionRequestTimeout(timeout(settings.timeout()))
+                        // A host whose connections are all busy (hung, slow) is not waited on for long: the
+                        // image is parked for a retry instead of holding a place in the async operator.
+                        .setConnectionRequestTimeout(timeout(settings.connectTimeout()))
                         .build())
                 .build();
         ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, r -> {
@@ -244,6 +248,10 @@ public final class ImageFetcher implements AutoCloseable {
             return deadlineExceeded(url);
         }
         String host = target.host();
+        if (e instanceof ConnectionRequestTimeoutException) {
+            return new ImageFetchException(Code.HOST_BUSY, "all fetch.max-connections-per-host (" + settings.maxConnectionsPerHost()
+                    + ") connections to " + host + " stayed busy for " + settings.connectTimeout() + "; image " + url + " will be retried", e);
+        }
         if (e instanceof ConnectTimeoutException) {
             return new ImageFetchException(Code.TIMED_OUT, "connecting to " + host + " for image " + url + " timed out after "
                     + settings.connectTimeout(), e);
