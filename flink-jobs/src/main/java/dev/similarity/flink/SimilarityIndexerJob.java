@@ -85,7 +85,7 @@ public final class SimilarityIndexerJob {
                 .uid("catalogue-source");
 
         SingleOutputStreamOperator<ProductChange> changes = records
-                .process(new CatalogueEventDecoder(config.get(IndexerOptions.CATALOGUE_WIRE_FORMAT)))
+                .process(new CatalogueEventDecoder(config.catalogueEventCodec()))
                 .name("decode-and-validate").uid("decode-and-validate");
 
         DataStream<ProductChange> newestChanges = changes
