@@ -1,7 +1,10 @@
 package dev.similarity.flink;
 
 import dev.similarity.embedding.EmbeddingModelDescriptor;
+import dev.similarity.flink.event.CatalogueWriterSchemas;
 import dev.similarity.flink.fetch.FetchSettings;
+import dev.similarity.schemas.CatalogueEvent;
+import dev.similarity.schemas.wire.AvroRecordCodec;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
@@ -51,6 +54,16 @@ public final class IndexerConfig implements Serializable {
     public String snapshotDir() {
         String configured = configuration().get(IndexerOptions.SNAPSHOT_DIR);
         return configured != null ? configured : Path.of("work", "snapshots").toAbsolutePath().toUri().toString();
+    }
+
+    /**
+     * The codec of catalogue events: {@code catalogue.wire-format} with the producers' writer schemas,
+     * read from the files {@code catalogue.writer-schema} / {@code catalogue.known-writer-schemas} name.
+     *
+     * @throws IllegalConfigurationException naming the option and file of a schema that cannot be read or resolved
+     */
+    public AvroRecordCodec<CatalogueEvent> catalogueEventCodec() {
+        return CatalogueWriterSchemas.codec(configuration());
     }
 
     public Configuration configuration() {
@@ -119,6 +132,7 @@ public final class IndexerConfig implements Serializable {
                     "must be at least three checkpoint intervals (" + IndexerOptions.CHECKPOINT_INTERVAL.key() + " = "
                             + c.get(IndexerOptions.CHECKPOINT_INTERVAL) + ") or open transactions expire before they commit");
         }
+        catalogueEventCodec(); // reads and resolves the producers' writer schemas now, not on the first event
         String device = c.get(IndexerOptions.DEVICE);
         if (!List.of("cpu", "gpu", "auto").contains(device)) {
             throw bad(IndexerOptions.DEVICE, device, "must be one of cpu, gpu, auto");

@@ -58,6 +58,14 @@ public final class IndexerOptions {
             ConfigOptions.key("catalogue.wire-format").enumType(AvroWireFormat.class).defaultValue(AvroWireFormat.NAKED_BINARY)
                     .withDescription("How catalogue events are encoded: NAKED_BINARY (Divolte's default: plain Avro binary, writer schema from configuration) or SINGLE_OBJECT (Avro single-object encoding with the schema fingerprint).");
 
+    public static final ConfigOption<String> CATALOGUE_WRITER_SCHEMA =
+            ConfigOptions.key("catalogue.writer-schema").stringType().noDefaultValue()
+                    .withDescription("NAKED_BINARY only: the producers' CatalogueEvent schema (an .avsc file: a path, a file: URI or any URI of a Flink file system), read at start-up. Every event is read with it and resolved to the job's schema by Avro's rules: fields the producers lack take their defaults, fields the job lacks are skipped, int/long/float/double and string/bytes are promoted, an Availability symbol the job lacks reads as UNKNOWN. A file that cannot be read, or a schema the job's cannot be resolved from, stops the job at start-up. Unset: the producers write the job's own schema.");
+
+    public static final ConfigOption<List<String>> CATALOGUE_KNOWN_WRITER_SCHEMAS =
+            ConfigOptions.key("catalogue.known-writer-schemas").stringType().asList().noDefaultValue()
+                    .withDescription("SINGLE_OBJECT only: the producers' CatalogueEvent schemas, separated by ';': .avsc files, or folders whose *.avsc files are all read (paths, file: URIs or URIs of a Flink file system), read at start-up. Each event is read with the schema whose fingerprint its header names and resolved to the job's schema by Avro's rules; the job's own schema is always known. An event with any other fingerprint goes to the dead letters as UNKNOWN_WRITER_SCHEMA, naming the fingerprint. A file that cannot be read, or a schema the job's cannot be resolved from, stops the job at start-up.");
+
     // ---- Neighbours and shards ---------------------------------------------------------------
 
     public static final ConfigOption<Integer> NEIGHBOURS_K =

@@ -90,14 +90,14 @@ public final class SimilarityIndexerJob {
                 .uid("catalogue-source");
 
         SingleOutputStreamOperator<ProductChange> changes = records
-                .process(new CatalogueEventDecoder(config.get(IndexerOptions.CATALOGUE_WIRE_FORMAT)))
+                .process(new CatalogueEventDecoder(config.catalogueEventCodec()))
                 .name("decode-and-validate").uid("decode-and-validate");
 
         // Images that failed transiently come back from the fetch-retry topic, which this job writes below.
         SingleOutputStreamOperator<ProductChange> retries = env
                 .fromSource(fetchRetrySource(config), WatermarkStrategy.noWatermarks(), "fetch-retries")
                 .uid("fetch-retry-source")
-                .process(new CatalogueEventDecoder(config.get(IndexerOptions.CATALOGUE_WIRE_FORMAT)))
+                .process(new CatalogueEventDecoder(config.catalogueEventCodec()))
                 .name("decode-retries").uid("decode-retries");
 
         DataStream<ProductChange> newestChanges = changes

@@ -1,5 +1,6 @@
 package dev.similarity.flink.event;
 
+import dev.similarity.flink.IndexerOptions;
 import dev.similarity.flink.deadletter.DeadLetterRecord;
 import dev.similarity.flink.deadletter.DeadLetterRecord.Stage;
 import dev.similarity.schemas.CatalogueEvent;
@@ -8,33 +9,40 @@ import dev.similarity.schemas.CatalogueEventValidator;
 import dev.similarity.schemas.wire.AvroRecordCodec;
 import dev.similarity.schemas.wire.AvroWireFormat;
 import dev.similarity.schemas.wire.InvalidRecordException;
+import dev.similarity.schemas.wire.UnknownWriterSchemaException;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
 import java.util.List;
+import java.util.stream.Collectors;
 
 /**
  * Decodes catalogue events and checks what indexing needs. A record that fails either step goes to
  * {@link DeadLetterRecord#TAG} with the reason; nothing else is dropped.
+ *
+ * <p>Events written with a producer's schema are resolved to the job's CatalogueEvent by the codec
+ * (see {@link CatalogueWriterSchemas}). A single-object event whose writer schema the job was not
+ * given is an {@code UNKNOWN_WRITER_SCHEMA} dead letter naming the fingerprint, not a malformed one:
+ * its bytes may be good and can be replayed once the schema is configured.
  */
 public final class CatalogueEventDecoder extends ProcessFunction<RawCatalogueRecord, ProductChange> {
 
     private static final long serialVersionUID = 1L;
 
-    private final AvroWireFormat wireFormat;
-    private transient AvroRecordCodec<CatalogueEvent> codec;
+    /** Serializable: carries the writer schemas read at start-up. */
+    private final AvroRecordCodec<CatalogueEvent> codec;
     private transient Counter eventsIn;
     private transient Counter rejected;
 
-    public CatalogueEventDecoder(AvroWireFormat wireFormat) {
-        this.wireFormat = wireFormat;
+    /** @param codec from {@link CatalogueWriterSchemas#codec}, which checked the writer schemas at start-up */
+    public CatalogueEventDecoder(AvroRecordCodec<CatalogueEvent> codec) {
+        this.codec = codec;
     }
 
     @Override
     public void open(OpenContext openContext) {
-        codec = AvroRecordCodec.of(CatalogueEvent.class, wireFormat);
         eventsIn = getRuntimeContext().getMetricGroup().counter("eventsIn");
         rejected = getRuntimeContext().getMetricGroup().counter("eventsRejected");
     }
@@ -48,9 +56,16 @@ public final class CatalogueEventDecoder extends ProcessFunction<RawCatalogueRec
                 throw new InvalidRecordException("record has no value (a tombstone is not a catalogue event)");
             }
             event = codec.decode(raw.value());
+        } catch (UnknownWriterSchemaException e) {
+            reject(ctx, raw, null, Stage.DECODE, "UNKNOWN_WRITER_SCHEMA", "single-object CatalogueEvent written with"
+                    + " writer schema fingerprint " + e.fingerprintHex() + ", which the job does not know (it knows "
+                    + codec.writerSchemas().stream().map(AvroRecordCodec::fingerprintHex).collect(Collectors.joining(", "))
+                    + "); add the producer's schema (.avsc) to " + IndexerOptions.CATALOGUE_KNOWN_WRITER_SCHEMAS.key()
+                    + " and restart the job, then replay this record", e.getClass().getName());
+            return;
         } catch (InvalidRecordException | RuntimeException e) {
             reject(ctx, raw, null, Stage.DECODE, "MALFORMED_RECORD",
-                    "not a " + wireFormat + " CatalogueEvent: " + e.getMessage(), e.getClass().getName());
+                    "not a " + codec.format() + " CatalogueEvent: " + e.getMessage() + writerSchemaHint(), e.getClass().getName());
             return;
         }
         List<String> problems = CatalogueEventValidator.problems(event);
@@ -68,6 +83,18 @@ public final class CatalogueEventDecoder extends ProcessFunction<RawCatalogueRec
                 event.getCatalogueVersion(),
                 event.getTimestamp(),
                 raw));
+    }
+
+    /** Naked bytes do not say which schema wrote them: point at the option that does. */
+    private String writerSchemaHint() {
+        if (codec.format() != AvroWireFormat.NAKED_BINARY) return "";
+        String writer = AvroRecordCodec.fingerprintHex(codec.writerSchemas().get(0));
+        if (writer.equals(AvroRecordCodec.fingerprintHex(codec.readerSchema()))) {
+            return " (read with the job's own CatalogueEvent schema: if the producers write another, give its .avsc in "
+                    + IndexerOptions.CATALOGUE_WRITER_SCHEMA.key() + ")";
+        }
+        return " (read with the writer schema " + writer + " from " + IndexerOptions.CATALOGUE_WRITER_SCHEMA.key()
+                + ": is it still the producers' schema?)";
     }
 
     static String category(List<String> path) {

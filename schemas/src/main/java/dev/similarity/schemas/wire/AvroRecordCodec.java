@@ -6,7 +6,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
+import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.stream.Collectors;
@@ -30,13 +33,26 @@ import org.apache.avro.specific.SpecificRecord;
  * input, ...) ends in an {@link InvalidRecordException} that says what was wrong, and no input can
  * make it allocate more than a small multiple of its own size.
  *
+ * <p>Records written with another schema than the record class's are resolved to it by Avro's own
+ * rules ({@link SpecificDatumReader} with writer and reader schema, i.e. Avro's
+ * {@code ResolvingDecoder}): fields the writer lacks take their defaults, fields the reader lacks
+ * are skipped, int/long/float/double and string/bytes are promoted, enum symbols the reader lacks
+ * read as the enum's default, unions are resolved branch by branch. Which writer schemas a codec
+ * accepts is fixed when it is built, and each is checked then with
+ * {@link SchemaCompatibility#checkReaderWriterCompatibility}.
+ *
+ * <p>Single-object records are matched to their writer schema by the CRC-64-AVRO fingerprint in
+ * their header. Avro's {@code BinaryMessageDecoder} does the same lookup, but decodes with Avro's
+ * unbounded {@code BinaryDecoder} and ignores trailing bytes; this codec keeps both guarantees
+ * above for every writer schema.
+ *
  * <p>Serializable for use inside Flink functions: only the record class, the format and the writer
- * schema's JSON travel; schemas, readers and writers are rebuilt on first use. Safe to share
+ * schemas' JSON travel; schemas, readers and writers are rebuilt on first use. Safe to share
  * between threads.
  */
 public final class AvroRecordCodec<T extends SpecificRecord> implements Serializable {
 
-  private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 2L;
 
   private static final byte MARKER_0 = (byte) 0xC3;
   private static final byte MARKER_1 = (byte) 0x01;
@@ -44,43 +60,59 @@ public final class AvroRecordCodec<T extends SpecificRecord> implements Serializ
 
   private final Class<T> recordType;
   private final AvroWireFormat format;
-  /** Null when the writer schema is the record class's own schema. */
-  private final String writerSchemaJson;
+  /** The writer schemas given besides the record class's own, as JSON; empty for the class's own only. */
+  private final List<String> writerSchemaJsons;
 
   private transient volatile Machinery<T> machinery;
 
-  private AvroRecordCodec(Class<T> recordType, AvroWireFormat format, String writerSchemaJson) {
+  private AvroRecordCodec(Class<T> recordType, AvroWireFormat format, List<String> writerSchemaJsons) {
     this.recordType = Objects.requireNonNull(recordType, "recordType");
     this.format = Objects.requireNonNull(format, "format");
-    this.writerSchemaJson = writerSchemaJson;
+    this.writerSchemaJsons = List.copyOf(writerSchemaJsons);
     machinery(); // fail at construction, not on the first record
   }
 
   /** A codec whose writer schema is the record class's own schema. */
   public static <T extends SpecificRecord> AvroRecordCodec<T> of(Class<T> recordType, AvroWireFormat format) {
-    return new AvroRecordCodec<>(recordType, format, null);
+    return new AvroRecordCodec<>(recordType, format, List.of());
   }
 
   /**
-   * A codec that reads records written with {@code writerSchema} and resolves them to the record
-   * class's schema (fields the writer lacks take their defaults, fields the reader lacks are
-   * skipped).
-   *
-   * <ul>
-   *   <li>{@link AvroWireFormat#NAKED_BINARY}: every value is taken to be written with
-   *       {@code writerSchema} (Divolte's mode: the writer schema comes from configuration). If it
-   *       differs from the class's schema the codec only decodes; {@link #encode} refuses.
-   *   <li>{@link AvroWireFormat#SINGLE_OBJECT}: {@code writerSchema} is accepted in addition to the
-   *       class's own schema, told apart by fingerprint; {@link #encode} writes the class's schema.
-   * </ul>
-   *
-   * @throws IllegalArgumentException if records written with {@code writerSchema} cannot be read
-   *     as the record class
+   * A codec that reads records written with {@code writerSchema}; the same as
+   * {@link #of(Class, AvroWireFormat, Collection)} with that one schema.
    */
   public static <T extends SpecificRecord> AvroRecordCodec<T> of(
       Class<T> recordType, AvroWireFormat format, Schema writerSchema) {
     Objects.requireNonNull(writerSchema, "writerSchema");
-    return new AvroRecordCodec<>(recordType, format, writerSchema.toString());
+    return of(recordType, format, List.of(writerSchema));
+  }
+
+  /**
+   * A codec that reads records written with the producers' {@code writerSchemas} and resolves them
+   * to the record class's schema by Avro's schema-resolution rules.
+   *
+   * <ul>
+   *   <li>{@link AvroWireFormat#NAKED_BINARY}: at most one writer schema (naked bytes cannot say
+   *       which schema wrote them); every value is taken to be written with it (Divolte's mode:
+   *       the writer schema comes from configuration). None: the class's own. If it differs from
+   *       the class's schema the codec only decodes; {@link #encode} refuses.
+   *   <li>{@link AvroWireFormat#SINGLE_OBJECT}: each writer schema is accepted in addition to the
+   *       class's own, told apart by fingerprint; a record with any other fingerprint is refused
+   *       with an {@link UnknownWriterSchemaException}. {@link #encode} writes the class's schema.
+   * </ul>
+   *
+   * Schemas with the same parsing fingerprint count once.
+   *
+   * @throws IllegalArgumentException if records written with one of {@code writerSchemas} cannot
+   *     be read as the record class (the message names that schema's fingerprint and each
+   *     incompatibility with the field it is at), or if more than one is given for naked binary
+   */
+  public static <T extends SpecificRecord> AvroRecordCodec<T> of(
+      Class<T> recordType, AvroWireFormat format, Collection<Schema> writerSchemas) {
+    Objects.requireNonNull(writerSchemas, "writerSchemas");
+    return new AvroRecordCodec<>(recordType, format, writerSchemas.stream()
+        .map(schema -> Objects.requireNonNull(schema, "a writer schema is null").toString())
+        .toList());
   }
 
   public Class<T> recordType() {
@@ -96,9 +128,18 @@ public final class AvroRecordCodec<T extends SpecificRecord> implements Serializ
     return machinery().readerSchema;
   }
 
-  /** The schema naked records are expected to be written with, and the extra one single-object accepts. */
-  public Schema writerSchema() {
-    return machinery().writerSchema;
+  /**
+   * The writer schemas this codec reads. Naked binary: the one schema every value is taken to be
+   * written with. Single-object: every schema it knows by fingerprint, the record class's own first.
+   */
+  public List<Schema> writerSchemas() {
+    Machinery<T> m = machinery();
+    return format == AvroWireFormat.NAKED_BINARY ? List.of(m.nakedWriterSchema) : List.copyOf(m.writerSchemasByFingerprint.values());
+  }
+
+  /** The CRC-64-AVRO parsing fingerprint of {@code schema} as single-object encoding writes it, in the hex form messages use. */
+  public static String fingerprintHex(Schema schema) {
+    return hex(SchemaNormalization.parsingFingerprint64(schema));
   }
 
   /**
@@ -111,7 +152,7 @@ public final class AvroRecordCodec<T extends SpecificRecord> implements Serializ
     Machinery<T> m = machinery();
     if (format == AvroWireFormat.NAKED_BINARY && m.writerSchemaIsForeign) {
       throw new IllegalStateException("this codec reads naked " + recordType.getSimpleName()
-          + " records written with a different schema (fingerprint " + hex(m.writerFingerprint)
+          + " records written with a different schema (fingerprint " + hex(m.nakedWriterFingerprint)
           + ") and cannot write them; encode with AvroRecordCodec.of(" + recordType.getSimpleName()
           + ".class, NAKED_BINARY)");
     }
@@ -138,7 +179,8 @@ public final class AvroRecordCodec<T extends SpecificRecord> implements Serializ
    * Decodes exactly one record from {@code bytes}.
    *
    * @throws InvalidRecordException if {@code bytes} is null, empty, or not exactly one record of
-   *     this type in this format
+   *     this type in this format; an {@link UnknownWriterSchemaException} if it is a single-object
+   *     record whose writer schema fingerprint this codec was not given
    */
   public T decode(byte[] bytes) throws InvalidRecordException {
     if (bytes == null) {
@@ -164,10 +206,12 @@ public final class AvroRecordCodec<T extends SpecificRecord> implements Serializ
       for (int i = 7; i >= 0; i--) fingerprint = fingerprint << 8 | (bytes[2 + i] & 0xff);
       reader = m.readersByFingerprint.get(fingerprint);
       if (reader == null) {
-        throw invalid(bytes.length, "its writer schema fingerprint " + hex(fingerprint) + " is unknown; this codec knows "
-            + m.readersByFingerprint.keySet().stream().map(AvroRecordCodec::hex).collect(Collectors.joining(", "))
+        throw new UnknownWriterSchemaException(message(bytes.length, "its writer schema fingerprint " + hex(fingerprint)
+            + " is unknown; this codec knows " + hex(m.readerFingerprint) + " (" + recordType.getSimpleName()
+            + "'s own)" + m.readersByFingerprint.keySet().stream().filter(f -> f != m.readerFingerprint)
+                .map(f -> ", " + hex(f)).collect(Collectors.joining())
             + ". Give the producer's schema to AvroRecordCodec.of(" + recordType.getSimpleName()
-            + ".class, SINGLE_OBJECT, writerSchema)", null);
+            + ".class, SINGLE_OBJECT, writerSchemas)"), fingerprint);
       }
       bodyOffset = SINGLE_OBJECT_HEADER_BYTES;
     } else {
@@ -194,12 +238,20 @@ public final class AvroRecordCodec<T extends SpecificRecord> implements Serializ
   public String toString() {
     Machinery<T> m = machinery();
     return "AvroRecordCodec[" + recordType.getSimpleName() + ", " + format.configValue()
-        + (m.writerSchemaIsForeign ? ", writer schema " + hex(m.writerFingerprint) : "") + "]";
+        + (format == AvroWireFormat.NAKED_BINARY && m.writerSchemaIsForeign
+            ? ", writer schema " + hex(m.nakedWriterFingerprint) : "")
+        + (format == AvroWireFormat.SINGLE_OBJECT && m.writerSchemasByFingerprint.size() > 1
+            ? ", writer schemas " + m.writerSchemasByFingerprint.keySet().stream().map(AvroRecordCodec::hex)
+                .collect(Collectors.joining(" ")) : "") + "]";
   }
 
   private InvalidRecordException invalid(int length, String problem, Throwable cause) {
-    return new InvalidRecordException("cannot decode a " + recordType.getSimpleName() + " from " + length
-        + " bytes of " + format.configValue() + " Avro: " + problem, cause);
+    return new InvalidRecordException(message(length, problem), cause);
+  }
+
+  private String message(int length, String problem) {
+    return "cannot decode a " + recordType.getSimpleName() + " from " + length + " bytes of " + format.configValue()
+        + " Avro: " + problem;
   }
 
   private String nakedHint(byte[] bytes) {
@@ -224,14 +276,14 @@ public final class AvroRecordCodec<T extends SpecificRecord> implements Serializ
     return out.toString();
   }
 
-  private static String hex(long fingerprint) {
+  static String hex(long fingerprint) {
     return String.format("0x%016x", fingerprint);
   }
 
   private Machinery<T> machinery() {
     Machinery<T> m = machinery;
     if (m == null) {
-      m = new Machinery<>(recordType, writerSchemaJson);
+      m = new Machinery<>(recordType, format, writerSchemaJsons);
       machinery = m; // racing threads build equal copies; any of them will do
     }
     return m;
@@ -240,43 +292,65 @@ public final class AvroRecordCodec<T extends SpecificRecord> implements Serializ
   /** Everything derived from the serialized fields; rebuilt after deserialization. */
   private static final class Machinery<T extends SpecificRecord> {
     final Schema readerSchema;
-    final Schema writerSchema;
     final long readerFingerprint;
-    final long writerFingerprint;
+    /** The reader schema first, then each distinct given writer schema. */
+    final Map<Long, Schema> writerSchemasByFingerprint = new LinkedHashMap<>();
+    final Schema nakedWriterSchema;
+    final long nakedWriterFingerprint;
     final boolean writerSchemaIsForeign;
     final DatumReader<T> nakedReader;
     final Map<Long, DatumReader<T>> readersByFingerprint = new LinkedHashMap<>();
     final SpecificDatumWriter<T> datumWriter;
 
-    Machinery(Class<T> recordType, String writerSchemaJson) {
+    Machinery(Class<T> recordType, AvroWireFormat format, List<String> writerSchemaJsons) {
       // The class's own model carries its logical-type conversions (decimal amounts).
       SpecificData model = SpecificData.getForClass(recordType);
       readerSchema = model.getSchema(recordType);
       if (readerSchema.getType() != Schema.Type.RECORD) {
         throw new IllegalArgumentException(recordType.getName() + " is not a generated Avro record class");
       }
-      writerSchema = writerSchemaJson == null ? readerSchema : new Schema.Parser().parse(writerSchemaJson);
       readerFingerprint = SchemaNormalization.parsingFingerprint64(readerSchema);
-      writerFingerprint = SchemaNormalization.parsingFingerprint64(writerSchema);
-      writerSchemaIsForeign = writerFingerprint != readerFingerprint;
       SchemaBounds.requireArrayItemsTakeBytes(readerSchema);
-      SchemaBounds.requireArrayItemsTakeBytes(writerSchema);
-      if (writerSchemaIsForeign) {
-        SchemaCompatibility.SchemaPairCompatibility compatibility =
-            SchemaCompatibility.checkReaderWriterCompatibility(readerSchema, writerSchema);
-        if (compatibility.getType() != SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
-          throw new IllegalArgumentException("records written with writer schema " + writerSchema.getFullName()
-              + " (fingerprint " + hex(writerFingerprint) + ") cannot be read as " + recordType.getName() + ": "
-              + compatibility.getResult().getIncompatibilities().stream()
-                  .map(i -> i.getMessage() + " at " + SchemaBounds.describeLocation(readerSchema, i.getLocation()))
-                  .collect(Collectors.joining("; ")));
-        }
+      Map<Long, Schema> given = new LinkedHashMap<>();
+      for (String json : writerSchemaJsons) {
+        Schema writer = new Schema.Parser().parse(json);
+        given.putIfAbsent(SchemaNormalization.parsingFingerprint64(writer), writer);
+      }
+      if (format == AvroWireFormat.NAKED_BINARY && given.size() > 1) {
+        throw new IllegalArgumentException("naked " + recordType.getSimpleName() + " records carry no schema"
+            + " fingerprint, so they can have only one writer schema; " + given.size() + " were given ("
+            + given.keySet().stream().map(AvroRecordCodec::hex).collect(Collectors.joining(", ")) + ")");
       }
 
-      nakedReader = new SpecificDatumReader<>(writerSchema, readerSchema, model);
+      writerSchemasByFingerprint.put(readerFingerprint, readerSchema);
       readersByFingerprint.put(readerFingerprint, new SpecificDatumReader<>(readerSchema, readerSchema, model));
-      readersByFingerprint.putIfAbsent(writerFingerprint, nakedReader);
+      for (Map.Entry<Long, Schema> entry : given.entrySet()) {
+        if (entry.getKey() == readerFingerprint) continue;
+        Schema writer = entry.getValue();
+        requireReadable(recordType, readerSchema, writer, entry.getKey());
+        writerSchemasByFingerprint.put(entry.getKey(), writer);
+        readersByFingerprint.put(entry.getKey(), new SpecificDatumReader<>(writer, readerSchema, model));
+      }
+
+      nakedWriterSchema = given.isEmpty() ? readerSchema : given.values().iterator().next();
+      nakedWriterFingerprint = SchemaNormalization.parsingFingerprint64(nakedWriterSchema);
+      writerSchemaIsForeign = nakedWriterFingerprint != readerFingerprint;
+      nakedReader = readersByFingerprint.get(nakedWriterFingerprint);
       datumWriter = new SpecificDatumWriter<>(readerSchema, model);
+    }
+
+    private static void requireReadable(Class<?> recordType, Schema readerSchema, Schema writer, long fingerprint) {
+      SchemaBounds.requireArrayItemsTakeBytes(writer);
+      SchemaCompatibility.SchemaPairCompatibility compatibility =
+          SchemaCompatibility.checkReaderWriterCompatibility(readerSchema, writer);
+      if (compatibility.getType() != SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
+        throw new IllegalArgumentException("records written with writer schema " + writer.getFullName()
+            + " (fingerprint " + hex(fingerprint) + ") cannot be read as " + recordType.getName() + ": "
+            + compatibility.getResult().getIncompatibilities().stream()
+                .map(i -> i.getType().name().toLowerCase(Locale.ROOT).replace('_', ' ') + " " + i.getMessage()
+                    + " at " + SchemaBounds.describeLocation(readerSchema, i.getLocation()))
+                .collect(Collectors.joining("; ")));
+      }
     }
   }
 }

@@ -1,7 +1,7 @@
 package dev.similarity.schemas.wire;
 
 /** Bytes that are not a record of the expected type in the expected wire format. The message says what was wrong. */
-public final class InvalidRecordException extends Exception {
+public class InvalidRecordException extends Exception {
 
   private static final long serialVersionUID = 1L;
 
