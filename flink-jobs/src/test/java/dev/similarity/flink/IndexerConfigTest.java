@@ -32,6 +32,24 @@ class IndexerConfigTest {
     }
 
     @Test
+    void aRemovedFetchOptionNamesWhatReplacesIt() {
+        assertThatThrownBy(() -> IndexerConfig.from(Map.of("fetch.allow-private-addresses", "true")))
+                .hasMessageContaining("was removed").hasMessageContaining("fetch.trusted-origins");
+    }
+
+    @Test
+    void fetchOptionsThatContradictEachOtherAreRefused() {
+        assertThatThrownBy(() -> IndexerConfig.from(Map.of("fetch.read-timeout", "30 s")))
+                .hasMessageContaining("must not exceed fetch.timeout");
+        assertThatThrownBy(() -> IndexerConfig.from(Map.of("fetch.trusted-origins", "http://10.0.0.5:8000/images")))
+                .hasMessageContaining("fetch.trusted-origins").hasMessageContaining("is not an origin");
+        assertThatThrownBy(() -> IndexerConfig.from(Map.of("embedding.timeout", "10 s")))
+                .hasMessageContaining("must exceed fetch.timeout");
+        assertThat(IndexerConfig.from(Map.of("fetch.trusted-origins", "http://images.internal;https://cdn.internal:8443"))
+                .fetchSettings().trustedOrigins()).containsExactlyInAnyOrder("http://images.internal:80", "https://cdn.internal:8443");
+    }
+
+    @Test
     void aTransactionTimeoutShorterThanThreeCheckpointsIsRefused() {
         assertThatThrownBy(() -> IndexerConfig.from(Map.of("kafka.transaction-timeout", "2 s", "indexer.checkpoint-interval", "1 s")))
                 .hasMessageContaining("kafka.transaction-timeout");
