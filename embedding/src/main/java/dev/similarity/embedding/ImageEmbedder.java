@@ -4,8 +4,10 @@ import dev.similarity.embedding.internal.DjlEmbeddingModel;
 import dev.similarity.embedding.internal.PreparedBatch;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * Turns image bytes into L2-normalised embeddings with a TensorFlow SavedModel served by DJL.
@@ -45,7 +47,8 @@ public final class ImageEmbedder implements AutoCloseable {
   }
 
   /**
-   * Embeds one image.
+   * Embeds one image, upright as shown (its EXIF orientation applied); damaged metadata is
+   * ignored as in {@link #embedBatch}.
    *
    * @return a unit-length vector of {@link #dimension()} floats
    * @throws ImageDecodingException when the bytes are empty, too large, or not a decodable image
@@ -59,7 +62,9 @@ public final class ImageEmbedder implements AutoCloseable {
 
   /**
    * Embeds many images, each decoded on its own: an undecodable image yields a failed result at
-   * its position, the others go to the model together (in chunks of {@code maxBatchSize}).
+   * its position, the others go to the model together (in chunks of {@code maxBatchSize}). Images
+   * are embedded upright as shown (EXIF orientation applied); a damaged ICC profile, EXIF block or
+   * XMP packet is ignored, never a failure, and named in {@link EmbeddingResult#ignoredMetadata()}.
    *
    * @return one result per input, in input order
    */
@@ -70,29 +75,31 @@ public final class ImageEmbedder implements AutoCloseable {
     int chunk = config.maxBatchSize();
     PreparedBatch batch = model.translator().newBatch(Math.min(chunk, Math.max(1, images.size())));
     int[] slotOf = new int[batch.capacity()];
+    List<Set<ImageMetadata>> ignoredOf = new ArrayList<>(Collections.nCopies(batch.capacity(), Set.of()));
     int filled = 0;
     for (int i = 0; i < images.size(); i++) {
       try {
-        model.translator().prepare(images.get(i), batch, filled);
+        ignoredOf.set(filled, model.translator().prepare(images.get(i), batch, filled));
         slotOf[filled++] = i;
       } catch (ImageDecodingException e) {
         results[i] = EmbeddingResult.failure(e);
       }
       if (filled == batch.capacity()) {
-        run(batch, filled, slotOf, results);
+        run(batch, filled, slotOf, ignoredOf, results);
         filled = 0;
       }
     }
     if (filled > 0) {
-      run(batch, filled, slotOf, results);
+      run(batch, filled, slotOf, ignoredOf, results);
     }
     return Arrays.asList(results);
   }
 
-  private void run(PreparedBatch batch, int count, int[] slotOf, EmbeddingResult[] results) {
+  private void run(PreparedBatch batch, int count, int[] slotOf, List<Set<ImageMetadata>> ignoredOf,
+      EmbeddingResult[] results) {
     float[][] vectors = model.predict(batch.withCount(count));
     for (int s = 0; s < count; s++) {
-      results[slotOf[s]] = EmbeddingResult.success(vectors[s]);
+      results[slotOf[s]] = EmbeddingResult.success(vectors[s], ignoredOf.get(s));
     }
   }
 

@@ -10,17 +10,21 @@ import dev.similarity.embedding.evaluation.RetrievalMetrics;
 import dev.similarity.embedding.internal.DirectSessionModel;
 import dev.similarity.embedding.internal.DjlEmbeddingModel;
 import dev.similarity.embedding.internal.PreparedBatch;
+import dev.similarity.embedding.internal.TestMetadata;
 import dev.similarity.embedding.internal.Vectors;
 import java.awt.Image;
+import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
@@ -138,6 +142,50 @@ class ImageEmbedderIT {
     assertTrue(similarity > 0.9f, "cosine similarity " + similarity);
   }
 
+  // A sideways-stored photo must embed like the upright one, for the job (embedBatch) and for the
+  // search service's photo upload (embed) alike. An ankle boot: turned or mirrored, it is
+  // another picture to the model.
+  @Test
+  void photosEmbedAsShownForEveryExifOrientation() throws Exception {
+    BufferedImage upright = enlarged(ImageIO.read(new ByteArrayInputStream(test.png(firstOfLabel(9)))), 4);
+    float[] reference = embedder.embed(TestMetadata.jpeg(upright, 0.95f));
+    List<byte[]> photos = new ArrayList<>();
+    for (int orientation = 1; orientation <= 8; orientation++) {
+      photos.add(TestMetadata.withSegments(TestMetadata.jpeg(TestMetadata.storedFor(upright, orientation), 0.95f),
+          TestMetadata.exifSegment(TestMetadata.exifTiff(orientation, ByteOrder.BIG_ENDIAN))));
+    }
+    List<EmbeddingResult> results = embedder.embedBatch(photos);
+    for (int orientation = 1; orientation <= 8; orientation++) {
+      float viaBatch = Vectors.dot(reference, results.get(orientation - 1).vector());
+      float viaUpload = Vectors.dot(reference, embedder.embed(photos.get(orientation - 1)));
+      assertTrue(viaBatch > 0.99f && viaUpload > 0.99f, "orientation " + orientation + ": cosine "
+          + viaBatch + " (embedBatch), " + viaUpload + " (embed) to the upright photo");
+    }
+    // The stored pixels alone are another picture: what the tag changes is not a rounding error.
+    float sideways = Vectors.dot(reference, embedder.embed(TestMetadata.jpeg(TestMetadata.storedFor(upright, 6), 0.95f)));
+    assertTrue(sideways < 0.9f, "the sideways photo's cosine to the upright one is " + sideways);
+  }
+
+  @Test
+  void damagedMetadataIsIgnoredNamedAndEmbedsLikeTheCleanImage() throws Exception {
+    BufferedImage item = enlarged(ImageIO.read(new ByteArrayInputStream(test.png(firstOfLabel(9)))), 2);
+    byte[] clean = TestMetadata.jpeg(item, 0.9f);
+    byte[] truncatedProfile = Arrays.copyOf(TestMetadata.profile(ColorSpace.CS_GRAY), 300);
+    List<EmbeddingResult> results = embedder.embedBatch(List.of(
+        clean,
+        TestMetadata.withSegments(clean, TestMetadata.iccSegments(truncatedProfile, 1)),
+        TestMetadata.withSegments(clean, TestMetadata.exifSegment("not a TIFF header".getBytes(StandardCharsets.US_ASCII))),
+        TestMetadata.withSegments(clean, TestMetadata.iccSegments(TestMetadata.profile(ColorSpace.CS_GRAY), 2))));
+
+    assertEquals(Set.of(), results.get(0).ignoredMetadata());
+    assertEquals(Set.of(ImageMetadata.ICC_PROFILE), results.get(1).ignoredMetadata());
+    assertEquals(Set.of(ImageMetadata.EXIF), results.get(2).ignoredMetadata());
+    assertEquals(Set.of(), results.get(3).ignoredMetadata());
+    for (EmbeddingResult result : results) {
+      assertArrayEquals(results.get(0).vector(), result.vector(), 1e-6f);
+    }
+  }
+
   @Test
   void descriptorNamingAMissingInputIsRefusedAtLoad(@TempDir Path copy) throws Exception {
     copyModel(copy);
@@ -178,6 +226,27 @@ class ImageEmbedderIT {
     ImageEmbedder closing = ImageEmbedder.load(ImageEmbedderConfig.builder().modelDir(CommittedModel.dir()).build());
     closing.close();
     assertThrows(IllegalStateException.class, () -> closing.embed(test.png(0)));
+  }
+
+  private static int firstOfLabel(int label) {
+    for (int i = 0; i < test.size(); i++) {
+      if (test.label(i) == label) {
+        return i;
+      }
+    }
+    throw new IllegalStateException("no test image of label " + label);
+  }
+
+  /** {@code image} as 8-bit gray, each pixel repeated {@code factor x factor} times. */
+  private static BufferedImage enlarged(BufferedImage image, int factor) {
+    BufferedImage large = new BufferedImage(image.getWidth() * factor, image.getHeight() * factor,
+        BufferedImage.TYPE_BYTE_GRAY);
+    for (int y = 0; y < large.getHeight(); y++) {
+      for (int x = 0; x < large.getWidth(); x++) {
+        large.getRaster().setSample(x, y, 0, image.getRaster().getSample(x / factor, y / factor, 0));
+      }
+    }
+    return large;
   }
 
   private static void copyModel(Path target) throws Exception {

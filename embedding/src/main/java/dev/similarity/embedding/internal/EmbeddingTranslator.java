@@ -7,7 +7,9 @@ import ai.djl.translate.NoBatchifyTranslator;
 import ai.djl.translate.TranslatorContext;
 import dev.similarity.embedding.EmbeddingModelDescriptor;
 import dev.similarity.embedding.ImageDecodingException;
+import dev.similarity.embedding.ImageMetadata;
 import java.nio.FloatBuffer;
+import java.util.Set;
 
 /**
  * The one DJL translator of the embedder: it owns decoding ({@link #prepare}), resizing and
@@ -31,10 +33,15 @@ public final class EmbeddingTranslator implements NoBatchifyTranslator<PreparedB
     this.preprocessor = new ImagePreprocessor(descriptor);
   }
 
-  /** Decodes, resizes and normalises one image into slot {@code index} of {@code batch}. */
-  public void prepare(byte[] imageBytes, PreparedBatch batch, int index) throws ImageDecodingException {
+  /**
+   * Decodes, resizes and normalises one image into slot {@code index} of {@code batch}.
+   *
+   * @return the image's damaged metadata blocks that were ignored (usually none)
+   */
+  public Set<ImageMetadata> prepare(byte[] imageBytes, PreparedBatch batch, int index) throws ImageDecodingException {
     RgbaImage image = decoder.decode(imageBytes);
     preprocessor.prepareInto(image, batch.values(), index * preprocessor.valuesPerImage());
+    return image.ignoredMetadata();
   }
 
   /** An empty batch of {@code capacity} images sized for this model. */

@@ -33,8 +33,13 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
  * Turns encoded image bytes (JPEG incl. CMYK and progressive, PNG incl. alpha, 16-bit and
- * palette, GIF's first frame, BMP, WebP) into {@link RgbaImage} display values, enforcing the byte
- * and pixel limits before any pixel is decoded.
+ * palette, GIF's first frame, BMP, WebP) into {@link RgbaImage} display values, upright as a
+ * browser shows them (EXIF orientation applied), enforcing the byte and pixel limits before any
+ * pixel is decoded.
+ *
+ * <p>Damage to metadata is told apart from damage to pixels: {@link MetadataBlocks} checks the
+ * ICC profile, EXIF and XMP blocks first and removes the damaged ones from what the reader sees;
+ * only the reader's verdict on what remains can refuse the image.
  *
  * <p>Every failure is an {@link ImageDecodingException} with a {@link
  * ImageDecodingException.Reason}; decoder bugs on hostile input (runtime exceptions thrown by
@@ -79,7 +84,16 @@ public final class ImageDecoder {
     registry.registerServiceProvider(new com.twelvemonkeys.imageio.plugins.bmp.BMPImageReaderSpi());
   }
 
-  /** Decodes {@code bytes}; the image is at most {@code maxImagePixels} and never empty. */
+  /**
+   * Decodes {@code bytes} to the image as shown: the EXIF orientation of a JPEG or PNG is applied
+   * (width and height swap for orientations 5 to 8). Damaged metadata (an ICC profile, EXIF block
+   * or XMP packet) never refuses an image: it is ignored and named in {@link
+   * RgbaImage#ignoredMetadata()}.
+   *
+   * @return an image of at most {@code maxImagePixels}, never empty
+   * @throws ImageDecodingException when the bytes are empty, over a limit, of no supported format,
+   *     or their pixel data is truncated or damaged
+   */
   public RgbaImage decode(byte[] bytes) throws ImageDecodingException {
     if (bytes == null || bytes.length == 0) {
       throw new ImageDecodingException(EMPTY, "image is empty (0 bytes)");
@@ -89,9 +103,30 @@ public final class ImageDecoder {
           + ", over maxImageBytes (" + size(maxImageBytes) + "); raise maxImageBytes to accept it");
     }
     ImageReader reader = null;
-    try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
-      reader = readerFor(in, bytes);
+    try {
+      reader = readerFor(bytes);
       String format = reader.getFormatName().toUpperCase(Locale.ROOT);
+      // The reader gets the image without the metadata blocks found damaged, so that what it
+      // reports below is about the pixel data.
+      MetadataBlocks.Result metadata = MetadataBlocks.read(format, bytes);
+      RgbaImage stored = decodePixels(reader, format, metadata.bytes(), metadata.orientation());
+      return ExifOrientation.upright(stored, metadata.orientation()).withIgnoredMetadata(metadata.ignored());
+    } catch (IOException e) {
+      throw new ImageDecodingException(CORRUPT, "cannot read image: " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      // A plugin bug on hostile input must reach the caller as a decoding error, not a crash.
+      throw new ImageDecodingException(CORRUPT, "the decoder failed on this image: " + describe(e), e);
+    } finally {
+      if (reader != null) {
+        reader.dispose();
+      }
+    }
+  }
+
+  /** The pixels of {@code bytes} as stored; {@code orientation} only steers subsampling. */
+  private RgbaImage decodePixels(ImageReader reader, String format, byte[] bytes, int orientation)
+      throws ImageDecodingException, IOException {
+    try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
       reader.setInput(in, true, true);
       int width;
       int height;
@@ -114,7 +149,8 @@ public final class ImageDecoder {
       List<String> warnings = new ArrayList<>();
       reader.addIIOReadWarningListener(collect(warnings));
       ImageReadParam param = reader.getDefaultReadParam();
-      int subsampling = subsampling(width, height);
+      boolean swapped = ExifOrientation.swapsAxes(orientation);
+      int subsampling = subsampling(swapped ? height : width, swapped ? width : height);
       if (subsampling > 1) {
         param.setSourceSubsampling(subsampling, subsampling, 0, 0);
       }
@@ -133,32 +169,25 @@ public final class ImageDecoder {
         throw new ImageDecodingException(TRUNCATED, "JPEG data ends early: no end-of-image marker (FFD9)");
       }
       return toRgba(image);
-    } catch (IOException e) {
-      throw new ImageDecodingException(CORRUPT, "cannot read image: " + e.getMessage(), e);
-    } catch (RuntimeException e) {
-      // A plugin bug on hostile input must reach the caller as a decoding error, not a crash.
-      throw new ImageDecodingException(CORRUPT, "the decoder failed on this image: " + describe(e), e);
-    } finally {
-      if (reader != null) {
-        reader.dispose();
-      }
     }
   }
 
   // Only the five supported formats: other ImageIO readers (TIFF, WBMP, ...) widen the attack
   // surface, and WBMP's format check is loose enough to claim bytes that are not images.
-  private static ImageReader readerFor(ImageInputStream in, byte[] bytes)
-      throws ImageDecodingException, IOException {
-    Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+  private static ImageReader readerFor(byte[] bytes) throws ImageDecodingException, IOException {
     String other = null;
-    while (readers.hasNext()) {
-      ImageReader reader = readers.next();
-      String format = reader.getFormatName().toLowerCase(Locale.ROOT);
-      if (SUPPORTED_FORMATS.contains(format)) {
-        return reader;
+    // The readers are tried against the stream lazily, while iterating.
+    try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+      Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+      while (readers.hasNext()) {
+        ImageReader reader = readers.next();
+        String format = reader.getFormatName().toLowerCase(Locale.ROOT);
+        if (SUPPORTED_FORMATS.contains(format)) {
+          return reader;
+        }
+        other = other == null ? format.toUpperCase(Locale.ROOT) : other;
+        reader.dispose();
       }
-      other = other == null ? format.toUpperCase(Locale.ROOT) : other;
-      reader.dispose();
     }
     String head = HexFormat.ofDelimiter(" ").formatHex(bytes, 0, Math.min(8, bytes.length));
     throw new ImageDecodingException(UNSUPPORTED_FORMAT, "image bytes (" + bytes.length
@@ -202,8 +231,16 @@ public final class ImageDecoder {
     return false;
   }
 
-  private static boolean isTruncationWarning(String message) {
+  /**
+   * True for a reader message that says the data ends early. A message about a metadata block
+   * ("Bad 'ICC_PROFILE' chunk(s): Truncated ICC Profile data", "Exif chunk ...") never is: a
+   * truncated profile says nothing about the pixels.
+   */
+  static boolean isTruncationWarning(String message) {
     String m = message.toLowerCase(Locale.ROOT);
+    if (m.contains("icc") || m.contains("exif") || m.contains("xmp")) {
+      return false;
+    }
     return m.contains("premature end") || m.contains("eof") || m.contains("end of file")
         || m.contains("truncated") || m.contains("unexpected end");
   }

@@ -1,10 +1,20 @@
 package dev.similarity.embedding.internal;
 
+import dev.similarity.embedding.ImageMetadata;
+import java.util.Set;
+
 /**
- * A decoded image as 8-bit display values: either one gray plane or packed ARGB, with optional
- * alpha. Gray images stay gray so that a grayscale model reads the stored values untouched.
+ * A decoded image as 8-bit display values, upright (as shown, EXIF orientation applied): either
+ * one gray plane or packed ARGB, with optional alpha. Gray images stay gray so that a grayscale
+ * model reads the stored values untouched.
  */
 public final class RgbaImage {
+
+  /** Where display pixel (x, y) of a remapped image comes from: an index into the source's pixels. */
+  @FunctionalInterface
+  interface SourceIndex {
+    int of(int x, int y);
+  }
 
   private final int width;
   private final int height;
@@ -12,22 +22,55 @@ public final class RgbaImage {
   private final byte[] grayAlpha;
   private final int[] argb;
   private final boolean hasAlpha;
+  private final Set<ImageMetadata> ignoredMetadata;
 
-  private RgbaImage(int width, int height, byte[] gray, byte[] grayAlpha, int[] argb, boolean hasAlpha) {
+  private RgbaImage(int width, int height, byte[] gray, byte[] grayAlpha, int[] argb, boolean hasAlpha,
+      Set<ImageMetadata> ignoredMetadata) {
     this.width = width;
     this.height = height;
     this.gray = gray;
     this.grayAlpha = grayAlpha;
     this.argb = argb;
     this.hasAlpha = hasAlpha;
+    this.ignoredMetadata = ignoredMetadata;
   }
 
   static RgbaImage gray(int width, int height, byte[] gray, byte[] alpha) {
-    return new RgbaImage(width, height, gray, alpha, null, alpha != null);
+    return new RgbaImage(width, height, gray, alpha, null, alpha != null, Set.of());
   }
 
   static RgbaImage argb(int width, int height, int[] argb, boolean hasAlpha) {
-    return new RgbaImage(width, height, null, null, argb, hasAlpha);
+    return new RgbaImage(width, height, null, null, argb, hasAlpha, Set.of());
+  }
+
+  /** This image, marked with the damaged metadata blocks its decoder ignored. */
+  RgbaImage withIgnoredMetadata(Set<ImageMetadata> ignored) {
+    return new RgbaImage(width, height, gray, grayAlpha, argb, hasAlpha, Set.copyOf(ignored));
+  }
+
+  /**
+   * A {@code newWidth x newHeight} image whose pixel (x, y) is this image's pixel
+   * {@code source.of(x, y)} ({@code y * width + x} numbering); every index must be in range.
+   */
+  RgbaImage remap(int newWidth, int newHeight, SourceIndex source) {
+    int n = newWidth * newHeight;
+    byte[] newGray = gray == null ? null : new byte[n];
+    byte[] newAlpha = grayAlpha == null ? null : new byte[n];
+    int[] newArgb = argb == null ? null : new int[n];
+    for (int y = 0, i = 0; y < newHeight; y++) {
+      for (int x = 0; x < newWidth; x++, i++) {
+        int from = source.of(x, y);
+        if (newArgb != null) {
+          newArgb[i] = argb[from];
+        } else {
+          newGray[i] = gray[from];
+          if (newAlpha != null) {
+            newAlpha[i] = grayAlpha[from];
+          }
+        }
+      }
+    }
+    return new RgbaImage(newWidth, newHeight, newGray, newAlpha, newArgb, hasAlpha, ignoredMetadata);
   }
 
   public int width() {
@@ -44,6 +87,14 @@ public final class RgbaImage {
 
   public boolean hasAlpha() {
     return hasAlpha;
+  }
+
+  /**
+   * The image's damaged metadata blocks that the decoder ignored (see {@link ImageMetadata} for
+   * each fallback); empty for most images. Unmodifiable.
+   */
+  public Set<ImageMetadata> ignoredMetadata() {
+    return ignoredMetadata;
   }
 
   /** Red, green, blue (0..255) of pixel {@code i = y * width + x}; gray images repeat the gray value. */

@@ -192,7 +192,7 @@ final class TestImages {
     return out.toByteArray();
   }
 
-  private static byte[] chunk(String type, byte[] data) {
+  static byte[] chunk(String type, byte[] data) {
     ByteBuffer b = ByteBuffer.allocate(12 + data.length);
     b.putInt(data.length);
     byte[] typeBytes = type.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
