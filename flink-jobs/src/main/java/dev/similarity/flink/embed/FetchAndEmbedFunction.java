@@ -5,6 +5,7 @@ import dev.similarity.embedding.EmbeddingResult;
 import dev.similarity.embedding.ImageDecodingException;
 import dev.similarity.embedding.ImageEmbedder;
 import dev.similarity.embedding.ImageEmbedderConfig;
+import dev.similarity.embedding.ImageMetadata;
 import dev.similarity.flink.IndexerConfig;
 import dev.similarity.flink.IndexerOptions;
 import dev.similarity.flink.event.ProductChange;
@@ -55,6 +56,7 @@ public final class FetchAndEmbedFunction extends RichAsyncFunction<ProductChange
     private transient MetricGroup fetchFailures;
     private transient Map<ImageFetchException.Code, Counter> failuresByCode;
     private transient AtomicInteger inFlight;
+    private transient Map<ImageMetadata, Counter> metadataIgnored;
     private transient Counter embeddingsReused;
     private transient Map<String, float[]> recentEmbeddings;
 
@@ -87,6 +89,12 @@ public final class FetchAndEmbedFunction extends RichAsyncFunction<ProductChange
         inFlight = new AtomicInteger();
         metrics.gauge("fetchesInFlight", inFlight::get);
         metrics.gauge("fetchConnectionsOpen", fetcher::openConnections);
+        // Damaged ICC, EXIF or XMP blocks are ignored (sRGB, upright as stored): counted, never a refusal.
+        metadataIgnored = new java.util.EnumMap<>(ImageMetadata.class);
+        MetricGroup ignored = metrics.addGroup("imageMetadataIgnored");
+        for (ImageMetadata kind : ImageMetadata.values()) {
+            metadataIgnored.put(kind, ignored.counter(kind.name()));
+        }
         embeddingsReused = metrics.counter("embeddingsReused");
         recentEmbeddings = Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, true) {
             @Override
@@ -166,6 +174,9 @@ public final class FetchAndEmbedFunction extends RichAsyncFunction<ProductChange
         return batcher.submit(bytes).thenApply(result -> {
             if (result.isSuccess()) {
                 recentEmbeddings.put(hash, result.vector());
+                for (ImageMetadata kind : result.ignoredMetadata()) {
+                    metadataIgnored.get(kind).inc();
+                }
             }
             return toOutcome(change, hash, result);
         });
