@@ -87,7 +87,7 @@ public final class OutageBenchmark {
                     System.out.printf("%,d of %,d listed, %,d dead letters, %,d retry records%n", listed, products,
                             run.deadLetters().keys(), retries.records());
                 }
-                List<Long> partnerLatency = new ArrayList<>(), healthyDuringOutage = new ArrayList<>();
+                List<Long> partnerLatency = new ArrayList<>(), healthyDuringOutage = new ArrayList<>(), healthyBefore = new ArrayList<>();
                 long lastListedAt = 0;
                 for (int i = 0; i < products; i++) {
                     List<NeighbourListCollector.Seen> history = run.lists().history(catalogue.productId(i));
@@ -96,6 +96,7 @@ public final class OutageBenchmark {
                     lastListedAt = Math.max(lastListedAt, visible);
                     if (i % 5 == 0) {
                         if (fedAt[i] >= outageFrom && fedAt[i] < outageTo) healthyDuringOutage.add(visible - fedAt[i]);
+                        if (fedAt[i] < outageFrom) healthyBefore.add(visible - fedAt[i]);
                     } else {
                         partnerLatency.add(visible - fedAt[i]);
                     }
@@ -110,6 +111,7 @@ public final class OutageBenchmark {
                 report.put("fetch_retry_records", retries.records());
                 report.put("all_listed_s_after_host_back", listed == products ? Math.max(0, lastListedAt - back) / 1000.0 : null);
                 report.put("partner_latency_ms", percentiles(partnerLatency));
+                report.put("healthy_host_latency_before_outage_ms", percentiles(healthyBefore));
                 report.put("healthy_host_latency_during_outage_ms", percentiles(healthyDuringOutage));
                 report.put("settings", Map.of("fetch.timeout", run.config().get(IndexerOptions.FETCH_TIMEOUT).toString(),
                         "fetch.retry.horizon", run.config().get(IndexerOptions.FETCH_RETRY_HORIZON).toString(),
