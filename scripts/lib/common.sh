@@ -52,6 +52,17 @@ ensure_chromium() {
     || die "chromium is missing and apt-get could not install it; the browse-page test needs it"
 }
 
+# Python 3 with numpy, hnswlib and FAISS for bench-index's peers (Debian packages python3-numpy,
+# python3-hnswlib, python3-faiss), run by /usr/bin/python3, the interpreter those packages serve.
+ensure_hnsw_peers() {
+  /usr/bin/python3 -c 'import numpy, hnswlib, faiss' >/dev/null 2>&1 && return 0
+  log "installing hnswlib, FAISS and numpy for Python (Debian packages python3-hnswlib python3-faiss python3-numpy)"
+  { apt-get update -qq && apt-get install -y -qq python3-hnswlib python3-faiss python3-numpy >/dev/null; } \
+    || die "python3-hnswlib, python3-faiss or python3-numpy is missing and apt-get could not install them; install them, or run without the peers (--no-peers)"
+  /usr/bin/python3 -c 'import numpy, hnswlib, faiss' \
+    || die "python3-hnswlib, python3-faiss and python3-numpy are installed but /usr/bin/python3 cannot import numpy, hnswlib and faiss"
+}
+
 MVN_FLAGS=(-B -q -Dstyle.color=never)
 
 # Builds every module (tests skipped) unless the build is newer than the sources.

@@ -1,6 +1,7 @@
 package dev.similarity.flink;
 
 import dev.similarity.embedding.EmbeddingModelDescriptor;
+import dev.similarity.flink.deadletter.DeadLetterBudget;
 import dev.similarity.flink.event.CatalogueWriterSchemas;
 import dev.similarity.flink.fetch.FetchSettings;
 import dev.similarity.schemas.CatalogueEvent;
@@ -28,6 +29,8 @@ import java.util.Map;
 public final class IndexerConfig implements Serializable {
 
     private static final long serialVersionUID = 1L;
+    /** The producers' buffer.memory (Kafka's default, which the sinks keep): no record may be larger. */
+    private static final long MAX_REQUEST_BYTES = 32L * 1024 * 1024;
 
     private final Map<String, String> values;
 
@@ -122,6 +125,11 @@ public final class IndexerConfig implements Serializable {
         positive(c, IndexerOptions.SNAPSHOT_RETAIN);
         if (c.get(IndexerOptions.SNAPSHOT_RETAIN_MIN_AGE).isNegative()) {
             throw bad(IndexerOptions.SNAPSHOT_RETAIN_MIN_AGE, c.get(IndexerOptions.SNAPSHOT_RETAIN_MIN_AGE), "must not be negative");
+        }
+        long requestBytes = c.get(IndexerOptions.KAFKA_MAX_REQUEST_SIZE).getBytes();
+        if (requestBytes < DeadLetterBudget.MIN_REQUEST_BYTES || requestBytes > MAX_REQUEST_BYTES) {
+            throw bad(IndexerOptions.KAFKA_MAX_REQUEST_SIZE, c.get(IndexerOptions.KAFKA_MAX_REQUEST_SIZE),
+                    "must be from 64 kb (room for a dead letter's copy of its record) to 32 mb (the producers' buffer.memory)");
         }
         positiveDuration(c, IndexerOptions.EMBED_TIMEOUT);
         positiveDuration(c, IndexerOptions.TRANSACTION_TIMEOUT);

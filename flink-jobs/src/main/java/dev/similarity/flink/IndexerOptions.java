@@ -48,7 +48,11 @@ public final class IndexerOptions {
 
     public static final ConfigOption<Duration> TRANSACTION_TIMEOUT =
             ConfigOptions.key("kafka.transaction-timeout").durationType().defaultValue(Duration.ofMinutes(10))
-                    .withDescription("Producer transaction.timeout.ms. Must not exceed the brokers' transaction.max.timeout.ms (15 min by default) and must outlast a checkpoint plus a restart.");
+                    .withDescription("Producer transaction.timeout.ms. Must not exceed the brokers' transaction.max.timeout.ms (15 min by default; checked at start-up) and must outlast a checkpoint plus a restart.");
+
+    public static final ConfigOption<MemorySize> KAFKA_MAX_REQUEST_SIZE =
+            ConfigOptions.key("kafka.max-request-size").memoryType().defaultValue(MemorySize.parse("1mb"))
+                    .withDescription("Producer max.request.size of the job's sinks: the largest record the job writes. Dead letters are cut to fit it (see the README's Bad input). Must not exceed the brokers' message.max.bytes nor the output topics' max.message.bytes (1 MiB + 12 bytes by default; checked at start-up); from 64 kb to 32 mb (the producers' buffer.memory).");
 
     public static final ConfigOption<StartingOffsets> STARTING_OFFSETS =
             ConfigOptions.key("kafka.starting-offsets").enumType(StartingOffsets.class).defaultValue(StartingOffsets.COMMITTED_OR_EARLIEST)

@@ -1,6 +1,7 @@
 package dev.similarity.flink;
 
 import dev.similarity.embedding.EmbeddingModelDescriptor;
+import dev.similarity.flink.deadletter.DeadLetterBudget;
 import dev.similarity.flink.deadletter.DeadLetterRecord;
 import dev.similarity.flink.embed.DeadLetterSplitter;
 import dev.similarity.flink.embed.EmbeddingOutcome;
@@ -21,6 +22,7 @@ import dev.similarity.flink.index.ProductVectorFanOut;
 import dev.similarity.flink.index.ShardIndexFunction;
 import dev.similarity.flink.index.ShardMessage;
 import dev.similarity.flink.index.ShardRouting;
+import dev.similarity.flink.kafka.BrokerLimits;
 import dev.similarity.flink.kafka.DeadLetterSerializer;
 import dev.similarity.flink.kafka.NeighbourListSerializer;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -69,9 +71,13 @@ public final class SimilarityIndexerJob {
 
     private SimilarityIndexerJob() {}
 
-    /** Arguments: {@code --option.key value} pairs; see the README's option table. */
+    /**
+     * Arguments: {@code --option.key value} pairs; see the README's option table. Settings the brokers
+     * would refuse are refused first ({@link BrokerLimits}), as in {@link #start}.
+     */
     public static void main(String[] args) throws Exception {
         IndexerConfig config = IndexerConfig.from(parseArgs(args));
+        BrokerLimits.verify(config);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(runtimeConfiguration(config));
         build(env, config);
         env.execute(JOB_NAME);
@@ -84,6 +90,8 @@ public final class SimilarityIndexerJob {
         env.setParallelism(config.get(IndexerOptions.PARALLELISM));
         env.setMaxParallelism(config.get(IndexerOptions.MAX_PARALLELISM));
         ShardRouting routing = new ShardRouting(shards, config.get(IndexerOptions.MAX_PARALLELISM));
+        // What one dead letter or fetch retry may take: the sinks' max.request.size.
+        DeadLetterBudget budget = new DeadLetterBudget(config.get(IndexerOptions.KAFKA_MAX_REQUEST_SIZE).getBytes());
 
         DataStream<RawCatalogueRecord> records = env
                 .fromSource(catalogueSource(config), WatermarkStrategy.noWatermarks(), "catalogue-events")
@@ -116,11 +124,11 @@ public final class SimilarityIndexerJob {
 
         SingleOutputStreamOperator<EmbeddingOutcome> embedded = outcomes
                 .process(new DeadLetterSplitter(new RetryBackoff(config.get(IndexerOptions.FETCH_RETRY_INITIAL_BACKOFF),
-                        config.get(IndexerOptions.FETCH_RETRY_MAX_BACKOFF), config.get(IndexerOptions.FETCH_RETRY_HORIZON))))
+                        config.get(IndexerOptions.FETCH_RETRY_MAX_BACKOFF), config.get(IndexerOptions.FETCH_RETRY_HORIZON)), budget))
                 .name("split-failed-images").uid("split-failed-images");
 
         embedded.getSideOutput(FetchRetry.TAG)
-                .sinkTo(exactlyOnceSink(config, new FetchRetrySerializer(config.get(IndexerOptions.FETCH_RETRY_TOPIC)), "fetch-retries"))
+                .sinkTo(exactlyOnceSink(config, new FetchRetrySerializer(config.get(IndexerOptions.FETCH_RETRY_TOPIC), budget), "fetch-retries"))
                 .name("fetch-retry-sink").uid("fetch-retry-sink");
 
         DataStream<NeighbourListUpdate> lists = embedded
@@ -139,7 +147,7 @@ public final class SimilarityIndexerJob {
 
         changes.getSideOutput(DeadLetterRecord.TAG)
                 .union(retries.getSideOutput(DeadLetterRecord.TAG), embedded.getSideOutput(DeadLetterRecord.TAG))
-                .sinkTo(exactlyOnceSink(config, new DeadLetterSerializer(config.get(IndexerOptions.DEAD_LETTER_TOPIC)), "dead-letters"))
+                .sinkTo(exactlyOnceSink(config, new DeadLetterSerializer(config.get(IndexerOptions.DEAD_LETTER_TOPIC), budget), "dead-letters"))
                 .name("dead-letter-sink").uid("dead-letter-sink");
     }
 
@@ -195,6 +203,8 @@ public final class SimilarityIndexerJob {
             org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema<T> serializer, String name) {
         Properties producer = new Properties();
         producer.setProperty("transaction.timeout.ms", String.valueOf(config.get(IndexerOptions.TRANSACTION_TIMEOUT).toMillis()));
+        // Set, not left to the client's default: the dead letters' budget is derived from it.
+        producer.setProperty("max.request.size", String.valueOf(config.get(IndexerOptions.KAFKA_MAX_REQUEST_SIZE).getBytes()));
         // Transactional records become visible at the checkpoint's commit, and the flush before it ignores
         // linger: lingering only makes fewer, bigger requests for the broker.
         producer.setProperty("linger.ms", "100");
@@ -227,8 +237,14 @@ public final class SimilarityIndexerJob {
         return settings;
     }
 
-    /** For callers that submit the job and keep a handle on it (demo, benchmarks, tests). */
+    /**
+     * For callers that submit the job and keep a handle on it (demo, benchmarks, tests).
+     *
+     * @throws org.apache.flink.configuration.IllegalConfigurationException if the brokers would refuse
+     *     the job's transaction timeout or request size ({@link BrokerLimits})
+     */
     public static JobClient start(StreamExecutionEnvironment env, IndexerConfig config) throws Exception {
+        BrokerLimits.verify(config);
         build(env, config);
         return env.executeAsync(JOB_NAME);
     }

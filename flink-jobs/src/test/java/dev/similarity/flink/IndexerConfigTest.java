@@ -56,6 +56,17 @@ class IndexerConfigTest {
     }
 
     @Test
+    void aRequestSizeWithoutRoomForADeadLetterOrOverTheProducersBufferIsRefused() {
+        assertThat(IndexerConfig.from(Map.of()).get(IndexerOptions.KAFKA_MAX_REQUEST_SIZE).getBytes()).isEqualTo(1_048_576L);
+        assertThatThrownBy(() -> IndexerConfig.from(Map.of("kafka.max-request-size", "16kb")))
+                .hasMessageContaining("kafka.max-request-size = 16 kb must be from 64 kb");
+        assertThatThrownBy(() -> IndexerConfig.from(Map.of("kafka.max-request-size", "64mb")))
+                .hasMessageContaining("kafka.max-request-size = 64 mb must be from 64 kb");
+        assertThat(IndexerConfig.from(Map.of("kafka.max-request-size", "32mb")).get(IndexerOptions.KAFKA_MAX_REQUEST_SIZE).getBytes())
+                .isEqualTo(32L << 20);
+    }
+
+    @Test
     void describesEveryOptionForTheReadme() {
         String table = IndexerConfig.describeOptions();
         for (var option : IndexerConfig.allOptions()) {

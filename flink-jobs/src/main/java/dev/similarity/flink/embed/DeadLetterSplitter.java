@@ -1,5 +1,6 @@
 package dev.similarity.flink.embed;
 
+import dev.similarity.flink.deadletter.DeadLetterBudget;
 import dev.similarity.flink.deadletter.DeadLetterRecord;
 import dev.similarity.flink.event.ProductChange;
 import dev.similarity.flink.event.RetryState;
@@ -23,11 +24,14 @@ public final class DeadLetterSplitter extends ProcessFunction<EmbeddingOutcome, 
     private static final long serialVersionUID = 1L;
 
     private final RetryBackoff backoff;
+    private final DeadLetterBudget budget;
     private transient Counter retriesScheduled;
     private transient Counter retriesExhausted;
 
-    public DeadLetterSplitter(RetryBackoff backoff) {
+    /** @param budget the retry sink's request size: a record too large to travel whole is not retried */
+    public DeadLetterSplitter(RetryBackoff backoff, DeadLetterBudget budget) {
         this.backoff = backoff;
+        this.budget = budget;
     }
 
     @Override
@@ -51,15 +55,20 @@ public final class DeadLetterSplitter extends ProcessFunction<EmbeddingOutcome, 
             int attempts = previous == null ? 1 : previous.attempts() + 1;
             long firstFailedAt = previous == null || previous.attempts() == 0 ? now : previous.firstFailedAt();
             long next = now + backoff.delayMillis(attempts, outcome.retryAfterMillis() < 0 ? null : Duration.ofMillis(outcome.retryAfterMillis()));
-            if (backoff.withinHorizon(firstFailedAt, next)) {
+            DeadLetterRecord letter = DeadLetterRecord.of(change.source(), change.productId(), stage,
+                    outcome.failureReason(), message, outcome.failureClass());
+            // A retry must carry the whole original record back; one that would be cut to fit is not retried.
+            boolean fits = !budget.fit(letter).truncated();
+            if (fits && backoff.withinHorizon(firstFailedAt, next)) {
                 retriesScheduled.inc();
-                ctx.output(FetchRetry.TAG, new FetchRetry(DeadLetterRecord.of(change.source(), change.productId(), stage,
-                        outcome.failureReason(), message, outcome.failureClass()), new RetryState(attempts, firstFailedAt, next)));
+                ctx.output(FetchRetry.TAG, new FetchRetry(letter, new RetryState(attempts, firstFailedAt, next)));
                 return;
             }
             retriesExhausted.inc();
-            message = "gave up after " + attempts + " attempts over " + Duration.ofMillis(now - firstFailedAt).toSeconds()
-                    + " s (fetch.retry.horizon " + backoff.horizon() + "); last: " + message;
+            message = fits ? "gave up after " + attempts + " attempts over " + Duration.ofMillis(now - firstFailedAt).toSeconds()
+                    + " s (fetch.retry.horizon " + backoff.horizon() + "); last: " + message
+                    : "not retried: the record is too large to travel whole through the fetch-retry topic "
+                    + "(kafka.max-request-size); failed with: " + message;
         }
         ctx.output(DeadLetterRecord.TAG, DeadLetterRecord.of(change.source(), change.productId(), stage,
                 outcome.failureReason(), message, outcome.failureClass()));

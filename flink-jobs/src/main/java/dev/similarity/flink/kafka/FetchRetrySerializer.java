@@ -1,5 +1,6 @@
 package dev.similarity.flink.kafka;
 
+import dev.similarity.flink.deadletter.DeadLetterBudget;
 import dev.similarity.flink.embed.FetchRetry;
 import dev.similarity.flink.event.RawCatalogueRecord;
 import dev.similarity.schemas.DeadLetter;
@@ -19,10 +20,13 @@ public final class FetchRetrySerializer implements KafkaRecordSerializationSchem
     private static final long serialVersionUID = 1L;
 
     private final String topic;
+    private final DeadLetterBudget budget;
     private transient AvroRecordCodec<DeadLetter> codec;
 
-    public FetchRetrySerializer(String topic) {
+    /** @param budget the sink's request size; a retry that would not fit it is dead-lettered upstream instead */
+    public FetchRetrySerializer(String topic, DeadLetterBudget budget) {
         this.topic = topic;
+        this.budget = budget;
     }
 
     @Override
@@ -33,7 +37,8 @@ public final class FetchRetrySerializer implements KafkaRecordSerializationSchem
         RecordHeaders headers = new RecordHeaders();
         FetchRetryHeaders.write(retry.state(), headers);
         RawCatalogueRecord source = retry.letter().source();
+        DeadLetterBudget.Fitted fitted = budget.fit(retry.letter());
         return new ProducerRecord<>(topic, null, null, source == null ? null : source.key(),
-                codec.encode(DeadLetterSerializer.toAvro(retry.letter())), headers);
+                codec.encode(DeadLetterSerializer.toAvro(retry.letter(), fitted)), headers);
     }
 }

@@ -143,11 +143,14 @@ class AvroRecordCodecMalformedInputTest {
     } catch (InvalidRecordException e) {
       throw new AssertionError(e);
     }
-    // The reason's enum index sits right before: errorMessage null (1), errorClass, failedAt.
+    // The reason's enum index sits right before: errorMessage null (1), errorClass, failedAt,
+    // truncated, then the original's sizes and digests (null).
     byte[] tail = avro(encoder -> {
       encoder.writeIndex(0);
       encoder.writeString(decoded.getErrorClass());
       encoder.writeLong(decoded.getFailedAt());
+      encoder.writeBoolean(false);
+      for (int i = 0; i < 4; i++) encoder.writeIndex(0);
     });
     int reasonAt = valid.length - tail.length - 1;
     valid[reasonAt] = 2 * 40; // zig-zag 40: no such reason
