@@ -67,7 +67,7 @@ MVN_FLAGS=(-B -q -Dstyle.color=never)
 
 # Builds every module (tests skipped) unless the build is newer than the sources.
 ensure_build() {
-  local stamp="$PROJECT_ROOT/flink-jobs/target/runtime.classpath"
+  local stamp="$PROJECT_ROOT/bench/target/runtime.classpath"
   if [ -f "$stamp" ] && [ -z "$(find "$PROJECT_ROOT" -path '*/target' -prune -o \( -name '*.java' -o -name 'pom.xml' -o -name '*.avsc' -o -name '*.properties' \) -newer "$stamp" -print -quit)" ]; then
     return 0
   fi

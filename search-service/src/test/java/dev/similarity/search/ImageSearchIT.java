@@ -11,7 +11,7 @@ import dev.similarity.embedding.data.FashionMnist;
 import dev.similarity.index.snapshot.SnapshotStore;
 import dev.similarity.index.snapshot.SnapshotStore.RetentionPolicy;
 import dev.similarity.search.Http.Answer;
-import dev.similarity.search.bench.ShardPublisher;
+import dev.similarity.search.testing.ShardPublisher;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -4,7 +4,7 @@ import dev.similarity.index.ProductVector;
 import dev.similarity.index.snapshot.SnapshotStore;
 import dev.similarity.index.snapshot.SnapshotStore.RetentionPolicy;
 import dev.similarity.index.tools.ClusteredUnitVectors;
-import dev.similarity.search.bench.ShardPublisher;
+import dev.similarity.search.testing.ShardPublisher;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -10,6 +10,7 @@ import dev.similarity.index.snapshot.SnapshotStore.RetentionPolicy;
 import dev.similarity.index.tools.ClusteredUnitVectors;
 import dev.similarity.search.SearchService;
 import dev.similarity.embedding.tools.Arguments;
+import dev.similarity.search.testing.ShardPublisher;
 import dev.similarity.embedding.tools.Arguments.UsageException;
 import java.io.IOException;
 import java.io.InputStream;

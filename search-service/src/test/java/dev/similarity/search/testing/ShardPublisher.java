@@ -1,4 +1,4 @@
-package dev.similarity.search.bench;
+package dev.similarity.search.testing;
 
 import dev.similarity.index.ProductVector;
 import dev.similarity.index.ShardAssignment;
