@@ -199,8 +199,8 @@ class KafkaLimitsIT {
                 .isEqualTo(Arrays.copyOf(bad.value(), keptValue.length));
         assertThat(keptKey).as("%s: the kept key is a prefix of the original", bad.label())
                 .isEqualTo(Arrays.copyOf(bad.key(), keptKey.length));
-        // Every bad record but the tiny one is too big to copy whole (key, value or the message quoting it).
-        boolean small = bad.label().equals("tiny");
+        // Every bad record but these two is too big to copy whole (key, value or the message quoting it).
+        boolean small = bad.label().equals("tiny") || bad.label().equals("huge-unreachable-url");
         assertThat(deadLetter.getTruncated()).as("%s: truncated", bad.label()).isEqualTo(!small);
         assertThat(header(letter, DeadLetterHeaders.TRUNCATED)).as(bad.label()).isEqualTo(String.valueOf(!small));
         if (small) {
@@ -229,9 +229,10 @@ class KafkaLimitsIT {
                     // A decodable event whose refusal message quotes its 700 KB URL and 200 KB product id.
                     new Object[] {"huge-invalid-event", utf8("huge-invalid-event"), events.encode(event(
                             "p".repeat(200_000), "ftp://images.example.com/" + "x".repeat(700_000))), "INVALID_EVENT"},
-                    // A valid event whose image cannot be fetched: the fetch error quotes its 900 KB URL.
+                    // A valid event with a 900 KB image URL: refused before any connection (over fetch.max-url-length,
+                    // the message quotes 80 characters of it), so its dead letter copies the whole original.
                     new Object[] {"huge-unreachable-url", utf8("huge-url"), events.encode(event(
-                            "huge-url", "http://127.0.0.1:1/" + "u".repeat(900_000))), "IMAGE_UNREACHABLE"});
+                            "huge-url", "http://127.0.0.1:1/" + "u".repeat(900_000))), "IMAGE_URL_REFUSED"});
             for (Object[] r : records) {
                 byte[] key = (byte[]) r[1];
                 byte[] value = (byte[]) r[2];

@@ -95,6 +95,18 @@ public final class IndexerConfig implements Serializable {
                 throw new IllegalConfigurationException("unknown option '" + key + "'; the job's options are: " + String.join(", ", known));
             }
         }
+        // Every value must parse as its option's type (a duration, a size, an enum constant, ...).
+        for (ConfigOption<?> option : allOptions()) {
+            try {
+                c.get(option);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalConfigurationException(option.key() + " = " + values.get(option.key()) + " cannot be read: "
+                        + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()), e);
+            }
+        }
+        if (c.get(IndexerOptions.DELIVERY_GUARANTEE) == org.apache.flink.connector.base.DeliveryGuarantee.NONE) {
+            throw bad(IndexerOptions.DELIVERY_GUARANTEE, "none", "would lose list updates on every failure; use exactly-once or at-least-once");
+        }
         positive(c, IndexerOptions.NEIGHBOURS_K);
         nonNegative(c, IndexerOptions.NEIGHBOURS_RESERVE);
         positive(c, IndexerOptions.SHARDS);

@@ -4,6 +4,7 @@ import dev.similarity.schemas.wire.AvroWireFormat;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 
 import java.time.Duration;
 import java.util.List;
@@ -33,6 +34,10 @@ public final class IndexerOptions {
     public static final ConfigOption<String> DEAD_LETTER_TOPIC =
             ConfigOptions.key("kafka.topic.dead-letters").stringType().defaultValue("catalogue-dead-letters")
                     .withDescription("Topic of records the job could not process (Avro DeadLetter with the original bytes and the reason).");
+
+    public static final ConfigOption<DeliveryGuarantee> DELIVERY_GUARANTEE =
+            ConfigOptions.key("kafka.delivery-guarantee").enumType(DeliveryGuarantee.class).defaultValue(DeliveryGuarantee.EXACTLY_ONCE)
+                    .withDescription("Guarantee of the job's Kafka sinks (lists, dead letters, fetch retries). EXACTLY_ONCE: records are written in transactions committed on checkpoints, so read_committed consumers see each update once, a checkpoint interval late. AT_LEAST_ONCE: records are visible at once, but a failure replays those written since the last checkpoint; consumers must then deduplicate by (product, catalogueVersion, eventTimestamp, neighbours).");
 
     public static final ConfigOption<String> FETCH_RETRY_TOPIC =
             ConfigOptions.key("kafka.topic.fetch-retries").stringType().defaultValue("catalogue-fetch-retries")

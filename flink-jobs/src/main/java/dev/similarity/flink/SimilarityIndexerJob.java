@@ -128,7 +128,7 @@ public final class SimilarityIndexerJob {
                 .name("split-failed-images").uid("split-failed-images");
 
         embedded.getSideOutput(FetchRetry.TAG)
-                .sinkTo(exactlyOnceSink(config, new FetchRetrySerializer(config.get(IndexerOptions.FETCH_RETRY_TOPIC), budget), "fetch-retries"))
+                .sinkTo(kafkaSink(config, new FetchRetrySerializer(config.get(IndexerOptions.FETCH_RETRY_TOPIC), budget), "fetch-retries"))
                 .name("fetch-retry-sink").uid("fetch-retry-sink");
 
         DataStream<NeighbourListUpdate> lists = embedded
@@ -142,12 +142,12 @@ public final class SimilarityIndexerJob {
                 .process(new NeighbourListFunction(config.get(IndexerOptions.NEIGHBOURS_K), config.get(IndexerOptions.NEIGHBOURS_RESERVE)))
                 .name("neighbour-lists-gather").uid("neighbour-lists");
 
-        lists.sinkTo(exactlyOnceSink(config, new NeighbourListSerializer(config.get(IndexerOptions.NEIGHBOUR_TOPIC), model.qualifiedId()), "lists"))
+        lists.sinkTo(kafkaSink(config, new NeighbourListSerializer(config.get(IndexerOptions.NEIGHBOUR_TOPIC), model.qualifiedId()), "lists"))
                 .name("neighbour-lists-sink").uid("neighbour-lists-sink");
 
         changes.getSideOutput(DeadLetterRecord.TAG)
                 .union(retries.getSideOutput(DeadLetterRecord.TAG), embedded.getSideOutput(DeadLetterRecord.TAG))
-                .sinkTo(exactlyOnceSink(config, new DeadLetterSerializer(config.get(IndexerOptions.DEAD_LETTER_TOPIC), budget), "dead-letters"))
+                .sinkTo(kafkaSink(config, new DeadLetterSerializer(config.get(IndexerOptions.DEAD_LETTER_TOPIC), budget), "dead-letters"))
                 .name("dead-letter-sink").uid("dead-letter-sink");
     }
 
@@ -199,7 +199,7 @@ public final class SimilarityIndexerJob {
                 .build();
     }
 
-    private static <T> KafkaSink<T> exactlyOnceSink(IndexerConfig config,
+    private static <T> KafkaSink<T> kafkaSink(IndexerConfig config,
             org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema<T> serializer, String name) {
         Properties producer = new Properties();
         producer.setProperty("transaction.timeout.ms", String.valueOf(config.get(IndexerOptions.TRANSACTION_TIMEOUT).toMillis()));
@@ -211,7 +211,7 @@ public final class SimilarityIndexerJob {
         return KafkaSink.<T>builder()
                 .setBootstrapServers(config.get(IndexerOptions.KAFKA_BOOTSTRAP_SERVERS))
                 .setRecordSerializer(serializer)
-                .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+                .setDeliveryGuarantee(config.get(IndexerOptions.DELIVERY_GUARANTEE))
                 .setTransactionalIdPrefix(config.get(IndexerOptions.TRANSACTIONAL_ID_PREFIX) + "-" + name)
                 .setKafkaProducerConfig(producer)
                 .build();

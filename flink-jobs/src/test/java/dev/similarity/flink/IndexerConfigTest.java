@@ -32,6 +32,16 @@ class IndexerConfigTest {
     }
 
     @Test
+    void aValueThatDoesNotParseFailsAtStartUpNamingTheOption() {
+        assertThatThrownBy(() -> IndexerConfig.from(Map.of("kafka.delivery-guarantee", "AT_MOST_TWICE")))
+                .isInstanceOf(IllegalConfigurationException.class).hasMessageContaining("kafka.delivery-guarantee = AT_MOST_TWICE");
+        assertThatThrownBy(() -> IndexerConfig.from(Map.of("kafka.delivery-guarantee", "none")))
+                .hasMessageContaining("would lose list updates");
+        assertThat(IndexerConfig.from(Map.of("kafka.delivery-guarantee", "at-least-once")).get(IndexerOptions.DELIVERY_GUARANTEE))
+                .hasToString("at-least-once");
+    }
+
+    @Test
     void aRemovedFetchOptionNamesWhatReplacesIt() {
         assertThatThrownBy(() -> IndexerConfig.from(Map.of("fetch.allow-private-addresses", "true")))
                 .hasMessageContaining("was removed").hasMessageContaining("fetch.trusted-origins");

@@ -100,6 +100,43 @@ public final class NeighbourListCollector implements AutoCloseable {
         return latest;
     }
 
+    /**
+     * What identifies a list update, whatever its record bytes: the product, its catalogue version, the
+     * event that triggered the update, the model and the ranked neighbours with their scores. Every
+     * record also carries the time it was computed, so a replayed update never repeats its bytes:
+     * comparing bytes can miss a duplicate, comparing identities cannot.
+     */
+    public static String updateIdentity(Seen seen) {
+        NeighbourList list = seen.list();
+        if (list == null) {
+            return seen.productId() + "|tombstone@" + java.util.Arrays.hashCode(seen.value());
+        }
+        StringBuilder id = new StringBuilder().append(list.getProductId()).append('|').append(list.getCatalogueVersion())
+                .append('|').append(list.getEventTimestamp()).append('|').append(list.getModelId());
+        for (var neighbour : list.getNeighbours()) {
+            id.append('|').append(neighbour.getProductId()).append(':').append(neighbour.getScore());
+        }
+        return id.toString();
+    }
+
+    /**
+     * Updates committed more than once: for each product, every identity ({@link #updateIdentity}) seen
+     * twice or more in its history, anywhere in it (a replay need not follow the original). Tombstones
+     * are left out: a product removed, re-added and removed again legitimately gets two.
+     */
+    public List<String> repeatedUpdates() {
+        List<String> repeated = new ArrayList<>();
+        byKey.forEach((key, seen) -> {
+            java.util.Set<String> identities = new java.util.HashSet<>();
+            for (Seen s : seen) {
+                if (s.list() == null) continue;
+                String identity = updateIdentity(s);
+                if (!identities.add(identity)) repeated.add(identity);
+            }
+        });
+        return repeated;
+    }
+
     public java.util.Set<String> keysSeen() {
         return java.util.Set.copyOf(byKey.keySet());
     }
