@@ -57,8 +57,13 @@ public final class FlinkRestClient {
   /** @param baseUrl the REST endpoint (also the web UI), e.g. {@code http://127.0.0.1:8081} */
   public FlinkRestClient(String baseUrl) {
     Objects.requireNonNull(baseUrl, "baseUrl");
-    URI uri = URI.create(baseUrl.strip());
-    if (uri.getScheme() == null || !uri.getScheme().matches("https?") || uri.getHost() == null) {
+    URI uri;
+    try {
+      uri = URI.create(baseUrl.strip());
+    } catch (IllegalArgumentException e) {
+      uri = null;
+    }
+    if (uri == null || uri.getScheme() == null || !uri.getScheme().matches("https?") || uri.getHost() == null) {
       throw new IllegalArgumentException("cluster URL '" + baseUrl + "' is not an http(s) URL with a host, e.g. http://127.0.0.1:8081");
     }
     this.baseUrl = baseUrl.strip().replaceAll("/+$", "");
@@ -156,6 +161,12 @@ public final class FlinkRestClient {
     }
     // The id is the stored file's name (<uuid>_<name>.jar) without the server's upload directory.
     return stored.substring(stored.lastIndexOf('/') + 1);
+  }
+
+  /** Deletes an uploaded jar from the cluster ({@code DELETE /jars/:id}), e.g. the old one after an upgrade. */
+  public void deleteJar(String jarId) {
+    String path = "/jars/" + encode(jarId);
+    send("DELETE " + path, request(path).DELETE().build(), DEFAULT_REQUEST_TIMEOUT);
   }
 
   /**

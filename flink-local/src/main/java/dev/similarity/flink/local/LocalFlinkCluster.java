@@ -89,7 +89,7 @@ public final class LocalFlinkCluster implements AutoCloseable {
   static final String JOB_MANAGER_MAIN = "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint";
   static final String TASK_MANAGER_MAIN = "org.apache.flink.runtime.taskexecutor.TaskManagerRunner";
   private static final String JVM_OPTIONS_RESOURCE = "jvm-options.properties";
-  private static final int LOG_TAIL_LINES = 30;
+  private static final int LOG_TAIL_LINES = 40;
   private static final Duration POLL_INTERVAL = Duration.ofMillis(250);
 
   /** One cluster JVM, as callers see it. @param logFile Flink's log; the JVM's stdout is next to it as {@code .out} */
@@ -180,7 +180,8 @@ public final class LocalFlinkCluster implements AutoCloseable {
     }
     if (alive.isEmpty()) return Optional.empty();
 
-    Builder builder = builder().workDir(files.workDir()).detached(true).clusterLibDir(null);
+    Builder builder = builder().workDir(files.workDir()).detached(true)
+        .slotsPerTaskManager(configValue(files, "taskmanager.numberOfTaskSlots").map(Integer::parseInt).orElse(DEFAULT_SLOTS_PER_TASK_MANAGER));
     LocalFlinkCluster cluster = new LocalFlinkCluster(builder, null, Path.of(System.getProperty("java.home")));
     synchronized (cluster) {
       cluster.workDir = files.workDir();
@@ -226,8 +227,8 @@ public final class LocalFlinkCluster implements AutoCloseable {
       prometheusFirstPort = requestedPrometheusPort;
       pluginsDir = requestedPluginsDir != null ? requestedPluginsDir : Files.createDirectories(files.defaultPluginsDir());
 
-      Optional<Integer> previousRpcPort = previousConfigValue("jobmanager.rpc.port").map(Integer::parseInt);
-      restPort = chooseRestPort(previousConfigValue("rest.port").map(Integer::parseInt));
+      Optional<Integer> previousRpcPort = configValue(files, "jobmanager.rpc.port").map(Integer::parseInt);
+      restPort = chooseRestPort(configValue(files, "rest.port").map(Integer::parseInt));
       rpcPort = previousRpcPort.filter(p -> p != restPort && LoopbackPorts.isFree(p)).orElseGet(() -> freePortOtherThan(Set.of(restPort)));
       files.writeLogConfigs();
       files.writeConfigYaml(configEntries(files, restPort, rpcPort));
@@ -505,7 +506,8 @@ public final class LocalFlinkCluster implements AutoCloseable {
     return port;
   }
 
-  private Optional<String> previousConfigValue(String key) {
+  /** A value of the config.yaml that the last start wrote; empty before the first start. */
+  private static Optional<String> configValue(ClusterFiles files, String key) {
     try (Stream<String> lines = Files.lines(files.configYaml(), StandardCharsets.UTF_8)) {
       Pattern entry = Pattern.compile("^" + Pattern.quote(key) + ": '([^']*)'$");
       return lines.map(entry::matcher).filter(Matcher::matches).map(m -> m.group(1)).findFirst();
@@ -557,7 +559,10 @@ public final class LocalFlinkCluster implements AutoCloseable {
     return new Child(name, process.toHandle(), process, prometheusPort);
   }
 
-  /** Waits until the REST API lists every one of {@code names} as a registered TaskManager. */
+  /**
+   * Waits until the REST API lists every one of {@code names} as a registered TaskManager and the
+   * slots of all running TaskManagers are offered (a TaskManager reports its slots just after it registers).
+   */
   private void awaitRegistered(List<String> names, String what) {
     FlinkRestClient rest = new FlinkRestClient("http://" + LoopbackPorts.HOST + ":" + restPort);
     long deadline = System.nanoTime() + startupTimeout.toNanos();
@@ -575,8 +580,14 @@ public final class LocalFlinkCluster implements AutoCloseable {
       }
       try {
         List<String> registered = rest.taskManagerIds();
-        if (registered.containsAll(names)) return;
-        lastProblem = "registered TaskManagers " + registered + ", waiting for " + names;
+        long expectedSlots = (long) slotsPerTaskManager * taskManagers.stream().filter(c -> c.handle().isAlive()).count();
+        if (registered.containsAll(names)) {
+          int slots = rest.overview().slotsTotal();
+          if (slots >= expectedSlots) return;
+          lastProblem = "registered TaskManagers " + registered + " offer " + slots + " slots, waiting for " + expectedSlots;
+        } else {
+          lastProblem = "registered TaskManagers " + registered + ", waiting for " + names;
+        }
       } catch (UncheckedIOException | FlinkRestException e) {
         lastProblem = "REST API not answering yet: " + e.getMessage();
       }

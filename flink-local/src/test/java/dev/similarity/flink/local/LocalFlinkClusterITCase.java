@@ -132,6 +132,25 @@ class LocalFlinkClusterITCase {
 
   @Test
   @Order(4)
+  void aJobJarAboveFlinksDefaultUploadLimitIsUploadedAndRuns() throws Exception {
+    // Like the indexer's jar with the TensorFlow natives (149 MB): over Flink's 100 MiB rest.server.max-content-length default.
+    Path bigJar = TestJobJar.build(tempDir.resolve("big-job.jar"), 150 * 1024 * 1024);
+    assertThat(Files.size(bigJar)).isGreaterThan(104_857_600L);
+    long uploadingAt = System.nanoTime();
+
+    String bigJarId = rest.uploadJar(bigJar);
+    double uploadSeconds = (System.nanoTime() - uploadingAt) / 1e9;
+
+    String jobId = rest.run(bigJarId, null, List.of("--records", "1000"), 2, null);
+    rest.awaitJob(jobId, "FINISHED", job -> job.state().equals("FINISHED"), JOB_TIMEOUT);
+    System.out.printf("%d-byte jar uploaded in %.1f s, its job finished %.1f s after the upload began%n",
+        Files.size(bigJar), uploadSeconds, (System.nanoTime() - uploadingAt) / 1e9);
+    rest.deleteJar(bigJarId);
+    Files.delete(bigJar);
+  }
+
+  @Test
+  @Order(5)
   void jobRecoversFromItsLastCheckpointAfterATaskManagerIsKilledAndAReplacementJoins() throws Exception {
     // Parallelism 4 takes every slot of both TaskManagers: after the kill the job cannot run until a replacement joins.
     String jobId = rest.run(jarId(), null, UNBOUNDED, 4, null);
@@ -162,7 +181,7 @@ class LocalFlinkClusterITCase {
   }
 
   @Test
-  @Order(5)
+  @Order(6)
   void jobStoppedWithASavepointResumesFromItAtAnotherParallelism() throws Exception {
     String jobId = unboundedJobId != null ? unboundedJobId : startUnboundedJob(4);
 
@@ -186,7 +205,7 @@ class LocalFlinkClusterITCase {
   }
 
   @Test
-  @Order(6)
+  @Order(7)
   void jobManagerKilledAndRestartedTakesBackTheRunningTaskManagers() {
     long killedPid = cluster.jobManager().orElseThrow().pid();
 
@@ -205,7 +224,7 @@ class LocalFlinkClusterITCase {
   }
 
   @Test
-  @Order(7)
+  @Order(8)
   void closeStopsEveryProcessItStarted() {
     cluster.close();
 
