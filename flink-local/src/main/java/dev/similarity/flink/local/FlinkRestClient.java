@@ -131,8 +131,8 @@ public final class FlinkRestClient {
 
   /**
    * Uploads a job jar as the web UI does: {@code POST /jars/upload}, multipart, form field
-   * {@code jarfile}. The jar is streamed from disk, not read into memory. Jars larger than the
-   * cluster's {@code rest.server.max-content-length} are refused with HTTP 413.
+   * {@code jarfile}. The jar is streamed from disk, not read into memory, and the server streams it
+   * to its {@code web.upload.dir} ({@code rest.server.max-content-length} does not apply to uploads).
    *
    * @return the jar's id on the cluster, for {@link #run}
    * @throws IllegalArgumentException if the file is missing or its name does not end in .jar (Flink refuses those)

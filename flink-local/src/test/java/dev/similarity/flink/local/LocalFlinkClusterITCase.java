@@ -132,8 +132,8 @@ class LocalFlinkClusterITCase {
 
   @Test
   @Order(4)
-  void aJobJarAboveFlinksDefaultUploadLimitIsUploadedAndRuns() throws Exception {
-    // Like the indexer's jar with the TensorFlow natives (149 MB): over Flink's 100 MiB rest.server.max-content-length default.
+  void aJobJarAsLargeAsOneCarryingTheTensorFlowNativesIsUploadedAndRuns() throws Exception {
+    // The indexer's jar carries the TensorFlow natives (149 MB): the upload streams it, the TaskManagers fetch it from the blob server.
     Path bigJar = TestJobJar.build(tempDir.resolve("big-job.jar"), 150 * 1024 * 1024);
     assertThat(Files.size(bigJar)).isGreaterThan(104_857_600L);
     long uploadingAt = System.nanoTime();
