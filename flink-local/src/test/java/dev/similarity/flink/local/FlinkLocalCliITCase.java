@@ -52,6 +52,9 @@ class FlinkLocalCliITCase {
       assertThat(jobId.find()).as(submit.toString()).isTrue();
       FlinkRestClient rest = new FlinkRestClient(url);
       rest.awaitJob(jobId.group(1), "running", FlinkRestClient.JobInfo::fullyRunning, Duration.ofSeconds(90));
+      CliRun jobStatus = CliRun.flinkJob("status", "--cluster", url, "--job", jobId.group(1));
+      assertThat(jobStatus.exitCode()).as(jobStatus.toString()).isEqualTo(FlinkJobCli.OK);
+      assertThat(jobStatus.out()).startsWith("RUNNING flink-local counting job (" + jobId.group(1) + ")").contains("checkpoints: ");
 
       CliRun add = CliRun.flinkLocal("add-taskmanager", "--work-dir", workDir.toString());
       assertThat(add.exitCode()).as(add.toString()).isEqualTo(FlinkLocalCli.OK);
