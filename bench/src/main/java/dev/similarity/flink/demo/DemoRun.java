@@ -44,6 +44,19 @@ public final class DemoRun implements AutoCloseable {
     public DemoRun(DemoCatalogue catalogue, DemoImageServer images, String bootstrapServers, Path workDir,
                    String runName, Function<Configuration, StreamExecutionEnvironment> environments,
                    Map<String, String> settings) throws Exception {
+        this(catalogue, images, bootstrapServers, workDir, runName, settings,
+                config -> SimilarityIndexerJob.start(environments.apply(SimilarityIndexerJob.runtimeConfiguration(config)), config));
+    }
+
+    /** Starts the job with its final configuration: in this JVM, or on a cluster ({@link ClusterJobClient}). */
+    @FunctionalInterface
+    public interface JobLauncher {
+        JobClient launch(IndexerConfig config) throws Exception;
+    }
+
+    /** As above, the job started by {@code launcher}. */
+    public DemoRun(DemoCatalogue catalogue, DemoImageServer images, String bootstrapServers, Path workDir,
+                   String runName, Map<String, String> settings, JobLauncher launcher) throws Exception {
         this.catalogue = catalogue;
         this.images = images;
         Map<String, String> options = new HashMap<>();
@@ -63,7 +76,7 @@ public final class DemoRun implements AutoCloseable {
         IndexerTopics.ensureExist(config, 4);
         this.lists = new NeighbourListCollector(bootstrapServers, config.get(IndexerOptions.NEIGHBOUR_TOPIC), true);
         this.deadLetters = new NeighbourListCollector(bootstrapServers, config.get(IndexerOptions.DEAD_LETTER_TOPIC), false);
-        this.job = SimilarityIndexerJob.start(environments.apply(SimilarityIndexerJob.runtimeConfiguration(config)), config);
+        this.job = launcher.launch(config);
     }
 
     /** A local Flink cluster in this JVM, with the web UI on {@code webUiPort} (-1: none). */

@@ -1,0 +1,177 @@
+package dev.similarity.flink;
+
+import dev.similarity.embedding.EmbeddingModelDescriptor;
+import dev.similarity.flink.demo.CatalogueChurn;
+import dev.similarity.flink.demo.ClusterJobClient;
+import dev.similarity.flink.demo.DemoCatalogue;
+import dev.similarity.flink.demo.DemoImageServer;
+import dev.similarity.flink.demo.DemoRun;
+import dev.similarity.flink.demo.RunSummary;
+import dev.similarity.flink.local.FlinkRestClient;
+import dev.similarity.flink.local.LocalFlinkCluster;
+import dev.similarity.kafka.local.LocalKafkaBroker;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The job as operators run it: a standalone session cluster of separate JVM processes (JobManager and
+ * TaskManagers from Maven Central jars), the job jar uploaded and run through the REST API as the web
+ * UI does, a real Kafka broker, the committed model. Processes are killed with SIGKILL mid-stream;
+ * afterwards a read_committed consumer must see every product listed per the exact top-k contract and
+ * no list update committed twice.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterFailoverIT {
+
+    private static final int PRODUCTS = 2_000;
+
+    @TempDir
+    static Path work;
+
+    private LocalKafkaBroker broker;
+    private DemoCatalogue catalogue;
+    private DemoImageServer images;
+    private LocalFlinkCluster cluster;
+    private FlinkRestClient rest;
+    private Path jobJar;
+    private Path modelDir;
+
+    @BeforeAll
+    void start() throws Exception {
+        jobJar = jobJar();
+        modelDir = EmbeddingModelDescriptor.findCommitted(Path.of("")).orElseThrow().toAbsolutePath();
+        broker = LocalKafkaBroker.builder().dataDir(work.resolve("kafka")).port(0).build().start();
+        catalogue = new DemoCatalogue();
+        images = new DemoImageServer(catalogue, 0);
+        cluster = LocalFlinkCluster.builder().workDir(work.resolve("flink")).restPort(0).taskManagers(2).slotsPerTaskManager(2).build().start();
+        rest = cluster.restClient();
+    }
+
+    @AfterAll
+    void stop() {
+        if (cluster != null) cluster.close();
+        if (images != null) images.close();
+        if (broker != null) broker.close();
+    }
+
+    private static Path jobJar() throws IOException {
+        try (Stream<Path> files = Files.list(Path.of("..", "flink-jobs", "target"))) {
+            return files.filter(p -> p.getFileName().toString().matches("flink-jobs-.*-job\\.jar")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no job jar in flink-jobs/target: build it with mvn package"))
+                    .toAbsolutePath();
+        }
+    }
+
+    private DemoRun submit(String runName, String savepoint) throws Exception {
+        Map<String, String> settings = Map.of(
+                IndexerOptions.MODEL_DIR.key(), modelDir.toString(),
+                IndexerOptions.CHECKPOINT_DIR.key(), cluster.checkpointDir().toUri().toString());
+        return new DemoRun(catalogue, images, broker.bootstrapServers(), work.resolve(runName), runName, settings,
+                config -> ClusterJobClient.submit(rest, jobJar, config, 2, savepoint));
+    }
+
+    private void awaitLists(DemoRun run, int n) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 300_000;
+        while (run.lists().keys() < n && System.currentTimeMillis() < deadline) Thread.sleep(200);
+        assertThat(run.lists().keys()).as("lists visible").isGreaterThanOrEqualTo(n);
+    }
+
+    private void assertContractAndNoDuplicates(DemoRun run, CatalogueChurn products, int live) throws Exception {
+        Map<String, Object> contract = products.checkContract();
+        System.out.println("contract: " + contract);
+        assertThat(contract).as("contract").containsEntry("live_products", live).containsEntry("missing_lists", 0L)
+                .containsEntry("lists_of_wrong_size", 0L).containsEntry("lists_naming_removed", 0L);
+        assertThat((Double) contract.get("mean_overlap")).as(contract.toString()).isGreaterThanOrEqualTo(0.95);
+        assertThat(run.lists().repeatedUpdates()).as("list updates committed more than once").isEmpty();
+    }
+
+    @Test
+    @Order(1)
+    void aTaskManagerKilledMidStreamLosesAndDuplicatesNothing() throws Exception {
+        try (DemoRun run = submit("tm-kill", null)) {
+            ClusterJobClient job = (ClusterJobClient) run.job();
+            CatalogueChurn products = new CatalogueChurn(run, catalogue, images);
+            ExecutorService feeder = Executors.newSingleThreadExecutor();
+            Future<RunSummary> feeding = feeder.submit(() -> products.add(0, PRODUCTS, 100, 900_000));
+            feeder.shutdown();
+            awaitLists(run, 300);
+
+            // Two fresh TaskManagers, then SIGKILL to both that ran the job: it must fail over to the new ones.
+            int first = cluster.taskManagers().size();
+            cluster.startTaskManager();
+            cluster.startTaskManager();
+            long killedAt = System.currentTimeMillis();
+            cluster.killTaskManager(0);
+            cluster.killTaskManager(1);
+            System.out.printf("killed taskmanager-0 and -1 with %d lists visible; %d TaskManagers were running%n", run.lists().keys(), first);
+
+            RunSummary summary = feeding.get(900, TimeUnit.SECONDS);
+            products.awaitQuiet(5_000, 180_000);
+            assertThat(summary.get("products_with_list")).isEqualTo(PRODUCTS);
+            assertThat(rest.jobMetric(job.id(), "numRestarts").map(Double::parseDouble).orElse(0.0))
+                    .as("the job restarted after the kill").isGreaterThanOrEqualTo(1.0);
+            System.out.printf("recovered: every list committed %.1f s after the kill%n", (System.currentTimeMillis() - killedAt) / 1000.0);
+            assertContractAndNoDuplicates(run, products, PRODUCTS);
+            job.cancel().get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    @Order(2)
+    void afterTheJobManagerIsKilledTheJobResumesFromItsRetainedCheckpoint() throws Exception {
+        String latest;
+        CatalogueChurn products;
+        String firstJob;
+        try (DemoRun run = submit("jm-kill", null)) {
+            firstJob = ((ClusterJobClient) run.job()).id();
+            products = new CatalogueChurn(run, catalogue, images);
+            products.add(0, 800, 100, 600_000);
+            Thread.sleep(3_000); // at least one checkpoint after the last list
+            cluster.killJobManager();
+            cluster.restartJobManager();
+            latest = latestRetainedCheckpoint(cluster.checkpointDir().resolve(firstJob))
+                    .orElseThrow(() -> new AssertionError("no retained checkpoint of " + firstJob));
+            System.out.println("resuming from " + latest);
+        }
+        try (DemoRun resumed = submit("jm-kill", latest)) {
+            CatalogueChurn after = new CatalogueChurn(resumed, catalogue, images);
+            after.assumeLoaded(0, 800);
+            RunSummary summary = after.add(800, 700, 100, 600_000);
+            after.awaitQuiet(5_000, 180_000);
+            assertThat(summary.get("products_with_list")).isEqualTo(700);
+            assertContractAndNoDuplicates(resumed, after, 1_500);
+            resumed.job().cancel().get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    /** The newest {@code chk-N} folder with a {@code _metadata} file: what an operator resumes from after a crash. */
+    static Optional<String> latestRetainedCheckpoint(Path jobCheckpoints) throws IOException {
+        if (!Files.isDirectory(jobCheckpoints)) return Optional.empty();
+        try (Stream<Path> dirs = Files.list(jobCheckpoints)) {
+            return dirs.filter(d -> d.getFileName().toString().startsWith("chk-") && Files.exists(d.resolve("_metadata")))
+                    .max(Comparator.comparingLong(d -> Long.parseLong(d.getFileName().toString().substring(4))))
+                    .map(d -> d.toUri().toString());
+        }
+    }
+}
