@@ -14,7 +14,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The job jar {@code mvn package} builds for a Flink cluster (target/flink-jobs-*-job.jar): the job and
  * everything it needs that a Flink 2.2 distribution lacks, and nothing else: no Flink runtime or API
- * classes (the cluster has them; two copies break class identity), no logging backend, no harness.
+ * classes (the cluster has them; two copies break class identity), no logging backend, no embedding
+ * runtime (DJL and TensorFlow go in the cluster's lib/: a TaskManager that loads TensorFlow's natives in a
+ * second class loader, as a job restart does, aborts), no harness.
  */
 class JobJarIT {
 
@@ -26,7 +28,7 @@ class JobJarIT {
     }
 
     @Test
-    void carriesTheJobItsLibrariesAndTheTensorFlowNatives() throws IOException {
+    void carriesTheJobAndItsLibraries() throws IOException {
         Path jar = jobJar();
         System.out.printf("job jar %s: %,d bytes%n", jar, Files.size(jar));
         try (JarFile file = new JarFile(jar.toFile())) {
@@ -35,11 +37,10 @@ class JobJarIT {
             for (String required : List.of("dev/similarity/flink/SimilarityIndexerJob.class", "dev/similarity/flink/fetch/ImageFetcher.class",
                     "dev/similarity/embedding/ImageEmbedder.class", "dev/similarity/index/ShardIndex.class", "dev/similarity/schemas/CatalogueEvent.class",
                     "org/apache/flink/connector/kafka/sink/KafkaSink.class", "org/apache/kafka/clients/producer/KafkaProducer.class",
-                    "org/apache/avro/Schema.class", "org/apache/lucene/index/IndexWriter.class", "ai/djl/Model.class",
+                    "org/apache/avro/Schema.class", "org/apache/lucene/index/IndexWriter.class",
                     "org/apache/hc/client5/http/impl/classic/CloseableHttpClient.class")) {
                 assertThat(names).as("job jar entries").contains(required);
             }
-            assertThat(names).as("TensorFlow natives").anyMatch(n -> n.startsWith("org/tensorflow/") && n.contains("libtensorflow"));
             assertThat(names).as("Lucene's codecs are registered").contains("META-INF/services/org.apache.lucene.codecs.Codec");
         }
     }
@@ -52,6 +53,8 @@ class JobJarIT {
                     "org/apache/flink/runtime/", "org/apache/flink/streaming/api/", "org/apache/flink/api/", "org/apache/flink/core/",
                     "org/apache/flink/configuration/", "org/apache/flink/client/", "org/apache/flink/state/rocksdb/", "org/rocksdb/",
                     "org/slf4j/", "org/apache/logging/",
+                    // the embedding runtime is the cluster's: natives load once per JVM
+                    "ai/djl/", "org/tensorflow/", "org/bytedeco/", "com/google/protobuf/", "com/sun/jna/",
                     "dev/similarity/flink/demo/", "dev/similarity/search/", "dev/similarity/kafka/local/",
                     "dev/similarity/embedding/training/", "dev/similarity/embedding/evaluation/", "dev/similarity/index/tools/");
             for (String prefix : forbidden) {

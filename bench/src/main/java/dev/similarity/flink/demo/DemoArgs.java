@@ -6,7 +6,14 @@ import java.util.Map;
 
 /** Command-line arguments shared by the demo and the benchmarks. */
 record DemoArgs(int products, double rate, boolean exit, Path report, int webUiPort, int kafkaPort, Path work,
-                long timeoutMs, Map<String, String> settings) {
+                long timeoutMs, Map<String, String> settings, Cluster cluster) {
+
+    /**
+     * Where the demo's job runs when not in the demo's own JVM: a Flink cluster's REST address, an existing
+     * broker, a run name kept across runs (topics, consumer group, transactional ids), and a savepoint or
+     * retained checkpoint to resume from. All null when the demo runs everything itself.
+     */
+    record Cluster(String url, String bootstrapServers, String runName, String fromSavepoint, Integer parallelism, int first) {}
 
     static DemoArgs parse(String[] args, String usage) {
         int products = 10_000;
@@ -18,6 +25,9 @@ record DemoArgs(int products, double rate, boolean exit, Path report, int webUiP
         Path work = Path.of("work");
         long timeoutMs = -1;
         Map<String, String> settings = new HashMap<>();
+        String clusterUrl = null, bootstrap = null, runName = null, savepoint = null;
+        Integer parallelism = null;
+        int first = 0;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             switch (arg) {
@@ -29,6 +39,12 @@ record DemoArgs(int products, double rate, boolean exit, Path report, int webUiP
                 case "--kafka-port" -> kafkaPort = Integer.parseInt(value(args, ++i, arg, usage));
                 case "--work" -> work = Path.of(value(args, ++i, arg, usage));
                 case "--timeout-s" -> timeoutMs = Long.parseLong(value(args, ++i, arg, usage)) * 1000;
+                case "--cluster" -> clusterUrl = value(args, ++i, arg, usage);
+                case "--bootstrap-servers" -> bootstrap = value(args, ++i, arg, usage);
+                case "--run-name" -> runName = value(args, ++i, arg, usage);
+                case "--from-savepoint" -> savepoint = value(args, ++i, arg, usage);
+                case "--parallelism" -> parallelism = Integer.parseInt(value(args, ++i, arg, usage));
+                case "--first" -> first = Integer.parseInt(value(args, ++i, arg, usage));
                 case "--set" -> {
                     String kv = value(args, ++i, arg, usage);
                     int eq = kv.indexOf('=');
@@ -44,7 +60,9 @@ record DemoArgs(int products, double rate, boolean exit, Path report, int webUiP
         }
         if (products < 1) throw new IllegalArgumentException("--products must be at least 1");
         if (timeoutMs < 0) timeoutMs = Math.max(120_000, products * 50L);
-        return new DemoArgs(products, rate, exit, report, webUiPort, kafkaPort, work, timeoutMs, settings);
+        if (savepoint != null && clusterUrl == null) throw new IllegalArgumentException("--from-savepoint needs --cluster\nusage: " + usage);
+        return new DemoArgs(products, rate, exit, report, webUiPort, kafkaPort, work, timeoutMs, settings,
+                new Cluster(clusterUrl, bootstrap, runName, savepoint, parallelism, first));
     }
 
     private static String value(String[] args, int i, String name, String usage) {

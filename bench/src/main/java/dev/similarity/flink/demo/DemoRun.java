@@ -28,6 +28,7 @@ public final class DemoRun implements AutoCloseable {
     private final DemoImageServer images;
     private final IndexerConfig config;
     private final JobClient job;
+    private volatile boolean detached;
     private final NeighbourListCollector lists;
     private final NeighbourListCollector deadLetters;
 
@@ -168,10 +169,15 @@ public final class DemoRun implements AutoCloseable {
         return done;
     }
 
+    /** Leaves the job running when this run closes (a job on a cluster outlives the demo). */
+    public void detach() {
+        detached = true;
+    }
+
     @Override
     public void close() throws Exception {
         try {
-            job.cancel().get(30, TimeUnit.SECONDS);
+            if (!detached) job.cancel().get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             // the job may already have ended
         }

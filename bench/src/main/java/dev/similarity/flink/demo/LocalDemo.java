@@ -21,7 +21,13 @@ public final class LocalDemo {
 
     public static void main(String[] args) throws Exception {
         DemoArgs a = DemoArgs.parse(args, "scripts/demo [--products N] [--rate EVENTS_PER_S] [--exit] [--report FILE] "
-                + "[--web-ui-port 8081] [--kafka-port 0] [--work DIR] [--set option.key=value ...]");
+                + "[--web-ui-port 8081] [--kafka-port 0] [--work DIR] [--set option.key=value ...]\n"
+                + "  on a Flink cluster: --cluster http://127.0.0.1:8081 [--bootstrap-servers 127.0.0.1:9092] [--run-name NAME] "
+                + "[--from-savepoint PATH] [--parallelism P] [--first N]");
+        if (a.cluster().url() != null) {
+            ClusterDemo.run(a);
+            return;
+        }
         Path work = a.work().resolve("demo");
         DemoCatalogue catalogue = new DemoCatalogue();
         if (a.products() > catalogue.capacity()) {

@@ -445,6 +445,8 @@ public final class LocalFlinkCluster implements AutoCloseable {
     config.put("web.upload.dir", files.webUploadDir().toString());
     config.put("io.tmp.dirs", files.tmpDir().toString());
     config.put("state.backend.type", "rocksdb");
+    // The embedding runtime lives in the cluster's class path (see the pom): always load it from there.
+    config.put("classloader.parent-first-patterns.additional", "ai.djl.;org.tensorflow.;org.bytedeco.;com.google.protobuf.;com.sun.jna.");
     config.put("execution.checkpointing.dir", files.checkpointDir().toUri().toString());
     config.put("execution.checkpointing.savepoint-dir", files.savepointDir().toUri().toString());
     // As Flink 1.x did for checkpointed jobs: restart without limit; a job that cannot start shows RESTARTING in the UI.
