@@ -23,6 +23,7 @@ import org.apache.lucene.index.FieldInfo;
 import org.apache.lucene.index.IndexCommit;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.IndexableField;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.TieredMergePolicy;
 import org.apache.lucene.search.KnnFloatVectorQuery;
@@ -51,6 +52,13 @@ import org.slf4j.LoggerFactory;
  * than {@code refreshMaxAge} (checked on every write and search, and by {@link #maybeRefresh()},
  * which an owner calls from a timer), and after a background merge finished, so that searches move
  * to the merged, fewer segments.
+ *
+ * <p><b>Shared images.</b> A node of the HNSW graph is either a product ({@link #upsert}) or a
+ * distinct image ({@link #upsertImage}) that stands for all the products showing it, recorded as
+ * members without a vector ({@link #putMember}). Identical vectors thus never crowd the graph:
+ * thousands of products with one placeholder picture are one node. Searches, {@link #contains},
+ * {@link #delete} and {@link #size} are about nodes; members are for readers of a committed
+ * snapshot, which expand an image node into its products.
  *
  * <p><b>Scores.</b> Similarity is the dot product of unit vectors, i.e. the cosine; it is what
  * {@link ScoredProduct#score()} reports (not Lucene's rescaled score).
@@ -181,16 +189,77 @@ public final class ShardIndex implements Closeable {
           "category of product '" + productId + "' is blank; pass null for no category");
     }
     VectorChecks.requireUnitVector("vector of product '" + productId + "'", vector, dimension);
+    writeNode(
+        productId,
+        vector,
+        category,
+        ProductDocuments.document(productId, vector, category, imageUrl),
+        "upsert product '" + productId + "'");
+  }
+
+  /**
+   * Inserts or replaces the node of a shared image: one vector in the HNSW graph that stands for
+   * every product recorded under {@code imageKey} with {@link #putMember}, however many there are.
+   * Searches return it under {@code imageKey} as its id; it has no category of its own, so category
+   * filters never match it. {@link #delete} removes it.
+   *
+   * @param imageKey the image's key (a content hash), not blank; shares the id space of products
+   * @param vector L2-normalised, of the index's dimension; copied
+   */
+  public void upsertImage(String imageKey, float[] vector) {
+    ensureOpen();
+    requireId(imageKey);
+    VectorChecks.requireUnitVector("vector of image '" + imageKey + "'", vector, dimension);
+    writeNode(
+        imageKey,
+        vector,
+        null,
+        ProductDocuments.imageDocument(imageKey, vector),
+        "upsert image '" + imageKey + "'");
+  }
+
+  private void writeNode(
+      String id, float[] vector, String category, Iterable<? extends IndexableField> doc, String action) {
     try {
-      writer.updateDocument(
-          ProductDocuments.idTerm(productId),
-          ProductDocuments.document(productId, vector, category, imageUrl));
-      view.hide(productId);
+      writer.updateDocument(ProductDocuments.idTerm(id), doc);
+      view.hide(id);
     } catch (IOException e) {
-      throw failure("upsert product '" + productId + "'", e);
+      throw failure(action, e);
     }
-    pending.upsert(productId, vector, category, System.nanoTime());
+    pending.upsert(id, vector, category, System.nanoTime());
     refreshIfDue();
+  }
+
+  /**
+   * Records (or updates) a product that shows a shared image: a member document without a vector,
+   * so it costs the HNSW graph nothing. Searches of this index never return members (they return
+   * the image's node); readers of a committed snapshot use them to find the product, its category
+   * and URL, and the image's representative (the member with the lowest {@code sequence}).
+   */
+  public void putMember(ImageMember member) {
+    ensureOpen();
+    Objects.requireNonNull(member, "member");
+    try {
+      writer.updateDocument(ProductDocuments.memberTerm(member.productId()), memberDocument(member));
+    } catch (IOException e) {
+      throw failure("record member '" + member.productId() + "'", e);
+    }
+  }
+
+  /** Forgets a member recorded with {@link #putMember}; nothing happens if there is none. */
+  public void removeMember(String productId) {
+    ensureOpen();
+    requireId(productId);
+    try {
+      writer.deleteDocuments(ProductDocuments.memberTerm(productId));
+    } catch (IOException e) {
+      throw failure("remove member '" + productId + "'", e);
+    }
+  }
+
+  private static Iterable<? extends IndexableField> memberDocument(ImageMember member) {
+    return ProductDocuments.memberDocument(
+        member.productId(), member.imageKey(), member.sequence(), member.category(), member.imageUrl());
   }
 
   /**
@@ -228,7 +297,7 @@ public final class ShardIndex implements Closeable {
     }
   }
 
-  /** Number of live products, pending ones included. */
+  /** Number of live nodes (products and shared images), pending ones included; members not counted. */
   public int size() {
     ensureOpen();
     return view.liveCount() + pending.size();
@@ -265,6 +334,38 @@ public final class ShardIndex implements Closeable {
       reopen();
     }
     LOG.debug("{}: bulk-loaded {} products into {} segments", location, loaded, segmentCount());
+    return loaded;
+  }
+
+  /**
+   * As {@link #bulkLoad(Iterable)} for shared images: their nodes, then the products that show
+   * them, and one refresh.
+   *
+   * @return the number of image nodes loaded
+   */
+  public int bulkLoadImages(Iterable<ImageVector> images, Iterable<ImageMember> members) {
+    ensureOpen();
+    Objects.requireNonNull(images, "images");
+    Objects.requireNonNull(members, "members");
+    int loaded = 0;
+    try {
+      for (ImageVector image : images) {
+        requireId(image.imageKey());
+        VectorChecks.requireUnitVector(
+            "vector of image '" + image.imageKey() + "'", image.vector(), dimension);
+        writer.updateDocument(
+            ProductDocuments.idTerm(image.imageKey()),
+            ProductDocuments.imageDocument(image.imageKey(), image.vector()));
+        loaded++;
+      }
+      for (ImageMember member : members) {
+        writer.updateDocument(ProductDocuments.memberTerm(member.productId()), memberDocument(member));
+      }
+    } catch (IOException e) {
+      throw failure("bulk-load image number " + (loaded + 1) + " or its members", e);
+    } finally {
+      reopen(); // as in bulkLoad: only a reopen makes the view agree with the writer again
+    }
     return loaded;
   }
 
@@ -519,8 +620,13 @@ public final class ShardIndex implements Closeable {
       for (String file : last.getFileNames()) {
         sizes.put(file, directory.fileLength(file));
       }
+      // After a commit nothing is buffered, so the writer's count is the commit's.
       return new ShardCommit(
-          last.getGeneration(), last.getSegmentsFileName(), last.getUserData(), sizes);
+          last.getGeneration(),
+          last.getSegmentsFileName(),
+          last.getUserData(),
+          sizes,
+          writer.getDocStats().numDocs);
     } catch (IOException e) {
       throw failure("commit", e);
     }

@@ -11,7 +11,20 @@ import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.lucene.util.BytesRef;
 
 /**
- * The schema of a shard index: one Lucene document per live product.
+ * The schema of a shard index. Three kinds of document:
+ *
+ * <ul>
+ *   <li><b>product node</b>: a product with its own vector (the HNSW graph node is the product).
+ *   <li><b>image node</b> ({@value #KIND_FIELD} = {@value #IMAGE_KIND}): one distinct image's vector,
+ *       standing for every product that shows that image; its id is the image key. Many products
+ *       sharing one picture (placeholders, one photo for every size) thus make one graph node, not
+ *       thousands of identical ones that crowd the graph.
+ *   <li><b>member</b> ({@value #KIND_FIELD} = {@value #MEMBER_KIND}): a product showing a shared
+ *       image: its id, the image key, its join sequence (the lowest is the image's representative),
+ *       category and URL. No vector: never a search hit, read by snapshot readers.
+ * </ul>
+ *
+ * Fields of nodes:
  *
  * <ul>
  *   <li>{@value #ID_FIELD}: indexed as one term (update and delete by term), stored, and as sorted
@@ -21,7 +34,9 @@ import org.apache.lucene.util.BytesRef;
  *   <li>{@value #VECTOR_FIELD}: the unit-length embedding, HNSW-indexed with dot-product similarity.
  * </ul>
  *
- * Field names are part of the on-disk format that later readers of a commit rely on.
+ * Members store {@value #MEMBER_ID_FIELD} (indexed: delete by term), {@value #MEMBER_IMAGE_FIELD},
+ * {@value #MEMBER_SEQUENCE_FIELD}, and the category and URL fields above. Field names are part of
+ * the on-disk format that later readers of a commit rely on.
  */
 public final class ProductDocuments {
 
@@ -29,6 +44,12 @@ public final class ProductDocuments {
   public static final String CATEGORY_FIELD = "category";
   public static final String IMAGE_URL_FIELD = "image_url";
   public static final String VECTOR_FIELD = "vector";
+  public static final String KIND_FIELD = "kind";
+  public static final String IMAGE_KIND = "image";
+  public static final String MEMBER_KIND = "member";
+  public static final String MEMBER_ID_FIELD = "member_id";
+  public static final String MEMBER_IMAGE_FIELD = "member_image";
+  public static final String MEMBER_SEQUENCE_FIELD = "member_sequence";
 
   /** Unit vectors: dot product is the cosine, and the cheapest similarity Lucene has. */
   public static final VectorSimilarityFunction SIMILARITY = VectorSimilarityFunction.DOT_PRODUCT;
@@ -37,6 +58,14 @@ public final class ProductDocuments {
 
   public static Term idTerm(String productId) {
     return new Term(ID_FIELD, productId);
+  }
+
+  public static Term memberTerm(String productId) {
+    return new Term(MEMBER_ID_FIELD, productId);
+  }
+
+  public static Term kindTerm(String kind) {
+    return new Term(KIND_FIELD, kind);
   }
 
   public static Term categoryTerm(String category) {
@@ -55,6 +84,30 @@ public final class ProductDocuments {
       doc.add(new StoredField(IMAGE_URL_FIELD, imageUrl));
     }
     doc.add(new KnnFloatVectorField(VECTOR_FIELD, vector, SIMILARITY));
+    return doc;
+  }
+
+  /** The node of a shared image: its key as the id, its vector, no category or URL of its own. */
+  public static Document imageDocument(String imageKey, float[] vector) {
+    Document doc = document(imageKey, vector, null, null);
+    doc.add(new StringField(KIND_FIELD, IMAGE_KIND, Field.Store.YES));
+    return doc;
+  }
+
+  /** A product showing image {@code imageKey}; {@code sequence} orders the image's members. */
+  public static Document memberDocument(
+      String productId, String imageKey, long sequence, String category, String imageUrl) {
+    Document doc = new Document();
+    doc.add(new StringField(KIND_FIELD, MEMBER_KIND, Field.Store.YES));
+    doc.add(new StringField(MEMBER_ID_FIELD, productId, Field.Store.YES));
+    doc.add(new StoredField(MEMBER_IMAGE_FIELD, imageKey));
+    doc.add(new StoredField(MEMBER_SEQUENCE_FIELD, sequence));
+    if (category != null) {
+      doc.add(new StringField(CATEGORY_FIELD, category, Field.Store.YES));
+    }
+    if (imageUrl != null) {
+      doc.add(new StoredField(IMAGE_URL_FIELD, imageUrl));
+    }
     return doc;
   }
 

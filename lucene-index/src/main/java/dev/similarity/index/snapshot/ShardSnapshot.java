@@ -1,5 +1,6 @@
 package dev.similarity.index.snapshot;
 
+import dev.similarity.index.internal.LeafBitsQuery;
 import dev.similarity.index.internal.ProductDocuments;
 import dev.similarity.index.internal.VectorChecks;
 import dev.similarity.index.snapshot.SnapshotManifest.SnapshotFile;
@@ -9,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +30,6 @@ import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreDoc;
-import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.store.ByteBuffersDirectory;
 import org.apache.lucene.store.Directory;
@@ -36,6 +37,7 @@ import org.apache.lucene.store.MMapDirectory;
 import org.apache.lucene.store.IOContext;
 import org.apache.lucene.store.IndexOutput;
 import org.apache.lucene.util.Bits;
+import org.apache.lucene.util.FixedBitSet;
 import org.apache.lucene.util.IOUtils;
 
 /**
@@ -48,6 +50,12 @@ import org.apache.lucene.util.IOUtils;
  * <p>Each product's id, category and image URL are read once at load into arrays by document
  * number: turning a hit into a result then costs an array read, where Lucene's stored fields
  * would decompress part of a block per hit (the bulk of a query's time on a serving path).
+ *
+ * <p><b>Shared images.</b> A node of the index is a product, or a distinct image standing for the
+ * products that show it (its members, see {@link dev.similarity.index.ShardIndex#putMember}). A hit
+ * on an image node is reported once, as its representative: the member with the lowest sequence
+ * (of the filtered category, when there is a filter), so one placeholder picture never fills a
+ * result list. Products that share the query product's image are left out with it.
  */
 public final class ShardSnapshot implements Closeable {
 
@@ -60,12 +68,24 @@ public final class ShardSnapshot implements Closeable {
   private final Path localFolder;
   private final DirectoryReader reader;
   private final IndexSearcher searcher;
-  /** By document number; null for deleted documents. */
+  /** By document number, for product nodes; null for other documents. */
   private final String[] ids;
   private final String[] categories;
   private final String[] imageUrls;
-  /** Live products' document numbers. */
-  private final Map<String, Integer> docById;
+  /** By document number, for image nodes: their members, lowest sequence first; null otherwise. */
+  private final Member[][] membersOfNode;
+  /** Every live product: its node document and, for a member of a shared image, the member. */
+  private final Map<String, Located> byId;
+  /** Live product ids in document order (product nodes and members), for browsing. */
+  private final List<String> productOrder = new ArrayList<>();
+  /** Per category, per leaf: the nodes with a product of that category (a search filter). */
+  private final Map<String, FixedBitSet[]> nodesByCategory = new HashMap<>();
+
+  /** A product showing a shared image. */
+  private record Member(String productId, long sequence, String category, String imageUrl) {}
+
+  /** Where a product is: its node's document and, for a member, the member. */
+  private record Located(int nodeDoc, Member member) {}
 
   private ShardSnapshot(
       SnapshotManifest manifest, Directory directory, Path localFolder, DirectoryReader reader)
@@ -80,12 +100,17 @@ public final class ShardSnapshot implements Closeable {
     this.ids = new String[maxDoc];
     this.categories = new String[maxDoc];
     this.imageUrls = new String[maxDoc];
-    this.docById = HashMap.newHashMap(reader.numDocs());
+    this.membersOfNode = new Member[maxDoc][];
+    this.byId = HashMap.newHashMap(reader.numDocs());
     readProducts();
   }
 
   private void readProducts() throws IOException {
-    Map<String, String> sharedCategories = new HashMap<>();
+    Map<String, String> sharedStrings = new HashMap<>();
+    Map<String, Integer> imageNodes = new HashMap<>();
+    Map<String, List<Member>> membersByImage = new HashMap<>();
+    Map<String, Integer> memberOrder = new HashMap<>();
+    List<Object> order = new ArrayList<>(); // product ids and members, in document order
     for (LeafReaderContext leaf : reader.leaves()) {
       LeafReader segment = leaf.reader();
       Bits live = segment.getLiveDocs();
@@ -105,14 +130,64 @@ public final class ShardSnapshot implements Closeable {
         }
         Document fields = visitor.getDocument();
         int global = leaf.docBase + doc;
-        String id = fields.get(ProductDocuments.ID_FIELD);
-        ids[global] = id;
+        String kind = fields.get(ProductDocuments.KIND_FIELD);
         String category = fields.get(ProductDocuments.CATEGORY_FIELD);
-        categories[global] = category == null ? null : sharedCategories.computeIfAbsent(category, c -> c);
-        imageUrls[global] = fields.get(ProductDocuments.IMAGE_URL_FIELD);
-        docById.put(id, global);
+        category = category == null ? null : sharedStrings.computeIfAbsent(category, c -> c);
+        if (ProductDocuments.MEMBER_KIND.equals(kind)) {
+          String image = fields.get(ProductDocuments.MEMBER_IMAGE_FIELD);
+          Member member = new Member(fields.get(ProductDocuments.MEMBER_ID_FIELD),
+              fields.getField(ProductDocuments.MEMBER_SEQUENCE_FIELD).numericValue().longValue(),
+              category, fields.get(ProductDocuments.IMAGE_URL_FIELD));
+          membersByImage.computeIfAbsent(image, i -> new ArrayList<>()).add(member);
+          memberOrder.put(member.productId(), order.size());
+          order.add(member);
+        } else if (ProductDocuments.IMAGE_KIND.equals(kind)) {
+          imageNodes.put(fields.get(ProductDocuments.ID_FIELD), global);
+        } else {
+          String id = fields.get(ProductDocuments.ID_FIELD);
+          ids[global] = id;
+          categories[global] = category;
+          imageUrls[global] = fields.get(ProductDocuments.IMAGE_URL_FIELD);
+          byId.put(id, new Located(global, null));
+          order.add(id);
+          if (category != null) {
+            markNode(category, global);
+          }
+        }
       }
     }
+    for (Map.Entry<String, List<Member>> image : membersByImage.entrySet()) {
+      Integer node = imageNodes.get(image.getKey());
+      if (node == null) {
+        continue; // a member of an image this snapshot does not hold: not a product here
+      }
+      List<Member> members = image.getValue();
+      members.sort(Comparator.comparingLong(Member::sequence).thenComparing(Member::productId));
+      membersOfNode[node] = members.toArray(new Member[0]);
+      for (Member member : members) {
+        byId.put(member.productId(), new Located(node, member));
+        if (member.category() != null) {
+          markNode(member.category(), node);
+        }
+      }
+    }
+    for (Object entry : order) {
+      if (entry instanceof String id) {
+        productOrder.add(id);
+      } else if (entry instanceof Member member && byId.containsKey(member.productId())) {
+        productOrder.add(member.productId());
+      }
+    }
+  }
+
+  private void markNode(String category, int globalDoc) {
+    List<LeafReaderContext> leaves = reader.leaves();
+    FixedBitSet[] perLeaf = nodesByCategory.computeIfAbsent(category, c -> new FixedBitSet[leaves.size()]);
+    LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(globalDoc, leaves));
+    if (perLeaf[leaf.ord] == null) {
+      perLeaf[leaf.ord] = new FixedBitSet(leaf.reader().maxDoc());
+    }
+    perLeaf[leaf.ord].set(globalDoc - leaf.docBase);
   }
 
   /**
@@ -223,9 +298,9 @@ public final class ShardSnapshot implements Closeable {
     return manifest;
   }
 
-  /** Live products in the snapshot. */
+  /** Live products in the snapshot: products with a node of their own and members of shared images. */
   public int documentCount() {
-    return reader.numDocs();
+    return productOrder.size();
   }
 
   /** Bytes of index data held in memory (the heap, or the page cache when memory-mapped). */
@@ -234,10 +309,12 @@ public final class ShardSnapshot implements Closeable {
   }
 
   /**
-   * The {@code k} products most similar to {@code query}, best first, scores as cosine.
+   * The {@code k} products most similar to {@code query}, best first, scores as cosine. A shared
+   * image is one result, named by its representative (see the class comment).
    *
    * @param category only products of this category, or null for all
-   * @param excludedId a product never to return (the query's own product), or null
+   * @param excludedId a product never to return (the query's own product), together with every
+   *     product that shares its image; or null
    * @param candidates HNSW candidates (efSearch), at least k; higher finds more true neighbours
    */
   public List<SnapshotHit> search(
@@ -246,8 +323,17 @@ public final class ShardSnapshot implements Closeable {
     if (k < 1) {
       throw new IllegalArgumentException("k is " + k + "; it must be at least 1");
     }
-    int asked = Math.max(candidates, k + (excludedId == null ? 0 : 1));
-    Query filter = category == null ? null : new TermQuery(ProductDocuments.categoryTerm(category));
+    Located excluded = excludedId == null ? null : byId.get(excludedId);
+    int excludedNode = excluded == null ? -1 : excluded.nodeDoc();
+    Query filter = null;
+    if (category != null) {
+      FixedBitSet[] nodes = nodesByCategory.get(category);
+      if (nodes == null) {
+        return List.of();
+      }
+      filter = new LeafBitsQuery("nodes with a product of category " + category, nodes);
+    }
+    int asked = Math.max(candidates, k + (excludedNode >= 0 ? 1 : 0));
     try {
       TopDocs top =
           searcher.search(new KnnFloatVectorQuery(ProductDocuments.VECTOR_FIELD, query, asked, filter), asked);
@@ -256,10 +342,18 @@ public final class ShardSnapshot implements Closeable {
         if (hits.size() == k) {
           break;
         }
-        String id = ids[hit.doc];
-        if (!id.equals(excludedId)) {
-          hits.add(new SnapshotHit(id, ProductDocuments.cosineFromLuceneScore(hit.score),
-              categories[hit.doc], imageUrls[hit.doc]));
+        if (hit.doc == excludedNode) {
+          continue;
+        }
+        float score = ProductDocuments.cosineFromLuceneScore(hit.score);
+        Member[] members = membersOfNode[hit.doc];
+        if (members != null) {
+          Member shown = representative(members, category);
+          if (shown != null) {
+            hits.add(new SnapshotHit(shown.productId(), score, shown.category(), shown.imageUrl()));
+          }
+        } else if (ids[hit.doc] != null) {
+          hits.add(new SnapshotHit(ids[hit.doc], score, categories[hit.doc], imageUrls[hit.doc]));
         }
       }
       return hits;
@@ -268,14 +362,24 @@ public final class ShardSnapshot implements Closeable {
     }
   }
 
-  /** The product with this id, with its vector, if the snapshot holds it. */
+  /** The member with the lowest sequence, of {@code category} when not null. */
+  private static Member representative(Member[] members, String category) {
+    for (Member member : members) {
+      if (category == null || category.equals(member.category())) {
+        return member;
+      }
+    }
+    return null;
+  }
+
+  /** The product with this id, with its (or its image's) vector, if the snapshot holds it. */
   public Optional<SnapshotProduct> product(String productId) {
-    Integer doc = docById.get(productId);
-    if (doc == null) {
+    Located located = byId.get(productId);
+    if (located == null) {
       return Optional.empty();
     }
     try {
-      return Optional.of(productAt(doc));
+      return Optional.of(productAt(productId, located));
     } catch (IOException e) {
       throw new UncheckedIOException("lookup of " + productId + " failed: " + e.getMessage(), e);
     }
@@ -285,11 +389,9 @@ public final class ShardSnapshot implements Closeable {
   public List<SnapshotProduct> products(int from, int count) {
     List<SnapshotProduct> products = new ArrayList<>();
     try {
-      int seen = 0;
-      for (int doc = 0; doc < ids.length && products.size() < count; doc++) {
-        if (ids[doc] != null && seen++ >= from) {
-          products.add(productAt(doc));
-        }
+      for (int i = from; i < productOrder.size() && products.size() < count; i++) {
+        String id = productOrder.get(i);
+        products.add(productAt(id, byId.get(id)));
       }
       return products;
     } catch (IOException e) {
@@ -297,15 +399,20 @@ public final class ShardSnapshot implements Closeable {
     }
   }
 
-  private SnapshotProduct productAt(int doc) throws IOException {
+  private SnapshotProduct productAt(String productId, Located located) throws IOException {
+    int doc = located.nodeDoc();
     LeafReaderContext leaf = reader.leaves().get(ReaderUtil.subIndex(doc, reader.leaves()));
     FloatVectorValues values = leaf.reader().getFloatVectorValues(ProductDocuments.VECTOR_FIELD);
     KnnVectorValues.DocIndexIterator iterator = values.iterator();
     int local = doc - leaf.docBase;
     if (iterator.advance(local) != local) {
-      throw new IllegalStateException("product document " + doc + " has no vector");
+      throw new IllegalStateException("node document " + doc + " of product " + productId + " has no vector");
     }
-    return new SnapshotProduct(ids[doc], values.vectorValue(iterator.index()).clone(), categories[doc], imageUrls[doc]);
+    float[] vector = values.vectorValue(iterator.index()).clone();
+    Member member = located.member();
+    return member == null
+        ? new SnapshotProduct(productId, vector, categories[doc], imageUrls[doc])
+        : new SnapshotProduct(productId, vector, member.category(), member.imageUrl());
   }
 
   @Override

@@ -10,7 +10,6 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import dev.similarity.embedding.ImageDecodingException;
 import dev.similarity.embedding.ImageEmbedder;
-import dev.similarity.index.ShardAssignment;
 import dev.similarity.index.snapshot.ShardSnapshot.SnapshotHit;
 import dev.similarity.index.snapshot.ShardSnapshot.SnapshotProduct;
 import dev.similarity.index.snapshot.SnapshotManifest;
@@ -152,12 +151,20 @@ public final class SearchApi implements HttpHandler {
     int k = k(query.get("k"));
     String category = query.get("category");
     try (SnapshotView view = live.acquire()) {
-      SnapshotManifest reference = requireSearchable(view);
-      int owner = ShardAssignment.shardOf(productId, reference.shardCount());
-      LoadedShard shard = view.shard(owner);
-      SnapshotProduct product = shard.snapshot().product(productId).orElseThrow(() -> new ApiException(404,
-          "product '" + productId + "' is not in the index: its shard " + owner + " (snapshot of checkpoint "
-              + shard.manifest().checkpointId() + ") does not hold it"));
+      requireSearchable(view);
+      // A product lives in the shard of its image (products sharing a picture share its shard), so
+      // it is looked up in every shard: one hash lookup each.
+      SnapshotProduct product = null;
+      for (LoadedShard shard : view.shards()) {
+        product = shard.snapshot().product(productId).orElse(null);
+        if (product != null) {
+          break;
+        }
+      }
+      if (product == null) {
+        throw new ApiException(404, "product '" + productId + "' is not in the index: no shard snapshot holds it"
+            + " (checkpoints " + view.checkpoints() + ")");
+      }
       Map<String, Object> queried = new LinkedHashMap<>();
       queried.put("productId", product.productId());
       queried.put("category", product.category());
