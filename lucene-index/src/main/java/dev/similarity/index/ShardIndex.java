@@ -234,26 +234,30 @@ public final class ShardIndex implements Closeable {
    * Records (or updates) a product that shows a shared image: a member document without a vector,
    * so it costs the HNSW graph nothing. Searches of this index never return members (they return
    * the image's node); readers of a committed snapshot use them to find the product, its category
-   * and URL, and the image's representative (the member with the lowest {@code sequence}).
+   * and URL, and the image's representative (the member with the lowest {@code sequence}). A
+   * product is a member per image: one moving between images is removed from the old one with
+   * {@link #removeMember}, whatever order the two calls come in.
    */
   public void putMember(ImageMember member) {
     ensureOpen();
     Objects.requireNonNull(member, "member");
     try {
-      writer.updateDocument(ProductDocuments.memberTerm(member.productId()), memberDocument(member));
+      writer.updateDocument(
+          ProductDocuments.memberTerm(member.productId(), member.imageKey()), memberDocument(member));
     } catch (IOException e) {
       throw failure("record member '" + member.productId() + "'", e);
     }
   }
 
-  /** Forgets a member recorded with {@link #putMember}; nothing happens if there is none. */
-  public void removeMember(String productId) {
+  /** Forgets the member {@code productId} of image {@code imageKey}; nothing happens if there is none. */
+  public void removeMember(String productId, String imageKey) {
     ensureOpen();
     requireId(productId);
+    requireId(imageKey);
     try {
-      writer.deleteDocuments(ProductDocuments.memberTerm(productId));
+      writer.deleteDocuments(ProductDocuments.memberTerm(productId, imageKey));
     } catch (IOException e) {
-      throw failure("remove member '" + productId + "'", e);
+      throw failure("remove member '" + productId + "' of image '" + imageKey + "'", e);
     }
   }
 
@@ -359,7 +363,8 @@ public final class ShardIndex implements Closeable {
         loaded++;
       }
       for (ImageMember member : members) {
-        writer.updateDocument(ProductDocuments.memberTerm(member.productId()), memberDocument(member));
+        writer.updateDocument(
+            ProductDocuments.memberTerm(member.productId(), member.imageKey()), memberDocument(member));
       }
     } catch (IOException e) {
       throw failure("bulk-load image number " + (loaded + 1) + " or its members", e);

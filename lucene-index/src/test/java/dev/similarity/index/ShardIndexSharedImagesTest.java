@@ -122,8 +122,8 @@ class ShardIndexSharedImagesTest {
           .as("an image node has no category of its own").extracting(ScoredProduct::productId)
           .containsExactly("p");
 
-      index.removeMember("m0");
-      index.removeMember("nobody");
+      index.removeMember("m0", "img");
+      index.removeMember("nobody", "img");
       assertThat(index.delete("img")).isTrue();
       index.refresh();
       assertThat(index.size()).isEqualTo(1);

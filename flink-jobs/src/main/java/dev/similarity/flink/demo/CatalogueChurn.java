@@ -76,7 +76,7 @@ public final class CatalogueChurn {
 
     /** The list policy for products with the same image, as the job runs it. */
     private IdenticalImages policy() {
-        return IdenticalImages.EXCLUDE;
+        return run.config().get(IndexerOptions.IDENTICAL_IMAGES);
     }
 
     /** The image loaded product n shows: the placeholder for a fixed pseudo-random fraction, else its own. */

@@ -34,7 +34,8 @@ import org.apache.lucene.util.BytesRef;
  *   <li>{@value #VECTOR_FIELD}: the unit-length embedding, HNSW-indexed with dot-product similarity.
  * </ul>
  *
- * Members store {@value #MEMBER_ID_FIELD} (indexed: delete by term), {@value #MEMBER_IMAGE_FIELD},
+ * Members store {@value #MEMBER_ID_FIELD}, {@value #MEMBER_KEY_FIELD} (image and product, indexed:
+ * update and delete by term), {@value #MEMBER_IMAGE_FIELD},
  * {@value #MEMBER_SEQUENCE_FIELD}, and the category and URL fields above. Field names are part of
  * the on-disk format that later readers of a commit rely on.
  */
@@ -50,6 +51,8 @@ public final class ProductDocuments {
   public static final String MEMBER_ID_FIELD = "member_id";
   public static final String MEMBER_IMAGE_FIELD = "member_image";
   public static final String MEMBER_SEQUENCE_FIELD = "member_sequence";
+  /** Image key and product id: a product moving between images may be a member of both for a while. */
+  public static final String MEMBER_KEY_FIELD = "member_key";
 
   /** Unit vectors: dot product is the cosine, and the cheapest similarity Lucene has. */
   public static final VectorSimilarityFunction SIMILARITY = VectorSimilarityFunction.DOT_PRODUCT;
@@ -60,8 +63,9 @@ public final class ProductDocuments {
     return new Term(ID_FIELD, productId);
   }
 
-  public static Term memberTerm(String productId) {
-    return new Term(MEMBER_ID_FIELD, productId);
+  /** The term of the member document of {@code productId} in image {@code imageKey}. */
+  public static Term memberTerm(String productId, String imageKey) {
+    return new Term(MEMBER_KEY_FIELD, imageKey + '/' + productId);
   }
 
   public static Term kindTerm(String kind) {
@@ -100,6 +104,7 @@ public final class ProductDocuments {
     Document doc = new Document();
     doc.add(new StringField(KIND_FIELD, MEMBER_KIND, Field.Store.YES));
     doc.add(new StringField(MEMBER_ID_FIELD, productId, Field.Store.YES));
+    doc.add(new StringField(MEMBER_KEY_FIELD, memberTerm(productId, imageKey).text(), Field.Store.NO));
     doc.add(new StoredField(MEMBER_IMAGE_FIELD, imageKey));
     doc.add(new StoredField(MEMBER_SEQUENCE_FIELD, sequence));
     if (category != null) {

@@ -101,14 +101,14 @@ class ShardSnapshotSharedImagesTest {
 
   @Test
   void whenTheFirstMemberLeavesTheNextOneNamesTheImageAndTheLastTakesTheNodeAlong() throws Exception {
-    index.removeMember("shirt-m");
+    index.removeMember("shirt-m", "placeholder");
     try (ShardSnapshot snapshot = publishAndLoad()) {
       assertThat(snapshot.search(NEAR, 1, null, "near", 10)).extracting(SnapshotHit::productId)
           .containsExactly("shoe-9");
       assertThat(snapshot.product("shirt-m")).isEmpty();
     }
-    index.removeMember("shoe-9");
-    index.removeMember("shirt-s");
+    index.removeMember("shoe-9", "placeholder");
+    index.removeMember("shirt-s", "placeholder");
     index.delete("placeholder");
     try (ShardSnapshot snapshot = publishAndLoad()) {
       assertThat(snapshot.documentCount()).isEqualTo(2);
