@@ -54,7 +54,8 @@ import java.util.concurrent.TimeUnit;
  *   -> decode and validate ............ bad records -> dead letters
  *   -> keyBy product: drop stale versions
  *   -> fetch image + embed (async, micro-batched, retried) ... failures -> dead letters
- *   -> keyBy product: each product's current image (by content hash): join / leave images
+ *   -> keyBy product: each product's current image (by content hash): join / leave images;
+ *                     the product's own document to the shard of its id
  *   -> keyBy image: the products showing each distinct image; a new image is copied to every shard
  *   -> keyBy shard: Lucene HNSW shard, one node per distinct image (owner stores; every shard searches: scatter)
  *        ... on completed checkpoints: index snapshots -> snapshot store (search services)
@@ -115,15 +116,18 @@ public final class SimilarityIndexerJob {
                 .process(new DeadLetterSplitter())
                 .name("split-failed-images").uid("split-failed-images");
 
-        SingleOutputStreamOperator<ShardMessage> imageChanges = embedded
+        SingleOutputStreamOperator<ImageChange> productImages = embedded
                 .keyBy(outcome -> outcome.change().productId())
-                .process(new ProductImages())
-                .name("product-images").uid("product-images")
+                .process(new ProductImages(routing))
+                .name("product-images").uid("product-images");
+
+        SingleOutputStreamOperator<ShardMessage> imageChanges = productImages
                 .keyBy(ImageChange::imageKey)
                 .process(new ImageSharers(routing))
                 .name("image-sharers").uid("image-sharers");
 
         DataStream<NeighbourListUpdate> lists = imageChanges
+                .union(productImages.getSideOutput(ProductImages.PRODUCT_DOCUMENTS))
                 .keyBy(ShardMessage::routingKey)
                 .process(new ShardIndexFunction(config, routing, model.embeddingDimension(), model.qualifiedId()))
                 .name("shard-index-scatter").uid("shard-index")

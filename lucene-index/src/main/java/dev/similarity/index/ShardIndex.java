@@ -57,8 +57,9 @@ import org.slf4j.LoggerFactory;
  * distinct image ({@link #upsertImage}) that stands for all the products showing it, recorded as
  * members without a vector ({@link #putMember}). Identical vectors thus never crowd the graph:
  * thousands of products with one placeholder picture are one node. Searches, {@link #contains},
- * {@link #delete} and {@link #size} are about nodes; members are for readers of a committed
- * snapshot, which expand an image node into its products.
+ * {@link #delete} and {@link #size} are about nodes; members, and the products recorded in the
+ * shard of their own id ({@link #putProduct}), are for readers of a committed snapshot, which expand
+ * an image node into its products and find every product by its id.
  *
  * <p><b>Scores.</b> Similarity is the dot product of unit vectors, i.e. the cosine; it is what
  * {@link ScoredProduct#score()} reports (not Lucene's rescaled score).
@@ -261,6 +262,43 @@ public final class ShardIndex implements Closeable {
     }
   }
 
+  /**
+   * Records (or replaces) a product whose vector is an image node's, in the shard of the product's own
+   * id: a document without an indexed vector (it costs the graph nothing), holding the image key and
+   * a stored copy of the vector, so a reader of a snapshot finds the product and its vector here
+   * while the product moves between images, whose nodes live in other shards. Never a search hit.
+   *
+   * @throws IllegalArgumentException if the vector is not a unit vector of the index's dimension
+   */
+  public void putProduct(ProductImage product) {
+    ensureOpen();
+    Objects.requireNonNull(product, "product");
+    requireId(product.productId());
+    VectorChecks.requireUnitVector(
+        "vector of product '" + product.productId() + "'", product.vector(), dimension);
+    try {
+      writer.updateDocument(ProductDocuments.productTerm(product.productId()), productDocument(product));
+    } catch (IOException e) {
+      throw failure("record product '" + product.productId() + "'", e);
+    }
+  }
+
+  /** Forgets a product recorded with {@link #putProduct}; nothing happens if there is none. */
+  public void removeProduct(String productId) {
+    ensureOpen();
+    requireId(productId);
+    try {
+      writer.deleteDocuments(ProductDocuments.productTerm(productId));
+    } catch (IOException e) {
+      throw failure("remove product '" + productId + "'", e);
+    }
+  }
+
+  private static Iterable<? extends IndexableField> productDocument(ProductImage product) {
+    return ProductDocuments.productDocument(
+        product.productId(), product.imageKey(), product.vector(), product.category(), product.imageUrl());
+  }
+
   private static Iterable<? extends IndexableField> memberDocument(ImageMember member) {
     return ProductDocuments.memberDocument(
         member.productId(), member.imageKey(), member.sequence(), member.category(), member.imageUrl());
@@ -342,15 +380,17 @@ public final class ShardIndex implements Closeable {
   }
 
   /**
-   * As {@link #bulkLoad(Iterable)} for shared images: their nodes, then the products that show
-   * them, and one refresh.
+   * As {@link #bulkLoad(Iterable)} for images: their nodes, the members behind them, the products
+   * recorded with {@link #putProduct}, and one refresh.
    *
    * @return the number of image nodes loaded
    */
-  public int bulkLoadImages(Iterable<ImageVector> images, Iterable<ImageMember> members) {
+  public int bulkLoadImages(
+      Iterable<ImageVector> images, Iterable<ImageMember> members, Iterable<ProductImage> products) {
     ensureOpen();
     Objects.requireNonNull(images, "images");
     Objects.requireNonNull(members, "members");
+    Objects.requireNonNull(products, "products");
     int loaded = 0;
     try {
       for (ImageVector image : images) {
@@ -366,8 +406,11 @@ public final class ShardIndex implements Closeable {
         writer.updateDocument(
             ProductDocuments.memberTerm(member.productId(), member.imageKey()), memberDocument(member));
       }
+      for (ProductImage product : products) {
+        writer.updateDocument(ProductDocuments.productTerm(product.productId()), productDocument(product));
+      }
     } catch (IOException e) {
-      throw failure("bulk-load image number " + (loaded + 1) + " or its members", e);
+      throw failure("bulk-load image number " + (loaded + 1) + ", members or products", e);
     } finally {
       reopen(); // as in bulkLoad: only a reopen makes the view agree with the writer again
     }

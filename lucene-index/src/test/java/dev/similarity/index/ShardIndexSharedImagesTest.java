@@ -44,7 +44,7 @@ class ShardIndexSharedImagesTest {
     double shared;
     try (ShardIndex index = ShardIndex.builder().dimension(DIM).build()) {
       index.bulkLoad(products);
-      assertThat(index.bulkLoadImages(List.of(new ImageVector("placeholder", placeholder)), members))
+      assertThat(index.bulkLoadImages(List.of(new ImageVector("placeholder", placeholder)), members, List.of()))
           .isEqualTo(1);
       assertThat(index.size()).as("nodes: one per distinct image").isEqualTo(OWN_IMAGES + 1);
       shared = meanRecall(index, distinct);

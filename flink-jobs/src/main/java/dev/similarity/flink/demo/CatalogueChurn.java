@@ -328,8 +328,7 @@ public final class CatalogueChurn {
      * Waits (at most {@code timeoutMs}) until the snapshot store holds a published snapshot of every
      * shard and together they hold exactly the live products, then compares them with the catalogue:
      * each product in its owner shard, with its current image's vector (as of the last {@link
-     * #checkContract()}) and image URL. A product lives in the shard of its image (products sharing a
-     * picture share its node).
+     * #checkContract()}) and image URL.
      */
     public Map<String, Object> checkSnapshots(long timeoutMs) throws Exception {
         SnapshotStore store = SnapshotStore.at(run.config().snapshotDir());
@@ -366,7 +365,7 @@ public final class CatalogueChurn {
                         removedPresent++;
                         continue;
                     }
-                    if (ShardAssignment.shardOf(imageKey(live.get(id)), shards) != shard) wrongShard++;
+                    if (ShardAssignment.shardOf(id, shards) != shard) wrongShard++;
                     if (!showsCurrentImage(product.imageUrl(), live.get(id))) wrongUrls++;
                     float[] expected = checkedVectors.get(id);
                     if (expected != null && !closeTo(expected, product.vector())) staleVectors++;

@@ -2,12 +2,15 @@ package dev.similarity.flink.index;
 
 import dev.similarity.flink.embed.EmbeddingOutcome;
 import dev.similarity.flink.event.ProductChange;
+import dev.similarity.index.ImageMember;
+import dev.similarity.index.ShardAssignment;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
 
 import java.util.Objects;
 
@@ -16,16 +19,26 @@ import java.util.Objects;
  * membership changes, keyed by image (see {@link ImageChange}): a product that gets new image bytes
  * leaves its old image and joins the new one; a removed product leaves for good. Fetch-and-embed
  * completes out of order, so versions are checked again here; an image whose bytes and category did
- * not change is not re-indexed.
+ * not change is not re-indexed. Each change also goes to the shard of the product's own id ({@link
+ * #PRODUCT_DOCUMENTS}), where snapshot readers find the product whichever image it shows.
  */
 public final class ProductImages extends KeyedProcessFunction<String, EmbeddingOutcome, ImageChange> {
 
     private static final long serialVersionUID = 1L;
 
+    /** The product's document in the shard of its id: its image, category and URL, or its removal. */
+    public static final OutputTag<ShardMessage> PRODUCT_DOCUMENTS = new OutputTag<>("product-documents") {};
+
+    private final ShardRouting routing;
+
     private transient ValueState<StoredProduct> stored;
     private transient ValueState<Long> removedVersion;
     private transient Counter staleDropped;
     private transient Counter unchangedImages;
+
+    public ProductImages(ShardRouting routing) {
+        this.routing = routing;
+    }
 
     @Override
     public void open(OpenContext openContext) {
@@ -53,6 +66,10 @@ public final class ProductImages extends KeyedProcessFunction<String, EmbeddingO
             String image = previous == null ? ImageKeys.ofProductWithoutImage(id) : previous.imageKey();
             out.collect(new ImageChange(image, ImageChange.Type.REMOVE, id, change.catalogueVersion(), null, null, null,
                     change.eventTimestamp()));
+            if (previous != null) {
+                toProductShard(ctx, ShardMessage.Type.PRODUCT_REMOVED, previous.imageKey(), null,
+                        new ImageMember(id, previous.imageKey(), 0, null, null), change.eventTimestamp());
+            }
             return;
         }
         String image = outcome.contentHash() == null ? ImageKeys.ofProductWithoutImage(id) : ImageKeys.of(outcome.contentHash());
@@ -68,5 +85,15 @@ public final class ProductImages extends KeyedProcessFunction<String, EmbeddingO
         }
         out.collect(new ImageChange(image, ImageChange.Type.JOIN, id, change.catalogueVersion(), outcome.vector(),
                 change.category(), change.imageUrl(), change.eventTimestamp()));
+        toProductShard(ctx, ShardMessage.Type.PRODUCT_PUT, image, outcome.vector(),
+                new ImageMember(id, image, 0, change.category(), change.imageUrl()), change.eventTimestamp());
+    }
+
+    private void toProductShard(Context ctx, ShardMessage.Type type, String image, float[] vector, ImageMember product,
+                                long at) {
+        int shards = routing.shardCount();
+        int shard = ShardAssignment.shardOf(product.productId(), shards);
+        ctx.output(PRODUCT_DOCUMENTS, new ShardMessage(routing.keyOf(shard), shard, shards, shard, type, image, 0, vector,
+                null, product, at));
     }
 }

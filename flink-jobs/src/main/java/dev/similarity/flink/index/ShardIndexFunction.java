@@ -4,6 +4,7 @@ import dev.similarity.flink.IndexerConfig;
 import dev.similarity.flink.IndexerOptions;
 import dev.similarity.index.ImageMember;
 import dev.similarity.index.ImageVector;
+import dev.similarity.index.ProductImage;
 import dev.similarity.index.ScoredProduct;
 import dev.similarity.index.SearchOptions;
 import dev.similarity.index.ShardIndex;
@@ -44,8 +45,10 @@ import java.util.Set;
  * Keyed by shard number: owns the shards routed to this subtask. A shard's graph nodes are distinct
  * images (see {@link ImageSharers}): an image lives in shard {@code murmur3(imageKey) mod S} with the
  * products that show it as members, so identical vectors never crowd the graph, and everything here
- * (searches, probes, candidates, the lists that may name an image) is about images. Flink state is the
- * source of truth (each shard's images and members, and which images' lists may contain which image);
+ * (searches, probes, candidates, the lists that may name an image) is about images. Each product also
+ * has a document in the shard of its own id (from {@link ProductImages}), where snapshot readers find
+ * it. Flink state is the source of truth (each shard's images, members and products, and which images'
+ * lists may contain which image);
  * the Lucene HNSW index is derived from it and rebuilt in bulk when a shard is first touched after a
  * (re)start, so a restored or rescaled job searches exactly the checkpointed images.
  *
@@ -83,6 +86,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
      * may be put into the new one before it is removed from the old one (they travel different paths).
      */
     private transient MapState<String, ImageMember> members;
+    /** Product id -> its image, category and URL (the shard of the product's id): what snapshots find it by. */
+    private transient MapState<String, ProductImage> products;
     /**
      * Image c -> images whose lists may contain c because c was in their partial list or beat their
      * recent probe (a {@link ListerIds} set, appended to).
@@ -116,6 +121,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 TypeInformation.of(StoredImage.class)));
         members = getRuntimeContext().getMapState(new MapStateDescriptor<>("shard-members", Types.STRING,
                 TypeInformation.of(ImageMember.class)));
+        products = getRuntimeContext().getMapState(new MapStateDescriptor<>("shard-products", Types.STRING,
+                TypeInformation.of(ProductImage.class)));
         listedBy = getRuntimeContext().getMapState(new MapStateDescriptor<>("listed-by", Types.STRING,
                 PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         candidatesOf = getRuntimeContext().getMapState(new MapStateDescriptor<>("candidates-of", Types.STRING,
@@ -129,7 +136,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         });
         getRuntimeContext().getMetricGroup().gauge("productsInShards", (Gauge<Integer>) () -> {
             int total = 0;
-            for (OpenShard open : shards.values()) total += open.memberCount;
+            for (OpenShard open : shards.values()) total += open.productCount;
             return total;
         });
         getRuntimeContext().getMetricGroup().gauge("shardsOpen", (Gauge<Integer>) () -> shards.size());
@@ -183,6 +190,26 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         switch (message.type()) {
             case MEMBER_PUT -> putMember(shard, message.member());
             case MEMBER_REMOVED -> removeMember(shard, message.member());
+            case PRODUCT_PUT -> {
+                String id = message.member().productId();
+                if (!products.contains(id)) {
+                    shard.productCount++;
+                }
+                ProductImage product = new ProductImage(id, x, message.vector(), message.member().category(),
+                        message.member().imageUrl());
+                products.put(id, product);
+                shard.index.putProduct(product);
+                shard.changed = true;
+            }
+            case PRODUCT_REMOVED -> {
+                String id = message.member().productId();
+                if (products.contains(id)) {
+                    products.remove(id);
+                    shard.index.removeProduct(id);
+                    shard.productCount--;
+                    shard.changed = true;
+                }
+            }
             case IMAGE_REMOVED -> {
                 if (message.isOwner()) {
                     images.remove(x);
@@ -267,11 +294,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     }
 
     private void putMember(OpenShard shard, ImageMember member) throws Exception {
-        String key = memberKey(member);
-        if (!members.contains(key)) {
-            shard.memberCount++;
-        }
-        members.put(key, member);
+        members.put(memberKey(member), member);
         shard.index.putMember(member);
         shard.changed = true;
     }
@@ -281,7 +304,6 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         if (members.contains(key)) {
             members.remove(key);
             shard.index.removeMember(member.productId(), member.imageKey());
-            shard.memberCount--;
             shard.changed = true;
         }
     }
@@ -351,20 +373,24 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         for (ImageMember member : members.values()) {
             restoredMembers.add(member);
         }
-        index.bulkLoadImages(restored, restoredMembers);
+        List<ProductImage> restoredProducts = new ArrayList<>();
+        for (ProductImage product : products.values()) {
+            restoredProducts.add(product);
+        }
+        index.bulkLoadImages(restored, restoredMembers, restoredProducts);
         ShardSnapshotWriter snapshots = new ShardSnapshotWriter(snapshotStore, shard, routing.shardCount(), modelId,
                 dimension, new RetentionPolicy(config.get(IndexerOptions.SNAPSHOT_RETAIN),
                         config.get(IndexerOptions.SNAPSHOT_RETAIN_MIN_AGE)), snapshotUploads, Clock.systemUTC());
         open = new OpenShard(index, new RecentProbes(config.get(IndexerOptions.PROBE_WINDOW), listDepth), generations,
-                representatives, restoredMembers.size(), snapshots);
+                representatives, restoredProducts.size(), snapshots);
         // A rebuilt index has new files: the next snapshot re-publishes it whole, so a restore from a
         // checkpoint newer than the shard's last snapshot is published even if the shard stays quiet.
-        open.changed = !restored.isEmpty();
+        open.changed = !restored.isEmpty() || !restoredProducts.isEmpty();
         shards.put(shard, open);
         var shardMetrics = getRuntimeContext().getMetricGroup().addGroup("shard", String.valueOf(shard));
         shardMetrics.gauge("images", (Gauge<Integer>) index::size);
         OpenShard opened = open;
-        shardMetrics.gauge("products", (Gauge<Integer>) () -> opened.memberCount);
+        shardMetrics.gauge("products", (Gauge<Integer>) () -> opened.productCount);
         shardMetrics.gauge("snapshotCheckpointId", (Gauge<Long>) () -> {
             SnapshotManifest last = snapshots.lastPublished();
             return last == null ? -1L : last.checkpointId();
@@ -390,19 +416,19 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         /** Representative of each of the shard's images (heap copy of {@code images}). */
         final Map<String, String> representatives;
         final ShardSnapshotWriter snapshots;
-        /** Products shown by the shard's images (read by a metric). */
-        volatile int memberCount;
+        /** Products whose id belongs to the shard (read by a metric). */
+        volatile int productCount;
         /** Written since the last snapshot capture. */
         boolean changed;
         long lastCaptureMillis = Long.MIN_VALUE / 2;
 
         OpenShard(ShardIndex index, RecentProbes probes, Map<String, Long> generations, Map<String, String> representatives,
-                  int memberCount, ShardSnapshotWriter snapshots) {
+                  int productCount, ShardSnapshotWriter snapshots) {
             this.index = index;
             this.probes = probes;
             this.generations = generations;
             this.representatives = representatives;
-            this.memberCount = memberCount;
+            this.productCount = productCount;
             this.snapshots = snapshots;
         }
     }

@@ -15,6 +15,10 @@ import dev.similarity.index.ImageMember;
  *       {@code member}, left; {@code representative} takes its place in the lists naming the image.</li>
  *   <li>MEMBER_PUT / MEMBER_REMOVED (to the owner only): another product shows the image, or stopped
  *       showing it (or changed its category).</li>
+ *   <li>PRODUCT_PUT / PRODUCT_REMOVED (from {@link ProductImages}, to the shard of the product's own id,
+ *       {@code member.productId()}): the product's image ({@code imageKey}, {@code vector}), category
+ *       and URL for readers of snapshots, or its removal. A product's own shard never changes, so
+ *       snapshots always find it there, also while it moves between images.</li>
  * </ul>
  */
 public record ShardMessage(
@@ -30,7 +34,7 @@ public record ShardMessage(
         ImageMember member,
         long eventTimestamp) {
 
-    public enum Type { IMAGE_ADDED, IMAGE_REMOVED, REPRESENTATIVE_CHANGED, MEMBER_PUT, MEMBER_REMOVED }
+    public enum Type { IMAGE_ADDED, IMAGE_REMOVED, REPRESENTATIVE_CHANGED, MEMBER_PUT, MEMBER_REMOVED, PRODUCT_PUT, PRODUCT_REMOVED }
 
     public boolean isOwner() {
         return shard == ownerShard;

@@ -52,7 +52,7 @@ final class IndexPipeline implements AutoCloseable {
     }
 
     private void open(OperatorSubtaskState[] restored) throws Exception {
-        products = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new ProductImages()),
+        products = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new ProductImages(routing)),
                 outcome -> outcome.change().productId(), Types.STRING);
         sharers = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new ImageSharers(routing)),
                 ImageChange::imageKey, Types.STRING);
@@ -98,6 +98,11 @@ final class IndexPipeline implements AutoCloseable {
                 sharers.processElement(change, 0L);
                 moved = true;
             }
+            for (StreamRecord<ShardMessage> record : products.getSideOutput(ProductImages.PRODUCT_DOCUMENTS)) {
+                shards.processElement(record.getValue(), 0L);
+                moved = true;
+            }
+            products.getSideOutput(ProductImages.PRODUCT_DOCUMENTS).clear();
             Deque<ListMessage> toLists = new ArrayDeque<>();
             for (ShardMessage message : take(sharers)) {
                 shards.processElement(message, 0L);

@@ -111,7 +111,7 @@ class IndexPipelineTest {
         }
     }
 
-    /** Lucene documents over the shards' latest snapshots: one node per live image plus one member per product. */
+    /** Lucene documents over the shards' latest snapshots: a node per live image, a member and a product document per product. */
     private int publishedDocuments() throws Exception {
         return publishedDocuments(pipeline.publishSnapshots());
     }
@@ -134,7 +134,7 @@ class IndexPipelineTest {
         load(30, 12);
         assertEveryListIsExact();
         SnapshotStore store = pipeline.publishSnapshots();
-        assertThat(publishedDocuments(store)).as("31 nodes and 42 members").isEqualTo(31 + 42);
+        assertThat(publishedDocuments(store)).as("31 nodes, 42 members, 42 products").isEqualTo(31 + 42 + 42);
 
         int owner = dev.similarity.index.ShardAssignment.shardOf(IndexPipeline.imageKey(PLACEHOLDER), 2);
         try (ShardSnapshot snapshot = ShardSnapshot.load(store, store.latest(owner).orElseThrow())) {
@@ -171,7 +171,7 @@ class IndexPipelineTest {
         for (String product : shows.keySet()) {
             assertThat(pipeline.latest(product).neighbourIds()).doesNotContain("s0", "s1", "s2", "s3");
         }
-        assertThat(publishedDocuments()).as("a node per live image, a member per product").isEqualTo(liveImages() + shows.size());
+        assertThat(publishedDocuments()).as("a node per live image, a member and a product document per product").isEqualTo(liveImages() + 2 * shows.size());
     }
 
     @Test
@@ -184,7 +184,7 @@ class IndexPipelineTest {
         for (String product : shows.keySet()) {
             assertThat(pipeline.latest(product).neighbourIds()).as("p7 only ever stands behind s0").doesNotContain("p7");
         }
-        assertThat(publishedDocuments()).isEqualTo(liveImages() + shows.size());
+        assertThat(publishedDocuments()).isEqualTo(liveImages() + 2 * shows.size());
     }
 
     @Test
@@ -200,7 +200,7 @@ class IndexPipelineTest {
         show("n", "near");
         show("p30", "own-30");
         assertEveryListIsExact();
-        assertThat(publishedDocuments()).isEqualTo(liveImages() + shows.size());
+        assertThat(publishedDocuments()).isEqualTo(liveImages() + 2 * shows.size());
     }
 
     @Test

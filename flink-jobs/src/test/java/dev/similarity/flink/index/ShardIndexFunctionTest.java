@@ -38,19 +38,22 @@ class ShardIndexFunctionTest {
             float[] old = {1f, 0f};
             float[] fresh = {0f, 1f};
             harness.processElement(message(ShardMessage.Type.IMAGE_ADDED, "old", old, new ImageMember("a", "old", 0, null, null)), 0);
-            harness.processElement(message(ShardMessage.Type.MEMBER_PUT, "old", null, new ImageMember("x", "old", 1, null, null)), 0);
+            harness.processElement(message(ShardMessage.Type.MEMBER_PUT, "old", null, new ImageMember("x", "old", 1, "xs", null)), 0);
             harness.processElement(message(ShardMessage.Type.IMAGE_ADDED, "new", fresh, new ImageMember("b", "new", 0, null, null)), 0);
             // x moved from "old" to "new": the put into "new" overtakes the removal from "old".
-            harness.processElement(message(ShardMessage.Type.MEMBER_PUT, "new", null, new ImageMember("x", "new", 1, null, null)), 0);
-            harness.processElement(message(ShardMessage.Type.MEMBER_REMOVED, "old", null, new ImageMember("x", "old", 1, null, null)), 0);
+            harness.processElement(message(ShardMessage.Type.MEMBER_PUT, "new", null, new ImageMember("x", "new", 1, "xs", null)), 0);
+            harness.processElement(message(ShardMessage.Type.MEMBER_REMOVED, "old", null, new ImageMember("x", "old", 1, "xs", null)), 0);
             harness.snapshot(1, 0);
             harness.notifyOfCompletedCheckpoint(1);
             SnapshotStore store = SnapshotStore.at(config.snapshotDir());
             long deadline = System.currentTimeMillis() + 30_000;
             while (store.latest(0).isEmpty() && System.currentTimeMillis() < deadline) Thread.sleep(20);
             try (ShardSnapshot snapshot = ShardSnapshot.load(store, store.latest(0).orElseThrow())) {
-                assertThat(snapshot.product("x")).hasValueSatisfying(p -> assertThat(p.vector()).containsExactly(fresh));
-                assertThat(snapshot.documentCount()).isEqualTo(3);
+                // x is the only product of category xs: the image it shows now is found through it.
+                assertThat(snapshot.search(fresh, 5, "xs", null, 10)).singleElement()
+                        .satisfies(hit -> assertThat(hit.productId()).isEqualTo("x"));
+                assertThat(snapshot.search(old, 1, "xs", null, 10)).singleElement()
+                        .satisfies(hit -> assertThat(hit.score()).isCloseTo(0f, org.assertj.core.data.Offset.offset(1e-6f)));
             }
         }
     }

@@ -32,7 +32,8 @@ import org.apache.lucene.util.FixedBitSet;
  * its first hide.
  *
  * <p>Invariants: at most one visible document per product id; {@link #liveCount()} is the number of
- * visible node documents (members, which have no vector, are not counted and never hidden here). The live docs change in place, so readers of this view must not be cached by
+ * visible node documents (members and products of images, which have no indexed vector, are not
+ * counted and never hidden here). The live docs change in place, so readers of this view must not be cached by
  * reader identity: the reader cache helper is {@code null} and the searcher has no query cache.
  * Not thread-safe: hides and searches must come from one thread.
  */
@@ -52,8 +53,8 @@ public final class MaskedReaderView implements Closeable {
     this.leaves = masked.leaves();
     this.liveCount =
         reader.numDocs()
-            - searcher.count(
-                new TermQuery(ProductDocuments.kindTerm(ProductDocuments.MEMBER_KIND)));
+            - searcher.count(new TermQuery(ProductDocuments.kindTerm(ProductDocuments.MEMBER_KIND)))
+            - searcher.count(new TermQuery(ProductDocuments.kindTerm(ProductDocuments.PRODUCT_KIND)));
   }
 
   /** Wraps {@code reader}, taking ownership: closing the view closes it. */

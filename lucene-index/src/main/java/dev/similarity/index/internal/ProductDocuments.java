@@ -11,7 +11,7 @@ import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.lucene.util.BytesRef;
 
 /**
- * The schema of a shard index. Three kinds of document:
+ * The schema of a shard index. Four kinds of document:
  *
  * <ul>
  *   <li><b>product node</b>: a product with its own vector (the HNSW graph node is the product).
@@ -19,7 +19,7 @@ import org.apache.lucene.util.BytesRef;
  *       standing for every product that shows that image; its id is the image key. Many products
  *       sharing one picture (placeholders, one photo for every size) thus make one graph node, not
  *       thousands of identical ones that crowd the graph.
- *   <li><b>member</b> ({@value #KIND_FIELD} = {@value #MEMBER_KIND}): a product showing a shared
+ *   <li><b>member</b> ({@value #KIND_FIELD} = {@value #MEMBER_KIND}): a product showing an
  *       image: its id, the image key, its join sequence (the lowest is the image's representative),
  *       category and URL. No vector: never a search hit, read by snapshot readers.
  * </ul>
@@ -51,6 +51,10 @@ public final class ProductDocuments {
   public static final String MEMBER_ID_FIELD = "member_id";
   public static final String MEMBER_IMAGE_FIELD = "member_image";
   public static final String MEMBER_SEQUENCE_FIELD = "member_sequence";
+  public static final String PRODUCT_KIND = "product";
+  public static final String PRODUCT_ID_FIELD = "product";
+  public static final String PRODUCT_IMAGE_FIELD = "product_image";
+  public static final String PRODUCT_VECTOR_FIELD = "product_vector";
   /** Image key and product id: a product moving between images may be a member of both for a while. */
   public static final String MEMBER_KEY_FIELD = "member_key";
 
@@ -66,6 +70,10 @@ public final class ProductDocuments {
   /** The term of the member document of {@code productId} in image {@code imageKey}. */
   public static Term memberTerm(String productId, String imageKey) {
     return new Term(MEMBER_KEY_FIELD, imageKey + '/' + productId);
+  }
+
+  public static Term productTerm(String productId) {
+    return new Term(PRODUCT_ID_FIELD, productId);
   }
 
   public static Term kindTerm(String kind) {
@@ -114,6 +122,33 @@ public final class ProductDocuments {
       doc.add(new StoredField(IMAGE_URL_FIELD, imageUrl));
     }
     return doc;
+  }
+
+  /** A product whose vector is image {@code imageKey}'s node's, with a stored copy of the vector. */
+  public static Document productDocument(
+      String productId, String imageKey, float[] vector, String category, String imageUrl) {
+    Document doc = new Document();
+    doc.add(new StringField(KIND_FIELD, PRODUCT_KIND, Field.Store.YES));
+    doc.add(new StringField(PRODUCT_ID_FIELD, productId, Field.Store.YES));
+    doc.add(new StoredField(PRODUCT_IMAGE_FIELD, imageKey));
+    java.nio.ByteBuffer bytes = java.nio.ByteBuffer.allocate(4 * vector.length).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    bytes.asFloatBuffer().put(vector);
+    doc.add(new StoredField(PRODUCT_VECTOR_FIELD, new BytesRef(bytes.array())));
+    if (category != null) {
+      doc.add(new StringField(CATEGORY_FIELD, category, Field.Store.YES));
+    }
+    if (imageUrl != null) {
+      doc.add(new StoredField(IMAGE_URL_FIELD, imageUrl));
+    }
+    return doc;
+  }
+
+  /** The vector stored by {@link #productDocument}. */
+  public static float[] storedVector(BytesRef stored) {
+    float[] vector = new float[stored.length / 4];
+    java.nio.ByteBuffer.wrap(stored.bytes, stored.offset, stored.length)
+        .order(java.nio.ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(vector);
+    return vector;
   }
 
   /**

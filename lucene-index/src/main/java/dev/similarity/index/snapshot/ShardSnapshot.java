@@ -51,11 +51,13 @@ import org.apache.lucene.util.IOUtils;
  * number: turning a hit into a result then costs an array read, where Lucene's stored fields
  * would decompress part of a block per hit (the bulk of a query's time on a serving path).
  *
- * <p><b>Shared images.</b> A node of the index is a product, or a distinct image standing for the
- * products that show it (its members, see {@link dev.similarity.index.ShardIndex#putMember}). A hit
- * on an image node is reported once, as its representative: the member with the lowest sequence
- * (of the filtered category, when there is a filter), so one placeholder picture never fills a
- * result list. Products that share the query product's image are left out with it.
+ * <p><b>Images.</b> A node of the index is a product, or a distinct image standing for the products
+ * that show it (its members, see {@link dev.similarity.index.ShardIndex#putMember}), which live in
+ * the image's shard. A hit on an image node is reported once, as its representative: the member with
+ * the lowest sequence (of the filtered category, when there is a filter), so one placeholder picture
+ * never fills a result list. Products that share the query product's image are left out with it. A
+ * product of an image is found by its id in the shard of that id, from its product document (see
+ * {@link dev.similarity.index.ShardIndex#putProduct}), with a stored copy of its image's vector.
  */
 public final class ShardSnapshot implements Closeable {
 
@@ -68,24 +70,25 @@ public final class ShardSnapshot implements Closeable {
   private final Path localFolder;
   private final DirectoryReader reader;
   private final IndexSearcher searcher;
-  /** By document number, for product nodes; null for other documents. */
+  /** By document number, for product nodes and product documents; null for other documents. */
   private final String[] ids;
   private final String[] categories;
   private final String[] imageUrls;
+  /** By document number, for product documents: the key of the image they show. */
+  private final String[] imageKeys;
   /** By document number, for image nodes: their members, lowest sequence first; null otherwise. */
   private final Member[][] membersOfNode;
-  /** Every live product: its node document and, for a member of a shared image, the member. */
-  private final Map<String, Located> byId;
-  /** Live product ids in document order (product nodes and members), for browsing. */
+  /** Image key -> its node's document number. */
+  private final Map<String, Integer> imageNodes = new HashMap<>();
+  /** Every live product: its product node or product document. */
+  private final Map<String, Integer> byId;
+  /** Live product ids in document order, for browsing. */
   private final List<String> productOrder = new ArrayList<>();
   /** Per category, per leaf: the nodes with a product of that category (a search filter). */
   private final Map<String, FixedBitSet[]> nodesByCategory = new HashMap<>();
 
-  /** A product showing a shared image. */
+  /** A product showing an image. */
   private record Member(String productId, long sequence, String category, String imageUrl) {}
-
-  /** Where a product is: its node's document and, for a member, the member. */
-  private record Located(int nodeDoc, Member member) {}
 
   private ShardSnapshot(
       SnapshotManifest manifest, Directory directory, Path localFolder, DirectoryReader reader)
@@ -100,6 +103,7 @@ public final class ShardSnapshot implements Closeable {
     this.ids = new String[maxDoc];
     this.categories = new String[maxDoc];
     this.imageUrls = new String[maxDoc];
+    this.imageKeys = new String[maxDoc];
     this.membersOfNode = new Member[maxDoc][];
     this.byId = HashMap.newHashMap(reader.numDocs());
     readProducts();
@@ -107,10 +111,7 @@ public final class ShardSnapshot implements Closeable {
 
   private void readProducts() throws IOException {
     Map<String, String> sharedStrings = new HashMap<>();
-    Map<String, Integer> imageNodes = new HashMap<>();
     Map<String, List<Member>> membersByImage = new HashMap<>();
-    Map<String, Integer> memberOrder = new HashMap<>();
-    List<Object> order = new ArrayList<>(); // product ids and members, in document order
     for (LeafReaderContext leaf : reader.leaves()) {
       LeafReader segment = leaf.reader();
       Bits live = segment.getLiveDocs();
@@ -122,7 +123,13 @@ public final class ShardSnapshot implements Closeable {
         if (live != null && !live.get(doc)) {
           continue;
         }
-        DocumentStoredFieldVisitor visitor = new DocumentStoredFieldVisitor();
+        // Product vectors are read when a product is looked up, not here.
+        DocumentStoredFieldVisitor visitor = new DocumentStoredFieldVisitor() {
+          @Override
+          public Status needsField(org.apache.lucene.index.FieldInfo field) throws IOException {
+            return field.name.equals(ProductDocuments.PRODUCT_VECTOR_FIELD) ? Status.NO : super.needsField(field);
+          }
+        };
         if (merging != null) {
           merging.document(doc, visitor);
         } else {
@@ -135,47 +142,40 @@ public final class ShardSnapshot implements Closeable {
         category = category == null ? null : sharedStrings.computeIfAbsent(category, c -> c);
         if (ProductDocuments.MEMBER_KIND.equals(kind)) {
           String image = fields.get(ProductDocuments.MEMBER_IMAGE_FIELD);
-          Member member = new Member(fields.get(ProductDocuments.MEMBER_ID_FIELD),
+          membersByImage.computeIfAbsent(image, i -> new ArrayList<>()).add(new Member(
+              fields.get(ProductDocuments.MEMBER_ID_FIELD),
               fields.getField(ProductDocuments.MEMBER_SEQUENCE_FIELD).numericValue().longValue(),
-              category, fields.get(ProductDocuments.IMAGE_URL_FIELD));
-          membersByImage.computeIfAbsent(image, i -> new ArrayList<>()).add(member);
-          memberOrder.put(member.productId(), order.size());
-          order.add(member);
+              category, fields.get(ProductDocuments.IMAGE_URL_FIELD)));
         } else if (ProductDocuments.IMAGE_KIND.equals(kind)) {
           imageNodes.put(fields.get(ProductDocuments.ID_FIELD), global);
         } else {
-          String id = fields.get(ProductDocuments.ID_FIELD);
+          boolean product = ProductDocuments.PRODUCT_KIND.equals(kind);
+          String id = fields.get(product ? ProductDocuments.PRODUCT_ID_FIELD : ProductDocuments.ID_FIELD);
           ids[global] = id;
           categories[global] = category;
           imageUrls[global] = fields.get(ProductDocuments.IMAGE_URL_FIELD);
-          byId.put(id, new Located(global, null));
-          order.add(id);
-          if (category != null) {
+          if (product) {
+            imageKeys[global] = fields.get(ProductDocuments.PRODUCT_IMAGE_FIELD);
+          } else if (category != null) {
             markNode(category, global);
           }
+          byId.put(id, global);
+          productOrder.add(id);
         }
       }
     }
     for (Map.Entry<String, List<Member>> image : membersByImage.entrySet()) {
       Integer node = imageNodes.get(image.getKey());
       if (node == null) {
-        continue; // a member of an image this snapshot does not hold: not a product here
+        continue; // members of an image this snapshot does not hold
       }
       List<Member> members = image.getValue();
       members.sort(Comparator.comparingLong(Member::sequence).thenComparing(Member::productId));
       membersOfNode[node] = members.toArray(new Member[0]);
       for (Member member : members) {
-        byId.put(member.productId(), new Located(node, member));
         if (member.category() != null) {
           markNode(member.category(), node);
         }
-      }
-    }
-    for (Object entry : order) {
-      if (entry instanceof String id) {
-        productOrder.add(id);
-      } else if (entry instanceof Member member && byId.containsKey(member.productId())) {
-        productOrder.add(member.productId());
       }
     }
   }
@@ -309,22 +309,33 @@ public final class ShardSnapshot implements Closeable {
   }
 
   /**
-   * The {@code k} products most similar to {@code query}, best first, scores as cosine. A shared
-   * image is one result, named by its representative (see the class comment).
-   *
-   * @param category only products of this category, or null for all
-   * @param excludedId a product never to return (the query's own product), together with every
-   *     product that shares its image; or null
-   * @param candidates HNSW candidates (efSearch), at least k; higher finds more true neighbours
+   * As {@link #search(float[], int, String, String, String, int)}, leaving out the image of {@code
+   * excludedId} when this snapshot holds its product document.
    */
   public List<SnapshotHit> search(
       float[] query, int k, String category, String excludedId, int candidates) {
+    Integer doc = excludedId == null ? null : byId.get(excludedId);
+    return search(query, k, category, excludedId, doc == null ? null : imageKeys[doc], candidates);
+  }
+
+  /**
+   * The {@code k} products most similar to {@code query}, best first, scores as cosine. An image
+   * shown by several products is one result, named by its representative (see the class comment).
+   *
+   * @param category only products of this category, or null for all
+   * @param excludedId a product never to return (the query's own product), or null
+   * @param excludedImageKey an image none of whose products to return (the query product's own), or
+   *     null
+   * @param candidates HNSW candidates (efSearch), at least k; higher finds more true neighbours
+   */
+  public List<SnapshotHit> search(float[] query, int k, String category, String excludedId,
+      String excludedImageKey, int candidates) {
     VectorChecks.requireUnitVector("query vector", query, manifest.dimension());
     if (k < 1) {
       throw new IllegalArgumentException("k is " + k + "; it must be at least 1");
     }
-    Located excluded = excludedId == null ? null : byId.get(excludedId);
-    int excludedNode = excluded == null ? -1 : excluded.nodeDoc();
+    Integer excludedImage = excludedImageKey == null ? null : imageNodes.get(excludedImageKey);
+    int excludedNode = excludedImage != null ? excludedImage : -1;
     Query filter = null;
     if (category != null) {
       FixedBitSet[] nodes = nodesByCategory.get(category);
@@ -333,7 +344,7 @@ public final class ShardSnapshot implements Closeable {
       }
       filter = new LeafBitsQuery("nodes with a product of category " + category, nodes);
     }
-    int asked = Math.max(candidates, k + (excludedNode >= 0 ? 1 : 0));
+    int asked = Math.max(candidates, k + (excludedId == null && excludedNode < 0 ? 0 : 1));
     try {
       TopDocs top =
           searcher.search(new KnnFloatVectorQuery(ProductDocuments.VECTOR_FIELD, query, asked, filter), asked);
@@ -348,11 +359,11 @@ public final class ShardSnapshot implements Closeable {
         float score = ProductDocuments.cosineFromLuceneScore(hit.score);
         Member[] members = membersOfNode[hit.doc];
         if (members != null) {
-          Member shown = representative(members, category);
+          Member shown = representative(members, category, excludedId);
           if (shown != null) {
             hits.add(new SnapshotHit(shown.productId(), score, shown.category(), shown.imageUrl()));
           }
-        } else if (ids[hit.doc] != null) {
+        } else if (ids[hit.doc] != null && !ids[hit.doc].equals(excludedId)) {
           hits.add(new SnapshotHit(ids[hit.doc], score, categories[hit.doc], imageUrls[hit.doc]));
         }
       }
@@ -362,24 +373,24 @@ public final class ShardSnapshot implements Closeable {
     }
   }
 
-  /** The member with the lowest sequence, of {@code category} when not null. */
-  private static Member representative(Member[] members, String category) {
+  /** The member with the lowest sequence, of {@code category} when not null, other than {@code excluded}. */
+  private static Member representative(Member[] members, String category, String excluded) {
     for (Member member : members) {
-      if (category == null || category.equals(member.category())) {
+      if ((category == null || category.equals(member.category())) && !member.productId().equals(excluded)) {
         return member;
       }
     }
     return null;
   }
 
-  /** The product with this id, with its (or its image's) vector, if the snapshot holds it. */
+  /** The product with this id, with its vector (its image's), if the snapshot holds it. */
   public Optional<SnapshotProduct> product(String productId) {
-    Located located = byId.get(productId);
-    if (located == null) {
+    Integer doc = byId.get(productId);
+    if (doc == null) {
       return Optional.empty();
     }
     try {
-      return Optional.of(productAt(productId, located));
+      return Optional.of(productAt(doc));
     } catch (IOException e) {
       throw new UncheckedIOException("lookup of " + productId + " failed: " + e.getMessage(), e);
     }
@@ -390,8 +401,7 @@ public final class ShardSnapshot implements Closeable {
     List<SnapshotProduct> products = new ArrayList<>();
     try {
       for (int i = from; i < productOrder.size() && products.size() < count; i++) {
-        String id = productOrder.get(i);
-        products.add(productAt(id, byId.get(id)));
+        products.add(productAt(byId.get(productOrder.get(i))));
       }
       return products;
     } catch (IOException e) {
@@ -399,20 +409,22 @@ public final class ShardSnapshot implements Closeable {
     }
   }
 
-  private SnapshotProduct productAt(String productId, Located located) throws IOException {
-    int doc = located.nodeDoc();
+  private SnapshotProduct productAt(int doc) throws IOException {
     LeafReaderContext leaf = reader.leaves().get(ReaderUtil.subIndex(doc, reader.leaves()));
-    FloatVectorValues values = leaf.reader().getFloatVectorValues(ProductDocuments.VECTOR_FIELD);
-    KnnVectorValues.DocIndexIterator iterator = values.iterator();
     int local = doc - leaf.docBase;
-    if (iterator.advance(local) != local) {
-      throw new IllegalStateException("node document " + doc + " of product " + productId + " has no vector");
+    float[] vector;
+    if (imageKeys[doc] != null) {
+      Document stored = leaf.reader().storedFields().document(local, java.util.Set.of(ProductDocuments.PRODUCT_VECTOR_FIELD));
+      vector = ProductDocuments.storedVector(stored.getBinaryValue(ProductDocuments.PRODUCT_VECTOR_FIELD));
+    } else {
+      FloatVectorValues values = leaf.reader().getFloatVectorValues(ProductDocuments.VECTOR_FIELD);
+      KnnVectorValues.DocIndexIterator iterator = values.iterator();
+      if (iterator.advance(local) != local) {
+        throw new IllegalStateException("product document " + doc + " has no vector");
+      }
+      vector = values.vectorValue(iterator.index()).clone();
     }
-    float[] vector = values.vectorValue(iterator.index()).clone();
-    Member member = located.member();
-    return member == null
-        ? new SnapshotProduct(productId, vector, categories[doc], imageUrls[doc])
-        : new SnapshotProduct(productId, vector, member.category(), member.imageUrl());
+    return new SnapshotProduct(ids[doc], vector, categories[doc], imageUrls[doc], imageKeys[doc]);
   }
 
   @Override
@@ -429,6 +441,9 @@ public final class ShardSnapshot implements Closeable {
   /** A search result: similarity is the cosine of the two embeddings. */
   public record SnapshotHit(String productId, float score, String category, String imageUrl) {}
 
-  /** A product as the snapshot holds it; category and imageUrl may be null. */
-  public record SnapshotProduct(String productId, float[] vector, String category, String imageUrl) {}
+  /**
+   * A product as the snapshot holds it; category and imageUrl may be null; imageKey is the image it
+   * shows, null for a product that is a node of its own.
+   */
+  public record SnapshotProduct(String productId, float[] vector, String category, String imageUrl, String imageKey) {}
 }

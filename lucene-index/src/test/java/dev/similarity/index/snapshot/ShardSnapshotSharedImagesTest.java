@@ -3,6 +3,7 @@ package dev.similarity.index.snapshot;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.similarity.index.ImageMember;
+import dev.similarity.index.ProductImage;
 import dev.similarity.index.ShardIndex;
 import dev.similarity.index.snapshot.ShardSnapshot.SnapshotHit;
 import dev.similarity.index.snapshot.ShardSnapshot.SnapshotProduct;
@@ -37,11 +38,23 @@ class ShardSnapshotSharedImagesTest {
     store = SnapshotStore.at(folder.toString());
     index = ShardIndex.builder().dimension(2).build();
     index.upsertImage("placeholder", PLACEHOLDER);
-    index.putMember(new ImageMember("shirt-m", "placeholder", 1, "shirts", "http://img/none.png"));
-    index.putMember(new ImageMember("shoe-9", "placeholder", 2, "shoes", "http://img/none.png?shoe"));
-    index.putMember(new ImageMember("shirt-s", "placeholder", 3, "shirts", "http://img/none.png"));
+    share(new ImageMember("shirt-m", "placeholder", 1, "shirts", "http://img/none.png"));
+    share(new ImageMember("shoe-9", "placeholder", 2, "shoes", "http://img/none.png?shoe"));
+    share(new ImageMember("shirt-s", "placeholder", 3, "shirts", "http://img/none.png"));
     index.upsert("near", NEAR, "shirts", "http://img/near.png");
     index.upsert("far", FAR, "shoes", "http://img/far.png");
+  }
+
+  /** A member of the placeholder and its product document (one shard holds both here). */
+  private void share(ImageMember member) {
+    index.putMember(member);
+    index.putProduct(new ProductImage(member.productId(), member.imageKey(), PLACEHOLDER, member.category(),
+        member.imageUrl()));
+  }
+
+  private void unshare(String productId) {
+    index.removeMember(productId, "placeholder");
+    index.removeProduct(productId);
   }
 
   @AfterEach
@@ -61,11 +74,12 @@ class ShardSnapshotSharedImagesTest {
   void everyProductIsFoundWithItsImagesVectorAndItsOwnCategoryAndUrl() throws Exception {
     try (ShardSnapshot snapshot = publishAndLoad()) {
       assertThat(snapshot.documentCount()).as("products, not Lucene documents").isEqualTo(5);
-      assertThat(snapshot.manifest().documentCount()).as("Lucene documents: 3 nodes, 3 members").isEqualTo(6);
+      assertThat(snapshot.manifest().documentCount()).as("Lucene documents: 3 nodes, 3 members, 3 products").isEqualTo(9);
       SnapshotProduct shoe = snapshot.product("shoe-9").orElseThrow();
       assertThat(shoe.vector()).containsExactly(PLACEHOLDER);
       assertThat(shoe.category()).isEqualTo("shoes");
       assertThat(shoe.imageUrl()).isEqualTo("http://img/none.png?shoe");
+      assertThat(shoe.imageKey()).isEqualTo("placeholder");
       assertThat(snapshot.product("placeholder")).as("an image is not a product").isEmpty();
       assertThat(snapshot.products(0, 10)).extracting(SnapshotProduct::productId)
           .containsExactlyInAnyOrder("shirt-m", "shoe-9", "shirt-s", "near", "far");
@@ -101,14 +115,14 @@ class ShardSnapshotSharedImagesTest {
 
   @Test
   void whenTheFirstMemberLeavesTheNextOneNamesTheImageAndTheLastTakesTheNodeAlong() throws Exception {
-    index.removeMember("shirt-m", "placeholder");
+    unshare("shirt-m");
     try (ShardSnapshot snapshot = publishAndLoad()) {
       assertThat(snapshot.search(NEAR, 1, null, "near", 10)).extracting(SnapshotHit::productId)
           .containsExactly("shoe-9");
       assertThat(snapshot.product("shirt-m")).isEmpty();
     }
-    index.removeMember("shoe-9", "placeholder");
-    index.removeMember("shirt-s", "placeholder");
+    unshare("shoe-9");
+    unshare("shirt-s");
     index.delete("placeholder");
     try (ShardSnapshot snapshot = publishAndLoad()) {
       assertThat(snapshot.documentCount()).isEqualTo(2);

@@ -1,6 +1,7 @@
 package dev.similarity.search.bench;
 
 import dev.similarity.index.ImageMember;
+import dev.similarity.index.ProductImage;
 import dev.similarity.index.ProductVector;
 import dev.similarity.index.ShardAssignment;
 import dev.similarity.index.ShardIndex;
@@ -58,13 +59,18 @@ public final class ShardPublisher implements AutoCloseable {
   }
 
   /**
-   * Adds a shared image to the shard of its key, as the job does: one node standing for {@code
-   * members} (published by the next {@link #publish}).
+   * Adds a shared image as the job does: one node in the shard of its key standing for {@code
+   * members}, and each member's product document in the shard of its id (published by the next
+   * {@link #publish}).
    */
   public void shareImage(String imageKey, float[] vector, List<ImageMember> members) {
     ShardIndex index = indices.get(shardOf(imageKey));
     index.upsertImage(imageKey, vector);
-    members.forEach(index::putMember);
+    for (ImageMember member : members) {
+      index.putMember(member);
+      indices.get(shardOf(member.productId())).putProduct(
+          new ProductImage(member.productId(), imageKey, vector, member.category(), member.imageUrl()));
+    }
   }
 
   /** Loads many products, each into its shard, the fast way (one segment per shard when they fit in RAM). */

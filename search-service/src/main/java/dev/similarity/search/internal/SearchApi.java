@@ -152,8 +152,8 @@ public final class SearchApi implements HttpHandler {
     String category = query.get("category");
     try (SnapshotView view = live.acquire()) {
       requireSearchable(view);
-      // A product lives in the shard of its image (products sharing a picture share its shard), so
-      // it is looked up in every shard: one hash lookup each.
+      // A product is in the shard of its id; it is looked up in every shard (one hash lookup each), so
+      // the answer does not depend on how the job routes products.
       SnapshotProduct product = null;
       for (LoadedShard shard : view.shards()) {
         product = shard.snapshot().product(productId).orElse(null);
@@ -169,7 +169,7 @@ public final class SearchApi implements HttpHandler {
       queried.put("productId", product.productId());
       queried.put("category", product.category());
       queried.put("imageUrl", product.imageUrl());
-      return neighbours(view, queried, search.search(view, product.vector(), k, category, productId), start);
+      return neighbours(view, queried, search.search(view, product.vector(), k, category, productId, product.imageKey()), start);
     }
   }
 
@@ -196,7 +196,7 @@ public final class SearchApi implements HttpHandler {
       Map<String, Object> queried = new LinkedHashMap<>();
       queried.put("image", image.length + " bytes");
       queried.put("modelId", embedder.modelId());
-      return neighbours(view, queried, search.search(view, vector, k, category, null), start);
+      return neighbours(view, queried, search.search(view, vector, k, category, null, null), start);
     }
   }
 
@@ -243,7 +243,7 @@ public final class SearchApi implements HttpHandler {
       float[] vector = unitVector(request.get("vector"), reference);
       Map<String, Object> queried = new LinkedHashMap<>();
       queried.put("vector", vector.length + " dimensions, L2-normalised");
-      return neighbours(view, queried, search.search(view, vector, kValue, category, null), start);
+      return neighbours(view, queried, search.search(view, vector, kValue, category, null, null), start);
     }
   }
 
