@@ -108,7 +108,7 @@ class RecoveryIT {
             JsonNode exceptions = rest(cluster, "/jobs/" + run.job().getJobID() + "/exceptions");
             assertThat(exceptions.path("exceptionHistory").path("entries").size()).as("the job failed over").isGreaterThanOrEqualTo(1);
             assertContractAndNoDuplicates(run, products, 1_200);
-            assertThat(vectorsInShards(cluster, run)).as("each product in exactly one shard, once").isEqualTo(1_200);
+            assertThat(productsInShards(cluster, run)).as("each product in exactly one shard, once").isEqualTo(1_200);
         }
     }
 
@@ -129,7 +129,7 @@ class RecoveryIT {
             products.awaitQuiet(5_000, 120_000);
             assertThat(summary.get("products_with_list")).isEqualTo(400);
             assertContractAndNoDuplicates(after, products, 1_000);
-            assertThat(vectorsInShards(cluster, after)).as("restored shards hold the savepoint's products once").isEqualTo(1_000);
+            assertThat(productsInShards(cluster, after)).as("restored shards hold the savepoint's products once").isEqualTo(1_000);
         }
     }
 
@@ -175,8 +175,8 @@ class RecoveryIT {
         }
     }
 
-    /** Sum over subtasks of the shard operator's vectorsInShards gauge, once it settles. */
-    private static long vectorsInShards(MiniCluster cluster, DemoRun run) throws Exception {
+    /** Sum over subtasks of the shard operator's productsInShards gauge (the products behind its image nodes), once it settles. */
+    private static long productsInShards(MiniCluster cluster, DemoRun run) throws Exception {
         String job = "/jobs/" + run.job().getJobID();
         String vertex = null;
         for (JsonNode v : rest(cluster, job).path("vertices")) {
@@ -185,7 +185,7 @@ class RecoveryIT {
         assertThat(vertex).as("shard operator vertex").isNotNull();
         long value = -1;
         for (int attempt = 0; attempt < 30; attempt++) {
-            JsonNode metrics = rest(cluster, job + "/vertices/" + vertex + "/subtasks/metrics?get=shard-index-scatter.vectorsInShards&agg=sum");
+            JsonNode metrics = rest(cluster, job + "/vertices/" + vertex + "/subtasks/metrics?get=shard-index-scatter.productsInShards&agg=sum");
             if (metrics.size() > 0) {
                 value = (long) metrics.get(0).path("sum").asDouble();
                 if (value > 0) return value;

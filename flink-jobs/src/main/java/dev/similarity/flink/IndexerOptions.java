@@ -1,5 +1,6 @@
 package dev.similarity.flink;
 
+import dev.similarity.flink.index.IdenticalImages;
 import dev.similarity.schemas.wire.AvroWireFormat;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
@@ -89,9 +90,13 @@ public final class IndexerOptions {
             ConfigOptions.key("neighbours.probe-window").intType().defaultValue(20_000)
                     .withDescription("Searches each shard remembers (product, vector, the best k + reserve scores the product has on the shard). Every new vector a shard stores is checked against them, and each product whose lowest best score it beats gets it as a candidate: this finds the lists a new product enters even when that product is not among the new one's nearest (nearest neighbours are not symmetric). Up to this many products it makes reverse updates exact; products whose search is older than half the window rely on a deeper search instead. Costs one dot product per remembered search per stored vector, and the vectors' memory (heap, rebuilt empty after a restore).");
 
+    public static final ConfigOption<IdenticalImages> IDENTICAL_IMAGES =
+            ConfigOptions.key("neighbours.identical-images").enumType(IdenticalImages.class).defaultValue(IdenticalImages.EXCLUDE)
+                    .withDescription("What a product's list shows of the other products with exactly its image (the same bytes: a no-image placeholder, one photo for every size or colour): EXCLUDE (none of them: a list is of visually similar alternatives, not copies of the same picture), COLLAPSE (one of them first, the one that has shown the image longest) or FIRST (up to k of them first). Whatever the choice, each other image appears once in a list, named by the product that has shown it longest, and products sharing an image are one node of the HNSW graph.");
+
     public static final ConfigOption<Integer> SHARDS =
             ConfigOptions.key("index.shards").intType().defaultValue(2)
-                    .withDescription("Number of Lucene HNSW shards; products are assigned by a hash of their id. Every event is searched in every shard, so more shards than subtasks only add work: set it to the largest parallelism you plan (the default fits indexer.parallelism 2). Changing it re-shards from scratch.");
+                    .withDescription("Number of Lucene HNSW shards; distinct images (and the products showing them) are assigned by a hash of the image's content. Every event is searched in every shard, so more shards than subtasks only add work: set it to the largest parallelism you plan (the default fits indexer.parallelism 2). Changing it re-shards from scratch.");
 
     public static final ConfigOption<Integer> HNSW_MAX_CONN =
             ConfigOptions.key("index.hnsw.max-conn").intType().defaultValue(16)

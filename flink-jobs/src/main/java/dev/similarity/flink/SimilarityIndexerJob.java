@@ -15,10 +15,13 @@ import dev.similarity.flink.event.KafkaCatalogueRecordSchema;
 import dev.similarity.flink.event.ProductChange;
 import dev.similarity.flink.event.RawCatalogueRecord;
 import dev.similarity.flink.event.VersionGate;
+import dev.similarity.flink.index.ImageChange;
+import dev.similarity.flink.index.ImageSharers;
 import dev.similarity.flink.index.ListMessage;
+import dev.similarity.flink.index.ListPublisher;
 import dev.similarity.flink.index.NeighbourListFunction;
 import dev.similarity.flink.index.NeighbourListUpdate;
-import dev.similarity.flink.index.ProductVectorFanOut;
+import dev.similarity.flink.index.ProductImages;
 import dev.similarity.flink.index.ShardIndexFunction;
 import dev.similarity.flink.index.ShardMessage;
 import dev.similarity.flink.index.ShardRouting;
@@ -58,10 +61,14 @@ import java.util.concurrent.TimeUnit;
  *   -> fetch image + embed (async, one attempt, micro-batched)          ^
  *        ... transient failures within the retry horizon -> fetch-retries (Kafka, exactly-once)
  *        ... other failures -> dead letters
- *   -> keyBy product: newest vector per product, copied to every shard
- *   -> keyBy shard: Lucene HNSW shard (owner stores; every shard searches: scatter)
+ *   -> keyBy product: each product's current image (by content hash): join / leave images;
+ *                     the product's own document to the shard of its id
+ *   -> keyBy image: the products showing each distinct image; a new image is copied to every shard
+ *   -> keyBy shard: Lucene HNSW shard, one node per distinct image (owner stores; every shard searches: scatter)
  *        ... on completed checkpoints: index snapshots -> snapshot store (search services)
- *   -> keyBy product: merge partial results, keep lists right as others change (gather)
+ *   -> keyBy image: merge partial results, keep the image's list right as others change (gather),
+ *                   publish it for every product showing the image
+ *   -> keyBy product: publish only what is news (a product moving between images)
  *   -> neighbour-lists (Kafka, exactly-once; removed products get tombstones)
  * </pre>
  */
@@ -131,16 +138,29 @@ public final class SimilarityIndexerJob {
                 .sinkTo(kafkaSink(config, new FetchRetrySerializer(config.get(IndexerOptions.FETCH_RETRY_TOPIC), budget), "fetch-retries"))
                 .name("fetch-retry-sink").uid("fetch-retry-sink");
 
-        DataStream<NeighbourListUpdate> lists = embedded
+        SingleOutputStreamOperator<ImageChange> productImages = embedded
                 .keyBy(outcome -> outcome.change().productId())
-                .process(new ProductVectorFanOut(shards, routing))
-                .name("product-vectors").uid("product-vectors")
+                .process(new ProductImages(routing))
+                .name("product-images").uid("product-images");
+
+        SingleOutputStreamOperator<ShardMessage> imageChanges = productImages
+                .keyBy(ImageChange::imageKey)
+                .process(new ImageSharers(routing))
+                .name("image-sharers").uid("image-sharers");
+
+        DataStream<NeighbourListUpdate> lists = imageChanges
+                .union(productImages.getSideOutput(ProductImages.PRODUCT_DOCUMENTS))
                 .keyBy(ShardMessage::routingKey)
                 .process(new ShardIndexFunction(config, routing, model.embeddingDimension(), model.qualifiedId()))
                 .name("shard-index-scatter").uid("shard-index")
+                .union(imageChanges.getSideOutput(ImageSharers.SHARERS))
                 .keyBy(ListMessage::target)
-                .process(new NeighbourListFunction(config.get(IndexerOptions.NEIGHBOURS_K), config.get(IndexerOptions.NEIGHBOURS_RESERVE)))
-                .name("neighbour-lists-gather").uid("neighbour-lists");
+                .process(new NeighbourListFunction(config.get(IndexerOptions.NEIGHBOURS_K), config.get(IndexerOptions.NEIGHBOURS_RESERVE),
+                        config.get(IndexerOptions.IDENTICAL_IMAGES)))
+                .name("neighbour-lists-gather").uid("image-neighbour-lists")
+                .keyBy(NeighbourListUpdate::productId)
+                .process(new ListPublisher())
+                .name("neighbour-lists-publish").uid("list-publisher");
 
         lists.sinkTo(kafkaSink(config, new NeighbourListSerializer(config.get(IndexerOptions.NEIGHBOUR_TOPIC), model.qualifiedId()), "lists"))
                 .name("neighbour-lists-sink").uid("neighbour-lists-sink");

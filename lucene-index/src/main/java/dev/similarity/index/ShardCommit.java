@@ -19,12 +19,15 @@ import java.util.TreeMap;
  * @param userData the user data stored in the commit
  * @param fileSizes every file of the commit (segments_N included) and its length in bytes, sorted by
  *     name
+ * @param documentCount live Lucene documents in the commit, of every kind (product and image nodes,
+ *     members of shared images): what a reader of the commit finds as {@code numDocs}
  */
 public record ShardCommit(
     long generation,
     String segmentsFileName,
     Map<String, String> userData,
-    Map<String, Long> fileSizes) {
+    Map<String, Long> fileSizes,
+    int documentCount) {
 
   public ShardCommit {
     Objects.requireNonNull(segmentsFileName, "segmentsFileName");

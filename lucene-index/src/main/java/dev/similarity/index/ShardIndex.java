@@ -23,6 +23,7 @@ import org.apache.lucene.index.FieldInfo;
 import org.apache.lucene.index.IndexCommit;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.IndexableField;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.TieredMergePolicy;
 import org.apache.lucene.search.KnnFloatVectorQuery;
@@ -51,6 +52,14 @@ import org.slf4j.LoggerFactory;
  * than {@code refreshMaxAge} (checked on every write and search, and by {@link #maybeRefresh()},
  * which an owner calls from a timer), and after a background merge finished, so that searches move
  * to the merged, fewer segments.
+ *
+ * <p><b>Shared images.</b> A node of the HNSW graph is either a product ({@link #upsert}) or a
+ * distinct image ({@link #upsertImage}) that stands for all the products showing it, recorded as
+ * members without a vector ({@link #putMember}). Identical vectors thus never crowd the graph:
+ * thousands of products with one placeholder picture are one node. Searches, {@link #contains},
+ * {@link #delete} and {@link #size} are about nodes; members, and the products recorded in the
+ * shard of their own id ({@link #putProduct}), are for readers of a committed snapshot, which expand
+ * an image node into its products and find every product by its id.
  *
  * <p><b>Scores.</b> Similarity is the dot product of unit vectors, i.e. the cosine; it is what
  * {@link ScoredProduct#score()} reports (not Lucene's rescaled score).
@@ -181,16 +190,118 @@ public final class ShardIndex implements Closeable {
           "category of product '" + productId + "' is blank; pass null for no category");
     }
     VectorChecks.requireUnitVector("vector of product '" + productId + "'", vector, dimension);
+    writeNode(
+        productId,
+        vector,
+        category,
+        ProductDocuments.document(productId, vector, category, imageUrl),
+        "upsert product '" + productId + "'");
+  }
+
+  /**
+   * Inserts or replaces the node of a shared image: one vector in the HNSW graph that stands for
+   * every product recorded under {@code imageKey} with {@link #putMember}, however many there are.
+   * Searches return it under {@code imageKey} as its id; it has no category of its own, so category
+   * filters never match it. {@link #delete} removes it.
+   *
+   * @param imageKey the image's key (a content hash), not blank; shares the id space of products
+   * @param vector L2-normalised, of the index's dimension; copied
+   */
+  public void upsertImage(String imageKey, float[] vector) {
+    ensureOpen();
+    requireId(imageKey);
+    VectorChecks.requireUnitVector("vector of image '" + imageKey + "'", vector, dimension);
+    writeNode(
+        imageKey,
+        vector,
+        null,
+        ProductDocuments.imageDocument(imageKey, vector),
+        "upsert image '" + imageKey + "'");
+  }
+
+  private void writeNode(
+      String id, float[] vector, String category, Iterable<? extends IndexableField> doc, String action) {
+    try {
+      writer.updateDocument(ProductDocuments.idTerm(id), doc);
+      view.hide(id);
+    } catch (IOException e) {
+      throw failure(action, e);
+    }
+    pending.upsert(id, vector, category, System.nanoTime());
+    refreshIfDue();
+  }
+
+  /**
+   * Records (or updates) a product that shows a shared image: a member document without a vector,
+   * so it costs the HNSW graph nothing. Searches of this index never return members (they return
+   * the image's node); readers of a committed snapshot use them to find the product, its category
+   * and URL, and the image's representative (the member with the lowest {@code sequence}). A
+   * product is a member per image: one moving between images is removed from the old one with
+   * {@link #removeMember}, whatever order the two calls come in.
+   */
+  public void putMember(ImageMember member) {
+    ensureOpen();
+    Objects.requireNonNull(member, "member");
     try {
       writer.updateDocument(
-          ProductDocuments.idTerm(productId),
-          ProductDocuments.document(productId, vector, category, imageUrl));
-      view.hide(productId);
+          ProductDocuments.memberTerm(member.productId(), member.imageKey()), memberDocument(member));
     } catch (IOException e) {
-      throw failure("upsert product '" + productId + "'", e);
+      throw failure("record member '" + member.productId() + "'", e);
     }
-    pending.upsert(productId, vector, category, System.nanoTime());
-    refreshIfDue();
+  }
+
+  /** Forgets the member {@code productId} of image {@code imageKey}; nothing happens if there is none. */
+  public void removeMember(String productId, String imageKey) {
+    ensureOpen();
+    requireId(productId);
+    requireId(imageKey);
+    try {
+      writer.deleteDocuments(ProductDocuments.memberTerm(productId, imageKey));
+    } catch (IOException e) {
+      throw failure("remove member '" + productId + "' of image '" + imageKey + "'", e);
+    }
+  }
+
+  /**
+   * Records (or replaces) a product whose vector is an image node's, in the shard of the product's own
+   * id: a document without an indexed vector (it costs the graph nothing), holding the image key and
+   * a stored copy of the vector, so a reader of a snapshot finds the product and its vector here
+   * while the product moves between images, whose nodes live in other shards. Never a search hit.
+   *
+   * @throws IllegalArgumentException if the vector is not a unit vector of the index's dimension
+   */
+  public void putProduct(ProductImage product) {
+    ensureOpen();
+    Objects.requireNonNull(product, "product");
+    requireId(product.productId());
+    VectorChecks.requireUnitVector(
+        "vector of product '" + product.productId() + "'", product.vector(), dimension);
+    try {
+      writer.updateDocument(ProductDocuments.productTerm(product.productId()), productDocument(product));
+    } catch (IOException e) {
+      throw failure("record product '" + product.productId() + "'", e);
+    }
+  }
+
+  /** Forgets a product recorded with {@link #putProduct}; nothing happens if there is none. */
+  public void removeProduct(String productId) {
+    ensureOpen();
+    requireId(productId);
+    try {
+      writer.deleteDocuments(ProductDocuments.productTerm(productId));
+    } catch (IOException e) {
+      throw failure("remove product '" + productId + "'", e);
+    }
+  }
+
+  private static Iterable<? extends IndexableField> productDocument(ProductImage product) {
+    return ProductDocuments.productDocument(
+        product.productId(), product.imageKey(), product.vector(), product.category(), product.imageUrl());
+  }
+
+  private static Iterable<? extends IndexableField> memberDocument(ImageMember member) {
+    return ProductDocuments.memberDocument(
+        member.productId(), member.imageKey(), member.sequence(), member.category(), member.imageUrl());
   }
 
   /**
@@ -228,7 +339,7 @@ public final class ShardIndex implements Closeable {
     }
   }
 
-  /** Number of live products, pending ones included. */
+  /** Number of live nodes (products and shared images), pending ones included; members not counted. */
   public int size() {
     ensureOpen();
     return view.liveCount() + pending.size();
@@ -265,6 +376,44 @@ public final class ShardIndex implements Closeable {
       reopen();
     }
     LOG.debug("{}: bulk-loaded {} products into {} segments", location, loaded, segmentCount());
+    return loaded;
+  }
+
+  /**
+   * As {@link #bulkLoad(Iterable)} for images: their nodes, the members behind them, the products
+   * recorded with {@link #putProduct}, and one refresh.
+   *
+   * @return the number of image nodes loaded
+   */
+  public int bulkLoadImages(
+      Iterable<ImageVector> images, Iterable<ImageMember> members, Iterable<ProductImage> products) {
+    ensureOpen();
+    Objects.requireNonNull(images, "images");
+    Objects.requireNonNull(members, "members");
+    Objects.requireNonNull(products, "products");
+    int loaded = 0;
+    try {
+      for (ImageVector image : images) {
+        requireId(image.imageKey());
+        VectorChecks.requireUnitVector(
+            "vector of image '" + image.imageKey() + "'", image.vector(), dimension);
+        writer.updateDocument(
+            ProductDocuments.idTerm(image.imageKey()),
+            ProductDocuments.imageDocument(image.imageKey(), image.vector()));
+        loaded++;
+      }
+      for (ImageMember member : members) {
+        writer.updateDocument(
+            ProductDocuments.memberTerm(member.productId(), member.imageKey()), memberDocument(member));
+      }
+      for (ProductImage product : products) {
+        writer.updateDocument(ProductDocuments.productTerm(product.productId()), productDocument(product));
+      }
+    } catch (IOException e) {
+      throw failure("bulk-load image number " + (loaded + 1) + ", members or products", e);
+    } finally {
+      reopen(); // as in bulkLoad: only a reopen makes the view agree with the writer again
+    }
     return loaded;
   }
 
@@ -519,8 +668,13 @@ public final class ShardIndex implements Closeable {
       for (String file : last.getFileNames()) {
         sizes.put(file, directory.fileLength(file));
       }
+      // After a commit nothing is buffered, so the writer's count is the commit's.
       return new ShardCommit(
-          last.getGeneration(), last.getSegmentsFileName(), last.getUserData(), sizes);
+          last.getGeneration(),
+          last.getSegmentsFileName(),
+          last.getUserData(),
+          sizes,
+          writer.getDocStats().numDocs);
     } catch (IOException e) {
       throw failure("commit", e);
     }

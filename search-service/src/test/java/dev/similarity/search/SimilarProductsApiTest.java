@@ -3,6 +3,7 @@ package dev.similarity.search;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.similarity.index.ImageMember;
 import dev.similarity.search.Http.Answer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -82,6 +83,31 @@ class SimilarProductsApiTest {
     }
     // HNSW is approximate; over 500 products per shard with 100 candidates it misses almost nothing.
     assertThat(found / (double) expected).isGreaterThanOrEqualTo(0.95);
+  }
+
+  @Test
+  void aProductSharingItsPictureIsFoundInItsImagesShardAndItsTwinsAreNotItsNeighbours(@TempDir Path own) {
+    try (TestCatalogue shared = new TestCatalogue(own, SHARDS, DIM).addProducts(200, i -> "https://img.test/p" + i + ".png")) {
+      float[] placeholder = shared.vectors.get("p0");
+      List<ImageMember> members = new ArrayList<>();
+      for (int i = 0; i < 30; i++) {
+        members.add(new ImageMember("sku-" + i, "img-placeholder", i, "c1", "https://img.test/none.png"));
+      }
+      shared.publisher.shareImage("img-placeholder", placeholder, members);
+      shared.publisher.publish();
+      try (SearchService ownService = SearchService.builder().store(shared.store).port(0).build().start()) {
+        Http ownHttp = new Http(ownService.baseUri());
+        JsonNode twin = ownHttp.get("api/similar?product=sku-17&k=10").json();
+        assertThat(twin.at("/query/imageUrl").asText()).isEqualTo("https://img.test/none.png");
+        assertThat(ids(twin)).hasSize(10).first().isEqualTo("p0");
+        assertThat(ids(twin)).noneMatch(id -> id.startsWith("sku-"));
+
+        JsonNode near = ownHttp.get("api/similar?product=p0&k=10").json();
+        assertThat(ids(near)).as("the shared picture is one neighbour, named by its first product")
+            .startsWith("sku-0").filteredOn(id -> id.startsWith("sku-")).hasSize(1);
+        assertThat(ownHttp.get("api/health").json().get("documents").asInt()).isEqualTo(230);
+      }
+    }
   }
 
   @Test

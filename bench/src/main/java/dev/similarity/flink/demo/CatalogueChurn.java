@@ -8,6 +8,8 @@ import dev.similarity.index.snapshot.ShardSnapshot;
 import dev.similarity.index.snapshot.SnapshotManifest;
 import dev.similarity.index.snapshot.SnapshotStore;
 import dev.similarity.flink.IndexerOptions;
+import dev.similarity.flink.index.IdenticalImages;
+import dev.similarity.flink.index.ImageKeys;
 import dev.similarity.schemas.Neighbour;
 import dev.similarity.schemas.NeighbourList;
 
@@ -21,12 +23,17 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
+import java.util.SplittableRandom;
 
 /**
  * A catalogue that changes under the indexer: N products loaded, then a shuffled mix of additions,
- * image changes and removals. Afterwards it checks the neighbour-list contract against the exact
- * top-k over the live catalogue's current images: lists name only live products, never themselves,
- * min(k, live - 1) of them; removed products end with a tombstone; mean overlap with the exact top-k.
+ * image changes and removals; optionally a fraction of the products show one placeholder picture
+ * (the same bytes under a URL of their own). Afterwards it checks the neighbour-list contract
+ * against the exact top-k over the live catalogue's distinct current images: lists name only live
+ * products, never themselves, each image at most once, products with the list's own image only as
+ * the {@link IdenticalImages} policy says, k of them when there are enough images; removed products
+ * end with a tombstone; mean overlap with the exact top-k of the distinct images (a product sharing
+ * an image with another stands for that image).
  */
 public final class CatalogueChurn {
 
@@ -34,8 +41,13 @@ public final class CatalogueChurn {
     private final DemoCatalogue catalogue;
     private final DemoImageServer images;
     private final int k;
-    /** Live product id -> catalogue number of its current image. */
+    private final double sharedImageFraction;
+    /** Live product id -> catalogue number of its current image ({@link DemoCatalogue#PLACEHOLDER} possible). */
     private final Map<String, Integer> live = new LinkedHashMap<>();
+    /** Live product id -> its category (a product keeps its own when it shows the placeholder). */
+    private final Map<String, String> categories = new HashMap<>();
+    /** Image number -> image key, computed from the bytes as the job does. */
+    private final Map<Integer, String> imageKeys = new HashMap<>();
     private final Map<String, Long> versions = new HashMap<>();
     private final Set<String> removed = new HashSet<>();
     private final List<long[]> directLatencySamples = new ArrayList<>();
@@ -44,15 +56,39 @@ public final class CatalogueChurn {
     private Map<String, float[]> checkedVectors = Map.of();
 
     public CatalogueChurn(DemoRun run, DemoCatalogue catalogue, DemoImageServer images) {
+        this(run, catalogue, images, 0);
+    }
+
+    /**
+     * @param sharedImageFraction the fraction of loaded, added and changed products that show the
+     *     placeholder picture, 0 to 1
+     */
+    public CatalogueChurn(DemoRun run, DemoCatalogue catalogue, DemoImageServer images, double sharedImageFraction) {
+        if (!(sharedImageFraction >= 0 && sharedImageFraction <= 1)) {
+            throw new IllegalArgumentException("the shared-image fraction is " + sharedImageFraction + "; it must be between 0 and 1");
+        }
         this.run = run;
         this.catalogue = catalogue;
         this.images = images;
         this.k = run.config().get(IndexerOptions.NEIGHBOURS_K);
+        this.sharedImageFraction = sharedImageFraction;
+    }
+
+    /** The list policy for products with the same image, as the job runs it. */
+    private IdenticalImages policy() {
+        return run.config().get(IndexerOptions.IDENTICAL_IMAGES);
+    }
+
+    /** The image loaded product n shows: the placeholder for a fixed pseudo-random fraction, else its own. */
+    private int imageOfLoaded(int n) {
+        boolean placeholder = sharedImageFraction > 0
+                && new SplittableRandom(0x5EEDL ^ (n * 0x9E3779B97F4A7C15L)).nextDouble() < sharedImageFraction;
+        return placeholder ? DemoCatalogue.PLACEHOLDER : n;
     }
 
     /** Loads products 0..n-1 and waits for their lists; returns the load's summary. */
     public RunSummary load(int n, long timeoutMs) throws Exception {
-        RunSummary summary = run.feedAndMeasure(0, n, 0, timeoutMs, true);
+        RunSummary summary = run.feedAndMeasure(0, n, 0, timeoutMs, true, this::imageOfLoaded);
         assumeLoaded(0, n);
         return summary;
     }
@@ -60,16 +96,22 @@ public final class CatalogueChurn {
     /** Counts products first..first+n-1 as loaded (version 1) without feeding them: fed by an earlier run. */
     public void assumeLoaded(int first, int n) {
         for (int i = first; i < first + n; i++) {
-            live.put(catalogue.productId(i), i);
+            live.put(catalogue.productId(i), imageOfLoaded(i));
+            categories.put(catalogue.productId(i), catalogue.category(i));
             versions.put(catalogue.productId(i), 1L);
         }
     }
 
     /** Feeds products first..first+n-1 and waits for their lists. */
     public RunSummary add(int first, int n, double rate, long timeoutMs) throws Exception {
-        RunSummary summary = run.feedAndMeasure(first, n, rate, timeoutMs, false);
+        RunSummary summary = run.feedAndMeasure(first, n, rate, timeoutMs, false, this::imageOfLoaded);
         assumeLoaded(first, n);
         return summary;
+    }
+
+    /** Live products that show the placeholder picture. */
+    public long placeholderProducts() {
+        return live.values().stream().filter(image -> image == DemoCatalogue.PLACEHOLDER).count();
     }
 
     /**
@@ -90,6 +132,7 @@ public final class CatalogueChurn {
         int nextImage = live.size();
         List<Runnable> events = new ArrayList<>();
         Random random = new Random(seed);
+        Random sharing = new Random(seed * 31 + 7); // apart from random: without sharing the churn is as it was
         List<String> existing = new ArrayList<>(live.keySet());
         Collections.shuffle(existing, random);
         if (changes + removals > existing.size()) {
@@ -102,27 +145,37 @@ public final class CatalogueChurn {
         try (CatalogueFeeder feeder = new CatalogueFeeder(run.config().get(IndexerOptions.KAFKA_BOOTSTRAP_SERVERS),
                 run.config().get(IndexerOptions.CATALOGUE_TOPIC), run.config().get(IndexerOptions.CATALOGUE_WIRE_FORMAT))) {
             for (int i = 0; i < additions; i++) {
-                int image = nextImage++;
-                String id = catalogue.productId(image);
+                int number = nextImage++;
+                int image = sharedImageFraction > 0 && sharing.nextDouble() < sharedImageFraction ? DemoCatalogue.PLACEHOLDER : number;
+                String id = catalogue.productId(number);
+                String category = catalogue.category(number);
                 events.add(() -> {
                     live.put(id, image);
+                    categories.put(id, category);
                     versions.put(id, 1L);
-                    pendingDirect.put(id, feeder.upsert(id, images.imageUrl(image), catalogue.category(image), 1, false));
+                    pendingDirect.put(id, feeder.upsert(id, images.imageUrl(image, id), category, 1, false));
                 });
             }
             for (int i = 0; i < changes; i++) {
                 String id = existing.get(i);
-                int image = nextImage++;
+                int number = nextImage++;
+                // A product showing the placeholder changes away from it; another may change to it.
+                boolean toPlaceholder = sharedImageFraction > 0 && sharing.nextDouble() < sharedImageFraction
+                        && live.get(id) != DemoCatalogue.PLACEHOLDER;
+                int image = toPlaceholder ? DemoCatalogue.PLACEHOLDER : number;
+                String category = toPlaceholder ? categories.get(id) : catalogue.category(number);
                 events.add(() -> {
                     live.put(id, image);
+                    categories.put(id, category);
                     long version = versions.merge(id, 1L, Long::sum);
-                    pendingDirect.put(id, feeder.upsert(id, images.imageUrl(image), catalogue.category(image), version, true));
+                    pendingDirect.put(id, feeder.upsert(id, images.imageUrl(image, id), category, version, true));
                 });
             }
             for (int i = 0; i < removals; i++) {
                 String id = existing.get(changes + i);
                 events.add(() -> {
                     live.remove(id);
+                    categories.remove(id);
                     removed.add(id);
                     pendingDirect.remove(id);
                     feeder.remove(id, versions.merge(id, 1L, Long::sum));
@@ -158,35 +211,85 @@ public final class CatalogueChurn {
         }
     }
 
+    /** The key of image {@code number}'s bytes, as the job computes it. */
+    private String imageKey(int number) {
+        return imageKeys.computeIfAbsent(number, n -> ImageKeys.ofBytes(catalogue.png(n)));
+    }
+
     /** Checks the contract on what a read_committed consumer sees now. */
     public Map<String, Object> checkContract() throws Exception {
         List<String> ids = new ArrayList<>(live.keySet());
-        float[][] vectors = embedCurrentImages(ids);
-        Map<String, float[]> byId = new HashMap<>();
-        for (int i = 0; i < ids.size(); i++) byId.put(ids.get(i), vectors[i]);
-        checkedVectors = byId;
-        Map<String, NeighbourListCollector.Seen> latest = run.lists().latest();
-        int expectedSize = Math.min(k, ids.size() - 1);
-        long namingRemoved = 0, wrongSize = 0, selfListed = 0, missingLists = 0, stale = 0;
-        double overlapSum = 0;
+        // Distinct images: products showing the same bytes share one (the placeholder, and the few
+        // duplicate pictures Fashion-MNIST has).
+        Map<String, Integer> imageIndex = new LinkedHashMap<>();
+        List<Integer> imageNumbers = new ArrayList<>();
+        String[] keyOf = new String[ids.size()];
         for (int q = 0; q < ids.size(); q++) {
-            NeighbourListCollector.Seen seen = latest.get(ids.get(q));
+            int number = live.get(ids.get(q));
+            keyOf[q] = imageKey(number);
+            if (imageIndex.putIfAbsent(keyOf[q], imageIndex.size()) == null) imageNumbers.add(number);
+        }
+        float[][] imageVectors = embedImages(imageNumbers);
+        Map<String, Integer> sharers = new HashMap<>();
+        Map<String, float[]> byId = new HashMap<>();
+        Map<String, String> keyById = new HashMap<>();
+        for (int q = 0; q < ids.size(); q++) {
+            sharers.merge(keyOf[q], 1, Integer::sum);
+            byId.put(ids.get(q), imageVectors[imageIndex.get(keyOf[q])]);
+            keyById.put(ids.get(q), keyOf[q]);
+        }
+        checkedVectors = byId;
+        IdenticalImages policy = policy();
+        Map<String, NeighbourListCollector.Seen> latest = run.lists().latest();
+        long namingRemoved = 0, wrongSize = 0, selfListed = 0, missingLists = 0, stale = 0, repeating = 0, breakingPolicy = 0;
+        double overlapSum = 0, sharedSum = 0, soleSum = 0;
+        long sharedCount = 0, soleCount = 0;
+        for (int q = 0; q < ids.size(); q++) {
+            String id = ids.get(q);
+            NeighbourListCollector.Seen seen = latest.get(id);
             if (seen == null || seen.list() == null) {
                 missingLists++;
                 continue;
             }
             NeighbourList list = seen.list();
-            if (list.getCatalogueVersion() < versions.get(ids.get(q))) stale++;
-            if (list.getNeighbours().size() != expectedSize) wrongSize++;
+            if (list.getCatalogueVersion() < versions.get(id)) stale++;
+            int own = imageIndex.get(keyOf[q]);
+            int twins = sharers.get(keyOf[q]) - 1;
+            int ownShown = policy.shown(twins, k);
+            int othersExpected = Math.min(k - ownShown, imageVectors.length - 1);
+            if (list.getNeighbours().size() != ownShown + othersExpected) wrongSize++;
             Set<String> exact = new HashSet<>();
-            for (int n : exactTopK(vectors, q, k)) exact.add(ids.get(n));
-            int hits = 0;
+            for (int n : exactTopK(imageVectors, own, othersExpected)) exact.add(keyOf(imageNumbers.get(n)));
+            Set<String> listedImages = new HashSet<>();
+            int hits = 0, ownListed = 0;
+            boolean repeats = false;
             for (Neighbour nb : list.getNeighbours()) {
-                if (!live.containsKey(nb.getProductId())) namingRemoved++;
-                if (nb.getProductId().equals(ids.get(q))) selfListed++;
-                if (exact.contains(nb.getProductId())) hits++;
+                String neighbour = nb.getProductId();
+                if (neighbour.equals(id)) selfListed++;
+                String key = keyById.get(neighbour);
+                if (key == null) {
+                    namingRemoved++;
+                    continue;
+                }
+                if (key.equals(keyOf[q])) {
+                    ownListed++;
+                } else if (!listedImages.add(key)) {
+                    repeats = true;
+                } else if (exact.contains(key)) {
+                    hits++;
+                }
             }
-            overlapSum += hits / (double) Math.max(1, expectedSize);
+            if (repeats) repeating++;
+            if (ownListed != ownShown) breakingPolicy++;
+            double overlap = hits / (double) Math.max(1, othersExpected);
+            overlapSum += overlap;
+            if (twins > 0) {
+                sharedSum += overlap;
+                sharedCount++;
+            } else {
+                soleSum += overlap;
+                soleCount++;
+            }
         }
         long missingTombstones = 0;
         for (String id : removed) {
@@ -196,14 +299,29 @@ public final class CatalogueChurn {
         Map<String, Object> contract = new LinkedHashMap<>();
         contract.put("live_products", ids.size());
         contract.put("removed_products", removed.size());
-        contract.put("mean_overlap", Math.round(overlapSum / ids.size() * 10000) / 10000.0);
+        contract.put("distinct_images", imageVectors.length);
+        contract.put("products_sharing_an_image", sharedCount);
+        contract.put("identical_images_policy", policy.name());
+        contract.put("mean_overlap", round4(overlapSum / ids.size()));
+        contract.put("mean_overlap_unshared_images", soleCount == 0 ? null : round4(soleSum / soleCount));
+        contract.put("mean_overlap_shared_images", sharedCount == 0 ? null : round4(sharedSum / sharedCount));
         contract.put("lists_naming_removed", namingRemoved);
         contract.put("missing_tombstones", missingTombstones);
         contract.put("lists_of_wrong_size", wrongSize);
         contract.put("lists_naming_themselves", selfListed);
+        contract.put("lists_repeating_an_image", repeating);
+        contract.put("lists_breaking_the_identical_images_policy", breakingPolicy);
         contract.put("missing_lists", missingLists);
         contract.put("lists_behind_current_version", stale);
         return contract;
+    }
+
+    private String keyOf(int imageNumber) {
+        return imageKey(imageNumber);
+    }
+
+    private static double round4(double v) {
+        return Math.round(v * 10000) / 10000.0;
     }
 
     /**
@@ -229,7 +347,7 @@ public final class CatalogueChurn {
     }
 
     private Map<String, Object> compareSnapshots(SnapshotStore store, int shards) throws Exception {
-        long missingShards = 0, wrongShard = 0, staleVectors = 0, wrongUrls = 0, removedPresent = 0;
+        long missingShards = 0, wrongShard = 0, staleVectors = 0, wrongUrls = 0, removedPresent = 0, twice = 0;
         long oldestCheckpoint = Long.MAX_VALUE;
         Set<String> seen = new HashSet<>();
         for (int shard = 0; shard < shards; shard++) {
@@ -242,7 +360,7 @@ public final class CatalogueChurn {
             try (ShardSnapshot snapshot = ShardSnapshot.load(store, manifest.get())) {
                 for (ShardSnapshot.SnapshotProduct product : snapshot.products(0, Integer.MAX_VALUE)) {
                     String id = product.productId();
-                    seen.add(id);
+                    if (!seen.add(id)) twice++;
                     if (!live.containsKey(id)) {
                         removedPresent++;
                         continue;
@@ -261,6 +379,7 @@ public final class CatalogueChurn {
         report.put("snapshot_missing_products", missing);
         report.put("snapshot_removed_products", removedPresent);
         report.put("snapshot_products_in_wrong_shard", wrongShard);
+        report.put("snapshot_products_in_two_shards", twice);
         report.put("snapshot_stale_vectors", staleVectors);
         report.put("snapshot_wrong_image_urls", wrongUrls);
         report.put("snapshot_oldest_checkpoint", oldestCheckpoint == Long.MAX_VALUE ? -1 : oldestCheckpoint);
@@ -269,6 +388,9 @@ public final class CatalogueChurn {
 
     /** The URL is the current image's, or one with the same bytes (those are not re-indexed). */
     private boolean showsCurrentImage(String url, int current) {
+        if (url != null && url.startsWith(images.baseUrl() + "/images/placeholder.png")) {
+            return java.util.Arrays.equals(catalogue.png(DemoCatalogue.PLACEHOLDER), catalogue.png(current));
+        }
         String prefix = images.baseUrl() + "/images/";
         if (url == null || !url.startsWith(prefix) || !url.endsWith(".png")) return false;
         int shown = Integer.parseInt(url.substring(prefix.length(), url.length() - ".png".length()));
@@ -318,12 +440,13 @@ public final class CatalogueChurn {
         return p;
     }
 
-    private float[][] embedCurrentImages(List<String> ids) throws Exception {
-        float[][] vectors = new float[ids.size()][];
+    /** The embeddings of catalogue images {@code numbers}, in order. */
+    private float[][] embedImages(List<Integer> numbers) throws Exception {
+        float[][] vectors = new float[numbers.size()][];
         try (ImageEmbedder embedder = ImageEmbedder.load(ImageEmbedderConfig.builder().modelDir(run.config().modelDir()).build())) {
-            for (int start = 0; start < ids.size(); start += 256) {
+            for (int start = 0; start < numbers.size(); start += 256) {
                 List<byte[]> batch = new ArrayList<>();
-                for (int i = start; i < Math.min(ids.size(), start + 256); i++) batch.add(catalogue.png(live.get(ids.get(i))));
+                for (int i = start; i < Math.min(numbers.size(), start + 256); i++) batch.add(catalogue.png(numbers.get(i)));
                 List<EmbeddingResult> results = embedder.embedBatch(batch);
                 for (int i = 0; i < results.size(); i++) vectors[start + i] = results.get(i).vector();
             }

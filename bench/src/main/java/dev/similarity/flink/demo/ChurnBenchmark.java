@@ -20,7 +20,8 @@ import java.util.Map;
 /**
  * {@code scripts/bench-churn}: load N products, then a shuffled stream of additions, image changes and
  * removals; report the neighbour-list contract after the job caught up and the freshness of direct and
- * reverse updates.
+ * reverse updates. With {@code --shared-image-fraction F} that fraction of the products show one
+ * placeholder picture (loaded, added, and as the new image of changes; products showing it change away).
  */
 public final class ChurnBenchmark {
 
@@ -40,7 +41,7 @@ public final class ChurnBenchmark {
 
     public static void main(String[] args) throws Exception {
         Map<String, String> churnArgs = new LinkedHashMap<>(Map.of("--additions", "5000", "--changes", "2000", "--removals", "2000",
-                "--search-clients", "2", "--search-seconds", "30"));
+                "--search-clients", "2", "--search-seconds", "30", "--shared-image-fraction", "0"));
         java.util.List<String> rest = new java.util.ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             if (churnArgs.containsKey(args[i]) && i + 1 < args.length) {
@@ -50,10 +51,12 @@ public final class ChurnBenchmark {
             }
         }
         DemoArgs a = DemoArgs.parse(rest.toArray(new String[0]), "scripts/bench-churn [--products N] [--additions A] [--changes C] "
-                + "[--removals R] [--search-clients C] [--search-seconds S] [--rate EVENTS_PER_S] [--report FILE] [--set option.key=value ...]");
+                + "[--removals R] [--shared-image-fraction F] [--search-clients C] [--search-seconds S] [--rate EVENTS_PER_S] "
+                + "[--report FILE] [--set option.key=value ...]");
         int additions = Integer.parseInt(churnArgs.get("--additions"));
         int changes = Integer.parseInt(churnArgs.get("--changes"));
         int removals = Integer.parseInt(churnArgs.get("--removals"));
+        double sharedImageFraction = Double.parseDouble(churnArgs.get("--shared-image-fraction"));
         int searchClients = Integer.parseInt(churnArgs.get("--search-clients"));
         Duration searchTime = Duration.ofSeconds(Long.parseLong(churnArgs.get("--search-seconds")));
         Path work = a.work().resolve("bench-churn");
@@ -66,7 +69,7 @@ public final class ChurnBenchmark {
         try (LocalKafkaBroker broker = LocalKafkaBroker.builder().dataDir(work.resolve("kafka")).port(a.kafkaPort()).build().start();
              DemoImageServer images = new DemoImageServer(catalogue, 0);
              DemoRun run = new DemoRun(catalogue, images, broker.bootstrapServers(), work, runName, -1, settings)) {
-            CatalogueChurn churn = new CatalogueChurn(run, catalogue, images);
+            CatalogueChurn churn = new CatalogueChurn(run, catalogue, images, sharedImageFraction);
             System.out.printf("loading %,d products ...%n", a.products());
             RunSummary load = churn.load(a.products(), a.timeoutMs());
             report.put("load", load.values());
@@ -117,6 +120,8 @@ public final class ChurnBenchmark {
             report.put("additions", additions);
             report.put("changes", changes);
             report.put("removals", removals);
+            report.put("shared_image_fraction", sharedImageFraction);
+            report.put("products_showing_the_placeholder", churn.placeholderProducts());
             report.putAll(churn.checkContract());
             report.putAll(churn.checkSnapshots(120_000));
             report.putAll(churn.freshness(churnStart));

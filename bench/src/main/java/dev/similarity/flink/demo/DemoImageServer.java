@@ -14,7 +14,9 @@ import java.util.concurrent.Executors;
 
 /**
  * Serves the demo catalogue's images as PNG files over HTTP on loopback:
- * {@code /images/<n>.png}; plus fixed payloads a test registers with {@link #put}.
+ * {@code /images/<n>.png}, the placeholder picture at {@code /images/placeholder.png} (under any
+ * query string, so every product can have a URL of its own for the same bytes); plus fixed
+ * payloads a test registers with {@link #put}.
  */
 public final class DemoImageServer implements AutoCloseable {
 
@@ -42,6 +44,16 @@ public final class DemoImageServer implements AutoCloseable {
 
     public String imageUrl(int n) {
         return baseUrl() + "/images/" + n + ".png";
+    }
+
+    /** The placeholder picture's URL for {@code productId}: same bytes for every product, a URL of its own. */
+    public String placeholderUrl(String productId) {
+        return baseUrl() + "/images/placeholder.png?for=" + java.net.URLEncoder.encode(productId, java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** The URL of image {@code n} shown by {@code productId}: {@link #imageUrl} or {@link #placeholderUrl}. */
+    public String imageUrl(int n, String productId) {
+        return n == DemoCatalogue.PLACEHOLDER ? placeholderUrl(productId) : imageUrl(n);
     }
 
     public String baseUrl() {
@@ -81,6 +93,9 @@ public final class DemoImageServer implements AutoCloseable {
             }
             String path = exchange.getRequestURI().getPath();
             byte[] body = fixed.get(path);
+            if (body == null && path.equals("/images/placeholder.png")) {
+                body = catalogue.png(DemoCatalogue.PLACEHOLDER);
+            }
             if (body == null && path.startsWith("/images/") && path.endsWith(".png")) {
                 try {
                     int n = Integer.parseInt(path.substring("/images/".length(), path.length() - ".png".length()));

@@ -113,6 +113,15 @@ public final class DemoRun implements AutoCloseable {
      * (0 = no limit), waits up to {@code timeoutMs} for all their lists, and summarises.
      */
     public RunSummary feedAndMeasure(int first, int products, double rate, long timeoutMs, boolean progress) throws Exception {
+        return feedAndMeasure(first, products, rate, timeoutMs, progress, n -> n);
+    }
+
+    /**
+     * As above, product n showing image {@code imageOf(n)} (a catalogue number, or {@link
+     * DemoCatalogue#PLACEHOLDER}); its category stays product n's.
+     */
+    public RunSummary feedAndMeasure(int first, int products, double rate, long timeoutMs, boolean progress,
+                                     java.util.function.IntUnaryOperator imageOf) throws Exception {
         List<RunSummary.Fed> fed = new ArrayList<>(products);
         long startedAt = System.currentTimeMillis();
         try (CatalogueFeeder feeder = new CatalogueFeeder(config.get(IndexerOptions.KAFKA_BOOTSTRAP_SERVERS),
@@ -126,7 +135,7 @@ public final class DemoRun implements AutoCloseable {
                 }
                 int n = first + i;
                 String id = catalogue.productId(n);
-                long ts = feeder.upsert(id, images.imageUrl(n), catalogue.category(n), 1, false);
+                long ts = feeder.upsert(id, images.imageUrl(imageOf.applyAsInt(n), id), catalogue.category(n), 1, false);
                 fed.add(new RunSummary.Fed(id, n, 1, ts));
                 if (progress && System.currentTimeMillis() - lastReport > 5_000) {
                     lastReport = System.currentTimeMillis();

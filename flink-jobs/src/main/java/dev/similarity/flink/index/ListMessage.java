@@ -1,49 +1,76 @@
 package dev.similarity.flink.index;
 
 /**
- * Input of the neighbour list of product {@code target} (gather side of the scatter-gather).
+ * Input of the neighbour list of distinct image {@code target} (the gather side of the
+ * scatter-gather, keyed by image). From the shards:
  * <ul>
- *   <li>PARTIAL: one shard's nearest products to target's vector of {@code catalogueVersion}; the list
- *       is complete once all {@code shardCount} shards answered.</li>
- *   <li>CANDIDATE: product {@code candidateId} has similarity {@code score} to target's vector of
- *       {@code catalogueVersion} (-1: unknown); a candidate scored against another version is stale.</li>
- *   <li>RESCORE: {@code candidateId}, which target may list, has a new vector ({@code vector}).</li>
- *   <li>DROP: {@code candidateId} was removed; target must not list it.</li>
- *   <li>REMOVED: target itself was removed: publish a tombstone.</li>
+ *   <li>PARTIAL: one shard's nearest images ({@code ids}, each named by its representative product in
+ *       {@code representatives}) to target's vector, for target's generation {@code version}; the
+ *       list is complete once all {@code shardCount} shards answered.</li>
+ *   <li>CANDIDATE: image {@code candidateId}, represented by {@code candidateRepresentative}, has
+ *       similarity {@code score} to target, as of target's generation {@code version}.</li>
+ *   <li>REPLACE: image {@code candidateId}, which target may list, is now represented by
+ *       {@code candidateRepresentative}.</li>
+ *   <li>DROP: image {@code candidateId} is gone; target must not list it.</li>
  * </ul>
+ * From {@link ImageSharers}, about the products showing target (its sharers):
+ * <ul>
+ *   <li>SHARER_JOINED: {@code productId} at catalogue version {@code productVersion} shows target,
+ *       the {@code sequence}-th product to do so; its list is target's.</li>
+ *   <li>SHARER_LEFT: it shows another image now. SHARER_REMOVED: it left the catalogue: publish a
+ *       tombstone (also for a product target never had).</li>
+ * </ul>
+ * Sharer messages carry target's generation in {@code version}.
  */
 public record ListMessage(
         String target,
         Type type,
-        long catalogueVersion,
+        long version,
         int shardCount,
         String[] ids,
+        String[] representatives,
         float[] scores,
-        float[] vector,
         String candidateId,
+        String candidateRepresentative,
         float score,
+        String productId,
+        long productVersion,
+        long sequence,
         long eventTimestamp) {
 
-    public enum Type { PARTIAL, CANDIDATE, RESCORE, DROP, REMOVED }
+    public enum Type { PARTIAL, CANDIDATE, REPLACE, DROP, SHARER_JOINED, SHARER_LEFT, SHARER_REMOVED }
 
-    public static ListMessage partial(String target, long version, int shardCount, String[] ids, float[] scores,
-                                      float[] targetVector, long eventTimestamp) {
-        return new ListMessage(target, Type.PARTIAL, version, shardCount, ids, scores, targetVector, null, 0f, eventTimestamp);
+    public static ListMessage partial(String target, long generation, int shardCount, String[] ids,
+                                      String[] representatives, float[] scores, long eventTimestamp) {
+        return new ListMessage(target, Type.PARTIAL, generation, shardCount, ids, representatives, scores,
+                null, null, 0f, null, 0, 0, eventTimestamp);
     }
 
-    public static ListMessage candidate(String target, long targetVersion, String candidateId, float score, long eventTimestamp) {
-        return new ListMessage(target, Type.CANDIDATE, targetVersion, 0, null, null, null, candidateId, score, eventTimestamp);
+    public static ListMessage candidate(String target, long targetGeneration, String candidateId,
+                                        String candidateRepresentative, float score, long eventTimestamp) {
+        return new ListMessage(target, Type.CANDIDATE, targetGeneration, 0, null, null, null,
+                candidateId, candidateRepresentative, score, null, 0, 0, eventTimestamp);
     }
 
-    public static ListMessage rescore(String target, String candidateId, float[] candidateVector, long eventTimestamp) {
-        return new ListMessage(target, Type.RESCORE, 0, 0, null, null, candidateVector, candidateId, 0f, eventTimestamp);
+    public static ListMessage replace(String target, String candidateId, String representative, long eventTimestamp) {
+        return new ListMessage(target, Type.REPLACE, 0, 0, null, null, null, candidateId, representative, 0f,
+                null, 0, 0, eventTimestamp);
     }
 
     public static ListMessage drop(String target, String candidateId, long eventTimestamp) {
-        return new ListMessage(target, Type.DROP, 0, 0, null, null, null, candidateId, 0f, eventTimestamp);
+        return new ListMessage(target, Type.DROP, 0, 0, null, null, null, candidateId, null, 0f, null, 0, 0,
+                eventTimestamp);
     }
 
-    public static ListMessage removed(String target, long version, long eventTimestamp) {
-        return new ListMessage(target, Type.REMOVED, version, 0, null, null, null, null, 0f, eventTimestamp);
+    public static ListMessage sharerJoined(String image, long generation, String productId, long productVersion,
+                                           long sequence, long eventTimestamp) {
+        return new ListMessage(image, Type.SHARER_JOINED, generation, 0, null, null, null, null, null, 0f,
+                productId, productVersion, sequence, eventTimestamp);
+    }
+
+    public static ListMessage sharerLeft(String image, long generation, String productId, long productVersion,
+                                         boolean removed, long eventTimestamp) {
+        return new ListMessage(image, removed ? Type.SHARER_REMOVED : Type.SHARER_LEFT, generation, 0, null, null,
+                null, null, null, 0f, productId, productVersion, 0, eventTimestamp);
     }
 }

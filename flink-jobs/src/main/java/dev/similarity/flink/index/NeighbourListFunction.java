@@ -1,113 +1,115 @@
 package dev.similarity.flink.index;
 
-import org.apache.lucene.util.VectorUtil;
-
 import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.metrics.Counter;
-import org.apache.flink.metrics.Histogram;
-import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 /**
- * Keyed by product id: gathers the shards' partial results into the product's list and keeps it
- * right as other products arrive, change and go. Publishes only when the top-k ids or the product's
- * own version changed; a removed product gets one tombstone.
+ * Keyed by image: gathers the shards' partial results into the image's list and keeps it right as
+ * other images arrive, change representative and go; publishes that list for every product showing
+ * the image (its sharers), so a placeholder shown by thousands of products has one list, computed
+ * once. A product's published list is the image's top k, each other image named once by its
+ * representative, preceded by products with exactly the same image as {@link IdenticalImages} says.
+ * The image's list is published when its top k (images or representatives) changed, a product's own
+ * list when it joins the image; {@link ListPublisher} drops what repeats or is stale. A removed
+ * product gets one tombstone.
  */
 public final class NeighbourListFunction extends KeyedProcessFunction<String, ListMessage, NeighbourListUpdate> {
 
     private static final long serialVersionUID = 1L;
+    private static final float SAME_IMAGE = 1f;
 
     private final int k;
     private final int depth;
-    /** {@link ProductNeighbours} in its compact encoding: read for nearly every message, so cheap to decode. */
+    private final IdenticalImages identicalImages;
+    /** Sharers kept in {@link SharerHead}: those a list shows, and at least one (an image of one product). */
+    private final int headCapacity;
+    /** {@link ImageNeighbours} in its compact encoding: read for nearly every message, so cheap to decode. */
     private transient ValueState<byte[]> neighbours;
-    /** The product's own vector, kept apart so that the frequent candidate updates do not read it. */
-    private transient ValueState<float[]> ownVector;
-    private transient ValueState<Long> removedVersion;
-    private transient Counter listsPublished;
-    private transient Counter tombstones;
-    private transient Histogram eventToPublishMs;
+    /** {@link SharerHead} in its compact encoding. */
+    private transient ValueState<byte[]> head;
+    /** Every product showing the image: product -> {catalogue version, join sequence}. */
+    private transient MapState<String, long[]> sharers;
+    /** The newest generation of the image that has ended (its last product left): older messages are stale. */
+    private transient ValueState<Long> retiredVersion;
 
-    public NeighbourListFunction(int k, int reserve) {
+    public NeighbourListFunction(int k, int reserve, IdenticalImages identicalImages) {
         this.k = k;
         this.depth = k + reserve;
+        this.identicalImages = identicalImages;
+        this.headCapacity = Math.max(1, identicalImages.shown(Integer.MAX_VALUE, k) + 1);
     }
 
     @Override
     public void open(OpenContext openContext) {
         neighbours = getRuntimeContext().getState(new ValueStateDescriptor<>("neighbours", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
-        removedVersion = getRuntimeContext().getState(new ValueStateDescriptor<>("removed-version", Long.class));
-        ownVector = getRuntimeContext().getState(new ValueStateDescriptor<>("own-vector", float[].class));
-        listsPublished = getRuntimeContext().getMetricGroup().counter("listsPublished");
-        tombstones = getRuntimeContext().getMetricGroup().counter("tombstonesPublished");
-        eventToPublishMs = getRuntimeContext().getMetricGroup()
-                .histogram("eventToPublishLatencyMs", new DescriptiveStatisticsHistogram(10_000));
+        head = getRuntimeContext().getState(new ValueStateDescriptor<>("sharer-head", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        sharers = getRuntimeContext().getMapState(new MapStateDescriptor<>("sharers", Types.STRING,
+                PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
+        retiredVersion = getRuntimeContext().getState(new ValueStateDescriptor<>("retired-version", Long.class));
     }
 
     @Override
     public void processElement(ListMessage message, Context ctx, Collector<NeighbourListUpdate> out) throws Exception {
+        switch (message.type()) {
+            case SHARER_JOINED -> sharerJoined(message, out);
+            case SHARER_LEFT, SHARER_REMOVED -> sharerLeft(message, out);
+            default -> listChanged(message, out);
+        }
+    }
+
+    private void listChanged(ListMessage message, Collector<NeighbourListUpdate> out) throws Exception {
         byte[] stored = neighbours.value();
         if (message.type() == ListMessage.Type.CANDIDATE && stored != null && candidateChangesNothing(stored, message)) {
             return; // most candidates do not rank: decided without decoding the state
         }
-        ProductNeighbours state = stored == null ? null : ProductNeighbours.decode(stored);
-        Long removedAt = removedVersion.value();
+        ImageNeighbours state = stored == null ? null : ImageNeighbours.decode(stored);
+        Long retired = retiredVersion.value();
         switch (message.type()) {
-            case REMOVED -> {
-                if (removedAt != null && removedAt >= message.catalogueVersion()) {
-                    return;
-                }
-                neighbours.clear();
-                ownVector.clear();
-                removedVersion.update(message.catalogueVersion());
-                tombstones.inc();
-                publish(out, new NeighbourListUpdate(message.target(), true, null, null, message.catalogueVersion(),
-                        message.eventTimestamp(), System.currentTimeMillis()));
-                return;
-            }
             case PARTIAL -> {
-                if (removedAt != null && message.catalogueVersion() <= removedAt) {
+                if (retired != null && message.version() <= retired) {
                     return;
                 }
                 if (state == null) {
-                    state = new ProductNeighbours();
+                    state = new ImageNeighbours();
                 }
-                if (message.catalogueVersion() < state.version) {
+                if (message.version() < state.version) {
                     return;
                 }
-                if (message.catalogueVersion() > state.version) {
-                    state.startVersion(message.catalogueVersion(), message.shardCount());
-                    ownVector.update(message.vector());
-                    removedVersion.clear();
+                if (message.version() > state.version) {
+                    state.startVersion(message.version(), message.shardCount());
                 }
                 for (int i = 0; i < message.ids().length; i++) {
-                    state.offer(message.ids()[i], message.scores()[i], depth);
+                    state.offer(message.ids()[i], message.representatives()[i], message.scores()[i], depth);
                 }
                 state.partialsReceived++;
             }
             case CANDIDATE -> {
                 if (state == null) {
-                    if (removedAt != null) {
+                    if (retired != null && message.version() <= retired) {
                         return;
                     }
-                    state = new ProductNeighbours();
+                    state = new ImageNeighbours();
                 }
-                boolean scoredAgainstOtherVersion = message.catalogueVersion() >= 0 && state.version >= 0
-                        && message.catalogueVersion() != state.version;
-                if (scoredAgainstOtherVersion || !state.offer(message.candidateId(), message.score(), depth)) {
+                boolean scoredForOtherVersion = message.version() >= 0 && state.version >= 0
+                        && message.version() != state.version;
+                if (scoredForOtherVersion
+                        || !state.offer(message.candidateId(), message.candidateRepresentative(), message.score(), depth)) {
                     return; // most candidates do not rank: no state write
                 }
             }
-            case RESCORE -> {
-                float[] vector = state == null ? null : ownVector.value();
-                if (vector == null || !state.offer(message.candidateId(), VectorUtil.dotProduct(vector, message.vector()), depth)) {
+            case REPLACE -> {
+                if (state == null || !state.replace(message.candidateId(), message.candidateRepresentative())) {
                     return;
                 }
             }
@@ -116,30 +118,119 @@ public final class NeighbourListFunction extends KeyedProcessFunction<String, Li
                     return;
                 }
             }
+            default -> throw new IllegalArgumentException("not a list message: " + message.type());
         }
-        if (state.complete()) {
-            String[] top = state.topIds(k);
-            if (!Arrays.equals(top, state.publishedIds) || state.version != state.publishedVersion) {
-                state.publishedIds = top;
-                state.publishedVersion = state.version;
-                publish(out, new NeighbourListUpdate(message.target(), false, top, state.topScores(k), state.version,
-                        message.eventTimestamp(), System.currentTimeMillis()));
-            }
+        if (state.complete() && state.topChangedSincePublished(k)) {
+            state.markPublished(k);
+            publishToAll(state, SharerHead.decode(head.value()), message.eventTimestamp(), out);
         }
         neighbours.update(state.encode());
     }
 
     private boolean candidateChangesNothing(byte[] stored, ListMessage message) {
-        long version = ProductNeighbours.encodedVersion(stored);
-        boolean scoredAgainstOtherVersion = message.catalogueVersion() >= 0 && version >= 0
-                && message.catalogueVersion() != version;
-        return scoredAgainstOtherVersion
-                || !ProductNeighbours.offerWouldChange(stored, message.candidateId(), message.score(), depth);
+        long version = ImageNeighbours.encodedVersion(stored);
+        boolean scoredForOtherVersion = message.version() >= 0 && version >= 0 && message.version() != version;
+        return scoredForOtherVersion || !ImageNeighbours.offerWouldChange(stored, message.candidateId(),
+                message.candidateRepresentative(), message.score(), depth);
     }
 
-    private void publish(Collector<NeighbourListUpdate> out, NeighbourListUpdate update) {
-        listsPublished.inc();
-        eventToPublishMs.update(Math.max(0, update.computedTimestamp() - update.eventTimestamp()));
-        out.collect(update);
+    private void sharerJoined(ListMessage message, Collector<NeighbourListUpdate> out) throws Exception {
+        String product = message.productId();
+        boolean isNew = !sharers.contains(product);
+        sharers.put(product, new long[] {message.productVersion(), message.sequence()});
+        SharerHead sharerHead = SharerHead.decode(head.value());
+        boolean headChanged = sharerHead.join(new SharerHead.Sharer(product, message.productVersion(), message.sequence()),
+                isNew, headCapacity);
+        head.update(sharerHead.encode());
+        byte[] stored = neighbours.value();
+        ImageNeighbours state = stored == null ? null : ImageNeighbours.decode(stored);
+        if (state == null || !state.complete()) {
+            return; // published to every sharer when the list completes
+        }
+        if (headChanged && identicalImages != IdenticalImages.EXCLUDE) {
+            publishToAll(state, sharerHead, message.eventTimestamp(), out); // the others may now show it
+        } else {
+            out.collect(listFor(product, message.productVersion(), state, sharerHead, message.eventTimestamp()));
+        }
+    }
+
+    private void sharerLeft(ListMessage message, Collector<NeighbourListUpdate> out) throws Exception {
+        String product = message.productId();
+        if (message.type() == ListMessage.Type.SHARER_REMOVED) {
+            out.collect(new NeighbourListUpdate(product, true, null, null, message.productVersion(),
+                    message.eventTimestamp(), System.currentTimeMillis()));
+        }
+        if (!sharers.contains(product)) {
+            return;
+        }
+        sharers.remove(product);
+        SharerHead sharerHead = SharerHead.decode(head.value());
+        boolean fromHead = sharerHead.leave(product);
+        if (sharerHead.count == 0) {
+            // The image's generation ended (the last product left); a later one starts from scratch.
+            head.clear();
+            byte[] stored = neighbours.value();
+            if (stored == null || ImageNeighbours.encodedVersion(stored) <= message.version()) {
+                neighbours.clear();
+                Long retired = retiredVersion.value();
+                retiredVersion.update(Math.max(retired == null ? -1 : retired, message.version()));
+            }
+            return;
+        }
+        if (fromHead && sharerHead.head.size() < sharerHead.count) {
+            List<SharerHead.Sharer> all = new ArrayList<>();
+            for (Map.Entry<String, long[]> sharer : sharers.entries()) {
+                all.add(new SharerHead.Sharer(sharer.getKey(), sharer.getValue()[0], sharer.getValue()[1]));
+            }
+            sharerHead.refill(all, headCapacity);
+        }
+        head.update(sharerHead.encode());
+        if (fromHead && identicalImages != IdenticalImages.EXCLUDE) {
+            byte[] stored = neighbours.value();
+            ImageNeighbours state = stored == null ? null : ImageNeighbours.decode(stored);
+            if (state != null && state.complete()) {
+                publishToAll(state, sharerHead, message.eventTimestamp(), out); // the others may have shown it
+            }
+        }
+    }
+
+    private void publishToAll(ImageNeighbours state, SharerHead sharerHead, long eventTimestamp,
+                              Collector<NeighbourListUpdate> out) throws Exception {
+        if (sharerHead.count == 0) {
+            return;
+        }
+        if (sharerHead.complete()) {
+            for (SharerHead.Sharer sharer : sharerHead.head) {
+                out.collect(listFor(sharer.productId(), sharer.version(), state, sharerHead, eventTimestamp));
+            }
+            return;
+        }
+        for (Map.Entry<String, long[]> sharer : sharers.entries()) {
+            out.collect(listFor(sharer.getKey(), sharer.getValue()[0], state, sharerHead, eventTimestamp));
+        }
+    }
+
+    /** The list of {@code product}: products with its exact image as the policy says, then other images. */
+    private NeighbourListUpdate listFor(String product, long version, ImageNeighbours state, SharerHead sharerHead,
+                                        long eventTimestamp) {
+        int twins = identicalImages.shown(sharerHead.count - 1, k);
+        int others = Math.min(k - twins, state.ids.length);
+        String[] ids = new String[twins + others];
+        float[] scores = new float[twins + others];
+        int at = 0;
+        for (SharerHead.Sharer sharer : sharerHead.head) {
+            if (at == twins) {
+                break;
+            }
+            if (!sharer.productId().equals(product)) {
+                ids[at] = sharer.productId();
+                scores[at++] = SAME_IMAGE;
+            }
+        }
+        for (int i = 0; i < others; i++, at++) {
+            ids[at] = state.representatives[i];
+            scores[at] = state.scores[i];
+        }
+        return new NeighbourListUpdate(product, false, ids, scores, version, eventTimestamp, System.currentTimeMillis());
     }
 }

@@ -2,7 +2,9 @@ package dev.similarity.flink.index;
 
 import dev.similarity.flink.IndexerConfig;
 import dev.similarity.flink.IndexerOptions;
-import dev.similarity.index.ProductVector;
+import dev.similarity.index.ImageMember;
+import dev.similarity.index.ImageVector;
+import dev.similarity.index.ProductImage;
 import dev.similarity.index.ScoredProduct;
 import dev.similarity.index.SearchOptions;
 import dev.similarity.index.ShardIndex;
@@ -40,16 +42,22 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Keyed by shard number: owns the shards routed to this subtask. Flink state is the source of truth
- * (each shard's vectors, and which products' lists may contain which product); the Lucene HNSW
- * index is derived from it and rebuilt in bulk when a shard is first touched after a (re)start, so a
- * restored or rescaled job searches exactly the checkpointed vectors.
+ * Keyed by shard number: owns the shards routed to this subtask. A shard's graph nodes are distinct
+ * images (see {@link ImageSharers}): an image lives in shard {@code murmur3(imageKey) mod S} with the
+ * products that show it as members, so identical vectors never crowd the graph, and everything here
+ * (searches, probes, candidates, the lists that may name an image) is about images. Each product also
+ * has a document in the shard of its own id (from {@link ProductImages}), where snapshot readers find
+ * it. Flink state is the source of truth (each shard's images, members and products, and which images'
+ * lists may contain which image);
+ * the Lucene HNSW index is derived from it and rebuilt in bulk when a shard is first touched after a
+ * (re)start, so a restored or rescaled job searches exactly the checkpointed images.
  *
- * <p>For each change of product x this shard searches its own products near x's vector and sends
- * (a) that partial top list to x's list, (b) x as a candidate to each of those products' lists, and
- * (c) a rescore or drop to every product whose list may contain x. Invariant for (c): whenever this
- * shard sends a message that could put c into p's list, it records p under c, in {@code candidatesOf}
- * or {@code listedBy}.
+ * <p>For each new image x this shard searches its own images near x's vector and sends (a) that
+ * partial top list to x's list, (b) x as a candidate to each of those images' lists; when x goes or
+ * its representative changes, (c) a drop or a replacement to every image whose list may contain x.
+ * Invariant for (c): whenever this shard sends a message that could put c into p's list, it records p
+ * under c, in {@code candidatesOf} or {@code listedBy}. An image's vector never changes (same bytes,
+ * same vector): a product with a new image leaves one image and joins another.
  *
  * <p>Snapshots: at a checkpoint, each shard changed since its last snapshot and not snapshotted within
  * {@code snapshot.interval} is committed and its new files uploaded in the background; the snapshot is
@@ -70,16 +78,26 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     private final String modelId;
     private final int listDepth;
 
-    private transient MapState<String, StoredProduct> vectors;
+    /** Image key -> the image's node (owner shard). */
+    private transient MapState<String, StoredImage> images;
     /**
-     * Product c -> products whose lists may contain c because c was in their partial list or beat their
+     * Image key '/' product id -> the product as a member of that image (owner shard of the image): the
+     * products behind the nodes. Keyed by both because a product moving between two images of one shard
+     * may be put into the new one before it is removed from the old one (they travel different paths).
+     */
+    private transient MapState<String, ImageMember> members;
+    /** Product id -> its image, category and URL (the shard of the product's id): what snapshots find it by. */
+    private transient MapState<String, ProductImage> products;
+    /**
+     * Image c -> images whose lists may contain c because c was in their partial list or beat their
      * recent probe (a {@link ListerIds} set, appended to).
      */
     private transient MapState<String, byte[]> listedBy;
     /**
-     * Product c -> products this shard sent c to as a candidate (a {@link ListerIds} set). Written once per
-     * probe of c without reading (read only when c changes or goes), which keeps the most frequent
-     * bookkeeping a blind write; together with {@code listedBy} it names every list that may contain c.
+     * Image c -> images this shard sent c to as a candidate (a {@link ListerIds} set). Written once per
+     * probe of c without reading (read only when c goes or changes representative), which keeps the most
+     * frequent bookkeeping a blind write; together with {@code listedBy} it names every list that may
+     * contain c.
      */
     private transient MapState<String, byte[]> candidatesOf;
     private transient ValueState<Long> nextRefresh;
@@ -99,17 +117,26 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
 
     @Override
     public void open(OpenContext openContext) {
-        vectors = getRuntimeContext().getMapState(new MapStateDescriptor<>("shard-vectors", Types.STRING,
-                TypeInformation.of(StoredProduct.class)));
+        images = getRuntimeContext().getMapState(new MapStateDescriptor<>("shard-images", Types.STRING,
+                TypeInformation.of(StoredImage.class)));
+        members = getRuntimeContext().getMapState(new MapStateDescriptor<>("shard-members", Types.STRING,
+                TypeInformation.of(ImageMember.class)));
+        products = getRuntimeContext().getMapState(new MapStateDescriptor<>("shard-products", Types.STRING,
+                TypeInformation.of(ProductImage.class)));
         listedBy = getRuntimeContext().getMapState(new MapStateDescriptor<>("listed-by", Types.STRING,
                 PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         candidatesOf = getRuntimeContext().getMapState(new MapStateDescriptor<>("candidates-of", Types.STRING,
                 PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         nextRefresh = getRuntimeContext().getState(new ValueStateDescriptor<>("next-refresh", Long.class));
         shards = new ConcurrentHashMap<>();
-        getRuntimeContext().getMetricGroup().gauge("vectorsInShards", (Gauge<Integer>) () -> {
+        getRuntimeContext().getMetricGroup().gauge("imagesInShards", (Gauge<Integer>) () -> {
             int total = 0;
             for (OpenShard open : shards.values()) total += open.index.size();
+            return total;
+        });
+        getRuntimeContext().getMetricGroup().gauge("productsInShards", (Gauge<Integer>) () -> {
+            int total = 0;
+            for (OpenShard open : shards.values()) total += open.productCount;
             return total;
         });
         getRuntimeContext().getMetricGroup().gauge("shardsOpen", (Gauge<Integer>) () -> shards.size());
@@ -158,85 +185,134 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     @Override
     public void processElement(ShardMessage message, Context ctx, Collector<ListMessage> out) throws Exception {
         OpenShard shard = open(message.shard(), ctx);
-        ShardIndex index = shard.index;
-        String x = message.productId();
-        if (message.type() == ShardMessage.Type.REMOVE) {
-            if (message.isOwner()) {
-                vectors.remove(x);
-                index.delete(x);
+        String x = message.imageKey();
+        long at = message.eventTimestamp();
+        switch (message.type()) {
+            case MEMBER_PUT -> putMember(shard, message.member());
+            case MEMBER_REMOVED -> removeMember(shard, message.member());
+            case PRODUCT_PUT -> {
+                String id = message.member().productId();
+                if (!products.contains(id)) {
+                    shard.productCount++;
+                }
+                ProductImage product = new ProductImage(id, x, message.vector(), message.member().category(),
+                        message.member().imageUrl());
+                products.put(id, product);
+                shard.index.putProduct(product);
                 shard.changed = true;
-                shard.versions.remove(x);
-                out.collect(ListMessage.removed(x, message.catalogueVersion(), message.eventTimestamp()));
             }
-            for (String lister : listers(x)) {
-                out.collect(ListMessage.drop(lister, x, message.eventTimestamp()));
+            case PRODUCT_REMOVED -> {
+                String id = message.member().productId();
+                if (products.contains(id)) {
+                    products.remove(id);
+                    shard.index.removeProduct(id);
+                    shard.productCount--;
+                    shard.changed = true;
+                }
             }
-            listedBy.remove(x);
-            candidatesOf.remove(x);
-            return;
+            case IMAGE_REMOVED -> {
+                if (message.isOwner()) {
+                    images.remove(x);
+                    shard.index.delete(x);
+                    shard.changed = true;
+                    shard.generations.remove(x);
+                    shard.representatives.remove(x);
+                    removeMember(shard, message.member());
+                }
+                for (String lister : listers(x)) {
+                    out.collect(ListMessage.drop(lister, x, at));
+                }
+                listedBy.remove(x);
+                candidatesOf.remove(x);
+            }
+            case REPRESENTATIVE_CHANGED -> {
+                if (message.isOwner()) {
+                    StoredImage stored = images.get(x);
+                    images.put(x, new StoredImage(stored.generation(), stored.vector(), message.representative()));
+                    shard.representatives.put(x, message.representative());
+                    removeMember(shard, message.member());
+                }
+                for (String lister : listers(x)) {
+                    out.collect(ListMessage.replace(lister, x, message.representative(), at));
+                }
+            }
+            case IMAGE_ADDED -> imageAdded(shard, message, out);
         }
+    }
 
+    private void imageAdded(OpenShard shard, ShardMessage message, Collector<ListMessage> out) throws Exception {
+        ShardIndex index = shard.index;
+        String x = message.imageKey();
+        String representative = message.representative();
+        long at = message.eventTimestamp();
         RecentProbes probes = shard.probes;
         if (message.isOwner()) {
-            vectors.put(x, new StoredProduct(message.catalogueVersion(), message.vector(), message.category(),
-                    message.imageUrl(), null));
-            index.upsert(x, message.vector(), message.category(), message.imageUrl());
+            images.put(x, new StoredImage(message.generation(), message.vector(), representative));
+            index.upsertImage(x, message.vector());
+            putMember(shard, message.member());
             shard.changed = true;
-            shard.versions.put(x, message.catalogueVersion());
+            shard.generations.put(x, message.generation());
+            shard.representatives.put(x, representative);
             List<String> probers = new ArrayList<>();
-            probes.forEachBeaten(x, message.vector(), (prober, proberVersion, score) -> {
-                out.collect(ListMessage.candidate(prober, proberVersion, x, score, message.eventTimestamp()));
+            probes.forEachBeaten(x, message.vector(), (prober, proberGeneration, score) -> {
+                out.collect(ListMessage.candidate(prober, proberGeneration, x, representative, score, at));
                 probers.add(prober);
             });
             addListers(x, probers);
         }
-        // Nearest neighbours are not symmetric: x may belong in the list of a product that is not among
-        // x's own nearest, so candidates come from a deeper search than x's partial list. A product
+        // Nearest neighbours are not symmetric: x may belong in the list of an image that is not among
+        // x's own nearest, so candidates come from a deeper search than x's partial list. An image
         // whose probe is well inside the probe window needs none: x's owner shard checks x against that
         // probe when it stores x, or the probe comes later and finds x in the index.
         int freshProbes = probes.capacity() / 2;
         List<ScoredProduct> near = index.search(message.vector(), CANDIDATE_DEPTH_FACTOR * listDepth, SearchOptions.NONE.exclude(x));
         int partialSize = Math.min(listDepth, near.size());
         String[] ids = new String[partialSize];
+        String[] representatives = new String[partialSize];
         float[] scores = new float[partialSize];
         for (int i = 0; i < partialSize; i++) {
             ids[i] = near.get(i).productId();
+            representatives[i] = shard.representatives.get(ids[i]);
             scores[i] = near.get(i).score();
             addListers(ids[i], List.of(x));
         }
-        probes.add(x, message.catalogueVersion(), message.vector(), scores);
+        probes.add(x, message.generation(), message.vector(), scores);
         Set<String> candidatesSent = new HashSet<>();
-        Map<String, Long> versions = shard.versions;
         for (ScoredProduct p : near) {
-            if (probes.holdsRecent(p.productId(), freshProbes)) {
+            String image = p.productId();
+            if (probes.holdsRecent(image, freshProbes)) {
                 continue;
             }
-            long targetVersion = versions.getOrDefault(p.productId(), -1L);
-            out.collect(ListMessage.candidate(p.productId(), targetVersion, x, p.score(), message.eventTimestamp()));
-            candidatesSent.add(p.productId());
+            out.collect(ListMessage.candidate(image, shard.generations.getOrDefault(image, -1L), x, representative, p.score(), at));
+            candidatesSent.add(image);
         }
-        out.collect(ListMessage.partial(x, message.catalogueVersion(), message.shardCount(), ids, scores,
-                message.vector(), message.eventTimestamp()));
-
-        if (message.previousVector() == null) {
-            if (!candidatesSent.isEmpty()) {
-                candidatesOf.put(x, ListerIds.withAll(null, candidatesSent));
-            }
-        } else {
-            // Lists that may hold x scored against its old vector: the new candidates get new scores
-            // above; every other one is rescored. All of them may keep x, so all stay recorded.
-            for (String lister : listers(x)) {
-                if (!candidatesSent.contains(lister)) {
-                    out.collect(ListMessage.rescore(lister, x, message.vector(), message.eventTimestamp()));
-                }
-            }
-            if (!candidatesSent.isEmpty()) {
-                candidatesOf.put(x, ListerIds.withAll(candidatesOf.get(x), candidatesSent));
-            }
+        out.collect(ListMessage.partial(x, message.generation(), message.shardCount(), ids, representatives, scores, at));
+        if (!candidatesSent.isEmpty()) {
+            // A new generation of x: its earlier candidates were forgotten when its last generation went.
+            candidatesOf.put(x, ListerIds.withAll(null, candidatesSent));
         }
     }
 
-    /** Records that the lists of {@code listers} may contain {@code product}. */
+    private void putMember(OpenShard shard, ImageMember member) throws Exception {
+        members.put(memberKey(member), member);
+        shard.index.putMember(member);
+        shard.changed = true;
+    }
+
+    private void removeMember(OpenShard shard, ImageMember member) throws Exception {
+        String key = memberKey(member);
+        if (members.contains(key)) {
+            members.remove(key);
+            shard.index.removeMember(member.productId(), member.imageKey());
+            shard.changed = true;
+        }
+    }
+
+    private static String memberKey(ImageMember member) {
+        return member.imageKey() + '/' + member.productId();
+    }
+
+    /** Records that the lists of {@code listers} may contain image {@code product}. */
     private void addListers(String product, Collection<String> listers) throws Exception {
         if (listers.isEmpty()) {
             return;
@@ -248,7 +324,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         }
     }
 
-    /** Every product whose list may contain {@code product}. */
+    /** Every image whose list may contain image {@code product}. */
     private Set<String> listers(String product) throws Exception {
         Set<String> listers = ListerIds.decode(listedBy.get(product));
         listers.addAll(ListerIds.decode(candidatesOf.get(product)));
@@ -284,24 +360,37 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 .searchCandidates(Math.max(config.get(IndexerOptions.SEARCH_CANDIDATES), CANDIDATE_DEPTH_FACTOR * listDepth))
                 .refreshMaxAge(config.get(IndexerOptions.INDEX_REFRESH_MAX_AGE))
                 .build();
-        List<ProductVector> restored = new ArrayList<>();
-        Map<String, Long> versions = new HashMap<>();
-        for (Map.Entry<String, StoredProduct> e : vectors.entries()) {
-            StoredProduct product = e.getValue();
-            restored.add(new ProductVector(e.getKey(), product.vector(), product.category(), product.imageUrl()));
-            versions.put(e.getKey(), product.catalogueVersion());
+        List<ImageVector> restored = new ArrayList<>();
+        Map<String, Long> generations = new HashMap<>();
+        Map<String, String> representatives = new HashMap<>();
+        for (Map.Entry<String, StoredImage> e : images.entries()) {
+            StoredImage image = e.getValue();
+            restored.add(new ImageVector(e.getKey(), image.vector()));
+            generations.put(e.getKey(), image.generation());
+            representatives.put(e.getKey(), image.representative());
         }
-        index.bulkLoad(restored);
+        List<ImageMember> restoredMembers = new ArrayList<>();
+        for (ImageMember member : members.values()) {
+            restoredMembers.add(member);
+        }
+        List<ProductImage> restoredProducts = new ArrayList<>();
+        for (ProductImage product : products.values()) {
+            restoredProducts.add(product);
+        }
+        index.bulkLoadImages(restored, restoredMembers, restoredProducts);
         ShardSnapshotWriter snapshots = new ShardSnapshotWriter(snapshotStore, shard, routing.shardCount(), modelId,
                 dimension, new RetentionPolicy(config.get(IndexerOptions.SNAPSHOT_RETAIN),
                         config.get(IndexerOptions.SNAPSHOT_RETAIN_MIN_AGE)), snapshotUploads, Clock.systemUTC());
-        open = new OpenShard(index, new RecentProbes(config.get(IndexerOptions.PROBE_WINDOW), listDepth), versions, snapshots);
+        open = new OpenShard(index, new RecentProbes(config.get(IndexerOptions.PROBE_WINDOW), listDepth), generations,
+                representatives, restoredProducts.size(), snapshots);
         // A rebuilt index has new files: the next snapshot re-publishes it whole, so a restore from a
         // checkpoint newer than the shard's last snapshot is published even if the shard stays quiet.
-        open.changed = !restored.isEmpty();
+        open.changed = !restored.isEmpty() || !restoredProducts.isEmpty();
         shards.put(shard, open);
         var shardMetrics = getRuntimeContext().getMetricGroup().addGroup("shard", String.valueOf(shard));
-        shardMetrics.gauge("vectors", (Gauge<Integer>) index::size);
+        shardMetrics.gauge("images", (Gauge<Integer>) index::size);
+        OpenShard opened = open;
+        shardMetrics.gauge("products", (Gauge<Integer>) () -> opened.productCount);
         shardMetrics.gauge("snapshotCheckpointId", (Gauge<Long>) () -> {
             SnapshotManifest last = snapshots.lastPublished();
             return last == null ? -1L : last.checkpointId();
@@ -322,17 +411,24 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     private static final class OpenShard {
         final ShardIndex index;
         final RecentProbes probes;
-        /** Catalogue version of each of the shard's products (heap copy of {@code vectors}). */
-        final Map<String, Long> versions;
+        /** Generation of each of the shard's images (heap copy of {@code images}). */
+        final Map<String, Long> generations;
+        /** Representative of each of the shard's images (heap copy of {@code images}). */
+        final Map<String, String> representatives;
         final ShardSnapshotWriter snapshots;
+        /** Products whose id belongs to the shard (read by a metric). */
+        volatile int productCount;
         /** Written since the last snapshot capture. */
         boolean changed;
         long lastCaptureMillis = Long.MIN_VALUE / 2;
 
-        OpenShard(ShardIndex index, RecentProbes probes, Map<String, Long> versions, ShardSnapshotWriter snapshots) {
+        OpenShard(ShardIndex index, RecentProbes probes, Map<String, Long> generations, Map<String, String> representatives,
+                  int productCount, ShardSnapshotWriter snapshots) {
             this.index = index;
             this.probes = probes;
-            this.versions = versions;
+            this.generations = generations;
+            this.representatives = representatives;
+            this.productCount = productCount;
             this.snapshots = snapshots;
         }
     }

@@ -1,7 +1,8 @@
 package dev.similarity.flink.index;
 
 /**
- * The indexed state of one product: its newest vector and what produced it. {@code imageUrl} is the URL the
- * vector's image bytes were first indexed under (a new URL with the same bytes is not re-indexed).
+ * What the job knows of a product's current image: the catalogue version that set it, its category,
+ * the URL its bytes were first indexed under (a new URL with the same bytes is not re-indexed) and
+ * the image's key (its content hash, see {@link ImageKeys}).
  */
-public record StoredProduct(long catalogueVersion, float[] vector, String category, String imageUrl, String contentHash) {}
+public record StoredProduct(long catalogueVersion, String category, String imageUrl, String imageKey) {}

@@ -1,25 +1,24 @@
 package dev.similarity.flink.index;
 
+import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
-import org.apache.flink.api.common.typeinfo.Types;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
+/** The gather keyed by image: one list per distinct image, published for every product showing it. */
 class NeighbourListFunctionTest {
 
-    private static final float[] VECTOR = {1f, 0f};
     private KeyedOneInputStreamOperatorTestHarness<String, ListMessage, NeighbourListUpdate> harness;
 
-    @BeforeEach
-    void open() throws Exception {
+    private void open(IdenticalImages policy) throws Exception {
         harness = new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new NeighbourListFunction(2, 1)), ListMessage::target, Types.STRING);
+                new KeyedProcessOperator<>(new NeighbourListFunction(2, 1, policy)), ListMessage::target, Types.STRING);
         harness.open();
     }
 
@@ -38,76 +37,155 @@ class NeighbourListFunctionTest {
         return out;
     }
 
-    @Test
-    void publishesOnceEveryShardHasAnsweredWithTheBestK() throws Exception {
-        send(ListMessage.partial("p", 1, 2, new String[] {"a", "b"}, new float[] {0.9f, 0.5f}, VECTOR, 100));
-        assertThat(published()).isEmpty();
-        send(ListMessage.partial("p", 1, 2, new String[] {"c"}, new float[] {0.7f}, VECTOR, 100));
-        List<NeighbourListUpdate> out = published();
-        assertThat(out).hasSize(1);
-        assertThat(out.get(0).neighbourIds()).containsExactly("a", "c");
-        assertThat(out.get(0).catalogueVersion()).isEqualTo(1);
+    private void partial(String image, long generation, int shards, String[] ids, float[] scores, long at) throws Exception {
+        String[] representatives = new String[ids.length];
+        for (int i = 0; i < ids.length; i++) representatives[i] = "rep-of-" + ids[i];
+        send(ListMessage.partial(image, generation, shards, ids, representatives, scores, at));
     }
 
     @Test
-    void aBetterNewProductEntersThePublishedListAndAWorseOneChangesNothing() throws Exception {
-        send(ListMessage.partial("p", 1, 1, new String[] {"a", "b", "c"}, new float[] {0.9f, 0.5f, 0.4f}, VECTOR, 100));
-        published();
-        send(ListMessage.candidate("p", 1, "x", 0.1f, 200));
+    void publishesOnceEveryShardHasAnsweredToEveryProductShowingTheImage() throws Exception {
+        open(IdenticalImages.EXCLUDE);
+        send(ListMessage.sharerJoined("img", 1, "a", 4, 0, 90));
+        send(ListMessage.sharerJoined("img", 1, "b", 7, 1, 95));
+        partial("img", 1, 2, new String[] {"x", "y"}, new float[] {0.9f, 0.5f}, 100);
         assertThat(published()).isEmpty();
-        send(ListMessage.candidate("p", 1, "y", 0.95f, 300));
-        List<NeighbourListUpdate> out = published();
-        assertThat(out).singleElement().satisfies(u -> {
-            assertThat(u.neighbourIds()).containsExactly("y", "a");
+        partial("img", 1, 2, new String[] {"z"}, new float[] {0.7f}, 100);
+        assertThat(published()).extracting(NeighbourListUpdate::productId, u -> List.of(u.neighbourIds()), NeighbourListUpdate::catalogueVersion)
+                .containsExactlyInAnyOrder(tuple("a", List.of("rep-of-x", "rep-of-z"), 4L), tuple("b", List.of("rep-of-x", "rep-of-z"), 7L));
+    }
+
+    @Test
+    void aProductJoiningAnImageWithAListGetsItAtOnceAndNobodyElseIsRepublished() throws Exception {
+        open(IdenticalImages.EXCLUDE);
+        send(ListMessage.sharerJoined("img", 1, "a", 1, 0, 90));
+        partial("img", 1, 1, new String[] {"x", "y"}, new float[] {0.9f, 0.5f}, 100);
+        published();
+        send(ListMessage.sharerJoined("img", 1, "b", 3, 1, 200));
+        assertThat(published()).singleElement().satisfies(u -> {
+            assertThat(u.productId()).isEqualTo("b");
+            assertThat(u.neighbourIds()).containsExactly("rep-of-x", "rep-of-y");
+            assertThat(u.catalogueVersion()).isEqualTo(3);
+            assertThat(u.eventTimestamp()).isEqualTo(200);
+        });
+    }
+
+    @Test
+    void aBetterNewImageEntersThePublishedListAndAWorseOneChangesNothing() throws Exception {
+        open(IdenticalImages.EXCLUDE);
+        send(ListMessage.sharerJoined("img", 1, "a", 1, 0, 90));
+        partial("img", 1, 1, new String[] {"x", "y", "z"}, new float[] {0.9f, 0.5f, 0.4f}, 100);
+        published();
+        send(ListMessage.candidate("img", 1, "far", "far-rep", 0.1f, 200));
+        assertThat(published()).isEmpty();
+        send(ListMessage.candidate("img", 1, "near", "near-rep", 0.95f, 300));
+        assertThat(published()).singleElement().satisfies(u -> {
+            assertThat(u.neighbourIds()).containsExactly("near-rep", "rep-of-x");
             assertThat(u.eventTimestamp()).isEqualTo(300);
         });
     }
 
     @Test
-    void aCandidateScoredAgainstAnotherVersionOfTheProductIsIgnored() throws Exception {
-        send(ListMessage.partial("p", 2, 1, new String[] {"a", "b"}, new float[] {0.9f, 0.5f}, VECTOR, 100));
+    void aCandidateScoredForAnotherGenerationOfTheImageIsIgnored() throws Exception {
+        open(IdenticalImages.EXCLUDE);
+        send(ListMessage.sharerJoined("img", 2, "a", 1, 0, 90));
+        partial("img", 2, 1, new String[] {"x", "y"}, new float[] {0.9f, 0.5f}, 100);
         published();
-        send(ListMessage.candidate("p", 1, "stale", 0.99f, 200));
+        send(ListMessage.candidate("img", 1, "stale", "s", 0.99f, 200));
         assertThat(published()).isEmpty();
-        send(ListMessage.candidate("p", 2, "fresh", 0.99f, 300));
-        assertThat(published()).singleElement().satisfies(u -> assertThat(u.neighbourIds()).containsExactly("fresh", "a"));
+        send(ListMessage.candidate("img", 2, "fresh", "f", 0.99f, 300));
+        assertThat(published()).singleElement().satisfies(u -> assertThat(u.neighbourIds()).containsExactly("f", "rep-of-x"));
     }
 
     @Test
-    void aRemovedNeighbourIsReplacedFromTheReserve() throws Exception {
-        send(ListMessage.partial("p", 1, 1, new String[] {"a", "b", "c"}, new float[] {0.9f, 0.5f, 0.4f}, VECTOR, 100));
+    void aDroppedImageIsReplacedFromTheReserveAndANewRepresentativeRenamesIt() throws Exception {
+        open(IdenticalImages.EXCLUDE);
+        send(ListMessage.sharerJoined("img", 1, "a", 1, 0, 90));
+        partial("img", 1, 1, new String[] {"x", "y", "z"}, new float[] {0.9f, 0.5f, 0.4f}, 100);
         published();
-        send(ListMessage.drop("p", "a", 200));
-        assertThat(published()).singleElement().satisfies(u -> assertThat(u.neighbourIds()).containsExactly("b", "c"));
-        send(ListMessage.drop("p", "nobody", 300));
+        send(ListMessage.drop("img", "x", 200));
+        assertThat(published()).singleElement().satisfies(u -> assertThat(u.neighbourIds()).containsExactly("rep-of-y", "rep-of-z"));
+        send(ListMessage.drop("img", "nobody", 300));
         assertThat(published()).isEmpty();
+        send(ListMessage.replace("img", "z", "next-of-z", 400));
+        assertThat(published()).singleElement().satisfies(u -> assertThat(u.neighbourIds()).containsExactly("rep-of-y", "next-of-z"));
     }
 
     @Test
-    void aRescoredNeighbourMovesByItsNewVector() throws Exception {
-        send(ListMessage.partial("p", 1, 1, new String[] {"a", "b", "c"}, new float[] {0.9f, 0.5f, 0.4f}, VECTOR, 100));
+    void aRemovedProductGetsATombstoneAndSoDoesOneNeverIndexed() throws Exception {
+        open(IdenticalImages.EXCLUDE);
+        send(ListMessage.sharerJoined("img", 1, "a", 1, 0, 90));
+        send(ListMessage.sharerJoined("img", 1, "b", 1, 1, 90));
+        partial("img", 1, 1, new String[] {"x"}, new float[] {0.9f}, 100);
         published();
-        send(ListMessage.rescore("p", "a", new float[] {0f, 1f}, 200)); // now orthogonal: score 0
-        assertThat(published()).singleElement().satisfies(u -> assertThat(u.neighbourIds()).containsExactly("b", "c"));
-    }
-
-    @Test
-    void aRemovedProductGetsOneTombstoneAndIgnoresLaterCandidates() throws Exception {
-        send(ListMessage.partial("p", 1, 1, new String[] {"a"}, new float[] {0.9f}, VECTOR, 100));
-        published();
-        send(ListMessage.removed("p", 2, 200));
+        send(ListMessage.sharerLeft("img", 1, "a", 2, true, 200));
+        assertThat(published()).singleElement().satisfies(u -> {
+            assertThat(u.productId()).isEqualTo("a");
+            assertThat(u.removed()).isTrue();
+            assertThat(u.catalogueVersion()).isEqualTo(2);
+        });
+        send(ListMessage.candidate("img", 1, "near", "near-rep", 0.95f, 300));
+        assertThat(published()).as("only b shows the image now").extracting(NeighbourListUpdate::productId).containsExactly("b");
+        send(ListMessage.sharerLeft("never-indexed", 0, "ghost", 3, true, 400));
         assertThat(published()).singleElement().satisfies(u -> assertThat(u.removed()).isTrue());
-        send(ListMessage.removed("p", 2, 200));
-        send(ListMessage.candidate("p", -1, "z", 0.99f, 300));
-        send(ListMessage.partial("p", 1, 1, new String[] {"a"}, new float[] {0.9f}, VECTOR, 100));
-        assertThat(published()).isEmpty();
     }
 
     @Test
-    void aPartialOfAnOlderVersionIsIgnored() throws Exception {
-        send(ListMessage.partial("p", 2, 1, new String[] {"a"}, new float[] {0.9f}, VECTOR, 100));
-        published();
-        send(ListMessage.partial("p", 1, 1, new String[] {"old"}, new float[] {0.99f}, VECTOR, 50));
+    void whenTheLastProductLeavesLateMessagesOfThatGenerationAreIgnoredAndTheNextStartsClean() throws Exception {
+        open(IdenticalImages.EXCLUDE);
+        send(ListMessage.sharerJoined("img", 1, "a", 1, 0, 90));
+        partial("img", 1, 2, new String[] {"x"}, new float[] {0.9f}, 100);
+        send(ListMessage.sharerLeft("img", 1, "a", 2, false, 150));
+        partial("img", 1, 2, new String[] {"late"}, new float[] {0.99f}, 100);
+        send(ListMessage.candidate("img", 1, "late-candidate", "l", 0.99f, 160));
+        assertThat(published()).isEmpty();
+
+        send(ListMessage.sharerJoined("img", 2, "b", 5, 1, 200));
+        partial("img", 2, 1, new String[] {"y"}, new float[] {0.5f}, 210);
+        assertThat(published()).singleElement().satisfies(u -> {
+            assertThat(u.productId()).isEqualTo("b");
+            assertThat(u.neighbourIds()).containsExactly("rep-of-y");
+        });
+    }
+
+    @Test
+    void aNewGenerationsPartialOvertakingTheOldOnesEndIsKept() throws Exception {
+        open(IdenticalImages.EXCLUDE);
+        send(ListMessage.sharerJoined("img", 1, "a", 1, 0, 90));
+        partial("img", 2, 1, new String[] {"y"}, new float[] {0.5f}, 210); // generation 2 already searched
+        send(ListMessage.sharerLeft("img", 1, "a", 2, false, 150));        // generation 1 ends only now
+        send(ListMessage.sharerJoined("img", 2, "b", 5, 1, 200));
+        assertThat(published()).filteredOn(u -> u.productId().equals("b"))
+                .singleElement().satisfies(u -> assertThat(u.neighbourIds()).containsExactly("rep-of-y"));
+    }
+
+    @Test
+    void collapseShowsTheLongestStandingTwinFirstAndMovesOnWhenItLeaves() throws Exception {
+        open(IdenticalImages.COLLAPSE);
+        send(ListMessage.sharerJoined("img", 1, "a", 1, 0, 90));
+        send(ListMessage.sharerJoined("img", 1, "b", 1, 1, 90));
+        send(ListMessage.sharerJoined("img", 1, "c", 1, 2, 90));
+        partial("img", 1, 1, new String[] {"x", "y"}, new float[] {0.9f, 0.5f}, 100);
+        assertThat(published()).extracting(NeighbourListUpdate::productId, u -> List.of(u.neighbourIds()))
+                .containsExactlyInAnyOrder(tuple("a", List.of("b", "rep-of-x")), tuple("b", List.of("a", "rep-of-x")),
+                        tuple("c", List.of("a", "rep-of-x")));
+        send(ListMessage.sharerLeft("img", 1, "a", 2, true, 200));
+        assertThat(published()).extracting(NeighbourListUpdate::productId, u -> u.removed() ? "tombstone" : List.of(u.neighbourIds()))
+                .containsExactlyInAnyOrder(tuple("a", "tombstone"), tuple("b", List.of("c", "rep-of-x")), tuple("c", List.of("b", "rep-of-x")));
+    }
+
+    @Test
+    void firstShowsUpToKTwinsBeforeOtherImagesAndExcludeNone() throws Exception {
+        open(IdenticalImages.FIRST);
+        send(ListMessage.sharerJoined("img", 1, "a", 1, 0, 90));
+        partial("img", 1, 1, new String[] {"x", "y"}, new float[] {0.9f, 0.5f}, 100);
+        assertThat(published()).singleElement().satisfies(u -> assertThat(u.neighbourIds()).containsExactly("rep-of-x", "rep-of-y"));
+        send(ListMessage.sharerJoined("img", 1, "b", 1, 1, 200));
+        assertThat(published()).extracting(NeighbourListUpdate::productId, u -> List.of(u.neighbourIds()))
+                .containsExactlyInAnyOrder(tuple("a", List.of("b", "rep-of-x")), tuple("b", List.of("a", "rep-of-x")));
+        send(ListMessage.sharerJoined("img", 1, "c", 1, 2, 300));
+        assertThat(published()).extracting(NeighbourListUpdate::productId, u -> List.of(u.neighbourIds()))
+                .containsExactlyInAnyOrder(tuple("a", List.of("b", "c")), tuple("b", List.of("a", "c")), tuple("c", List.of("a", "b")));
         assertThat(published()).isEmpty();
     }
 }

@@ -17,6 +17,7 @@ import org.apache.lucene.index.Terms;
 import org.apache.lucene.index.TermsEnum;
 import org.apache.lucene.search.DocIdSetIterator;
 import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.util.Bits;
 import org.apache.lucene.util.BytesRef;
 import org.apache.lucene.util.FixedBitSet;
@@ -31,7 +32,8 @@ import org.apache.lucene.util.FixedBitSet;
  * its first hide.
  *
  * <p>Invariants: at most one visible document per product id; {@link #liveCount()} is the number of
- * visible documents. The live docs change in place, so readers of this view must not be cached by
+ * visible node documents (members and products of images, which have no indexed vector, are not
+ * counted and never hidden here). The live docs change in place, so readers of this view must not be cached by
  * reader identity: the reader cache helper is {@code null} and the searcher has no query cache.
  * Not thread-safe: hides and searches must come from one thread.
  */
@@ -49,7 +51,10 @@ public final class MaskedReaderView implements Closeable {
     this.searcher = new IndexSearcher(masked);
     this.searcher.setQueryCache(null);
     this.leaves = masked.leaves();
-    this.liveCount = reader.numDocs();
+    this.liveCount =
+        reader.numDocs()
+            - searcher.count(new TermQuery(ProductDocuments.kindTerm(ProductDocuments.MEMBER_KIND)))
+            - searcher.count(new TermQuery(ProductDocuments.kindTerm(ProductDocuments.PRODUCT_KIND)));
   }
 
   /** Wraps {@code reader}, taking ownership: closing the view closes it. */
@@ -67,6 +72,7 @@ public final class MaskedReaderView implements Closeable {
     return searcher;
   }
 
+  /** Visible nodes (products and shared images with a vector). */
   public int liveCount() {
     return liveCount;
   }

@@ -1,5 +1,6 @@
 package dev.similarity.index.snapshot;
 
+import dev.similarity.index.internal.LeafBitsQuery;
 import dev.similarity.index.internal.ProductDocuments;
 import dev.similarity.index.internal.VectorChecks;
 import dev.similarity.index.snapshot.SnapshotManifest.SnapshotFile;
@@ -9,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +30,6 @@ import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreDoc;
-import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.store.ByteBuffersDirectory;
 import org.apache.lucene.store.Directory;
@@ -36,6 +37,7 @@ import org.apache.lucene.store.MMapDirectory;
 import org.apache.lucene.store.IOContext;
 import org.apache.lucene.store.IndexOutput;
 import org.apache.lucene.util.Bits;
+import org.apache.lucene.util.FixedBitSet;
 import org.apache.lucene.util.IOUtils;
 
 /**
@@ -48,6 +50,14 @@ import org.apache.lucene.util.IOUtils;
  * <p>Each product's id, category and image URL are read once at load into arrays by document
  * number: turning a hit into a result then costs an array read, where Lucene's stored fields
  * would decompress part of a block per hit (the bulk of a query's time on a serving path).
+ *
+ * <p><b>Images.</b> A node of the index is a product, or a distinct image standing for the products
+ * that show it (its members, see {@link dev.similarity.index.ShardIndex#putMember}), which live in
+ * the image's shard. A hit on an image node is reported once, as its representative: the member with
+ * the lowest sequence (of the filtered category, when there is a filter), so one placeholder picture
+ * never fills a result list. Products that share the query product's image are left out with it. A
+ * product of an image is found by its id in the shard of that id, from its product document (see
+ * {@link dev.similarity.index.ShardIndex#putProduct}), with a stored copy of its image's vector.
  */
 public final class ShardSnapshot implements Closeable {
 
@@ -60,12 +70,25 @@ public final class ShardSnapshot implements Closeable {
   private final Path localFolder;
   private final DirectoryReader reader;
   private final IndexSearcher searcher;
-  /** By document number; null for deleted documents. */
+  /** By document number, for product nodes and product documents; null for other documents. */
   private final String[] ids;
   private final String[] categories;
   private final String[] imageUrls;
-  /** Live products' document numbers. */
-  private final Map<String, Integer> docById;
+  /** By document number, for product documents: the key of the image they show. */
+  private final String[] imageKeys;
+  /** By document number, for image nodes: their members, lowest sequence first; null otherwise. */
+  private final Member[][] membersOfNode;
+  /** Image key -> its node's document number. */
+  private final Map<String, Integer> imageNodes = new HashMap<>();
+  /** Every live product: its product node or product document. */
+  private final Map<String, Integer> byId;
+  /** Live product ids in document order, for browsing. */
+  private final List<String> productOrder = new ArrayList<>();
+  /** Per category, per leaf: the nodes with a product of that category (a search filter). */
+  private final Map<String, FixedBitSet[]> nodesByCategory = new HashMap<>();
+
+  /** A product showing an image. */
+  private record Member(String productId, long sequence, String category, String imageUrl) {}
 
   private ShardSnapshot(
       SnapshotManifest manifest, Directory directory, Path localFolder, DirectoryReader reader)
@@ -80,12 +103,15 @@ public final class ShardSnapshot implements Closeable {
     this.ids = new String[maxDoc];
     this.categories = new String[maxDoc];
     this.imageUrls = new String[maxDoc];
-    this.docById = HashMap.newHashMap(reader.numDocs());
+    this.imageKeys = new String[maxDoc];
+    this.membersOfNode = new Member[maxDoc][];
+    this.byId = HashMap.newHashMap(reader.numDocs());
     readProducts();
   }
 
   private void readProducts() throws IOException {
-    Map<String, String> sharedCategories = new HashMap<>();
+    Map<String, String> sharedStrings = new HashMap<>();
+    Map<String, List<Member>> membersByImage = new HashMap<>();
     for (LeafReaderContext leaf : reader.leaves()) {
       LeafReader segment = leaf.reader();
       Bits live = segment.getLiveDocs();
@@ -97,7 +123,13 @@ public final class ShardSnapshot implements Closeable {
         if (live != null && !live.get(doc)) {
           continue;
         }
-        DocumentStoredFieldVisitor visitor = new DocumentStoredFieldVisitor();
+        // Product vectors are read when a product is looked up, not here.
+        DocumentStoredFieldVisitor visitor = new DocumentStoredFieldVisitor() {
+          @Override
+          public Status needsField(org.apache.lucene.index.FieldInfo field) throws IOException {
+            return field.name.equals(ProductDocuments.PRODUCT_VECTOR_FIELD) ? Status.NO : super.needsField(field);
+          }
+        };
         if (merging != null) {
           merging.document(doc, visitor);
         } else {
@@ -105,14 +137,57 @@ public final class ShardSnapshot implements Closeable {
         }
         Document fields = visitor.getDocument();
         int global = leaf.docBase + doc;
-        String id = fields.get(ProductDocuments.ID_FIELD);
-        ids[global] = id;
+        String kind = fields.get(ProductDocuments.KIND_FIELD);
         String category = fields.get(ProductDocuments.CATEGORY_FIELD);
-        categories[global] = category == null ? null : sharedCategories.computeIfAbsent(category, c -> c);
-        imageUrls[global] = fields.get(ProductDocuments.IMAGE_URL_FIELD);
-        docById.put(id, global);
+        category = category == null ? null : sharedStrings.computeIfAbsent(category, c -> c);
+        if (ProductDocuments.MEMBER_KIND.equals(kind)) {
+          String image = fields.get(ProductDocuments.MEMBER_IMAGE_FIELD);
+          membersByImage.computeIfAbsent(image, i -> new ArrayList<>()).add(new Member(
+              fields.get(ProductDocuments.MEMBER_ID_FIELD),
+              fields.getField(ProductDocuments.MEMBER_SEQUENCE_FIELD).numericValue().longValue(),
+              category, fields.get(ProductDocuments.IMAGE_URL_FIELD)));
+        } else if (ProductDocuments.IMAGE_KIND.equals(kind)) {
+          imageNodes.put(fields.get(ProductDocuments.ID_FIELD), global);
+        } else {
+          boolean product = ProductDocuments.PRODUCT_KIND.equals(kind);
+          String id = fields.get(product ? ProductDocuments.PRODUCT_ID_FIELD : ProductDocuments.ID_FIELD);
+          ids[global] = id;
+          categories[global] = category;
+          imageUrls[global] = fields.get(ProductDocuments.IMAGE_URL_FIELD);
+          if (product) {
+            imageKeys[global] = fields.get(ProductDocuments.PRODUCT_IMAGE_FIELD);
+          } else if (category != null) {
+            markNode(category, global);
+          }
+          byId.put(id, global);
+          productOrder.add(id);
+        }
       }
     }
+    for (Map.Entry<String, List<Member>> image : membersByImage.entrySet()) {
+      Integer node = imageNodes.get(image.getKey());
+      if (node == null) {
+        continue; // members of an image this snapshot does not hold
+      }
+      List<Member> members = image.getValue();
+      members.sort(Comparator.comparingLong(Member::sequence).thenComparing(Member::productId));
+      membersOfNode[node] = members.toArray(new Member[0]);
+      for (Member member : members) {
+        if (member.category() != null) {
+          markNode(member.category(), node);
+        }
+      }
+    }
+  }
+
+  private void markNode(String category, int globalDoc) {
+    List<LeafReaderContext> leaves = reader.leaves();
+    FixedBitSet[] perLeaf = nodesByCategory.computeIfAbsent(category, c -> new FixedBitSet[leaves.size()]);
+    LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(globalDoc, leaves));
+    if (perLeaf[leaf.ord] == null) {
+      perLeaf[leaf.ord] = new FixedBitSet(leaf.reader().maxDoc());
+    }
+    perLeaf[leaf.ord].set(globalDoc - leaf.docBase);
   }
 
   /**
@@ -223,9 +298,9 @@ public final class ShardSnapshot implements Closeable {
     return manifest;
   }
 
-  /** Live products in the snapshot. */
+  /** Live products in the snapshot: products with a node of their own and members of shared images. */
   public int documentCount() {
-    return reader.numDocs();
+    return productOrder.size();
   }
 
   /** Bytes of index data held in memory (the heap, or the page cache when memory-mapped). */
@@ -234,20 +309,42 @@ public final class ShardSnapshot implements Closeable {
   }
 
   /**
-   * The {@code k} products most similar to {@code query}, best first, scores as cosine.
-   *
-   * @param category only products of this category, or null for all
-   * @param excludedId a product never to return (the query's own product), or null
-   * @param candidates HNSW candidates (efSearch), at least k; higher finds more true neighbours
+   * As {@link #search(float[], int, String, String, String, int)}, leaving out the image of {@code
+   * excludedId} when this snapshot holds its product document.
    */
   public List<SnapshotHit> search(
       float[] query, int k, String category, String excludedId, int candidates) {
+    Integer doc = excludedId == null ? null : byId.get(excludedId);
+    return search(query, k, category, excludedId, doc == null ? null : imageKeys[doc], candidates);
+  }
+
+  /**
+   * The {@code k} products most similar to {@code query}, best first, scores as cosine. An image
+   * shown by several products is one result, named by its representative (see the class comment).
+   *
+   * @param category only products of this category, or null for all
+   * @param excludedId a product never to return (the query's own product), or null
+   * @param excludedImageKey an image none of whose products to return (the query product's own), or
+   *     null
+   * @param candidates HNSW candidates (efSearch), at least k; higher finds more true neighbours
+   */
+  public List<SnapshotHit> search(float[] query, int k, String category, String excludedId,
+      String excludedImageKey, int candidates) {
     VectorChecks.requireUnitVector("query vector", query, manifest.dimension());
     if (k < 1) {
       throw new IllegalArgumentException("k is " + k + "; it must be at least 1");
     }
-    int asked = Math.max(candidates, k + (excludedId == null ? 0 : 1));
-    Query filter = category == null ? null : new TermQuery(ProductDocuments.categoryTerm(category));
+    Integer excludedImage = excludedImageKey == null ? null : imageNodes.get(excludedImageKey);
+    int excludedNode = excludedImage != null ? excludedImage : -1;
+    Query filter = null;
+    if (category != null) {
+      FixedBitSet[] nodes = nodesByCategory.get(category);
+      if (nodes == null) {
+        return List.of();
+      }
+      filter = new LeafBitsQuery("nodes with a product of category " + category, nodes);
+    }
+    int asked = Math.max(candidates, k + (excludedId == null && excludedNode < 0 ? 0 : 1));
     try {
       TopDocs top =
           searcher.search(new KnnFloatVectorQuery(ProductDocuments.VECTOR_FIELD, query, asked, filter), asked);
@@ -256,10 +353,18 @@ public final class ShardSnapshot implements Closeable {
         if (hits.size() == k) {
           break;
         }
-        String id = ids[hit.doc];
-        if (!id.equals(excludedId)) {
-          hits.add(new SnapshotHit(id, ProductDocuments.cosineFromLuceneScore(hit.score),
-              categories[hit.doc], imageUrls[hit.doc]));
+        if (hit.doc == excludedNode) {
+          continue;
+        }
+        float score = ProductDocuments.cosineFromLuceneScore(hit.score);
+        Member[] members = membersOfNode[hit.doc];
+        if (members != null) {
+          Member shown = representative(members, category, excludedId);
+          if (shown != null) {
+            hits.add(new SnapshotHit(shown.productId(), score, shown.category(), shown.imageUrl()));
+          }
+        } else if (ids[hit.doc] != null && !ids[hit.doc].equals(excludedId)) {
+          hits.add(new SnapshotHit(ids[hit.doc], score, categories[hit.doc], imageUrls[hit.doc]));
         }
       }
       return hits;
@@ -268,9 +373,19 @@ public final class ShardSnapshot implements Closeable {
     }
   }
 
-  /** The product with this id, with its vector, if the snapshot holds it. */
+  /** The member with the lowest sequence, of {@code category} when not null, other than {@code excluded}. */
+  private static Member representative(Member[] members, String category, String excluded) {
+    for (Member member : members) {
+      if ((category == null || category.equals(member.category())) && !member.productId().equals(excluded)) {
+        return member;
+      }
+    }
+    return null;
+  }
+
+  /** The product with this id, with its vector (its image's), if the snapshot holds it. */
   public Optional<SnapshotProduct> product(String productId) {
-    Integer doc = docById.get(productId);
+    Integer doc = byId.get(productId);
     if (doc == null) {
       return Optional.empty();
     }
@@ -285,11 +400,8 @@ public final class ShardSnapshot implements Closeable {
   public List<SnapshotProduct> products(int from, int count) {
     List<SnapshotProduct> products = new ArrayList<>();
     try {
-      int seen = 0;
-      for (int doc = 0; doc < ids.length && products.size() < count; doc++) {
-        if (ids[doc] != null && seen++ >= from) {
-          products.add(productAt(doc));
-        }
+      for (int i = from; i < productOrder.size() && products.size() < count; i++) {
+        products.add(productAt(byId.get(productOrder.get(i))));
       }
       return products;
     } catch (IOException e) {
@@ -299,13 +411,20 @@ public final class ShardSnapshot implements Closeable {
 
   private SnapshotProduct productAt(int doc) throws IOException {
     LeafReaderContext leaf = reader.leaves().get(ReaderUtil.subIndex(doc, reader.leaves()));
-    FloatVectorValues values = leaf.reader().getFloatVectorValues(ProductDocuments.VECTOR_FIELD);
-    KnnVectorValues.DocIndexIterator iterator = values.iterator();
     int local = doc - leaf.docBase;
-    if (iterator.advance(local) != local) {
-      throw new IllegalStateException("product document " + doc + " has no vector");
+    float[] vector;
+    if (imageKeys[doc] != null) {
+      Document stored = leaf.reader().storedFields().document(local, java.util.Set.of(ProductDocuments.PRODUCT_VECTOR_FIELD));
+      vector = ProductDocuments.storedVector(stored.getBinaryValue(ProductDocuments.PRODUCT_VECTOR_FIELD));
+    } else {
+      FloatVectorValues values = leaf.reader().getFloatVectorValues(ProductDocuments.VECTOR_FIELD);
+      KnnVectorValues.DocIndexIterator iterator = values.iterator();
+      if (iterator.advance(local) != local) {
+        throw new IllegalStateException("product document " + doc + " has no vector");
+      }
+      vector = values.vectorValue(iterator.index()).clone();
     }
-    return new SnapshotProduct(ids[doc], values.vectorValue(iterator.index()).clone(), categories[doc], imageUrls[doc]);
+    return new SnapshotProduct(ids[doc], vector, categories[doc], imageUrls[doc], imageKeys[doc]);
   }
 
   @Override
@@ -322,6 +441,9 @@ public final class ShardSnapshot implements Closeable {
   /** A search result: similarity is the cosine of the two embeddings. */
   public record SnapshotHit(String productId, float score, String category, String imageUrl) {}
 
-  /** A product as the snapshot holds it; category and imageUrl may be null. */
-  public record SnapshotProduct(String productId, float[] vector, String category, String imageUrl) {}
+  /**
+   * A product as the snapshot holds it; category and imageUrl may be null; imageKey is the image it
+   * shows, null for a product that is a node of its own.
+   */
+  public record SnapshotProduct(String productId, float[] vector, String category, String imageUrl, String imageKey) {}
 }

@@ -101,7 +101,7 @@ public final class ShardSnapshotWriter {
         fresh.put(name, index.readCommitFile(name));
       }
     }
-    int documents = index.size();
+    int documents = commit.documentCount();
     Instant createdAt = clock.instant();
     enqueue(
         () -> {

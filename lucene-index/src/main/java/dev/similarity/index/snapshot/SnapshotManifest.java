@@ -17,7 +17,8 @@ import java.util.Objects;
  * @param checkpointId the completed Flink checkpoint whose state the snapshot equals
  * @param luceneGeneration the commit's generation (the N of segments_N)
  * @param segmentsFileName the commit point, segments_N, one of {@code files}
- * @param documentCount live products in the shard
+ * @param documentCount live Lucene documents in the shard: product and image nodes, and the
+ *     members of shared images (a reader checks it against the commit it opens)
  * @param modelId the embedding model (id:version) whose vectors the shard holds
  * @param dimension the vectors' length
  * @param createdAt when the snapshot was taken

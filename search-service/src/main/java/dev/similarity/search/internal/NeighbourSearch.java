@@ -26,11 +26,13 @@ public final class NeighbourSearch {
    *
    * @param category only products of this category, or null
    * @param excludedId a product never to return, or null
+   * @param excludedImageKey an image none of whose products to return (the excluded product's), or null
    */
-  public List<SnapshotHit> search(SnapshotView view, float[] query, int k, String category, String excludedId) {
+  public List<SnapshotHit> search(SnapshotView view, float[] query, int k, String category, String excludedId,
+      String excludedImageKey) {
     List<SnapshotHit> all = new ArrayList<>(k * view.shards().size());
     for (LoadedShard shard : view.shards()) {
-      all.addAll(shard.snapshot().search(query, k, category, excludedId, Math.max(candidates, k)));
+      all.addAll(shard.snapshot().search(query, k, category, excludedId, excludedImageKey, Math.max(candidates, k)));
     }
     all.sort(BEST_FIRST);
     List<SnapshotHit> top = new ArrayList<>(k);

@@ -10,7 +10,6 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import dev.similarity.embedding.ImageDecodingException;
 import dev.similarity.embedding.ImageEmbedder;
-import dev.similarity.index.ShardAssignment;
 import dev.similarity.index.snapshot.ShardSnapshot.SnapshotHit;
 import dev.similarity.index.snapshot.ShardSnapshot.SnapshotProduct;
 import dev.similarity.index.snapshot.SnapshotManifest;
@@ -152,17 +151,25 @@ public final class SearchApi implements HttpHandler {
     int k = k(query.get("k"));
     String category = query.get("category");
     try (SnapshotView view = live.acquire()) {
-      SnapshotManifest reference = requireSearchable(view);
-      int owner = ShardAssignment.shardOf(productId, reference.shardCount());
-      LoadedShard shard = view.shard(owner);
-      SnapshotProduct product = shard.snapshot().product(productId).orElseThrow(() -> new ApiException(404,
-          "product '" + productId + "' is not in the index: its shard " + owner + " (snapshot of checkpoint "
-              + shard.manifest().checkpointId() + ") does not hold it"));
+      requireSearchable(view);
+      // A product is in the shard of its id; it is looked up in every shard (one hash lookup each), so
+      // the answer does not depend on how the job routes products.
+      SnapshotProduct product = null;
+      for (LoadedShard shard : view.shards()) {
+        product = shard.snapshot().product(productId).orElse(null);
+        if (product != null) {
+          break;
+        }
+      }
+      if (product == null) {
+        throw new ApiException(404, "product '" + productId + "' is not in the index: no shard snapshot holds it"
+            + " (checkpoints " + view.checkpoints() + ")");
+      }
       Map<String, Object> queried = new LinkedHashMap<>();
       queried.put("productId", product.productId());
       queried.put("category", product.category());
       queried.put("imageUrl", product.imageUrl());
-      return neighbours(view, queried, search.search(view, product.vector(), k, category, productId), start);
+      return neighbours(view, queried, search.search(view, product.vector(), k, category, productId, product.imageKey()), start);
     }
   }
 
@@ -189,7 +196,7 @@ public final class SearchApi implements HttpHandler {
       Map<String, Object> queried = new LinkedHashMap<>();
       queried.put("image", image.length + " bytes");
       queried.put("modelId", embedder.modelId());
-      return neighbours(view, queried, search.search(view, vector, k, category, null), start);
+      return neighbours(view, queried, search.search(view, vector, k, category, null, null), start);
     }
   }
 
@@ -236,7 +243,7 @@ public final class SearchApi implements HttpHandler {
       float[] vector = unitVector(request.get("vector"), reference);
       Map<String, Object> queried = new LinkedHashMap<>();
       queried.put("vector", vector.length + " dimensions, L2-normalised");
-      return neighbours(view, queried, search.search(view, vector, kValue, category, null), start);
+      return neighbours(view, queried, search.search(view, vector, kValue, category, null, null), start);
     }
   }
 

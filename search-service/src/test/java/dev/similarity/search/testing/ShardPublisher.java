@@ -1,5 +1,7 @@
 package dev.similarity.search.testing;
 
+import dev.similarity.index.ImageMember;
+import dev.similarity.index.ProductImage;
 import dev.similarity.index.ProductVector;
 import dev.similarity.index.ShardAssignment;
 import dev.similarity.index.ShardIndex;
@@ -46,7 +48,7 @@ public final class ShardPublisher implements AutoCloseable {
     }
   }
 
-  /** The shard that owns {@code productId}. */
+  /** The shard that owns {@code productId} (or the shared image of that key). */
   public int shardOf(String productId) {
     return ShardAssignment.shardOf(productId, shardCount);
   }
@@ -54,6 +56,21 @@ public final class ShardPublisher implements AutoCloseable {
   /** Adds or replaces one product in its shard (published by the next {@link #publish}). */
   public void upsert(String productId, float[] vector, String category, String imageUrl) {
     indices.get(shardOf(productId)).upsert(productId, vector, category, imageUrl);
+  }
+
+  /**
+   * Adds a shared image as the job does: one node in the shard of its key standing for {@code
+   * members}, and each member's product document in the shard of its id (published by the next
+   * {@link #publish}).
+   */
+  public void shareImage(String imageKey, float[] vector, List<ImageMember> members) {
+    ShardIndex index = indices.get(shardOf(imageKey));
+    index.upsertImage(imageKey, vector);
+    for (ImageMember member : members) {
+      index.putMember(member);
+      indices.get(shardOf(member.productId())).putProduct(
+          new ProductImage(member.productId(), imageKey, vector, member.category(), member.imageUrl()));
+    }
   }
 
   /** Loads many products, each into its shard, the fast way (one segment per shard when they fit in RAM). */

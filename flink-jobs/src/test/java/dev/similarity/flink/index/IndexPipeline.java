@@ -1,0 +1,185 @@
+package dev.similarity.flink.index;
+
+import dev.similarity.flink.IndexerConfig;
+import dev.similarity.flink.IndexerOptions;
+import dev.similarity.flink.embed.EmbeddingOutcome;
+import dev.similarity.flink.event.ProductChange;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+
+import dev.similarity.index.snapshot.SnapshotStore;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The job's index operators (product images, image sharers, shards, image lists, publisher) chained
+ * in one thread through Flink's operator test harnesses, with real Lucene shards and RocksDB-free
+ * keyed state: every message is routed to the next operator by its key until nothing moves. Keeps
+ * the newest published record of every product, and can checkpoint and restore every operator.
+ */
+final class IndexPipeline implements AutoCloseable {
+
+    private final IndexerConfig config;
+    private final ShardRouting routing;
+    private final int dimension;
+    private KeyedOneInputStreamOperatorTestHarness<String, EmbeddingOutcome, ImageChange> products;
+    private KeyedOneInputStreamOperatorTestHarness<String, ImageChange, ShardMessage> sharers;
+    private KeyedOneInputStreamOperatorTestHarness<Integer, ShardMessage, ListMessage> shards;
+    private KeyedOneInputStreamOperatorTestHarness<String, ListMessage, NeighbourListUpdate> lists;
+    private KeyedOneInputStreamOperatorTestHarness<String, NeighbourListUpdate, NeighbourListUpdate> publisher;
+    private final Map<String, NeighbourListUpdate> latest = new HashMap<>();
+    private long checkpoint;
+    private long time = 1_000;
+
+    IndexPipeline(Path work, int dimension, Map<String, String> options) throws Exception {
+        Map<String, String> settings = new HashMap<>(options);
+        settings.put(IndexerOptions.SNAPSHOT_DIR.key(), work.resolve("snapshots").toUri().toString());
+        this.config = IndexerConfig.from(settings);
+        this.routing = new ShardRouting(config.get(IndexerOptions.SHARDS), 128);
+        this.dimension = dimension;
+        open(null);
+    }
+
+    private void open(OperatorSubtaskState[] restored) throws Exception {
+        products = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new ProductImages(routing)),
+                outcome -> outcome.change().productId(), Types.STRING);
+        sharers = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new ImageSharers(routing)),
+                ImageChange::imageKey, Types.STRING);
+        shards = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(
+                new ShardIndexFunction(config, routing, dimension, "test-model@1")), ShardMessage::routingKey, Types.INT);
+        lists = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new NeighbourListFunction(
+                config.get(IndexerOptions.NEIGHBOURS_K), config.get(IndexerOptions.NEIGHBOURS_RESERVE),
+                config.get(IndexerOptions.IDENTICAL_IMAGES))), ListMessage::target, Types.STRING);
+        publisher = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new ListPublisher()),
+                NeighbourListUpdate::productId, Types.STRING);
+        List<KeyedOneInputStreamOperatorTestHarness<?, ?, ?>> all = List.of(products, sharers, shards, lists, publisher);
+        for (int i = 0; i < all.size(); i++) {
+            if (restored != null) {
+                all.get(i).initializeState(restored[i]);
+            }
+            all.get(i).open();
+        }
+    }
+
+    /** Product {@code id} at {@code version} shows the image of bytes {@code content}, embedded as {@code vector}. */
+    void upsert(String id, long version, String content, float[] vector, String category) throws Exception {
+        ProductChange change = new ProductChange(id, ProductChange.Kind.UPSERT, "http://img/" + content + "?for=" + id,
+                category, version, time++, null);
+        send(EmbeddingOutcome.embedded(change, vector, HexFormat.of().formatHex(
+                MessageDigest.getInstance("SHA-256").digest(content.getBytes(StandardCharsets.UTF_8)))));
+    }
+
+    void remove(String id, long version) throws Exception {
+        send(EmbeddingOutcome.removal(new ProductChange(id, ProductChange.Kind.REMOVE, null, null, version, time++, null)));
+    }
+
+    private void send(EmbeddingOutcome outcome) throws Exception {
+        products.processElement(outcome, 0L);
+        drain();
+    }
+
+    /** Moves every pending message on to its next operator until none is left. */
+    private void drain() throws Exception {
+        boolean moved = true;
+        while (moved) {
+            moved = false;
+            for (ImageChange change : take(products)) {
+                sharers.processElement(change, 0L);
+                moved = true;
+            }
+            for (StreamRecord<ShardMessage> record : products.getSideOutput(ProductImages.PRODUCT_DOCUMENTS)) {
+                shards.processElement(record.getValue(), 0L);
+                moved = true;
+            }
+            products.getSideOutput(ProductImages.PRODUCT_DOCUMENTS).clear();
+            Deque<ListMessage> toLists = new ArrayDeque<>();
+            for (ShardMessage message : take(sharers)) {
+                shards.processElement(message, 0L);
+                moved = true;
+            }
+            for (StreamRecord<ListMessage> record : sharers.getSideOutput(ImageSharers.SHARERS)) {
+                toLists.add(record.getValue());
+            }
+            sharers.getSideOutput(ImageSharers.SHARERS).clear();
+            toLists.addAll(take(shards));
+            for (ListMessage message : toLists) {
+                lists.processElement(message, 0L);
+                moved = true;
+            }
+            for (NeighbourListUpdate update : take(lists)) {
+                publisher.processElement(update, 0L);
+                moved = true;
+            }
+            for (NeighbourListUpdate update : take(publisher)) {
+                latest.put(update.productId(), update);
+            }
+        }
+    }
+
+    private static <T> List<T> take(KeyedOneInputStreamOperatorTestHarness<?, ?, T> harness) {
+        List<T> out = harness.extractOutputValues();
+        harness.getOutput().clear();
+        return out;
+    }
+
+    /** The newest record published for {@code id}: its list, or a tombstone; null if none. */
+    NeighbourListUpdate latest(String id) {
+        return latest.get(id);
+    }
+
+    /** Takes a checkpoint of every operator, closes them (losing heap state: indices, probes) and restores. */
+    void checkpointAndRestore() throws Exception {
+        long id = ++checkpoint;
+        List<KeyedOneInputStreamOperatorTestHarness<?, ?, ?>> all = List.of(products, sharers, shards, lists, publisher);
+        OperatorSubtaskState[] states = new OperatorSubtaskState[all.size()];
+        for (int i = 0; i < all.size(); i++) {
+            states[i] = all.get(i).snapshot(id, time);
+        }
+        close();
+        open(states);
+    }
+
+    /**
+     * Takes a checkpoint of the shards, completes it and waits until every shard's snapshot of it is
+     * published; returns the store.
+     */
+    SnapshotStore publishSnapshots() throws Exception {
+        long id = ++checkpoint;
+        shards.snapshot(id, time);
+        shards.notifyOfCompletedCheckpoint(id);
+        SnapshotStore store = SnapshotStore.at(config.snapshotDir());
+        long deadline = System.currentTimeMillis() + 30_000;
+        for (int shard = 0; shard < routing.shardCount(); shard++) {
+            while (store.latest(shard).map(m -> m.checkpointId() != id).orElse(true)) {
+                if (System.currentTimeMillis() > deadline) {
+                    throw new IllegalStateException("shard " + shard + " published no snapshot of checkpoint " + id);
+                }
+                Thread.sleep(20);
+            }
+        }
+        return store;
+    }
+
+    /** The image key the job gives bytes {@code content} (test images are named by their content). */
+    static String imageKey(String content) {
+        return ImageKeys.ofBytes(content.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public void close() throws Exception {
+        for (KeyedOneInputStreamOperatorTestHarness<?, ?, ?> harness : List.of(products, sharers, shards, lists, publisher)) {
+            harness.close();
+        }
+    }
+}
