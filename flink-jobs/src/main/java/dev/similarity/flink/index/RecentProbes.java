@@ -3,7 +3,13 @@ package dev.similarity.flink.index;
 import org.apache.lucene.util.VectorUtil;
 import org.apache.lucene.util.hnsw.FloatHeap;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 
@@ -14,8 +20,12 @@ import java.util.Map;
  * which otherwise lets two products indexed at about the same time on different shards miss each other.
  *
  * <p>A write that beats a bar takes its place among the probe's best scores, so the bar rises as the
- * shard fills and old probes do not keep drawing candidates their lists reject. Heap only: after a
- * restore the window starts empty.
+ * shard fills and old probes do not keep drawing candidates their lists reject.
+ *
+ * <p>The window survives restores: each probe is also kept in the shard's checkpointed state as it was
+ * added ({@link Probe}), and {@link #restore} rebuilds the window from those. Bars raised after a probe
+ * was added are not kept, so a restored probe's bar can be lower than before: it may draw candidates its
+ * list rejects again, never miss one.
  */
 final class RecentProbes {
 
@@ -45,8 +55,62 @@ final class RecentProbes {
         bestScores = new FloatHeap[capacity];
     }
 
-    /** Records a probe and the scores of the partial list it got, best first. */
-    void add(String productId, long version, float[] vector, float[] partialScoresBestFirst) {
+    /** A probe as checkpointed state keeps it: what {@link #add} was given, and its sequence number. */
+    record Probe(long sequence, String productId, long version, float[] vector, float[] scores) {
+
+        byte[] encode() {
+            byte[] id = productId.getBytes(StandardCharsets.UTF_8);
+            ByteBuffer out = ByteBuffer.allocate(8 + 8 + 4 + id.length + 4 + 4 * vector.length + 4 + 4 * scores.length);
+            out.putLong(sequence).putLong(version).putInt(id.length).put(id).putInt(vector.length);
+            for (float v : vector) out.putFloat(v);
+            out.putInt(scores.length);
+            for (float v : scores) out.putFloat(v);
+            return out.array();
+        }
+
+        static Probe decode(byte[] bytes) {
+            ByteBuffer in = ByteBuffer.wrap(bytes);
+            long sequence = in.getLong();
+            long version = in.getLong();
+            byte[] id = new byte[in.getInt()];
+            in.get(id);
+            float[] vector = new float[in.getInt()];
+            for (int i = 0; i < vector.length; i++) vector[i] = in.getFloat();
+            float[] scores = new float[in.getInt()];
+            for (int i = 0; i < scores.length; i++) scores[i] = in.getFloat();
+            return new Probe(sequence, new String(id, StandardCharsets.UTF_8), version, vector, scores);
+        }
+    }
+
+    /** The slot a probe of this sequence number occupies (checkpointed state keys probes by it). */
+    int slotOf(long sequence) {
+        return (int) (sequence % ids.length);
+    }
+
+    /**
+     * Rebuilds the window from checkpointed probes, in any order: the newest {@link #capacity()} of them,
+     * in their original order, each with the scores it was added with.
+     *
+     * @return the probes kept, for state to re-key by {@link #slotOf} (the capacity may have changed)
+     */
+    List<Probe> restore(Collection<Probe> persisted) {
+        List<Probe> sorted = new ArrayList<>(persisted);
+        sorted.sort(Comparator.comparingLong(Probe::sequence));
+        List<Probe> kept = sorted.subList(Math.max(0, sorted.size() - ids.length), sorted.size());
+        for (Probe probe : kept) {
+            added = probe.sequence();
+            add(probe.productId(), probe.version(), probe.vector(), probe.scores());
+        }
+        return kept;
+    }
+
+    /**
+     * Records a probe and the scores of the partial list it got, best first.
+     *
+     * @return the probe as checkpointed state keeps it
+     */
+    Probe add(String productId, long version, float[] vector, float[] partialScoresBestFirst) {
+        long sequence = added;
         int slot = (int) (added % ids.length);
         if (ids[slot] != null) {
             newestProbe.remove(ids[slot], added - ids.length);
@@ -66,6 +130,7 @@ final class RecentProbes {
         newestProbe.put(productId, added);
         added++;
         size = Math.min(size + 1, ids.length);
+        return new Probe(sequence, productId, version, vector, partialScoresBestFirst);
     }
 
     /**

@@ -101,6 +101,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
      */
     private transient MapState<String, byte[]> candidatesOf;
     private transient ValueState<Long> nextRefresh;
+    /** Per shard: the probe window's probes by slot (RecentProbes.Probe encoded), so it survives restores. */
+    private transient MapState<Integer, byte[]> probeWindow;
     /** The shards this subtask has touched since it started (a concurrent map: metric reporters read it). */
     private transient Map<Integer, OpenShard> shards;
     private transient SnapshotStore snapshotStore;
@@ -128,6 +130,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         candidatesOf = getRuntimeContext().getMapState(new MapStateDescriptor<>("candidates-of", Types.STRING,
                 PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         nextRefresh = getRuntimeContext().getState(new ValueStateDescriptor<>("next-refresh", Long.class));
+        probeWindow = getRuntimeContext().getMapState(new MapStateDescriptor<>("probe-window", Types.INT,
+                PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         shards = new ConcurrentHashMap<>();
         getRuntimeContext().getMetricGroup().gauge("imagesInShards", (Gauge<Integer>) () -> {
             int total = 0;
@@ -276,7 +280,9 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             scores[i] = near.get(i).score();
             addListers(ids[i], List.of(x));
         }
-        probes.add(x, message.generation(), message.vector(), scores);
+        RecentProbes.Probe probe = probes.add(x, message.generation(), message.vector(), scores);
+        // One write per probe: the window survives a restore, so reverse updates stay exact after it.
+        probeWindow.put(probes.slotOf(probe.sequence()), probe.encode());
         Set<String> candidatesSent = new HashSet<>();
         for (ScoredProduct p : near) {
             String image = p.productId();
@@ -381,8 +387,23 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         ShardSnapshotWriter snapshots = new ShardSnapshotWriter(snapshotStore, shard, routing.shardCount(), modelId,
                 dimension, new RetentionPolicy(config.get(IndexerOptions.SNAPSHOT_RETAIN),
                         config.get(IndexerOptions.SNAPSHOT_RETAIN_MIN_AGE)), snapshotUploads, Clock.systemUTC());
-        open = new OpenShard(index, new RecentProbes(config.get(IndexerOptions.PROBE_WINDOW), listDepth), generations,
-                representatives, restoredProducts.size(), snapshots);
+        RecentProbes probes = new RecentProbes(config.get(IndexerOptions.PROBE_WINDOW), listDepth);
+        List<RecentProbes.Probe> persisted = new ArrayList<>();
+        boolean rekey = false;
+        for (Map.Entry<Integer, byte[]> e : probeWindow.entries()) {
+            RecentProbes.Probe probe = RecentProbes.Probe.decode(e.getValue());
+            persisted.add(probe);
+            rekey |= e.getKey() != probes.slotOf(probe.sequence());
+        }
+        if (!persisted.isEmpty()) {
+            List<RecentProbes.Probe> kept = probes.restore(persisted);
+            if (rekey || kept.size() < persisted.size()) {
+                // neighbours.probe-window changed since the checkpoint: key what is kept by its new slots.
+                probeWindow.clear();
+                for (RecentProbes.Probe p : kept) probeWindow.put(probes.slotOf(p.sequence()), p.encode());
+            }
+        }
+        open = new OpenShard(index, probes, generations, representatives, restoredProducts.size(), snapshots);
         // A rebuilt index has new files: the next snapshot re-publishes it whole, so a restore from a
         // checkpoint newer than the shard's last snapshot is published even if the shard stays quiet.
         open.changed = !restored.isEmpty() || !restoredProducts.isEmpty();

@@ -107,4 +107,26 @@ class RecentProbesTest {
 
         assertThat(probes.holdsRecent("a", 2)).isTrue();
     }
+
+    @Test
+    void aRestoredWindowHoldsTheNewestProbesInOrderWithTheirBars() {
+        RecentProbes before = new RecentProbes(2, 1);
+        List<RecentProbes.Probe> state = new ArrayList<>();
+        state.add(before.add("old", 1, NORTH, new float[] {0.1f}));
+        state.add(before.add("east", 2, EAST, new float[] {0.5f}));
+        state.add(before.add("north", 3, NORTH, new float[] {0.9f}));
+        List<RecentProbes.Probe> decoded = state.stream().map(p -> RecentProbes.Probe.decode(p.encode())).toList();
+
+        RecentProbes after = new RecentProbes(2, 1);
+        List<RecentProbes.Probe> kept = after.restore(decoded.reversed());
+
+        assertThat(kept).extracting(RecentProbes.Probe::productId).containsExactly("east", "north");
+        List<String> beaten = new ArrayList<>();
+        after.forEachBeaten("x", NORTH_EAST, (id, version, score) -> beaten.add(id + "@" + version));
+        assertThat(beaten).containsExactly("east@2");
+        assertThat(after.holdsRecent("north", 1)).isTrue();
+        assertThat(after.holdsRecent("old", 2)).isFalse();
+        // The next probe takes the slot after the restored ones.
+        assertThat(after.add("next", 4, EAST, new float[0]).sequence()).isEqualTo(3);
+    }
 }
