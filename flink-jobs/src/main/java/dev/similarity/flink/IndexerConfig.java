@@ -116,8 +116,8 @@ public final class IndexerConfig implements Serializable {
         positive(c, IndexerOptions.SEARCH_CANDIDATES);
         positive(c, IndexerOptions.BATCH_SIZE);
         positive(c, IndexerOptions.MAX_IN_FLIGHT);
-        positive(c, IndexerOptions.PARALLELISM);
-        if (c.get(IndexerOptions.MAX_PARALLELISM) < c.get(IndexerOptions.PARALLELISM)) {
+        if (c.getOptional(IndexerOptions.PARALLELISM).isPresent()) positive(c, IndexerOptions.PARALLELISM);
+        if (c.getOptional(IndexerOptions.PARALLELISM).isPresent() && c.get(IndexerOptions.MAX_PARALLELISM) < c.get(IndexerOptions.PARALLELISM)) {
             throw bad(IndexerOptions.MAX_PARALLELISM, c.get(IndexerOptions.MAX_PARALLELISM),
                     "must be at least " + IndexerOptions.PARALLELISM.key() + " (" + c.get(IndexerOptions.PARALLELISM) + ")");
         }

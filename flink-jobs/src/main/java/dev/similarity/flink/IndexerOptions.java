@@ -96,7 +96,7 @@ public final class IndexerOptions {
 
     public static final ConfigOption<Integer> SHARDS =
             ConfigOptions.key("index.shards").intType().defaultValue(2)
-                    .withDescription("Number of Lucene HNSW shards; distinct images (and the products showing them) are assigned by a hash of the image's content. Every event is searched in every shard, so more shards than subtasks only add work: set it to the largest parallelism you plan (the default fits indexer.parallelism 2). Changing it re-shards from scratch.");
+                    .withDescription("Number of Lucene HNSW shards; distinct images (and the products showing them) are assigned by a hash of the image's content. Every event is searched in every shard, so more shards than subtasks only add work: set it to the largest parallelism you plan (the default fits a parallelism of 2). Changing it re-shards from scratch.");
 
     public static final ConfigOption<Integer> HNSW_MAX_CONN =
             ConfigOptions.key("index.hnsw.max-conn").intType().defaultValue(16)
@@ -215,8 +215,8 @@ public final class IndexerOptions {
                     .withDescription("Checkpoint storage URI (file:///..., s3://...). Default: work/checkpoints under the working directory.");
 
     public static final ConfigOption<Integer> PARALLELISM =
-            ConfigOptions.key("indexer.parallelism").intType().defaultValue(2)
-                    .withDescription("Parallelism of every operator; shards are spread over it.");
+            ConfigOptions.key("indexer.parallelism").intType().noDefaultValue()
+                    .withDescription("Parallelism of every operator; shards are spread over it. Unset: the parallelism the job is submitted with (the web UI's Parallelism field, the REST run request, flink run -p) or the cluster's parallelism.default. Set, it overrides them.");
 
     public static final ConfigOption<Integer> MAX_PARALLELISM =
             ConfigOptions.key("indexer.max-parallelism").intType().defaultValue(128)

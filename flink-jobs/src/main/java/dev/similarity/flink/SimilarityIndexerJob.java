@@ -94,7 +94,8 @@ public final class SimilarityIndexerJob {
     public static void build(StreamExecutionEnvironment env, IndexerConfig config) {
         EmbeddingModelDescriptor model = EmbeddingModelDescriptor.read(config.modelDir());
         int shards = config.get(IndexerOptions.SHARDS);
-        env.setParallelism(config.get(IndexerOptions.PARALLELISM));
+        // Unset, the submission's parallelism (web UI, REST, flink run -p) stands.
+        config.configuration().getOptional(IndexerOptions.PARALLELISM).ifPresent(env::setParallelism);
         env.setMaxParallelism(config.get(IndexerOptions.MAX_PARALLELISM));
         ShardRouting routing = new ShardRouting(shards, config.get(IndexerOptions.MAX_PARALLELISM));
         // What one dead letter or fetch retry may take: the sinks' max.request.size.

@@ -66,6 +66,8 @@ public final class DemoRun implements AutoCloseable {
         options.put(IndexerOptions.NEIGHBOUR_TOPIC.key(), runName + "-neighbour-lists");
         options.put(IndexerOptions.DEAD_LETTER_TOPIC.key(), runName + "-dead-letters");
         options.put(IndexerOptions.CONSUMER_GROUP.key(), runName);
+        // Two subtasks unless the caller says otherwise: the figures in the README are for this.
+        options.put(IndexerOptions.PARALLELISM.key(), "2");
         options.put(IndexerOptions.TRANSACTIONAL_ID_PREFIX.key(), runName);
         options.put(IndexerOptions.FETCH_RETRY_TOPIC.key(), runName + "-fetch-retries");
         // The demo's image server runs on loopback: trust exactly its origin, first requests only.
