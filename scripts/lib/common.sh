@@ -65,14 +65,20 @@ ensure_hnsw_peers() {
 
 MVN_FLAGS=(-B -q -Dstyle.color=never)
 
-# Builds every module (tests skipped) unless the build is newer than the sources.
+# Builds every module (tests skipped) unless the build is newer than the sources. The scripts' state
+# folders (work/, $VSI_HOME) are not sources: the broker and the cluster write .properties files there.
 ensure_build() {
   local stamp="$PROJECT_ROOT/bench/target/runtime.classpath"
-  if [ -f "$stamp" ] && [ -z "$(find "$PROJECT_ROOT" -path '*/target' -prune -o \( -name '*.java' -o -name 'pom.xml' -o -name '*.avsc' -o -name '*.properties' \) -newer "$stamp" -print -quit)" ]; then
+  local state="${VSI_HOME:-$PROJECT_ROOT/work}"
+  if [ -f "$stamp" ] && [ -z "$(find "$PROJECT_ROOT" \( -path '*/target' -o -path "$PROJECT_ROOT/.git" -o -path "$PROJECT_ROOT/work" \
+        -o -path "${state%/}" -o -name node_modules \) -prune -o \
+        \( -name '*.java' -o -name 'pom.xml' -o -name '*.avsc' -o -name '*.properties' \) -newer "$stamp" -print -quit)" ]; then
     return 0
   fi
   log "building the project (mvn install -DskipTests)"
   (cd "$PROJECT_ROOT" && mvn "${MVN_FLAGS[@]}" -DskipTests install) || die "build failed"
+  # Maven leaves the classpath file untouched when it did not change: mark the build as newer by hand.
+  touch "$stamp"
 }
 
 # The JVM flags Lucene, Flink and DJL need (kept in step with jvm.open.flags in pom.xml).

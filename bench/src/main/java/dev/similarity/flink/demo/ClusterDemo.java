@@ -44,7 +44,8 @@ final class ClusterDemo {
             ownBroker = LocalKafkaBroker.builder().port(a.kafkaPort()).build().start();
             bootstrap = ownBroker.bootstrapServers();
         }
-        // The image server must outlive this command while the job runs: it serves on a fixed port per run name.
+        // The job fetches images from this process, on a new port each run: a resumed job is given the new
+        // origin (fetch.trusted-origins), and fetches fail once this command ends.
         try (DemoImageServer images = new DemoImageServer(catalogue, 0)) {
             DemoRun run = new DemoRun(catalogue, images, bootstrap, work, runName, settings,
                     config -> ClusterJobClient.submit(rest, jobJar, config, c.parallelism(), c.fromSavepoint()));

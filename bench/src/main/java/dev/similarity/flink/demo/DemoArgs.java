@@ -1,5 +1,7 @@
 package dev.similarity.flink.demo;
 
+import dev.similarity.flink.IndexerOptions;
+
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -11,9 +13,12 @@ record DemoArgs(int products, double rate, boolean exit, Path report, int webUiP
     /**
      * Where the demo's job runs when not in the demo's own JVM: a Flink cluster's REST address, an existing
      * broker, a run name kept across runs (topics, consumer group, transactional ids), and a savepoint or
-     * retained checkpoint to resume from. All null when the demo runs everything itself.
+     * retained checkpoint to resume from. All null when the demo runs everything itself. {@code parallelism}
+     * (null: the job's default) is also in the settings as indexer.parallelism, which the job obeys.
      */
     record Cluster(String url, String bootstrapServers, String runName, String fromSavepoint, Integer parallelism, int first) {}
+
+    private static final String PARALLELISM_OPTION = IndexerOptions.PARALLELISM.key();
 
     static DemoArgs parse(String[] args, String usage) {
         int products = 10_000;
@@ -61,6 +66,15 @@ record DemoArgs(int products, double rate, boolean exit, Path report, int webUiP
         if (products < 1) throw new IllegalArgumentException("--products must be at least 1");
         if (timeoutMs < 0) timeoutMs = Math.max(120_000, products * 50L);
         if (savepoint != null && clusterUrl == null) throw new IllegalArgumentException("--from-savepoint needs --cluster\nusage: " + usage);
+        if (parallelism != null) {
+            // The job sets every operator's parallelism from indexer.parallelism (default 2), which overrides
+            // the parallelism of a REST or web UI submission: --parallelism must reach the job as that option.
+            String set = settings.putIfAbsent(PARALLELISM_OPTION, Integer.toString(parallelism));
+            if (set != null && !set.equals(Integer.toString(parallelism))) {
+                throw new IllegalArgumentException("--parallelism " + parallelism + " contradicts --set " + PARALLELISM_OPTION + "=" + set
+                        + ": give one of them\nusage: " + usage);
+            }
+        }
         return new DemoArgs(products, rate, exit, report, webUiPort, kafkaPort, work, timeoutMs, settings,
                 new Cluster(clusterUrl, bootstrap, runName, savepoint, parallelism, first));
     }

@@ -1,0 +1,45 @@
+package dev.similarity.flink.demo;
+
+import dev.similarity.flink.IndexerConfig;
+import dev.similarity.flink.SimilarityIndexerJob;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.graph.StreamNode;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class DemoArgsTest {
+
+    private static final String USAGE = "usage";
+
+    @Test
+    void clusterDemoParallelismIsTheParallelismOfEveryOperatorOfTheSubmittedJob() {
+        DemoArgs args = DemoArgs.parse(new String[] {"--cluster", "http://127.0.0.1:8081", "--parallelism", "3"}, USAGE);
+
+        // What the cluster does with a submission: the REST "parallelism" becomes parallelism.default,
+        // then the job's main builds the graph from its program arguments (the demo's settings).
+        Configuration submitted = new Configuration();
+        submitted.set(CoreOptions.DEFAULT_PARALLELISM, args.cluster().parallelism());
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(submitted);
+        SimilarityIndexerJob.build(env, IndexerConfig.from(args.settings()));
+
+        assertThat(env.getStreamGraph().getStreamNodes()).extracting(StreamNode::getParallelism).containsOnly(3);
+    }
+
+    @Test
+    void parallelismThatContradictsTheSetOptionIsRefused() {
+        assertThatThrownBy(() -> DemoArgs.parse(new String[] {"--set", "indexer.parallelism=4", "--parallelism", "3"}, USAGE))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("--parallelism 3 contradicts --set indexer.parallelism=4");
+    }
+
+    @Test
+    void parallelismEqualToTheSetOptionIsAccepted() {
+        DemoArgs args = DemoArgs.parse(new String[] {"--set", "indexer.parallelism=3", "--parallelism", "3"}, USAGE);
+
+        assertThat(args.settings()).containsEntry("indexer.parallelism", "3");
+    }
+}
