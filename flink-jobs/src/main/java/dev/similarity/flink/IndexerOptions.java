@@ -212,7 +212,7 @@ public final class IndexerOptions {
 
     public static final ConfigOption<String> CHECKPOINT_DIR =
             ConfigOptions.key("indexer.checkpoint-dir").stringType().noDefaultValue()
-                    .withDescription("Checkpoint storage URI (file:///..., s3://...). Default: work/checkpoints under the working directory.");
+                    .withDescription("Checkpoint storage URI (file:///..., s3://...). Unset: the cluster's execution.checkpointing.dir (state.checkpoints.dir), where operators look for retained checkpoints.");
 
     public static final ConfigOption<Integer> PARALLELISM =
             ConfigOptions.key("indexer.parallelism").intType().noDefaultValue()

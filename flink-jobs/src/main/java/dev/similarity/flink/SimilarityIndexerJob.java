@@ -45,7 +45,6 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -184,9 +183,9 @@ public final class SimilarityIndexerJob {
         // Barriers overtake queued records, so lists commit on time even while the job runs behind.
         conf.set(CheckpointingOptions.ENABLE_UNALIGNED, true);
         conf.set(CheckpointingOptions.ALIGNED_CHECKPOINT_TIMEOUT, Duration.ZERO);
+        // Unset, the cluster's checkpoint directory applies.
         String dir = config.get(IndexerOptions.CHECKPOINT_DIR);
-        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY,
-                dir != null ? dir : Path.of("work", "checkpoints").toAbsolutePath().toUri().toString());
+        if (dir != null) conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, dir);
         return conf;
     }
 
