@@ -72,11 +72,13 @@ public final class NeighbourListFunction extends KeyedProcessFunction<String, Li
             return; // most candidates do not rank: decided without decoding the state
         }
         ImageNeighbours state = stored == null ? null : ImageNeighbours.decode(stored);
-        Long retired = retiredVersion.value();
         switch (message.type()) {
             case PARTIAL -> {
-                if (retired != null && message.version() <= retired) {
-                    return;
+                if (state == null || message.version() > state.version) {
+                    Long retired = retiredVersion.value(); // read only when a generation may start
+                    if (retired != null && message.version() <= retired) {
+                        return;
+                    }
                 }
                 if (state == null) {
                     state = new ImageNeighbours();
@@ -94,6 +96,7 @@ public final class NeighbourListFunction extends KeyedProcessFunction<String, Li
             }
             case CANDIDATE -> {
                 if (state == null) {
+                    Long retired = retiredVersion.value();
                     if (retired != null && message.version() <= retired) {
                         return;
                     }
