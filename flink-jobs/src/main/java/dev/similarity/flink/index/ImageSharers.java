@@ -26,8 +26,9 @@ import java.util.Map;
  * next-longest takes its place (REPRESENTATIVE_CHANGED).
  *
  * <p>Every sharer change also goes to the image's list ({@link #SHARERS}, keyed by image), which
- * publishes the list for its sharers. State: the sharers (product -> version, join sequence) and
- * the image's generation, sharer count and representative.
+ * publishes the list for its sharers. State: the image's generation, sharer count and representative
+ * (with its version and join sequence), and the other sharers (product -> version, join sequence), so an
+ * image of one product, the common case, costs one state read and one write per change.
  */
 public final class ImageSharers extends KeyedProcessFunction<String, ImageChange, ShardMessage> {
 
@@ -37,16 +38,23 @@ public final class ImageSharers extends KeyedProcessFunction<String, ImageChange
     public static final OutputTag<ListMessage> SHARERS = new OutputTag<>("image-sharers") {};
 
     private final ShardRouting routing;
-    /** Product -> {catalogue version, join sequence}. */
-    private transient MapState<String, long[]> sharers;
+    /** Sharers other than the representative: product -> {catalogue version, join sequence}. */
+    private transient MapState<String, long[]> others;
     private transient ValueState<SharedImage> image;
     private transient Counter sharedJoins;
 
     /**
      * The image's bookkeeping: {@code generation} counts the times it became a node (kept when the
-     * last sharer leaves, so a comeback is a new generation); {@code nextSequence} numbers joins.
+     * last sharer leaves, so a comeback is a new generation); {@code nextSequence} numbers joins; the
+     * representative is the sharer with the lowest join sequence (null while the image has none).
      */
-    public record SharedImage(long generation, int sharerCount, long nextSequence, String representative) {}
+    public record SharedImage(long generation, int sharerCount, long nextSequence, String representative,
+                              long representativeVersion, long representativeSequence) {
+
+        SharedImage withRepresentative(String product, long version, long sequence, int count) {
+            return new SharedImage(generation, count, nextSequence, product, version, sequence);
+        }
+    }
 
     public ImageSharers(ShardRouting routing) {
         this.routing = routing;
@@ -54,7 +62,7 @@ public final class ImageSharers extends KeyedProcessFunction<String, ImageChange
 
     @Override
     public void open(OpenContext openContext) {
-        sharers = getRuntimeContext().getMapState(new MapStateDescriptor<>("sharers", Types.STRING,
+        others = getRuntimeContext().getMapState(new MapStateDescriptor<>("other-sharers", Types.STRING,
                 PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
         image = getRuntimeContext().getState(new ValueStateDescriptor<>("image", SharedImage.class));
         sharedJoins = getRuntimeContext().getMetricGroup().counter("productsJoiningIndexedImages");
@@ -65,25 +73,33 @@ public final class ImageSharers extends KeyedProcessFunction<String, ImageChange
         String key = change.imageKey();
         SharedImage state = image.value();
         if (state == null) {
-            state = new SharedImage(0, 0, 0, null);
+            state = new SharedImage(0, 0, 0, null, 0, 0);
         }
         String product = change.productId();
-        long[] known = sharers.get(product);
+        boolean isRepresentative = product.equals(state.representative());
+        long[] known = isRepresentative ? new long[] {state.representativeVersion(), state.representativeSequence()}
+                : state.sharerCount() > 1 ? others.get(product) : null;
         long at = change.eventTimestamp();
         if (change.type() == ImageChange.Type.JOIN) {
             long sequence;
             if (known != null) { // a new category (or version) of a sharer: its member and its list change
                 sequence = known[1];
-                sharers.put(product, new long[] {change.catalogueVersion(), sequence});
+                if (isRepresentative) {
+                    state = state.withRepresentative(product, change.catalogueVersion(), sequence, state.sharerCount());
+                } else {
+                    others.put(product, new long[] {change.catalogueVersion(), sequence});
+                }
+                image.update(state);
                 toOwner(out, ShardMessage.Type.MEMBER_PUT, key, state, member(change, sequence), at);
             } else {
                 sequence = state.nextSequence();
-                sharers.put(product, new long[] {change.catalogueVersion(), sequence});
                 if (state.sharerCount() == 0) {
-                    state = new SharedImage(state.generation() + 1, 1, sequence + 1, product);
+                    state = new SharedImage(state.generation() + 1, 1, sequence + 1, product, change.catalogueVersion(), sequence);
                     toAll(out, ShardMessage.Type.IMAGE_ADDED, key, state, change.vector(), member(change, sequence), at);
                 } else {
-                    state = new SharedImage(state.generation(), state.sharerCount() + 1, sequence + 1, state.representative());
+                    others.put(product, new long[] {change.catalogueVersion(), sequence});
+                    state = new SharedImage(state.generation(), state.sharerCount() + 1, sequence + 1, state.representative(),
+                            state.representativeVersion(), state.representativeSequence());
                     toOwner(out, ShardMessage.Type.MEMBER_PUT, key, state, member(change, sequence), at);
                     sharedJoins.inc();
                 }
@@ -99,33 +115,31 @@ public final class ImageSharers extends KeyedProcessFunction<String, ImageChange
             }
             return;
         }
-        sharers.remove(product);
         ImageMember departing = new ImageMember(product, key, known[1], null, null);
         if (state.sharerCount() == 1) {
-            state = new SharedImage(state.generation(), 0, state.nextSequence(), null);
+            state = new SharedImage(state.generation(), 0, state.nextSequence(), null, 0, 0);
             toAll(out, ShardMessage.Type.IMAGE_REMOVED, key, state, null, departing, at);
-        } else if (product.equals(state.representative())) {
-            state = new SharedImage(state.generation(), state.sharerCount() - 1, state.nextSequence(), longestStanding());
+        } else if (isRepresentative) {
+            // The longest-standing of the others takes its place (read only when a representative leaves).
+            String next = null;
+            long[] nextSharer = null;
+            for (Map.Entry<String, long[]> sharer : others.entries()) {
+                if (nextSharer == null || sharer.getValue()[1] < nextSharer[1]) {
+                    next = sharer.getKey();
+                    nextSharer = sharer.getValue();
+                }
+            }
+            others.remove(next);
+            state = state.withRepresentative(next, nextSharer[0], nextSharer[1], state.sharerCount() - 1);
             toAll(out, ShardMessage.Type.REPRESENTATIVE_CHANGED, key, state, null, departing, at);
         } else {
-            state = new SharedImage(state.generation(), state.sharerCount() - 1, state.nextSequence(), state.representative());
+            others.remove(product);
+            state = new SharedImage(state.generation(), state.sharerCount() - 1, state.nextSequence(), state.representative(),
+                    state.representativeVersion(), state.representativeSequence());
             toOwner(out, ShardMessage.Type.MEMBER_REMOVED, key, state, departing, at);
         }
         image.update(state);
         ctx.output(SHARERS, ListMessage.sharerLeft(key, state.generation(), product, change.catalogueVersion(), removed, at));
-    }
-
-    /** The sharer with the lowest join sequence: read only when the representative leaves. */
-    private String longestStanding() throws Exception {
-        String best = null;
-        long bestSequence = Long.MAX_VALUE;
-        for (Map.Entry<String, long[]> sharer : sharers.entries()) {
-            if (sharer.getValue()[1] < bestSequence) {
-                bestSequence = sharer.getValue()[1];
-                best = sharer.getKey();
-            }
-        }
-        return best;
     }
 
     private static ImageMember member(ImageChange change, long sequence) {

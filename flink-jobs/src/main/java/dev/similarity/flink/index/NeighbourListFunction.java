@@ -10,8 +10,6 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -36,10 +34,10 @@ public final class NeighbourListFunction extends KeyedProcessFunction<String, Li
     private final int headCapacity;
     /** {@link ImageNeighbours} in its compact encoding: read for nearly every message, so cheap to decode. */
     private transient ValueState<byte[]> neighbours;
-    /** {@link SharerHead} in its compact encoding. */
+    /** {@link SharerHead} in its compact encoding: the sharer count and the longest-standing sharers. */
     private transient ValueState<byte[]> head;
-    /** Every product showing the image: product -> {catalogue version, join sequence}. */
-    private transient MapState<String, long[]> sharers;
+    /** The image's other sharers, beyond the head: product -> {catalogue version, join sequence}. */
+    private transient MapState<String, long[]> others;
     /** The newest generation of the image that has ended (its last product left): older messages are stale. */
     private transient ValueState<Long> retiredVersion;
 
@@ -54,7 +52,7 @@ public final class NeighbourListFunction extends KeyedProcessFunction<String, Li
     public void open(OpenContext openContext) {
         neighbours = getRuntimeContext().getState(new ValueStateDescriptor<>("neighbours", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         head = getRuntimeContext().getState(new ValueStateDescriptor<>("sharer-head", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
-        sharers = getRuntimeContext().getMapState(new MapStateDescriptor<>("sharers", Types.STRING,
+        others = getRuntimeContext().getMapState(new MapStateDescriptor<>("other-sharers", Types.STRING,
                 PrimitiveArrayTypeInfo.LONG_PRIMITIVE_ARRAY_TYPE_INFO));
         retiredVersion = getRuntimeContext().getState(new ValueStateDescriptor<>("retired-version", Long.class));
     }
@@ -74,11 +72,13 @@ public final class NeighbourListFunction extends KeyedProcessFunction<String, Li
             return; // most candidates do not rank: decided without decoding the state
         }
         ImageNeighbours state = stored == null ? null : ImageNeighbours.decode(stored);
-        Long retired = retiredVersion.value();
         switch (message.type()) {
             case PARTIAL -> {
-                if (retired != null && message.version() <= retired) {
-                    return;
+                if (state == null || message.version() > state.version) {
+                    Long retired = retiredVersion.value(); // read only when a generation may start
+                    if (retired != null && message.version() <= retired) {
+                        return;
+                    }
                 }
                 if (state == null) {
                     state = new ImageNeighbours();
@@ -96,6 +96,7 @@ public final class NeighbourListFunction extends KeyedProcessFunction<String, Li
             }
             case CANDIDATE -> {
                 if (state == null) {
+                    Long retired = retiredVersion.value();
                     if (retired != null && message.version() <= retired) {
                         return;
                     }
@@ -136,11 +137,24 @@ public final class NeighbourListFunction extends KeyedProcessFunction<String, Li
 
     private void sharerJoined(ListMessage message, Collector<NeighbourListUpdate> out) throws Exception {
         String product = message.productId();
-        boolean isNew = !sharers.contains(product);
-        sharers.put(product, new long[] {message.productVersion(), message.sequence()});
+        SharerHead.Sharer sharer = new SharerHead.Sharer(product, message.productVersion(), message.sequence());
         SharerHead sharerHead = SharerHead.decode(head.value());
-        boolean headChanged = sharerHead.join(new SharerHead.Sharer(product, message.productVersion(), message.sequence()),
-                isNew, headCapacity);
+        int at = sharerHead.indexOf(product);
+        boolean headChanged = false;
+        if (at >= 0) {
+            sharerHead.head.set(at, sharer); // a new version of a sharer
+        } else if (!sharerHead.complete() && others.contains(product)) {
+            others.put(product, new long[] {sharer.version(), sharer.sequence()});
+        } else {
+            // Joins come in sequence order, so a new sharer is the newest: it goes to the head only if there is room.
+            sharerHead.count++;
+            if (sharerHead.head.size() < headCapacity) {
+                sharerHead.add(sharer);
+                headChanged = true;
+            } else {
+                others.put(product, new long[] {sharer.version(), sharer.sequence()});
+            }
+        }
         head.update(sharerHead.encode());
         byte[] stored = neighbours.value();
         ImageNeighbours state = stored == null ? null : ImageNeighbours.decode(stored);
@@ -160,12 +174,20 @@ public final class NeighbourListFunction extends KeyedProcessFunction<String, Li
             out.collect(new NeighbourListUpdate(product, true, null, null, message.productVersion(),
                     message.eventTimestamp(), System.currentTimeMillis()));
         }
-        if (!sharers.contains(product)) {
-            return;
-        }
-        sharers.remove(product);
         SharerHead sharerHead = SharerHead.decode(head.value());
-        boolean fromHead = sharerHead.leave(product);
+        int at = sharerHead.indexOf(product);
+        boolean fromHead = at >= 0;
+        if (fromHead) {
+            sharerHead.head.remove(at);
+            if (sharerHead.count - 1 > sharerHead.head.size()) {
+                moveLongestStandingOtherToHead(sharerHead);
+            }
+        } else if (!sharerHead.complete() && others.contains(product)) {
+            others.remove(product);
+        } else {
+            return; // not a sharer (a product never indexed, say): the tombstone was all
+        }
+        sharerHead.count--;
         if (sharerHead.count == 0) {
             // The image's generation ended (the last product left); a later one starts from scratch.
             head.clear();
@@ -177,13 +199,6 @@ public final class NeighbourListFunction extends KeyedProcessFunction<String, Li
             }
             return;
         }
-        if (fromHead && sharerHead.head.size() < sharerHead.count) {
-            List<SharerHead.Sharer> all = new ArrayList<>();
-            for (Map.Entry<String, long[]> sharer : sharers.entries()) {
-                all.add(new SharerHead.Sharer(sharer.getKey(), sharer.getValue()[0], sharer.getValue()[1]));
-            }
-            sharerHead.refill(all, headCapacity);
-        }
         head.update(sharerHead.encode());
         if (fromHead && identicalImages != IdenticalImages.EXCLUDE) {
             byte[] stored = neighbours.value();
@@ -194,19 +209,32 @@ public final class NeighbourListFunction extends KeyedProcessFunction<String, Li
         }
     }
 
+    /** Refills the head from the other sharers (read only when a sharer in the head leaves). */
+    private void moveLongestStandingOtherToHead(SharerHead sharerHead) throws Exception {
+        String next = null;
+        long[] nextSharer = null;
+        for (Map.Entry<String, long[]> sharer : others.entries()) {
+            if (nextSharer == null || sharer.getValue()[1] < nextSharer[1]) {
+                next = sharer.getKey();
+                nextSharer = sharer.getValue();
+            }
+        }
+        others.remove(next);
+        sharerHead.add(new SharerHead.Sharer(next, nextSharer[0], nextSharer[1]));
+    }
+
     private void publishToAll(ImageNeighbours state, SharerHead sharerHead, long eventTimestamp,
                               Collector<NeighbourListUpdate> out) throws Exception {
         if (sharerHead.count == 0) {
             return;
         }
-        if (sharerHead.complete()) {
-            for (SharerHead.Sharer sharer : sharerHead.head) {
-                out.collect(listFor(sharer.productId(), sharer.version(), state, sharerHead, eventTimestamp));
-            }
-            return;
+        for (SharerHead.Sharer sharer : sharerHead.head) {
+            out.collect(listFor(sharer.productId(), sharer.version(), state, sharerHead, eventTimestamp));
         }
-        for (Map.Entry<String, long[]> sharer : sharers.entries()) {
-            out.collect(listFor(sharer.getKey(), sharer.getValue()[0], state, sharerHead, eventTimestamp));
+        if (!sharerHead.complete()) {
+            for (Map.Entry<String, long[]> sharer : others.entries()) {
+                out.collect(listFor(sharer.getKey(), sharer.getValue()[0], state, sharerHead, eventTimestamp));
+            }
         }
     }
 

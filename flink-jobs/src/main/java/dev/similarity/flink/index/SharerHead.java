@@ -9,9 +9,9 @@ import java.util.List;
 /**
  * How many products show an image, and the longest-standing of them (lowest join sequence), up to a
  * capacity: the ones a list shows under {@link IdenticalImages#COLLAPSE} or {@link
- * IdenticalImages#FIRST}, and, while the image has no more products than that, all of them, so the
- * common case (an image of one product) publishes without reading the full sharer set. Kept in state
- * in the compact encoding of {@link #encode()}.
+ * IdenticalImages#FIRST}, and at least one, so an image of one product (the common case) needs no
+ * other state. The other sharers, joined later, are kept apart. Kept in state in the compact
+ * encoding of {@link #encode()}.
  */
 final class SharerHead {
 
@@ -20,8 +20,9 @@ final class SharerHead {
 
     private static final Comparator<Sharer> LONGEST_STANDING = Comparator.comparingLong(Sharer::sequence);
 
+    /** Every sharer of the image, in the head or not. */
     int count;
-    /** The longest-standing sharers, lowest sequence first, at most the capacity. */
+    /** The longest-standing sharers, lowest sequence first. */
     final List<Sharer> head = new ArrayList<>();
 
     /** Whether {@link #head} holds every sharer. */
@@ -29,52 +30,19 @@ final class SharerHead {
         return head.size() == count;
     }
 
-    /**
-     * Adds a sharer, or updates its version when it is one already ({@code isNew} false). Returns
-     * whether the head's membership changed.
-     */
-    boolean join(Sharer sharer, boolean isNew, int capacity) {
-        if (isNew) {
-            count++;
-        }
+    int indexOf(String productId) {
         for (int i = 0; i < head.size(); i++) {
-            if (head.get(i).productId().equals(sharer.productId())) {
-                head.set(i, sharer);
-                return false;
+            if (head.get(i).productId().equals(productId)) {
+                return i;
             }
         }
-        if (head.size() < capacity || sharer.sequence() < head.get(head.size() - 1).sequence()) {
-            head.add(sharer);
-            head.sort(LONGEST_STANDING);
-            if (head.size() > capacity) {
-                head.remove(head.size() - 1);
-            }
-            return true;
-        }
-        return false;
+        return -1;
     }
 
-    /**
-     * Removes a sharer (known to be one). Returns whether it was in the head; then the caller refills
-     * the head with {@link #refill} when sharers beyond it remain.
-     */
-    boolean leave(String productId) {
-        count--;
-        return head.removeIf(sharer -> sharer.productId().equals(productId));
-    }
-
-    /** Replaces the head by the longest-standing {@code capacity} of {@code all} (every sharer). */
-    void refill(Iterable<Sharer> all, int capacity) {
-        head.clear();
-        for (Sharer sharer : all) {
-            if (head.size() < capacity || sharer.sequence() < head.get(head.size() - 1).sequence()) {
-                head.add(sharer);
-                head.sort(LONGEST_STANDING);
-                if (head.size() > capacity) {
-                    head.remove(head.size() - 1);
-                }
-            }
-        }
+    /** Adds a sharer to the head, keeping it longest-standing first. */
+    void add(Sharer sharer) {
+        head.add(sharer);
+        head.sort(LONGEST_STANDING);
     }
 
     byte[] encode() {
