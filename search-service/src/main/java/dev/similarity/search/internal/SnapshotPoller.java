@@ -63,8 +63,9 @@ public final class SnapshotPoller {
       try {
         refresh(shard);
       } catch (LoadFailedException e) {
+        Long served = servedCheckpoint(shard);
         LOG.warn("shard {}: no newer snapshot could be loaded, still serving {}; retrying next poll",
-            shard, servedCheckpoint(shard) == null ? "none" : "checkpoint " + servedCheckpoint(shard));
+            shard, served == null ? "none" : "checkpoint " + served);
       } catch (RuntimeException e) {
         metrics.loadFailed(shard, ServiceMetrics.LoadFailure.IO);
         LOG.warn("shard {}: cannot read its snapshots from {}; retrying next poll", shard, store.location(), e);
