@@ -12,6 +12,7 @@ import dev.similarity.search.internal.SearchApi;
 import dev.similarity.search.internal.ServiceMetrics;
 import dev.similarity.search.internal.SnapshotPoller;
 import dev.similarity.search.internal.SnapshotView;
+import dev.similarity.search.internal.StoreFileSystems;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -22,6 +23,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -39,6 +41,8 @@ import org.slf4j.LoggerFactory;
  * <pre>{@code
  * try (SearchService service = SearchService.builder()
  *     .store("s3://bucket/snapshots")
+ *     .fileSystemSetting("s3.endpoint", "http://127.0.0.1:9000")   // Flink's S3 keys, for s3:// stores
+ *     .pluginsDir(Path.of("search-service/target/plugins"))       // holds s3-fs-presto/
  *     .modelDir(Path.of("models/fashion-mnist-similarity"))   // optional: enables image search
  *     .port(8080)
  *     .build()
@@ -50,7 +54,9 @@ import org.slf4j.LoggerFactory;
  * <p>A poller thread loads newer snapshots off the request path and swaps them in one shard at a
  * time; a replaced snapshot is closed once the last request using it has finished, so queries
  * neither fail nor wait during a swap. A snapshot that fails its checksums is logged and counted in
- * {@code /metrics}; the served one stays and the next poll tries again.
+ * {@code /metrics}; the shard serves its newest intact snapshot meanwhile (the one it served, or an
+ * older one at start), {@code /api/health} says "degraded" naming the refused snapshot, and the next
+ * poll tries again.
  *
  * <p>Endpoints: {@code GET /api/similar?product=ID&k=10[&category=C]}, {@code POST
  * /api/similar/image?k=10[&category=C]} (body: image bytes), {@code POST /api/similar/vector}
@@ -278,6 +284,8 @@ public final class SearchService implements AutoCloseable {
     private int searchCandidates = ShardSnapshot.DEFAULT_SEARCH_CANDIDATES;
     private Clock clock = Clock.systemUTC();
     private Path localDir = Path.of(System.getProperty("java.io.tmpdir"));
+    private final Map<String, String> fileSystemSettings = new LinkedHashMap<>();
+    private Path pluginsDir;
 
     private Builder() {}
 
@@ -340,6 +348,33 @@ public final class SearchService implements AutoCloseable {
       return this;
     }
 
+    /**
+     * One setting of Flink's file systems for a store location such as {@code s3://bucket/snapshots},
+     * with Flink's key: {@code s3.endpoint} (an S3-compatible server, e.g. {@code
+     * http://127.0.0.1:9000}), {@code s3.path.style.access}, {@code s3.access-key}, {@code
+     * s3.secret-key}. With any setting or a {@link #pluginsDir}, {@link #build()} sets Flink's file
+     * systems up with them, as a Flink process does at start; that is JVM-wide.
+     */
+    public Builder fileSystemSetting(String key, String value) {
+      fileSystemSettings.put(key, value);
+      return this;
+    }
+
+    public Builder fileSystemSettings(Map<String, String> settings) {
+      fileSystemSettings.putAll(settings);
+      return this;
+    }
+
+    /**
+     * Flink's plugins folder, one sub-folder per plugin: the file system of an {@code s3://} store
+     * comes from {@code s3-fs-presto/flink-s3-fs-presto-2.2.0.jar} (the build puts it into {@code
+     * search-service/target/plugins}). Default: none (file systems on the class path only).
+     */
+    public Builder pluginsDir(Path pluginsDir) {
+      this.pluginsDir = pluginsDir;
+      return this;
+    }
+
     /** The clock snapshot ages are measured with. */
     public Builder clock(Clock clock) {
       this.clock = clock;
@@ -378,6 +413,15 @@ public final class SearchService implements AutoCloseable {
       if (localDir == null || (Files.exists(localDir) && !Files.isDirectory(localDir))) {
         problems.add("localDir " + localDir + " is not a folder: give a local folder for loaded snapshots");
       }
+      fileSystemSettings.forEach((key, value) -> {
+        if (key == null || key.isBlank() || value == null) {
+          problems.add("fileSystemSetting " + key + "=" + value + " needs a key and a value");
+        }
+      });
+      if (pluginsDir != null && !Files.isDirectory(pluginsDir)) {
+        problems.add("pluginsDir " + pluginsDir.toAbsolutePath() + " is not a folder: give Flink's plugins folder,"
+            + " with one sub-folder per plugin such as s3-fs-presto/");
+      }
       ImageEmbedderConfig embedderConfig = null;
       if (modelDir != null) {
         try {
@@ -386,12 +430,23 @@ public final class SearchService implements AutoCloseable {
           problems.add("modelDir: " + e.getMessage());
         }
       }
+      if (problems.isEmpty() && (!fileSystemSettings.isEmpty() || pluginsDir != null)) {
+        try {
+          String plugins = StoreFileSystems.initialize(fileSystemSettings, pluginsDir);
+          LOG.info("Flink file systems set up with {} setting(s) ({}) and plugins {}", fileSystemSettings.size(),
+              fileSystemSettings.keySet(), plugins);
+        } catch (RuntimeException e) {
+          problems.add("file systems: " + e.getMessage());
+        }
+      }
       SnapshotStore resolved = store;
       if (resolved == null && problems.isEmpty()) {
         try {
           resolved = SnapshotStore.at(storeLocation);
         } catch (RuntimeException e) {
-          problems.add("store: " + e.getMessage());
+          problems.add("store: " + e.getMessage() + (storeLocation.startsWith("s3") && pluginsDir == null
+              ? " (an s3:// store needs Flink's S3 file system: give pluginsDir, --plugins-dir, a folder holding s3-fs-presto/)"
+              : ""));
         }
       }
       if (!problems.isEmpty()) {

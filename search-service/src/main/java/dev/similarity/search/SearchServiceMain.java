@@ -5,7 +5,9 @@ import dev.similarity.index.snapshot.ShardSnapshot;
 import dev.similarity.embedding.tools.Arguments;
 import dev.similarity.embedding.tools.Arguments.UsageException;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -19,6 +21,8 @@ public final class SearchServiceMain {
   static final String USAGE = """
       usage: search-service --store URI [--model-dir DIR|none] [--host 127.0.0.1] [--port 8080]
                             [--poll-interval 5s] [--threads N] [--candidates 100] [--local-dir DIR]
+                            [--plugins-dir DIR] [--s3-endpoint URL] [--s3-path-style-access true|false]
+                            [--s3-access-key KEY] [--s3-secret-key KEY]
         --store          the snapshot store the indexer job publishes to: a folder, file:///..., s3://...
         --model-dir      the embedding model for image search (default: the committed models/* if found;
                          none turns image search off)
@@ -26,7 +30,14 @@ public final class SearchServiceMain {
         --poll-interval  how often to look for newer snapshots (500ms, 5s, 1m)
         --threads        request threads (default: twice the cores, at least 4)
         --candidates     HNSW candidates per shard and query (efSearch)
-        --local-dir      local folder the loaded snapshots are memory-mapped from (default: the temp folder)""";
+        --local-dir      local folder the loaded snapshots are memory-mapped from (default: the temp folder)
+        --plugins-dir    Flink's plugins folder, with s3-fs-presto/ for s3:// stores (default: $FLINK_PLUGINS_DIR)
+        --s3-endpoint    an S3-compatible server instead of AWS (Flink's s3.endpoint), e.g. http://127.0.0.1:9000
+        --s3-path-style-access  bucket in the path, not the host name (s3.path.style.access; default true
+                         with --s3-endpoint)
+        --s3-access-key, --s3-secret-key  credentials (s3.access-key, s3.secret-key); the secret also from the
+                         environment variable S3_SECRET_KEY, which keeps it out of the process list. Without
+                         them the S3 client's default credentials apply (environment, instance profile)""";
 
   private SearchServiceMain() {}
 
@@ -35,7 +46,8 @@ public final class SearchServiceMain {
     try {
       Arguments line = Arguments.parse(args, USAGE, List.of(
           "--store", "--model-dir", "--host", "--port", "--poll-interval", "--threads", "--candidates",
-          "--local-dir"), List.of());
+          "--local-dir", "--plugins-dir", "--s3-endpoint", "--s3-path-style-access", "--s3-access-key",
+          "--s3-secret-key"), List.of());
       SearchService.Builder builder = SearchService.builder()
           .store(line.require("--store"))
           .host(line.get("--host", SearchService.Builder.DEFAULT_HOST))
@@ -49,6 +61,11 @@ public final class SearchServiceMain {
         builder.localDir(Path.of(line.require("--local-dir")));
       }
       modelDir(line.get("--model-dir", null)).ifPresent(builder::modelDir);
+      String pluginsDir = line.get("--plugins-dir", System.getenv("FLINK_PLUGINS_DIR"));
+      if (pluginsDir != null && !pluginsDir.isBlank()) {
+        builder.pluginsDir(Path.of(pluginsDir));
+      }
+      builder.fileSystemSettings(s3Settings(line, System.getenv("S3_SECRET_KEY")));
       service = builder.build();
     } catch (UsageException | IllegalArgumentException e) {
       System.err.println(e.getMessage());
@@ -66,6 +83,33 @@ public final class SearchServiceMain {
     System.out.println("search service ready: " + service.baseUri() + " (browse page), "
         + service.baseUri().resolve("api/health") + ", " + service.baseUri().resolve("metrics"));
     stopped.await();
+  }
+
+  /** Flink's s3.* keys from the --s3-* options. */
+  static Map<String, String> s3Settings(Arguments line, String secretFromEnvironment) {
+    Map<String, String> settings = new LinkedHashMap<>();
+    if (line.has("--s3-endpoint")) {
+      settings.put("s3.endpoint", line.require("--s3-endpoint"));
+      settings.put("s3.path.style.access", "true");
+    }
+    if (line.has("--s3-path-style-access")) {
+      String value = line.require("--s3-path-style-access");
+      if (!value.equals("true") && !value.equals("false")) {
+        throw new UsageException("--s3-path-style-access is '" + value + "'; give true or false");
+      }
+      settings.put("s3.path.style.access", value);
+    }
+    if (line.has("--s3-access-key")) {
+      settings.put("s3.access-key", line.require("--s3-access-key"));
+    }
+    String secret = line.get("--s3-secret-key", secretFromEnvironment);
+    if (secret != null && !secret.isBlank()) {
+      settings.put("s3.secret-key", secret);
+    }
+    if (settings.containsKey("s3.access-key") != settings.containsKey("s3.secret-key")) {
+      throw new UsageException("give both --s3-access-key and --s3-secret-key (or S3_SECRET_KEY), or neither");
+    }
+    return settings;
   }
 
   private static Optional<Path> modelDir(String option) {

@@ -48,6 +48,15 @@ class SearchServiceBuilderTest {
   }
 
   @Test
+  void refusesAPluginsFolderThatIsNoFolderAndSaysHowAnS3StoreGetsItsFileSystem() {
+    assertThatThrownBy(() -> SearchService.builder().store("s3://bucket/snapshots")
+            .pluginsDir(folder.resolve("no-such-folder")).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("pluginsDir " + folder.resolve("no-such-folder") + " is not a folder")
+        .hasMessageContaining("s3-fs-presto/");
+  }
+
+  @Test
   void portInUseIsReportedWithTheSettingToChange() throws Exception {
     try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
       SearchService service = SearchService.builder().store(folder.toString()).port(taken.getLocalPort()).build();

@@ -2,7 +2,9 @@ package dev.similarity.flink.local;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -11,6 +13,7 @@ import java.util.Optional;
  *
  * <pre>
  * FlinkLocalCli start  --work-dir DIR [--rest-port N] [--taskmanagers N] [--slots N] [--prometheus-port N]
+ *                      [--s3-endpoint URL --s3-access-key KEY --s3-secret-key KEY]
  * FlinkLocalCli stop   --work-dir DIR
  * FlinkLocalCli status --work-dir DIR
  * FlinkLocalCli add-taskmanager --work-dir DIR
@@ -36,6 +39,9 @@ public final class FlinkLocalCli {
                            --taskmanagers N     TaskManagers to start (default 2)
                            --slots N            slots per TaskManager (default 2)
                            --prometheus-port N  first Prometheus reporter port (default 9250)
+                           --s3-endpoint URL    an S3-compatible server for s3:// paths (s3.endpoint, path-style
+                                                access), e.g. http://127.0.0.1:9000 of scripts/s3-local
+                           --s3-access-key KEY, --s3-secret-key KEY  its credentials (s3.access-key, s3.secret-key)
         stop             stop every process of the cluster
         status           say whether it runs, its web UI, processes, logs
         add-taskmanager  start one more TaskManager (e.g. after killing one)""";
@@ -63,6 +69,7 @@ public final class FlinkLocalCli {
     int taskManagers = LocalFlinkCluster.DEFAULT_TASK_MANAGERS;
     int slots = LocalFlinkCluster.DEFAULT_SLOTS_PER_TASK_MANAGER;
     int prometheusPort = DEFAULT_PROMETHEUS_PORT;
+    Map<String, String> s3 = new LinkedHashMap<>();
     for (int i = 1; i < args.length; i++) {
       String option = args[i];
       try {
@@ -72,6 +79,12 @@ public final class FlinkLocalCli {
           case "--taskmanagers" -> taskManagers = number(value(args, ++i, option), option, "e.g. --taskmanagers 2");
           case "--slots" -> slots = number(value(args, ++i, option), option, "e.g. --slots 2");
           case "--prometheus-port" -> prometheusPort = number(value(args, ++i, option), option, "e.g. --prometheus-port 9250");
+          case "--s3-endpoint" -> {
+            s3.put("s3.endpoint", value(args, ++i, option));
+            s3.put("s3.path.style.access", "true");
+          }
+          case "--s3-access-key" -> s3.put("s3.access-key", value(args, ++i, option));
+          case "--s3-secret-key" -> s3.put("s3.secret-key", value(args, ++i, option));
           default -> {
             err.println("unexpected argument '" + option + "'" + "\n" + USAGE_TEXT);
             return USAGE;
@@ -82,13 +95,21 @@ public final class FlinkLocalCli {
         return USAGE;
       }
     }
+    if (s3.containsKey("s3.access-key") != s3.containsKey("s3.secret-key")) {
+      err.println("give both --s3-access-key and --s3-secret-key, or neither\n" + USAGE_TEXT);
+      return USAGE;
+    }
+    if (!s3.isEmpty() && !command.equals("start")) {
+      err.println("--s3-* options configure a cluster being started; they do not apply to " + command + "\n" + USAGE_TEXT);
+      return USAGE;
+    }
     if (workDir == null) {
       err.println("--work-dir is missing: the directory holding the cluster's configuration, logs and checkpoints\n" + USAGE_TEXT);
       return USAGE;
     }
     try {
       return switch (command) {
-        case "start" -> start(workDir, restPort, taskManagers, slots, prometheusPort);
+        case "start" -> start(workDir, restPort, taskManagers, slots, prometheusPort, s3);
         case "stop" -> stop(workDir);
         case "status" -> status(workDir);
         case "add-taskmanager" -> addTaskManager(workDir);
@@ -103,7 +124,7 @@ public final class FlinkLocalCli {
     }
   }
 
-  private int start(Path workDir, int restPort, int taskManagers, int slots, int prometheusPort) {
+  private int start(Path workDir, int restPort, int taskManagers, int slots, int prometheusPort, Map<String, String> s3) {
     Optional<LocalFlinkCluster> running = LocalFlinkCluster.attach(workDir);
     if (running.isPresent()) {
       LocalFlinkCluster cluster = running.get();
@@ -114,7 +135,7 @@ public final class FlinkLocalCli {
     }
     long startedAt = System.nanoTime();
     LocalFlinkCluster cluster = LocalFlinkCluster.builder().workDir(workDir).restPort(restPort).taskManagers(taskManagers)
-        .slotsPerTaskManager(slots).prometheusPort(prometheusPort).detached(true).build().start();
+        .slotsPerTaskManager(slots).prometheusPort(prometheusPort).config(s3).detached(true).build().start();
     out.printf(Locale.ROOT, "Flink started in %.1f s: web UI and REST API %s%n", (System.nanoTime() - startedAt) / 1e9, cluster.restUrl());
     describe(cluster);
     return OK;

@@ -56,6 +56,10 @@ import java.util.stream.Stream;
  * }
  * }</pre>
  *
+ * <p>Flink's S3 file system ({@code flink-s3-fs-presto}) is installed as a plugin by default, so jobs
+ * can write {@code s3://} paths once the {@code s3.*} keys are configured ({@link Builder#config}, e.g.
+ * with an S3-compatible server's endpoint and credentials).
+ *
  * <p>Without high availability a JobManager that dies takes its jobs with it: {@link #restartJobManager()}
  * brings back an empty JobManager that the running TaskManagers re-register with; resume jobs from their
  * retained checkpoints. Unless {@linkplain Builder#detached detached}, the cluster stops when this JVM
@@ -115,6 +119,8 @@ public final class LocalFlinkCluster implements AutoCloseable {
   private final String taskManagerMemory;
   private final Map<String, String> extraConfig;
   private final Path requestedPluginsDir;
+  /** Null: install the S3 plugin if the build provides it; true: it must; false: never. */
+  private final Boolean s3FileSystem;
   private final int requestedPrometheusPort;
   private final List<String> extraJvmOptions;
   private final Duration startupTimeout;
@@ -156,6 +162,7 @@ public final class LocalFlinkCluster implements AutoCloseable {
     this.taskManagerMemory = builder.taskManagerMemory;
     this.extraConfig = Map.copyOf(builder.config);
     this.requestedPluginsDir = builder.pluginsDir == null ? null : builder.pluginsDir.toAbsolutePath().normalize();
+    this.s3FileSystem = builder.s3FileSystem;
     this.requestedPrometheusPort = builder.prometheusPort;
     this.extraJvmOptions = List.copyOf(builder.jvmOptions);
     this.startupTimeout = builder.startupTimeout;
@@ -229,6 +236,7 @@ public final class LocalFlinkCluster implements AutoCloseable {
       }
       prometheusFirstPort = requestedPrometheusPort;
       pluginsDir = requestedPluginsDir != null ? requestedPluginsDir : Files.createDirectories(files.defaultPluginsDir());
+      if (requestedPluginsDir == null) installS3Plugin();
 
       Optional<Integer> previousRpcPort = configValue(files, "jobmanager.rpc.port").map(Integer::parseInt);
       restPort = chooseRestPort(configValue(files, "rest.port").map(Integer::parseInt));
@@ -418,6 +426,36 @@ public final class LocalFlinkCluster implements AutoCloseable {
         + ", jobmanager " + (jobManager == null ? "-" : "pid " + jobManager.handle().pid())
         + ", taskmanagers " + taskManagers.stream().map(c -> c.name() + " pid " + c.handle().pid()).toList()
         + ", " + workDir + "]";
+  }
+
+  /**
+   * Puts Flink's S3 file system into the default plugins directory ({@code plugins/s3-fs-presto/}, a
+   * hard link to the build's copy where the file system allows one), or takes it out when turned off.
+   */
+  private void installS3Plugin() throws IOException {
+    Path installed = pluginsDir.resolve(ClusterLibrary.S3_PLUGIN);
+    if (Boolean.FALSE.equals(s3FileSystem)) {
+      deleteRecursively(installed);
+      return;
+    }
+    Optional<Path> jar = clusterLibDir == null ? Optional.empty() : ClusterLibrary.s3Plugin(clusterLibDir);
+    if (jar.isEmpty()) {
+      if (Boolean.TRUE.equals(s3FileSystem)) {
+        throw new IllegalStateException("no flink-s3-fs-presto jar next to the cluster lib " + clusterLibDir
+            + " (plugins/" + ClusterLibrary.S3_PLUGIN + "/); build it with 'mvn -pl flink-local install -DskipTests'");
+      }
+      appendToLog("no S3 file system plugin next to " + clusterLibDir + ": s3:// paths will not work on this cluster");
+      return;
+    }
+    Path target = installed.resolve(jar.get().getFileName());
+    if (Files.exists(target) && Files.size(target) == Files.size(jar.get())) return;
+    deleteRecursively(installed);
+    Files.createDirectories(installed);
+    try {
+      Files.createLink(target, jar.get());
+    } catch (IOException | UnsupportedOperationException e) {
+      Files.copy(jar.get(), target);
+    }
   }
 
   /** The generated config.yaml, key by key: derived settings, then the builder's extra entries. */
@@ -806,6 +844,7 @@ public final class LocalFlinkCluster implements AutoCloseable {
     private String taskManagerMemory = DEFAULT_TASK_MANAGER_MEMORY;
     private final Map<String, String> config = new LinkedHashMap<>();
     private Path pluginsDir;
+    private Boolean s3FileSystem;
     private int prometheusPort;
     private final List<String> jvmOptions = new ArrayList<>();
     private Path clusterLibDir;
@@ -877,6 +916,18 @@ public final class LocalFlinkCluster implements AutoCloseable {
      */
     public Builder pluginsDir(Path pluginsDir) {
       this.pluginsDir = pluginsDir;
+      return this;
+    }
+
+    /**
+     * Whether Flink's S3 file system ({@code flink-s3-fs-presto}) is installed as a plugin in the
+     * default plugins directory. Default: yes when the build provides it (flink-local/target/plugins);
+     * {@code true} makes start() fail without it. With {@link #pluginsDir} the given folder is used as
+     * it is. Point it at a store with the {@code s3.*} keys, e.g. {@code config(s3Server.flinkSettings())}
+     * ({@code s3.endpoint}, {@code s3.path.style.access}, {@code s3.access-key}, {@code s3.secret-key}).
+     */
+    public Builder s3FileSystem(boolean install) {
+      this.s3FileSystem = install;
       return this;
     }
 
@@ -959,6 +1010,10 @@ public final class LocalFlinkCluster implements AutoCloseable {
         if (instead != null) {
           throw new IllegalArgumentException("config " + entry.getKey() + " is set by LocalFlinkCluster itself; use " + instead);
         }
+      }
+      if (pluginsDir != null && s3FileSystem != null) {
+        throw new IllegalArgumentException("s3FileSystem(...) installs the plugin into the default plugins directory;"
+            + " with pluginsDir(" + pluginsDir + ") put s3-fs-presto/ there yourself, or leave pluginsDir out");
       }
       if (pluginsDir != null && !Files.isDirectory(pluginsDir)) {
         throw new IllegalArgumentException("pluginsDir " + pluginsDir.toAbsolutePath() + " is not a directory; it must hold one"

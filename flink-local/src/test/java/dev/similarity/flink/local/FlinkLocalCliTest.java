@@ -30,6 +30,18 @@ class FlinkLocalCliTest {
   }
 
   @Test
+  void refusesHalfAnS3CredentialAndS3OptionsOutsideStart() {
+    CliRun half = CliRun.flinkLocal("start", "--work-dir", workDir.toString(), "--s3-endpoint", "http://127.0.0.1:9000",
+        "--s3-access-key", "k");
+    assertThat(half.exitCode()).isEqualTo(FlinkLocalCli.USAGE);
+    assertThat(half.err()).startsWith("give both --s3-access-key and --s3-secret-key, or neither");
+
+    CliRun status = CliRun.flinkLocal("status", "--work-dir", workDir.toString(), "--s3-endpoint", "http://127.0.0.1:9000");
+    assertThat(status.exitCode()).isEqualTo(FlinkLocalCli.USAGE);
+    assertThat(status.err()).startsWith("--s3-* options configure a cluster being started");
+  }
+
+  @Test
   void refusesAnUnknownCommand() {
     CliRun run = CliRun.flinkLocal("restart", "--work-dir", workDir.toString());
     assertThat(run.exitCode()).isEqualTo(FlinkLocalCli.USAGE);

@@ -61,6 +61,12 @@ class LocalFlinkClusterBuilderTest {
   }
 
   @Test
+  void refusesInstallingTheS3PluginIntoAPluginsDirectoryItDoesNotOwn() {
+    assertRefused(LocalFlinkCluster.builder().pluginsDir(tempDir).s3FileSystem(true),
+        "s3FileSystem(...) installs the plugin into the default plugins directory");
+  }
+
+  @Test
   void refusesJvmOptionsThatAreNotOptions() {
     assertRefused(LocalFlinkCluster.builder().jvmOption("Xss1m"), "jvmOption 'Xss1m' is not a JVM option");
   }

@@ -105,6 +105,8 @@ class LocalFlinkClusterITCase {
         .contains(cluster.checkpointDir().toUri().toString());
     assertThat(Files.readString(cluster.configFile())).contains("env.java.opts.all: '--add-modules jdk.incubator.vector");
     assertThat(Files.readString(cluster.logDir().resolve("jobmanager.log"))).contains("Rest endpoint listening at 127.0.0.1:" + cluster.restPort());
+    // Flink's S3 file system is a plugin of every process, as in Flink's image with ENABLE_BUILT_IN_PLUGINS.
+    assertThat(cluster.workDir().resolve("plugins/s3-fs-presto/flink-s3-fs-presto-2.2.0.jar")).isRegularFile();
   }
 
   @Test

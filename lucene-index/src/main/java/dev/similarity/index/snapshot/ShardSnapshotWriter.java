@@ -13,6 +13,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,9 +38,13 @@ import org.slf4j.LoggerFactory;
  * </ol>
  *
  * So a published snapshot equals the index as of a completed checkpoint, never one that may still be
- * rolled back. Lucene never reuses a file name within one index, so a file uploaded once is never
- * read again. Captures of one writer must come from one thread; uploads and publications run in
- * order on {@code background}, which must run one task at a time.
+ * rolled back. Lucene never reuses a file name within one index, so a file uploaded once is not
+ * copied from the index again while its blob stays intact: every capture that reuses a blob first
+ * reads it back from the store and checks its SHA-256 (costing one read of the shard's unchanged
+ * files per snapshot). A blob damaged in the store after its upload is never published again: the
+ * capture that finds it is dropped, and the next capture copies the file from the index and
+ * uploads it again. Captures of one writer must come from one thread; uploads and publications run
+ * in order on {@code background}, which must run one task at a time.
  */
 public final class ShardSnapshotWriter {
 
@@ -53,7 +58,10 @@ public final class ShardSnapshotWriter {
   private final RetentionPolicy retention;
   private final Executor background;
   private final Clock clock;
-  /** Files of this index already in the store (Lucene file names are never reused). */
+  /**
+   * Files of this index already in the store (Lucene file names are never reused), by name; a file
+   * whose blob was found damaged is removed, so the next capture copies it again.
+   */
   private final Map<String, SnapshotFile> uploaded = new ConcurrentHashMap<>();
   /** Captured, not yet published, by checkpoint id; only touched on {@code background}. */
   private final TreeMap<Long, SnapshotManifest> unpublished = new TreeMap<>();
@@ -116,13 +124,35 @@ public final class ShardSnapshotWriter {
             fenced = true;
           }
           List<SnapshotFile> files = new ArrayList<>();
+          List<String> damaged = new ArrayList<>();
+          Set<String> damagedBlobs = new HashSet<>();
           for (String name : commit.fileSizes().keySet()) {
-            SnapshotFile file = uploaded.get(name);
-            if (file == null) {
-              file = store.putBlob(shard, name, fresh.get(name));
+            byte[] content = fresh.get(name);
+            SnapshotFile file;
+            if (content != null) {
+              file = store.putBlob(shard, name, content);
               uploaded.put(name, file);
+            } else {
+              // Uploaded by an earlier capture: reuse the blob only if it still holds those bytes.
+              file = uploaded.get(name);
+              Optional<String> damage = file == null ? Optional.of("was found damaged by an earlier capture")
+                  : store.verifyBlob(shard, file);
+              if (damage.isPresent()) {
+                uploaded.remove(name);
+                if (file != null) {
+                  damagedBlobs.add(file.blob());
+                }
+                damaged.add(name + (file == null ? "" : " (blob " + file.blob() + ")") + " " + damage.get());
+                continue;
+              }
             }
             files.add(file);
+          }
+          if (!damaged.isEmpty()) {
+            // Older captures waiting for their checkpoint name the same blobs: none of them may be published.
+            unpublished.values().removeIf(m -> m.files().stream().anyMatch(f -> damagedBlobs.contains(f.blob())));
+            throw new IllegalStateException("the snapshot of checkpoint " + checkpointId + " is not published: "
+                + "stored files " + String.join(", ", damaged) + "; the next snapshot of the shard uploads them again");
           }
           unpublished.put(
               checkpointId,

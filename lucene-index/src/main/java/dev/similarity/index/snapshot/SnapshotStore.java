@@ -10,6 +10,7 @@ import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -30,6 +31,8 @@ import org.apache.flink.core.fs.FileStatus;
 import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.FileSystem.WriteMode;
 import org.apache.flink.core.fs.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A folder of published shard snapshots on any Flink {@link FileSystem} (a local folder, {@code
@@ -41,18 +44,28 @@ import org.apache.flink.core.fs.Path;
  * </pre>
  *
  * <p>Invariants: a blob's name fixes its content, so writing one twice is harmless and a blob is
- * shared by every snapshot that has the same file; a manifest is written (to a hidden temporary
- * name, then renamed) only after all its blobs exist, so a visible manifest always describes a
- * complete snapshot; retention deletes manifests before the blobs only they used. Names starting
- * with '.' are unfinished writes and are ignored by readers.
+ * shared by every snapshot that has the same file; a stored blob is reused only after its bytes
+ * were checked against that content's SHA-256 (a damaged one is written again); a manifest is
+ * written (to a hidden temporary name, then renamed) only after all its blobs exist, so a visible
+ * manifest always describes a complete snapshot; retention deletes manifests before the blobs only
+ * they used. Names starting with '.' are unfinished writes: readers ignore them, a failed write
+ * removes its own, and retention removes any older than its minimum age.
+ *
+ * <p>A file that is missing reads as {@link FileNotFoundException} (the cause of the {@link
+ * UncheckedIOException}) on every file system, also on object stores whose clients report it
+ * otherwise.
  *
  * <p>One writer per shard at a time (the Flink subtask owning the shard); any number of readers.
  */
 public final class SnapshotStore {
 
+  private static final Logger LOG = LoggerFactory.getLogger(SnapshotStore.class);
   private static final String BLOBS = "blobs";
   private static final String MANIFESTS = "manifests";
   private static final String MANIFEST_SUFFIX = ".json";
+  /** Unfinished writes: {@code .<name>.<uuid>.tmp}, renamed to {@code <name>} when complete. */
+  private static final String TEMPORARY_SUFFIX = ".tmp";
+  private static final String MISSING = "is missing";
   private static final ObjectMapper JSON =
       JsonMapper.builder()
           .addModule(new JavaTimeModule())
@@ -98,23 +111,74 @@ public final class SnapshotStore {
   // ---- writing -----------------------------------------------------------------------------
 
   /**
-   * Stores one file's content under its content-addressed name, unless a blob of that name and size
-   * is already there.
+   * Stores one file's content under its content-addressed name. A blob of that name already in the
+   * store is kept only if its bytes have this content's SHA-256 (it is read back to check); one
+   * damaged in the store is replaced.
    */
   public SnapshotFile putBlob(int shard, String fileName, byte[] content) {
     String sha = sha256(content);
     SnapshotFile file =
         new SnapshotFile(fileName, SnapshotFile.blobName(fileName, sha), content.length, sha);
-    Path target = new Path(shardDir(shard, BLOBS), file.blob());
+    Path target = blobPath(shard, file);
     try {
-      if (fs.exists(target) && fs.getFileStatus(target).getLen() == content.length) {
+      Optional<String> damage = fs.exists(target) ? stored(target, file) : Optional.of(MISSING);
+      if (damage.isEmpty()) {
         return file;
       }
-      writeAtomically(target, content);
+      if (!damage.get().equals(MISSING)) {
+        LOG.warn("snapshot store {}: stored blob {} {}; writing it again", location(), target, damage.get());
+      }
+      writeAtomically(target, content, true);
       return file;
     } catch (IOException e) {
       throw failure("write blob " + target, e);
     }
+  }
+
+  /**
+   * Reads the stored blob of {@code file} back and checks its size and SHA-256 against {@code
+   * file}, without holding it in memory.
+   *
+   * @return empty when the blob is intact, else what is wrong ("is missing", "is 12 bytes, not
+   *     14", "has SHA-256 ..., not ...")
+   * @throws UncheckedIOException if the store cannot be read
+   */
+  public Optional<String> verifyBlob(int shard, SnapshotFile file) {
+    Path path = blobPath(shard, file);
+    try {
+      return stored(path, file);
+    } catch (IOException e) {
+      throw failure("verify blob " + path, e);
+    }
+  }
+
+  /** What is wrong with the blob at {@code path}, read back and hashed; {@value #MISSING} if absent. */
+  private Optional<String> stored(Path path, SnapshotFile file) throws IOException {
+    try {
+      return check(path, file);
+    } catch (FileNotFoundException e) {
+      return Optional.of(MISSING);
+    }
+  }
+
+  private Optional<String> check(Path path, SnapshotFile file) throws IOException {
+    MessageDigest digest = sha256Digest();
+    long size = 0;
+    try (InputStream in = new DigestInputStream(fs.open(path), digest)) {
+      byte[] buffer = new byte[64 * 1024];
+      for (int n; (n = in.read(buffer)) != -1; ) {
+        size += n;
+      }
+    } catch (IOException e) {
+      throw missingOr(path, e);
+    }
+    if (size != file.size()) {
+      return Optional.of("is " + size + " bytes, not " + file.size());
+    }
+    String sha = HexFormat.of().formatHex(digest.digest());
+    return sha.equals(file.sha256())
+        ? Optional.empty()
+        : Optional.of("has SHA-256 " + sha + ", not " + file.sha256());
   }
 
   /**
@@ -126,7 +190,7 @@ public final class SnapshotStore {
     Path target = manifestPath(manifest.shard(), manifest.checkpointId());
     try {
       for (SnapshotFile file : manifest.files()) {
-        Path blob = new Path(shardDir(manifest.shard(), BLOBS), file.blob());
+        Path blob = blobPath(manifest.shard(), file);
         if (!fs.exists(blob)) {
           throw new IllegalStateException(
               "cannot publish snapshot of shard " + manifest.shard() + " at checkpoint "
@@ -136,7 +200,7 @@ public final class SnapshotStore {
       if (fs.exists(target)) {
         return; // the same checkpoint's snapshot, published by an earlier attempt
       }
-      writeAtomically(target, JSON.writeValueAsBytes(manifest));
+      writeAtomically(target, JSON.writeValueAsBytes(manifest), false);
     } catch (IOException e) {
       throw failure("publish manifest " + target, e);
     }
@@ -164,18 +228,52 @@ public final class SnapshotStore {
     }
   }
 
-  private void writeAtomically(Path target, byte[] content) throws IOException {
+  /**
+   * Writes {@code content} to a hidden temporary name next to {@code target}, then renames it, so
+   * {@code target} appears complete or not at all. The temporary file is removed if anything fails.
+   *
+   * @param replace whether an existing {@code target} is replaced; otherwise it is kept (the same
+   *     name was written meanwhile, by a retry of the same write)
+   */
+  private void writeAtomically(Path target, byte[] content, boolean replace) throws IOException {
     Path parent = target.getParent();
     fs.mkdirs(parent);
-    Path temporary = new Path(parent, "." + target.getName() + "." + UUID.randomUUID() + ".tmp");
-    try (FSDataOutputStream out = fs.create(temporary, WriteMode.NO_OVERWRITE)) {
-      out.write(content);
-      out.sync();
+    Path temporary = new Path(parent, "." + target.getName() + "." + UUID.randomUUID() + TEMPORARY_SUFFIX);
+    try {
+      try (FSDataOutputStream out = fs.create(temporary, WriteMode.NO_OVERWRITE)) {
+        out.write(content);
+        out.sync();
+      }
+      if (fs.rename(temporary, target)) {
+        return;
+      }
+      // Object stores and HDFS refuse to rename onto an existing name; local folders replace it.
+      if (fs.exists(target)) {
+        if (!replace) {
+          removeTemporary(temporary, null);
+          return;
+        }
+        if (fs.delete(target, false) && fs.rename(temporary, target)) {
+          return;
+        }
+      }
+      throw new IOException("could not rename " + temporary + " to " + target);
+    } catch (IOException | RuntimeException e) {
+      removeTemporary(temporary, e);
+      throw e;
     }
-    if (!fs.rename(temporary, target)) {
-      fs.delete(temporary, false);
-      if (!fs.exists(target)) {
-        throw new IOException("could not rename " + temporary + " to " + target);
+  }
+
+  private void removeTemporary(Path temporary, Exception failure) {
+    try {
+      if (fs.exists(temporary)) {
+        fs.delete(temporary, false);
+      }
+    } catch (IOException e) {
+      if (failure != null) {
+        failure.addSuppressed(e);
+      } else {
+        LOG.warn("snapshot store {}: could not remove {}; retention removes it later", location(), temporary, e);
       }
     }
   }
@@ -238,7 +336,7 @@ public final class SnapshotStore {
     try (InputStream in = fs.open(path)) {
       return JSON.readValue(in, SnapshotManifest.class);
     } catch (IOException e) {
-      throw failure("read manifest " + path, e);
+      throw failure("read manifest " + path, missingOr(path, e));
     }
   }
 
@@ -248,12 +346,12 @@ public final class SnapshotStore {
    * @throws SnapshotCorruptException if the stored bytes do not match
    */
   public byte[] readBlob(int shard, SnapshotFile file) throws SnapshotCorruptException {
-    Path path = new Path(shardDir(shard, BLOBS), file.blob());
+    Path path = blobPath(shard, file);
     byte[] content;
     try (InputStream in = fs.open(path)) {
       content = in.readAllBytes();
     } catch (IOException e) {
-      throw failure("read blob " + path, e);
+      throw failure("read blob " + path, missingOr(path, e));
     }
     if (content.length != file.size()) {
       throw new SnapshotCorruptException(
@@ -273,7 +371,8 @@ public final class SnapshotStore {
    * Removes the shard's snapshots that the policy no longer keeps, then the blobs no kept snapshot
    * uses. A snapshot is kept if it is among the newest {@code keepLatest} or younger than {@code
    * minAge}; a blob is kept if a kept snapshot or {@code inUse} (the writer's unpublished uploads)
-   * names it, or it is younger than {@code minAge}.
+   * names it, or it is younger than {@code minAge}. Hidden temporary files older than {@code
+   * minAge} are left by writes that died and are removed too.
    *
    * @param known manifests the caller already holds, by checkpoint id (the writer's own), so that
    *     only the others are read from the store
@@ -301,24 +400,45 @@ public final class SnapshotStore {
           removed.add(id);
         }
       }
+      int temporariesRemoved = 0;
+      for (FileStatus manifestFolderEntry : list(shardDir(shard, MANIFESTS))) {
+        if (isStaleTemporary(manifestFolderEntry, youngest) && fs.delete(manifestFolderEntry.getPath(), false)) {
+          temporariesRemoved++;
+        }
+      }
       int blobsRemoved = 0;
       long bytesRemoved = 0;
       for (FileStatus blob : list(shardDir(shard, BLOBS))) {
         String name = blob.getPath().getName();
         boolean young = Instant.ofEpochMilli(blob.getModificationTime()).isAfter(youngest);
         if (!keptBlobs.contains(name) && !young && fs.delete(blob.getPath(), false)) {
-          blobsRemoved++;
-          bytesRemoved += blob.getLen();
+          if (isStaleTemporary(blob, youngest)) {
+            temporariesRemoved++;
+          } else {
+            blobsRemoved++;
+            bytesRemoved += blob.getLen();
+          }
         }
       }
-      return new RetentionOutcome(removed, blobsRemoved, bytesRemoved);
+      return new RetentionOutcome(removed, blobsRemoved, bytesRemoved, temporariesRemoved);
     } catch (IOException e) {
       throw failure("apply retention to shard " + shard, e);
     }
   }
 
-  /** What one retention pass removed. */
-  public record RetentionOutcome(List<Long> removedCheckpoints, int blobsRemoved, long bytesRemoved) {
+  private static boolean isStaleTemporary(FileStatus status, Instant youngest) {
+    String name = status.getPath().getName();
+    return !status.isDir() && name.startsWith(".") && name.endsWith(TEMPORARY_SUFFIX)
+        && !Instant.ofEpochMilli(status.getModificationTime()).isAfter(youngest);
+  }
+
+  /**
+   * What one retention pass removed.
+   *
+   * @param temporaryFilesRemoved hidden temporary files left by writes that died
+   */
+  public record RetentionOutcome(
+      List<Long> removedCheckpoints, int blobsRemoved, long bytesRemoved, int temporaryFilesRemoved) {
     public RetentionOutcome {
       removedCheckpoints = List.copyOf(removedCheckpoints);
     }
@@ -352,6 +472,10 @@ public final class SnapshotStore {
     return new Path(new Path(root, String.format("shard-%04d", shard)), part);
   }
 
+  private Path blobPath(int shard, SnapshotFile file) {
+    return new Path(shardDir(shard, BLOBS), file.blob());
+  }
+
   private Path manifestPath(int shard, long checkpointId) {
     return new Path(shardDir(shard, MANIFESTS), String.format("%020d", checkpointId) + MANIFEST_SUFFIX);
   }
@@ -370,9 +494,33 @@ public final class SnapshotStore {
     }
   }
 
-  static String sha256(byte[] content) {
+  /**
+   * {@code e}, or a {@link FileNotFoundException} caused by it when {@code path} does not exist:
+   * object store clients report a missing object in their own ways, often only on the first read.
+   */
+  private IOException missingOr(Path path, IOException e) {
+    if (e instanceof FileNotFoundException) {
+      return e;
+    }
     try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
+      if (!fs.exists(path)) {
+        FileNotFoundException missing = new FileNotFoundException(path + " does not exist");
+        missing.initCause(e);
+        return missing;
+      }
+    } catch (IOException unknown) {
+      e.addSuppressed(unknown);
+    }
+    return e;
+  }
+
+  static String sha256(byte[] content) {
+    return HexFormat.of().formatHex(sha256Digest().digest(content));
+  }
+
+  private static MessageDigest sha256Digest() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("the JDK has no SHA-256", e);
     }

@@ -351,9 +351,13 @@ public final class SearchApi implements HttpHandler {
         shards.put(Integer.toString(m.shard()), s);
       }
       Map<String, Object> body = new LinkedHashMap<>();
-      body.put("status", problems.isEmpty() ? "ok" : "unavailable");
+      Map<Integer, ServiceMetrics.Refusal> refused = metrics.refusals();
+      body.put("status", !problems.isEmpty() ? "unavailable" : refused.isEmpty() ? "ok" : "degraded");
       if (!problems.isEmpty()) {
         body.put("problems", problems);
+      }
+      if (!refused.isEmpty()) {
+        body.put("refused", refusals(refused));
       }
       body.put("store", storeLocation);
       SnapshotManifest reference = view.reference();
@@ -370,6 +374,22 @@ public final class SearchApi implements HttpHandler {
       }
       return json(problems.isEmpty() ? 200 : 503, body);
     }
+  }
+
+  /** Shards whose newest snapshot is not served: which snapshot, why, and what is served instead. */
+  private static List<Map<String, Object>> refusals(Map<Integer, ServiceMetrics.Refusal> refused) {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (ServiceMetrics.Refusal r : refused.values()) {
+      Map<String, Object> refusal = new LinkedHashMap<>();
+      refusal.put("shard", r.shard());
+      refusal.put("checkpointId", r.checkpointId());
+      refusal.put("reason", r.reason().label());
+      refusal.put("message", r.message());
+      refusal.put("servedCheckpointId", r.servedCheckpointId());
+      refusal.put("since", r.since().toString());
+      out.add(refusal);
+    }
+    return out;
   }
 
   private Response metricsText() {

@@ -43,6 +43,7 @@ public final class ServiceMetrics {
   private final Map<String, LongAdder> loadFailures = new ConcurrentSkipListMap<>();
   private final Map<Integer, LongAdder> loadRetries = new ConcurrentSkipListMap<>();
   private final Map<Integer, Double> lastLoadSeconds = new ConcurrentSkipListMap<>();
+  private final Map<Integer, Refusal> refusals = new ConcurrentSkipListMap<>();
   private final LongAdder polls = new LongAdder();
   private final LongAdder pollFailures = new LongAdder();
   private final AtomicInteger snapshotsOpen = new AtomicInteger();
@@ -71,6 +72,35 @@ public final class ServiceMetrics {
   void loadFailed(int shard, LoadFailure reason) {
     loadFailures.computeIfAbsent(shard + "\u0000" + reason.label(), key -> new LongAdder()).increment();
   }
+
+  /**
+   * The newest snapshot of a shard could not be loaded: the service serves an older one, or none.
+   * Replaces the shard's previous refusal.
+   */
+  void snapshotRefused(Refusal refusal) {
+    refusals.put(refusal.shard(), refusal);
+  }
+
+  /** The shard serves its newest published snapshot (or has none): no refusal stands. */
+  void newestServed(int shard) {
+    refusals.remove(shard);
+  }
+
+  /** Shards whose newest published snapshot is refused, by shard; empty when every shard serves its newest. */
+  public Map<Integer, Refusal> refusals() {
+    return Map.copyOf(refusals);
+  }
+
+  /**
+   * Why the newest published snapshot of a shard is not served.
+   *
+   * @param checkpointId the refused snapshot's checkpoint
+   * @param servedCheckpointId the checkpoint served instead, or null when the shard has none loaded
+   * @param message what is wrong, e.g. which blob failed its SHA-256
+   * @param since when it was first refused
+   */
+  public record Refusal(int shard, long checkpointId, Long servedCheckpointId, LoadFailure reason, String message,
+      Instant since) {}
 
   void loadRetried(int shard) {
     loadRetries.computeIfAbsent(shard, s -> new LongAdder()).increment();
@@ -139,6 +169,11 @@ public final class ServiceMetrics {
     header(out, "search_snapshot_load_retries_total", "counter",
         "Loads restarted from the then-latest manifest because retention removed a blob meanwhile.");
     loadRetries.forEach((s, count) -> sample(out, "search_snapshot_load_retries_total", shard(s), count.sum()));
+    header(out, "search_snapshot_refused_checkpoint_id", "gauge",
+        "Checkpoint of the shard's newest published snapshot while it is refused (an older one or none is served)."
+            + " reason: corrupt, missing or io. Absent while the shard serves its newest.");
+    refusals.values().forEach(r -> sample(out, "search_snapshot_refused_checkpoint_id",
+        "shard=\"" + r.shard() + "\",reason=\"" + r.reason().label() + "\"", r.checkpointId()));
     header(out, "search_snapshots_open", "gauge",
         "Shard snapshots in memory: the served ones plus replaced ones that requests still hold.");
     sample(out, "search_snapshots_open", null, snapshotsOpen.get());

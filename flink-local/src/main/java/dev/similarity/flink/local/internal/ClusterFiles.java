@@ -25,7 +25,8 @@ import java.util.Map;
  *   checkpoints/                execution.checkpointing.dir
  *   savepoints/                 execution.checkpointing.savepoint-dir (the default target of stop-with-savepoint)
  *   web-upload/                 jars uploaded through the REST API or the web UI; kept across restarts
- *   plugins/                    the plugins directory when none is configured (empty)
+ *   plugins/                    the plugins directory when none is configured: s3-fs-presto/ (Flink's S3
+ *                               file system) unless LocalFlinkCluster.Builder.s3FileSystem(false)
  *   tmp/                        io.tmp.dirs: RocksDB working files, blob caches; emptied at every start
  * </pre>
  */

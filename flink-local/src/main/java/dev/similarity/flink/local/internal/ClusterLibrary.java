@@ -22,6 +22,9 @@ public final class ClusterLibrary {
   private static final List<String> REQUIRED_PREFIXES =
       List.of("flink-runtime-2", "flink-runtime-web-", "flink-rpc-akka-loader-", "flink-clients-");
 
+  /** The plugin's folder name under a plugins directory, as in Flink's distribution. */
+  public static final String S3_PLUGIN = "s3-fs-presto";
+
   private ClusterLibrary() {}
 
   /**
@@ -64,6 +67,20 @@ public final class ClusterLibrary {
       }
     }
     return absolute;
+  }
+
+  /**
+   * The jar of Flink's S3 file system plugin the build copies next to the cluster lib ({@code
+   * flink-local/target/plugins/s3-fs-presto/flink-s3-fs-presto-*.jar}), if there is one.
+   */
+  public static java.util.Optional<Path> s3Plugin(Path clusterLibDir) {
+    Path dir = clusterLibDir.toAbsolutePath().normalize().resolveSibling("plugins").resolve(S3_PLUGIN);
+    if (!Files.isDirectory(dir)) return java.util.Optional.empty();
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(p -> p.getFileName().toString().startsWith("flink-s3-fs-presto-") && p.toString().endsWith(".jar")).findFirst();
+    } catch (IOException e) {
+      return java.util.Optional.empty();
+    }
   }
 
   /** Class path of a cluster JVM: every jar of the cluster lib plus this module's own classes (for {@link FlinkProcessMain}). */
