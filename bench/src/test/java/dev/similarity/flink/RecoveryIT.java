@@ -137,10 +137,74 @@ class RecoveryIT {
     private static void failOverToFreshTaskManagers(MiniCluster cluster) throws Exception {
         cluster.startTaskManager();
         cluster.startTaskManager();
+        killTheJobsTaskManagers(cluster);
+    }
+
+    /** Kills the two TaskManagers that run the job (fresh ones must stand by). */
+    private static void killTheJobsTaskManagers(MiniCluster cluster) throws Exception {
         // Highest index first; terminated TaskManagers keep their places in the list.
         cluster.terminateTaskManager(firstLiveTaskManager + 1).get(60, TimeUnit.SECONDS);
         cluster.terminateTaskManager(firstLiveTaskManager).get(60, TimeUnit.SECONDS);
         firstLiveTaskManager += 2;
+    }
+
+    /** Id and completion time (ms) of the job's latest completed checkpoint, or id -1. */
+    private static long[] latestCompletedCheckpoint(MiniCluster cluster, DemoRun run) throws Exception {
+        JsonNode completed = rest(cluster, "/jobs/" + run.job().getJobID() + "/checkpoints").path("latest").path("completed");
+        return completed.isMissingNode() || completed.isNull() ? new long[] {-1, 0}
+                : new long[] {completed.path("id").asLong(-1), completed.path("latest_ack_timestamp").asLong()};
+    }
+
+    /** Waits for the next checkpoint to complete; returns its completion time (ms since the epoch). */
+    private static long nextCompletedCheckpoint(MiniCluster cluster, DemoRun run) throws Exception {
+        long last = latestCompletedCheckpoint(cluster, run)[0];
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (System.currentTimeMillis() < deadline) {
+            long[] latest = latestCompletedCheckpoint(cluster, run);
+            if (latest[0] > last) return latest[1];
+            Thread.sleep(10);
+        }
+        throw new AssertionError("no checkpoint completed in 120 s");
+    }
+
+    /**
+     * As flink-connector-kafka's exactly-once tests do: failures injected right after a checkpoint
+     * completed (its transactions committed, the next one's records in flight) and right before the next
+     * one (a whole interval of uncommitted output). A read_committed consumer must then see every list,
+     * none twice: what was committed is exactly what completed checkpoints cover.
+     */
+    @Test
+    void failuresRightAfterAndRightBeforeACheckpointLoseAndDuplicateNothing(@InjectMiniCluster MiniCluster cluster) throws Exception {
+        try (DemoRun run = new DemoRun(catalogue, images, broker.bootstrapServers(), work.resolve("boundary"), "boundary",
+                miniCluster(null), Map.of())) {
+            CatalogueChurn products = new CatalogueChurn(run, catalogue, images);
+            ExecutorService feeder = Executors.newSingleThreadExecutor();
+            Future<RunSummary> feeding = feeder.submit(() -> products.add(0, 1_500, 100, 600_000));
+            feeder.shutdown();
+            long deadline = System.currentTimeMillis() + 300_000;
+            while (run.lists().keys() < 200 && System.currentTimeMillis() < deadline) Thread.sleep(100);
+
+            cluster.startTaskManager();
+            cluster.startTaskManager();
+            nextCompletedCheckpoint(cluster, run);
+            killTheJobsTaskManagers(cluster);                       // right after a completed checkpoint
+            System.out.printf("killed right after a checkpoint with %d lists visible%n", run.lists().keys());
+
+            int before = run.lists().keys();
+            while (run.lists().keys() < before + 200 && System.currentTimeMillis() < deadline) Thread.sleep(100);
+            cluster.startTaskManager();
+            cluster.startTaskManager();
+            long completedAt = nextCompletedCheckpoint(cluster, run);
+            long interval = run.config().get(IndexerOptions.CHECKPOINT_INTERVAL).toMillis();
+            Thread.sleep(Math.max(0, completedAt + interval * 8 / 10 - System.currentTimeMillis()));
+            killTheJobsTaskManagers(cluster);                       // right before the next one
+            System.out.printf("killed right before a checkpoint with %d lists visible%n", run.lists().keys());
+
+            RunSummary summary = feeding.get(600, TimeUnit.SECONDS);
+            products.awaitQuiet(5_000, 180_000);
+            assertThat(summary.get("products_with_list")).isEqualTo(1_500);
+            assertContractAndNoDuplicates(run, products, 1_500);
+        }
     }
 
     private static void assertContractAndNoDuplicates(DemoRun run, CatalogueChurn products, int live) throws Exception {
