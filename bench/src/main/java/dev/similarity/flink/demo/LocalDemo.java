@@ -1,6 +1,7 @@
 package dev.similarity.flink.demo;
 
 import dev.similarity.flink.IndexerOptions;
+import dev.similarity.index.snapshot.ShardSnapshot;
 import dev.similarity.index.snapshot.SnapshotManifest;
 import dev.similarity.index.snapshot.SnapshotStore;
 
@@ -68,21 +69,26 @@ public final class LocalDemo {
         }
     }
 
-    private static void awaitSnapshotsHolding(DemoRun run, int products) throws InterruptedException {
+    private static void awaitSnapshotsHolding(DemoRun run, int products) throws Exception {
         SnapshotStore store = SnapshotStore.at(run.config().snapshotDir());
         int shards = run.config().get(IndexerOptions.SHARDS);
         long deadline = System.currentTimeMillis() + 2 * run.config().get(IndexerOptions.SNAPSHOT_INTERVAL).toMillis() + 30_000;
         int held = 0;
         while (System.currentTimeMillis() < deadline) {
+            // Products, not documents: a shard also holds image nodes and the members behind shared images.
             held = 0;
             for (int shard = 0; shard < shards; shard++) {
-                held += store.latest(shard).map(SnapshotManifest::documentCount).orElse(0);
+                java.util.Optional<SnapshotManifest> latest = store.latest(shard);
+                if (latest.isEmpty()) continue;
+                try (ShardSnapshot snapshot = ShardSnapshot.load(store, latest.get())) {
+                    held += snapshot.products(0, Integer.MAX_VALUE).size();
+                }
             }
             if (held >= products) {
                 System.out.printf("index snapshots hold all %,d products%n", held);
                 return;
             }
-            Thread.sleep(500);
+            Thread.sleep(2_000);
         }
         System.out.printf("index snapshots hold %,d of %,d products (more are published while a job runs)%n", held, products);
     }
