@@ -10,6 +10,7 @@ import dev.similarity.flink.IndexerConfig;
 import dev.similarity.flink.IndexerOptions;
 import dev.similarity.flink.event.ProductChange;
 import dev.similarity.flink.fetch.ImageFetchException;
+import dev.similarity.flink.internal.Sha256;
 import dev.similarity.flink.fetch.ImageFetcher;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.metrics.Counter;
@@ -19,10 +20,7 @@ import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.functions.async.ResultFuture;
 import org.apache.flink.streaming.api.functions.async.RichAsyncFunction;
 
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Collections;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.List;
@@ -165,7 +163,7 @@ public final class FetchAndEmbedFunction extends RichAsyncFunction<ProductChange
 
     /** Image bytes seen recently (by SHA-256) are not embedded again. */
     private CompletableFuture<EmbeddingOutcome> embed(ProductChange change, byte[] bytes) {
-        String hash = sha256(bytes);
+        String hash = Sha256.hex(bytes);
         float[] known = recentEmbeddings.get(hash);
         if (known != null) {
             embeddingsReused.inc();
@@ -206,13 +204,6 @@ public final class FetchAndEmbedFunction extends RichAsyncFunction<ProductChange
                 "embedding the image " + change.imageUrl() + " of product " + change.productId() + " failed: " + cause, cause, false);
     }
 
-    static String sha256(byte[] bytes) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     @Override
     public void close() throws Exception {

@@ -206,7 +206,9 @@ public final class ImageFetcher implements AutoCloseable {
             return Duration.ofSeconds(Math.max(0, Long.parseLong(value)));
         } catch (NumberFormatException notSeconds) {
             Instant when = DateUtils.parseStandardDate(value);
-            return when == null ? null : Duration.between(Instant.now(), when).isNegative() ? Duration.ZERO : Duration.between(Instant.now(), when);
+            if (when == null) return null;
+            Duration left = Duration.between(Instant.now(), when);
+            return left.isNegative() ? Duration.ZERO : left;
         }
     }
 

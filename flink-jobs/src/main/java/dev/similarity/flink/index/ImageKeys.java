@@ -1,8 +1,8 @@
 package dev.similarity.flink.index;
 
+import dev.similarity.flink.internal.Sha256;
+
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -33,17 +33,17 @@ public final class ImageKeys {
             try {
                 digest = HexFormat.of().parseHex(contentHash);
             } catch (IllegalArgumentException notHex) {
-                digest = sha256(contentHash.getBytes(StandardCharsets.UTF_8));
+                digest = Sha256.digest(contentHash.getBytes(StandardCharsets.UTF_8));
             }
         } else {
-            digest = sha256(contentHash.getBytes(StandardCharsets.UTF_8));
+            digest = Sha256.digest(contentHash.getBytes(StandardCharsets.UTF_8));
         }
         return BASE64URL.encodeToString(Arrays.copyOf(digest, KEY_BYTES));
     }
 
     /** The key of the image made of {@code bytes}. */
     public static String ofBytes(byte[] bytes) {
-        return BASE64URL.encodeToString(Arrays.copyOf(sha256(bytes), KEY_BYTES));
+        return BASE64URL.encodeToString(Arrays.copyOf(Sha256.digest(bytes), KEY_BYTES));
     }
 
     /**
@@ -51,14 +51,7 @@ public final class ImageKeys {
      * still needs a route to its tombstone). The 23rd character keeps it apart from image keys.
      */
     public static String ofProductWithoutImage(String productId) {
-        return BASE64URL.encodeToString(Arrays.copyOf(sha256(productId.getBytes(StandardCharsets.UTF_8)), KEY_BYTES)) + "~";
+        return BASE64URL.encodeToString(Arrays.copyOf(Sha256.digest(productId.getBytes(StandardCharsets.UTF_8)), KEY_BYTES)) + "~";
     }
 
-    private static byte[] sha256(byte[] bytes) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(bytes);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JVM has SHA-256", e);
-        }
-    }
 }

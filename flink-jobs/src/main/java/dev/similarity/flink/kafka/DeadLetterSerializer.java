@@ -3,6 +3,7 @@ package dev.similarity.flink.kafka;
 import dev.similarity.flink.deadletter.DeadLetterBudget;
 import dev.similarity.flink.deadletter.DeadLetterRecord;
 import dev.similarity.flink.event.RawCatalogueRecord;
+import dev.similarity.flink.internal.Sha256;
 import dev.similarity.schemas.DeadLetter;
 import dev.similarity.schemas.DeadLetterHeaders;
 import dev.similarity.schemas.DeadLetterReason;
@@ -17,9 +18,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.ByteBuffer;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Map;
 
 /**
@@ -90,8 +88,8 @@ public final class DeadLetterSerializer implements KafkaRecordSerializationSchem
                 .setTruncated(fitted.truncated())
                 .setOriginalKeyBytes(key == null ? null : (long) key.length)
                 .setOriginalValueBytes(value == null ? null : (long) value.length)
-                .setOriginalKeySha256(sha256(key))
-                .setOriginalValueSha256(sha256(value))
+                .setOriginalKeySha256(Sha256.hex(key))
+                .setOriginalValueSha256(Sha256.hex(value))
                 .build();
     }
 
@@ -99,13 +97,4 @@ public final class DeadLetterSerializer implements KafkaRecordSerializationSchem
         return source == null ? "a record" : source.topic() + "-" + source.partition() + "@" + source.offset();
     }
 
-    /** Lower-case hex SHA-256 of {@code bytes}; null for null. */
-    static String sha256(byte[] bytes) {
-        if (bytes == null) return null;
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
-    }
 }

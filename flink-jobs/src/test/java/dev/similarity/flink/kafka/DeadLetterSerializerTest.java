@@ -107,8 +107,8 @@ class DeadLetterSerializerTest {
         assertThat(produced.key()).isEqualTo(array(letter.getOriginalKey())).isEqualTo(Arrays.copyOf(key, produced.key().length));
         assertThat(letter.getOriginalValueBytes()).isEqualTo(3L * MIB);
         assertThat(letter.getOriginalKeyBytes()).isEqualTo(600_000L);
-        assertThat(letter.getOriginalValueSha256()).isEqualTo(DeadLetterSerializer.sha256(value)).hasSize(64);
-        assertThat(letter.getOriginalKeySha256()).isEqualTo(DeadLetterSerializer.sha256(key));
+        assertThat(letter.getOriginalValueSha256()).isEqualTo(dev.similarity.flink.internal.Sha256.hex(value)).hasSize(64);
+        assertThat(letter.getOriginalKeySha256()).isEqualTo(dev.similarity.flink.internal.Sha256.hex(key));
         assertThat(header(produced, DeadLetterHeaders.ORIGINAL_VALUE_BYTES)).isEqualTo(String.valueOf(3 * MIB));
         assertThat(letter.getErrorMessage()).endsWith("…").hasSizeLessThanOrEqualTo(DeadLetterBudget.MAX_MESSAGE_BYTES);
     }
