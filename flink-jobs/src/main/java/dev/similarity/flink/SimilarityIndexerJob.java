@@ -171,7 +171,10 @@ public final class SimilarityIndexerJob {
                 .name("dead-letter-sink").uid("dead-letter-sink");
     }
 
-    /** RocksDB, incremental exactly-once checkpoints kept on cancellation, from the job's options. */
+    /**
+     * RocksDB, incremental exactly-once checkpoints kept on cancellation, from the job's options; then
+     * any of Flink's job-level options given as arguments ({@code --execution.state-recovery.path ...}).
+     */
     public static Configuration runtimeConfiguration(IndexerConfig config) {
         Configuration conf = new Configuration();
         conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
@@ -186,6 +189,8 @@ public final class SimilarityIndexerJob {
         // Unset, the cluster's checkpoint directory applies.
         String dir = config.get(IndexerOptions.CHECKPOINT_DIR);
         if (dir != null) conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, dir);
+        // Flink's own options given as job arguments (a savepoint to resume from, ...) win over the above.
+        config.flinkRuntimeSettings().forEach(conf::setString);
         return conf;
     }
 
