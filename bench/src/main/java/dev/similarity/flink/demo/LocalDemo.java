@@ -22,7 +22,7 @@ public final class LocalDemo {
 
     public static void main(String[] args) throws Exception {
         DemoArgs a = DemoArgs.parse(args, "scripts/demo [--products N] [--rate EVENTS_PER_S] [--exit] [--report FILE] "
-                + "[--web-ui-port 8081] [--kafka-port 0] [--work DIR] [--set option.key=value ...]\n"
+                + "[--web-ui-port 8081] [--kafka-port 0] [--work DIR] [--embedded-events] [--set option.key=value ...]\n"
                 + "  on a Flink cluster: --cluster http://127.0.0.1:8081 [--bootstrap-servers 127.0.0.1:9092] [--run-name NAME] "
                 + "[--from-savepoint PATH] [--parallelism P] [--first N]");
         if (a.cluster().url() != null) {
@@ -47,6 +47,10 @@ public final class LocalDemo {
                 System.out.println("Flink web UI: http://localhost:" + a.webUiPort() + "  (job " + run.job().getJobID() + ")");
                 System.out.println("index snapshots: " + run.config().snapshotDir()
                         + "  (search them: scripts/search-service --store " + run.config().snapshotDir() + ")");
+                if (a.embeddedEvents()) {
+                    run.embeddedEvents(CatalogueEmbeddings.load(catalogue, run.config().modelDir(), a.products(),
+                            a.work().resolve("embeddings"), true));
+                }
                 System.out.printf("feeding %,d products%s ...%n", a.products(), a.rate() > 0 ? " at " + a.rate() + " events/s" : "");
                 RunSummary summary = run.feedAndMeasure(0, a.products(), a.rate(), a.timeoutMs(), true);
                 summary.values().put("topics", Map.of("catalogue", run.config().get(dev.similarity.flink.IndexerOptions.CATALOGUE_TOPIC),
