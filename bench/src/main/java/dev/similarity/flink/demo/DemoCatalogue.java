@@ -121,6 +121,14 @@ public final class DemoCatalogue {
         double cos = StrictMath.cos(angle), sin = StrictMath.sin(angle);
         double centre = (SIDE - 1) / 2.0;
         byte[] out = new byte[PIXELS];
+        double[] noise = new double[PIXELS];
+        for (int i = 0; i < PIXELS; i += 2) {
+            // Box-Muller on the seeded generator, both outputs used: the same numbers on every JVM.
+            double radius = StrictMath.sqrt(-2 * StrictMath.log(1.0 - random.nextDouble()));
+            double turn = 2 * StrictMath.PI * random.nextDouble();
+            noise[i] = grain * radius * StrictMath.cos(turn);
+            noise[i + 1] = grain * radius * StrictMath.sin(turn);
+        }
         for (int y = 0; y < SIDE; y++) {
             for (int x = 0; x < SIDE; x++) {
                 // Output pixel -> source coordinates: undo shift, zoom, rotation, then mirror.
@@ -130,8 +138,8 @@ public final class DemoCatalogue {
                 double sy = -sin * u + cos * v;
                 if (mirror) sx = -sx;
                 double value = bilinear(src, sx + centre, sy + centre);
-                value = 255.0 * gain * StrictMath.pow(value / 255.0, gamma);
-                value += grain * gaussian(random);
+                if (value > 0) value = 255.0 * gain * StrictMath.pow(value / 255.0, gamma);
+                value += noise[y * SIDE + x];
                 out[y * SIDE + x] = (byte) Math.max(0, Math.min(255, (int) Math.round(value)));
             }
         }
@@ -151,12 +159,6 @@ public final class DemoCatalogue {
 
     private static double uniform(SplittableRandom random, double from, double to) {
         return from + (to - from) * random.nextDouble();
-    }
-
-    /** Box-Muller on the seeded generator: the same numbers on every JVM. */
-    private static double gaussian(SplittableRandom random) {
-        double u = 1.0 - random.nextDouble();
-        return StrictMath.sqrt(-2 * StrictMath.log(u)) * StrictMath.cos(2 * StrictMath.PI * random.nextDouble());
     }
 
     private static byte[] encode(byte[] pixels) {

@@ -42,4 +42,10 @@ class DemoArgsTest {
 
         assertThat(args.settings()).containsEntry("indexer.parallelism", "3");
     }
+
+    @Test
+    void eventsCarryEmbeddingsOnlyWhenAsked() {
+        assertThat(DemoArgs.parse(new String[] {"--products", "5"}, USAGE).embeddedEvents()).isFalse();
+        assertThat(DemoArgs.parse(new String[] {"--embedded-events", "--products", "5"}, USAGE).embeddedEvents()).isTrue();
+    }
 }
