@@ -153,7 +153,7 @@ public final class CatalogueChurn {
                     live.put(id, image);
                     categories.put(id, category);
                     versions.put(id, 1L);
-                    pendingDirect.put(id, feeder.upsert(id, images.imageUrl(image, id), category, 1, false));
+                    pendingDirect.put(id, feeder.upsert(id, images.imageUrl(image, id), category, 1, false, run.embeddingOf(image)));
                 });
             }
             for (int i = 0; i < changes; i++) {
@@ -168,7 +168,7 @@ public final class CatalogueChurn {
                     live.put(id, image);
                     categories.put(id, category);
                     long version = versions.merge(id, 1L, Long::sum);
-                    pendingDirect.put(id, feeder.upsert(id, images.imageUrl(image, id), category, version, true));
+                    pendingDirect.put(id, feeder.upsert(id, images.imageUrl(image, id), category, version, true, run.embeddingOf(image)));
                 });
             }
             for (int i = 0; i < removals; i++) {

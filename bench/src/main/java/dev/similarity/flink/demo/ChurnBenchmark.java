@@ -52,7 +52,7 @@ public final class ChurnBenchmark {
         }
         DemoArgs a = DemoArgs.parse(rest.toArray(new String[0]), "scripts/bench-churn [--products N] [--additions A] [--changes C] "
                 + "[--removals R] [--shared-image-fraction F] [--search-clients C] [--search-seconds S] [--rate EVENTS_PER_S] "
-                + "[--report FILE] [--set option.key=value ...]");
+                + "[--embedded-events] [--report FILE] [--set option.key=value ...]");
         int additions = Integer.parseInt(churnArgs.get("--additions"));
         int changes = Integer.parseInt(churnArgs.get("--changes"));
         int removals = Integer.parseInt(churnArgs.get("--removals"));
@@ -70,6 +70,13 @@ public final class ChurnBenchmark {
              DemoImageServer images = new DemoImageServer(catalogue, 0);
              DemoRun run = new DemoRun(catalogue, images, broker.bootstrapServers(), work, runName, -1, settings)) {
             CatalogueChurn churn = new CatalogueChurn(run, catalogue, images, sharedImageFraction);
+            if (a.embeddedEvents()) {
+                // Every image the load and the churn show: products 0 .. products + additions + changes - 1.
+                CatalogueEmbeddings embeddings = CatalogueEmbeddings.load(catalogue, run.config().modelDir(),
+                        a.products() + additions + changes, a.work().resolve("embeddings"), true);
+                run.embeddedEvents(embeddings);
+                report.put("embedded_events", embeddings.report());
+            }
             System.out.printf("loading %,d products ...%n", a.products());
             RunSummary load = churn.load(a.products(), a.timeoutMs());
             report.put("load", load.values());

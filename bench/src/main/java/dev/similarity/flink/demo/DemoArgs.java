@@ -8,7 +8,7 @@ import java.util.Map;
 
 /** Command-line arguments shared by the demo and the benchmarks. */
 record DemoArgs(int products, double rate, boolean exit, Path report, int webUiPort, int kafkaPort, Path work,
-                long timeoutMs, Map<String, String> settings, Cluster cluster) {
+                long timeoutMs, Map<String, String> settings, Cluster cluster, boolean embeddedEvents) {
 
     /**
      * Where the demo's job runs when not in the demo's own JVM (url null: in the demo's JVM, which the other
@@ -25,6 +25,8 @@ record DemoArgs(int products, double rate, boolean exit, Path report, int webUiP
         int products = 10_000;
         double rate = 0;
         boolean exit = false;
+        // Events carry the model's embedding of their image (CatalogueEmbeddings): the job fetches nothing.
+        boolean embeddedEvents = false;
         Path report = null;
         int webUiPort = 8081;
         int kafkaPort = 0;
@@ -38,6 +40,7 @@ record DemoArgs(int products, double rate, boolean exit, Path report, int webUiP
             String arg = args[i];
             switch (arg) {
                 case "--exit" -> exit = true;
+                case "--embedded-events" -> embeddedEvents = true;
                 case "--products" -> products = Integer.parseInt(value(args, ++i, arg, usage));
                 case "--rate" -> rate = Double.parseDouble(value(args, ++i, arg, usage));
                 case "--report" -> report = Path.of(value(args, ++i, arg, usage));
@@ -80,7 +83,7 @@ record DemoArgs(int products, double rate, boolean exit, Path report, int webUiP
             }
         }
         return new DemoArgs(products, rate, exit, report, webUiPort, kafkaPort, work, timeoutMs, settings,
-                new Cluster(clusterUrl, bootstrap, runName, savepoint, parallelism, first));
+                new Cluster(clusterUrl, bootstrap, runName, savepoint, parallelism, first), embeddedEvents);
     }
 
     private static String value(String[] args, int i, String name, String usage) {

@@ -31,6 +31,7 @@ public final class DemoRun implements AutoCloseable {
     private volatile boolean detached;
     private final NeighbourListCollector lists;
     private final NeighbourListCollector deadLetters;
+    private volatile CatalogueEmbeddings embeddings;
 
     /**
      * @param webUiPort port of Flink's web UI, or -1 for no web UI
@@ -110,6 +111,17 @@ public final class DemoRun implements AutoCloseable {
         return deadLetters;
     }
 
+    /** From now on, upserts carry these embeddings of their images, so the job fetches and embeds nothing (null: off). */
+    public void embeddedEvents(CatalogueEmbeddings embeddings) {
+        this.embeddings = embeddings;
+    }
+
+    /** What an upsert of a product showing catalogue image {@code image} carries: its embedding, or null (see above). */
+    public dev.similarity.schemas.ImageEmbedding embeddingOf(int image) {
+        CatalogueEmbeddings carried = embeddings;
+        return carried == null ? null : carried.event(image);
+    }
+
     /**
      * Feeds {@code products} products (catalogue numbers {@code first ..}) at {@code rate} events/s
      * (0 = no limit), waits up to {@code timeoutMs} for all their lists, and summarises.
@@ -137,7 +149,8 @@ public final class DemoRun implements AutoCloseable {
                 }
                 int n = first + i;
                 String id = catalogue.productId(n);
-                long ts = feeder.upsert(id, images.imageUrl(imageOf.applyAsInt(n), id), catalogue.category(n), 1, false);
+                int image = imageOf.applyAsInt(n);
+                long ts = feeder.upsert(id, images.imageUrl(image, id), catalogue.category(n), 1, false, embeddingOf(image));
                 fed.add(new RunSummary.Fed(id, n, 1, ts));
                 if (progress && System.currentTimeMillis() - lastReport > 5_000) {
                     lastReport = System.currentTimeMillis();

@@ -22,7 +22,7 @@ public final class LocalDemo {
 
     public static void main(String[] args) throws Exception {
         DemoArgs a = DemoArgs.parse(args, "scripts/demo [--products N] [--rate EVENTS_PER_S] [--exit] [--report FILE] "
-                + "[--web-ui-port 8081] [--kafka-port 0] [--work DIR] [--set option.key=value ...]\n"
+                + "[--web-ui-port 8081] [--kafka-port 0] [--work DIR] [--embedded-events] [--set option.key=value ...]\n"
                 + "  resuming a run: --bootstrap-servers 127.0.0.1:9092 --run-name NAME --from-savepoint PATH --first N\n"
                 + "  on a Flink cluster: --cluster http://127.0.0.1:8081 [--bootstrap-servers 127.0.0.1:9092] [--run-name NAME] "
                 + "[--from-savepoint PATH] [--parallelism P] [--first N]");
@@ -59,6 +59,10 @@ public final class LocalDemo {
                         + (c.fromSavepoint() == null ? ", fresh state" : ", resumed from " + c.fromSavepoint()) + ")");
                 System.out.println("index snapshots: " + run.config().snapshotDir()
                         + "  (search them: scripts/search-service --store " + run.config().snapshotDir() + ")");
+                if (a.embeddedEvents()) {
+                    run.embeddedEvents(CatalogueEmbeddings.load(catalogue, run.config().modelDir(), c.first() + a.products(),
+                            a.work().resolve("embeddings"), true));
+                }
                 System.out.printf("feeding %,d products (catalogue numbers %,d..%,d)%s ...%n", a.products(), c.first(),
                         c.first() + a.products() - 1, a.rate() > 0 ? " at " + a.rate() + " events/s" : "");
                 RunSummary summary = run.feedAndMeasure(c.first(), a.products(), a.rate(), a.timeoutMs(), true);

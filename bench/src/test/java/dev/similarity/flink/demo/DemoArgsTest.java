@@ -59,4 +59,10 @@ class DemoArgsTest {
         assertThat(args.cluster().fromSavepoint()).isEqualTo("file:///tmp/chk-7");
         assertThat(args.cluster().first()).isEqualTo(300);
     }
+
+    @Test
+    void eventsCarryEmbeddingsOnlyWhenAsked() {
+        assertThat(DemoArgs.parse(new String[] {"--products", "5"}, USAGE).embeddedEvents()).isFalse();
+        assertThat(DemoArgs.parse(new String[] {"--embedded-events", "--products", "5"}, USAGE).embeddedEvents()).isTrue();
+    }
 }
