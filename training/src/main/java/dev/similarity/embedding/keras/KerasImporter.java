@@ -81,12 +81,13 @@ public final class KerasImporter {
    *
    * @param descriptor the written model.json
    * @param layerClasses layers built, by Keras class
+   * @param modelLayerClasses every layer of the source model, by Keras class
    * @param parameters number of weight values in the SavedModel
    * @param files SHA-256 of every file of the model folder, by path relative to it
    * @param seconds wall time of the conversion
    */
-  public record Result(EmbeddingModelDescriptor descriptor, Map<String, Integer> layerClasses, long parameters,
-      Map<String, String> files, double seconds) {}
+  public record Result(EmbeddingModelDescriptor descriptor, Map<String, Integer> layerClasses,
+      Map<String, Integer> modelLayerClasses, long parameters, Map<String, String> files, double seconds) {}
 
   private KerasImporter() {}
 
@@ -120,12 +121,9 @@ public final class KerasImporter {
           input[0], input[1], input[2], request.channelOrder(), request.normalisation(), request.resizePolicy(),
           request.padValue(), Signature.DEFAULT_KEY, INPUT_KEY, OUTPUT_KEY, dimension, request.resampling());
       descriptor.write(out);
-      Map<String, Integer> classes = new TreeMap<>();
-      for (Layer layer : builder.layers()) {
-        classes.merge(layer.className(), 1, Integer::sum);
-      }
       long parameters = weights.values().stream().mapToLong(w -> w.values().length).sum();
-      return new Result(descriptor, classes, parameters, checksums(out), (System.nanoTime() - start) / 1e9);
+      return new Result(descriptor, countClasses(builder.layers()), countClasses(model.layers()), parameters,
+          checksums(out), (System.nanoTime() - start) / 1e9);
     } finally {
       try {
         Folders.deleteRecursively(checkpoint);
@@ -212,10 +210,8 @@ public final class KerasImporter {
     return sums;
   }
 
-  /** The layers of {@code source} by Keras class, all of them (not only the ones an output needs). */
-  public static Map<String, Integer> layerClasses(Path source) {
+  private static Map<String, Integer> countClasses(List<Layer> layers) {
     Map<String, Integer> classes = new TreeMap<>();
-    List<Layer> layers = TfjsLayersModel.read(source).layers();
     layers.forEach(l -> classes.merge(l.className(), 1, Integer::sum));
     return classes;
   }

@@ -58,8 +58,8 @@ public final class ImportKerasModel {
       };
       KerasImporter.Request request = new KerasImporter.Request(source, a.require("--output-layer"), out,
           a.require("--model-id"), a.require("--version"), a.get("--channel-order", "RGB"), normalisation,
-          ResizePolicy.valueOf(enumName(a.get("--resize", "stretch"))),
-          Resampling.valueOf(enumName(a.get("--resampling", "bilinear-align-corners"))),
+          option(ResizePolicy.class, "--resize", a.get("--resize", "stretch")),
+          option(Resampling.class, "--resampling", a.get("--resampling", "bilinear-align-corners")),
           a.getInt("--pad-value", 255));
       KerasImporter.Result result = KerasImporter.convert(request);
       Map<String, Object> record = new LinkedHashMap<>();
@@ -72,7 +72,7 @@ public final class ImportKerasModel {
           result.descriptor().inputChannels()));
       record.put("preprocessing", preprocessing);
       record.put("layers_built", result.layerClasses());
-      record.put("layers_in_model", KerasImporter.layerClasses(source));
+      record.put("layers_in_model", result.modelLayerClasses());
       record.put("parameters", result.parameters());
       record.put("files", result.files());
       record.put("seconds", Math.round(result.seconds() * 10) / 10.0);
@@ -93,7 +93,13 @@ public final class ImportKerasModel {
     }
   }
 
-  private static String enumName(String option) {
-    return option.toUpperCase(Locale.ROOT).replace('-', '_');
+  private static <E extends Enum<E>> E option(Class<E> type, String name, String value) {
+    try {
+      return Enum.valueOf(type, value.toUpperCase(Locale.ROOT).replace('-', '_'));
+    } catch (IllegalArgumentException e) {
+      List<String> allowed = java.util.Arrays.stream(type.getEnumConstants())
+          .map(c -> c.name().toLowerCase(Locale.ROOT).replace('_', '-')).toList();
+      throw new Arguments.UsageException(name + " must be one of " + allowed + ", was '" + value + "'\n" + USAGE);
+    }
   }
 }
