@@ -105,6 +105,7 @@ public final class KerasImporter {
     Map<String, Weight> weights = builder.weights();
     int[] input = builder.inputShape();
     Path out = request.outputDir();
+    refuseToReplaceOtherFiles(out);
     Path checkpoint;
     try {
       Folders.deleteRecursively(out);
@@ -130,6 +131,22 @@ public final class KerasImporter {
       } catch (IOException e) {
         // A temporary checkpoint left behind is harmless.
       }
+    }
+  }
+
+  // The output folder is replaced as a whole: only when it is empty or already holds a model.
+  private static void refuseToReplaceOtherFiles(Path out) {
+    if (!Files.isDirectory(out)) {
+      return;
+    }
+    try (Stream<Path> children = Files.list(out)) {
+      boolean empty = children.findAny().isEmpty();
+      if (!empty && !Files.exists(out.resolve("saved_model.pb")) && !Files.exists(out.resolve("model.json"))) {
+        throw new IllegalArgumentException("output folder " + out + " holds files but no model (no saved_model.pb "
+            + "or model.json); the importer replaces its output folder as a whole, so give it an empty or a model folder");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + out, e);
     }
   }
 

@@ -59,6 +59,19 @@ class KerasImporterTest {
   }
 
   @Test
+  void refusesToReplaceAFolderThatIsNotAModel() throws Exception {
+    writeModel(INPUT, "", "input_1", new byte[0]);
+    Path out = dir.resolve("not-a-model");
+    Files.createDirectories(out);
+    Files.writeString(out.resolve("notes.txt"), "keep me");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> KerasImporter.convert(
+        new KerasImporter.Request(dir, "input_1", out, "m", "1", "RGB", Normalisation.none(1), ResizePolicy.STRETCH,
+            Resampling.AREA, 0)));
+    assertTrue(e.getMessage().contains("holds files but no model"), e.getMessage());
+    assertTrue(Files.exists(out.resolve("notes.txt")));
+  }
+
+  @Test
   void dequantisesUint8AsMinPlusScaleTimesValue() throws Exception {
     writeModel(INPUT, """
         {"name": "w/kernel", "shape": [3], "dtype": "float32",
