@@ -36,7 +36,8 @@ public final class KerasGraphBuilder {
       "BatchNormalization", "Activation", "ReLU", "ZeroPadding2D", "MaxPooling2D", "AveragePooling2D",
       "GlobalAveragePooling2D", "Concatenate", "Add", "Flatten", "Dense", "Dropout");
 
-  private static final Set<String> ACTIVATIONS = Set.of("linear", "relu", "relu6", "softmax", "sigmoid", "tanh");
+  // The activations the two networks use: linear convolutions, relu, and the heads' softmax.
+  private static final Set<String> ACTIVATIONS = Set.of("linear", "relu", "softmax");
 
   private final TfjsLayersModel model;
   private final String outputLayer;
@@ -186,10 +187,7 @@ public final class KerasGraphBuilder {
     return switch (c.path("activation").asText("linear")) {
       case "linear" -> x;
       case "relu" -> tf.nn.relu(x);
-      case "relu6" -> tf.nn.relu6(x);
       case "softmax" -> tf.nn.softmax(x);
-      case "sigmoid" -> tf.math.sigmoid(x);
-      case "tanh" -> tf.math.tanh(x);
       default -> throw new IllegalStateException("unchecked activation " + c.path("activation"));
     };
   }
