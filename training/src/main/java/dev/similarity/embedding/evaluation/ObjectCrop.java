@@ -15,7 +15,8 @@ import java.util.Arrays;
  * Otsu's threshold splits the distances into background and foreground; a closing joins the
  * foreground's pieces; the connected component with the best area times nearness to the centre
  * is the product, joined by smaller components whose centre lies inside its box. The box is padded
- * by {@value #PAD} of its size on each side.
+ * by {@value #PAD} of its size on each side. {@link #cutout} also paints what lies outside the
+ * product's cells black, the background of the catalogue images.
  *
  * <p>It assumes what a shopper's photo of one product usually has: the product near the middle,
  * the frame mostly background. When that fails (no component, or one that covers almost
@@ -32,9 +33,33 @@ public final class ObjectCrop {
 
   /** Where the product is in {@code image}, pixels; the whole image when it cannot tell. */
   public Box locate(BufferedImage image) {
+    return localise(image).box();
+  }
+
+  /** {@code image} cropped to {@link #locate}'s box (a copy). */
+  public BufferedImage crop(BufferedImage image) {
+    return copy(image, localise(image), false);
+  }
+
+  /**
+   * {@code image} cropped to {@link #locate}'s box with everything outside the product's
+   * foreground cells painted black, the background of a catalogue image (a copy). When the product
+   * cannot be told apart, the whole photo, unpainted.
+   */
+  public BufferedImage cutout(BufferedImage image) {
+    return copy(image, localise(image), true);
+  }
+
+  /**
+   * The product's box in pixels and its foreground cells ({@code gw x gh} grid over the photo);
+   * {@code cells} is null when the whole photo is returned.
+   */
+  record Localisation(Box box, boolean[] cells, int gw, int gh) {}
+
+  Localisation localise(BufferedImage image) {
     int width = image.getWidth();
     int height = image.getHeight();
-    Box whole = new Box(0, 0, width, height);
+    Localisation whole = new Localisation(new Box(0, 0, width, height), null, 0, 0);
     double cellSize = Math.max(1.0, (double) Math.max(width, height) / GRID);
     int gw = Math.max(1, (int) Math.round(width / cellSize));
     int gh = Math.max(1, (int) Math.round(height / cellSize));
@@ -45,7 +70,8 @@ public final class ObjectCrop {
     float[] distance = backgroundDistance(cells, gw, gh);
     boolean[] mask = threshold(distance);
     mask = erode(dilate(mask, gw, gh), gw, gh);
-    int[] box = productCells(mask, gw, gh);
+    boolean[] product = new boolean[mask.length];
+    int[] box = productCells(mask, gw, gh, product);
     if (box == null) {
       return whole;
     }
@@ -61,19 +87,71 @@ public final class ObjectCrop {
     int y0 = (int) Math.max(0, Math.floor(by0 - padY));
     int x1 = (int) Math.min(width, Math.ceil(bx1 + padX));
     int y1 = (int) Math.min(height, Math.ceil(by1 + padY));
-    return x1 > x0 && y1 > y0 ? new Box(x0, y0, x1, y1) : whole;
+    return x1 > x0 && y1 > y0 ? new Localisation(new Box(x0, y0, x1, y1), product, gw, gh) : whole;
   }
 
-  /** {@code image} cropped to {@link #locate}'s box (a copy). */
-  public BufferedImage crop(BufferedImage image) {
-    Box box = locate(image);
+  private static BufferedImage copy(BufferedImage image, Localisation where, boolean paintBackground) {
+    Box box = where.box();
+    int width = image.getWidth();
+    int height = image.getHeight();
+    int[] row = new int[box.width()];
     BufferedImage out = new BufferedImage(box.width(), box.height(), BufferedImage.TYPE_INT_RGB);
     for (int y = 0; y < box.height(); y++) {
-      for (int x = 0; x < box.width(); x++) {
-        out.setRGB(x, y, image.getRGB(box.x0() + x, box.y0() + y));
+      image.getRGB(box.x0(), box.y0() + y, box.width(), 1, row, 0, box.width());
+      if (paintBackground && where.cells() != null) {
+        int cy = Math.min(where.gh() - 1, (int) ((long) (box.y0() + y) * where.gh() / height));
+        for (int x = 0; x < row.length; x++) {
+          int cx = Math.min(where.gw() - 1, (int) ((long) (box.x0() + x) * where.gw() / width));
+          if (!where.cells()[cy * where.gw() + cx]) {
+            row[x] = 0;
+          }
+        }
       }
+      out.setRGB(0, y, box.width(), 1, row, 0, box.width());
+    }
+    if (paintBackground && where.cells() != null) {
+      stretchLevels(out);
     }
     return out;
+  }
+
+  /**
+   * Scales every channel of {@code image} by one factor so that the 98th percentile of its
+   * non-black pixels' brightest channel becomes 255: a dark-tinted product shows as brightly as
+   * the catalogue's white-on-black images, hues unchanged.
+   */
+  private static void stretchLevels(BufferedImage image) {
+    int w = image.getWidth();
+    int h = image.getHeight();
+    int[] pixels = image.getRGB(0, 0, w, h, null, 0, w);
+    int[] histogram = new int[256];
+    int lit = 0;
+    for (int rgb : pixels) {
+      int v = Math.max(rgb >> 16 & 0xFF, Math.max(rgb >> 8 & 0xFF, rgb & 0xFF));
+      if ((rgb & 0xFFFFFF) != 0) {
+        histogram[v]++;
+        lit++;
+      }
+    }
+    if (lit == 0) {
+      return;
+    }
+    int level = 255;
+    for (int seen = 0; level > 0; level--) {
+      seen += histogram[level];
+      if (seen >= lit * 0.02) {
+        break;
+      }
+    }
+    double gain = 255.0 / Math.max(level, 16);
+    for (int i = 0; i < pixels.length; i++) {
+      int rgb = pixels[i];
+      int r = (int) Math.min(255, Math.round((rgb >> 16 & 0xFF) * gain));
+      int g = (int) Math.min(255, Math.round((rgb >> 8 & 0xFF) * gain));
+      int b = (int) Math.min(255, Math.round((rgb & 0xFF) * gain));
+      pixels[i] = r << 16 | g << 8 | b;
+    }
+    image.setRGB(0, 0, w, h, pixels, 0, w);
   }
 
   // Area average into gw x gh cells, RGB floats.
@@ -236,9 +314,10 @@ public final class ObjectCrop {
 
   /**
    * The product's cell box {x0, y0, x1, y1} (inclusive), or null when the mask shows no plausible
-   * product: nothing, under 1 % of the photo, or over 90 % of it.
+   * product: nothing, under 1 % of the photo, or over 90 % of it. Marks the product's cells (the
+   * chosen components) in {@code product}.
    */
-  private static int[] productCells(boolean[] mask, int gw, int gh) {
+  private static int[] productCells(boolean[] mask, int gw, int gh, boolean[] product) {
     int[] component = new int[mask.length];
     Arrays.fill(component, -1);
     java.util.List<int[]> stats = new java.util.ArrayList<>();   // area, x0, y0, x1, y1, sumX, sumY
@@ -291,16 +370,22 @@ public final class ObjectCrop {
     }
     int[] chosen = stats.get(best);
     int[] box = {chosen[1], chosen[2], chosen[3], chosen[4]};
-    for (int[] s : stats) {
+    boolean[] joined = new boolean[stats.size()];
+    for (int i = 0; i < stats.size(); i++) {
+      int[] s = stats.get(i);
       double mx = (double) s[5] / s[0];
       double my = (double) s[6] / s[0];
-      if (s != chosen && s[0] >= 0.05 * chosen[0] && mx >= chosen[1] && mx <= chosen[3] && my >= chosen[2]
-          && my <= chosen[4]) {
+      joined[i] = i == best || s[0] >= 0.05 * chosen[0] && mx >= chosen[1] && mx <= chosen[3] && my >= chosen[2]
+          && my <= chosen[4];
+      if (joined[i]) {
         box[0] = Math.min(box[0], s[1]);
         box[1] = Math.min(box[1], s[2]);
         box[2] = Math.max(box[2], s[3]);
         box[3] = Math.max(box[3], s[4]);
       }
+    }
+    for (int cell = 0; cell < component.length; cell++) {
+      product[cell] = component[cell] >= 0 && joined[component[cell]];
     }
     return box;
   }

@@ -17,17 +17,8 @@ class ObjectCropTest {
   @Test
   void findsAKnownBoxOnAStripedBackground() {
     // 300 x 240 diagonal stripes of two greens; a red ellipse filling [90, 200) x [60, 190).
-    BufferedImage image = new BufferedImage(300, 240, BufferedImage.TYPE_INT_RGB);
+    BufferedImage image = stripedWithEllipse();
     Box truth = new Box(90, 60, 200, 190);
-    for (int y = 0; y < 240; y++) {
-      for (int x = 0; x < 300; x++) {
-        double ex = (x + 0.5 - 145) / 55.0;
-        double ey = (y + 0.5 - 125) / 65.0;
-        boolean inside = ex * ex + ey * ey <= 1;
-        int rgb = inside ? 0xC83020 : ((x + y) / 10 % 2 == 0 ? 0x2E7D32 : 0x81C784);
-        image.setRGB(x, y, rgb);
-      }
-    }
     Box found = crop.locate(image);
     assertTrue(found.x0() <= truth.x0() + 3 && found.y0() <= truth.y0() + 3 && found.x1() >= truth.x1() - 3
         && found.y1() >= truth.y1() - 3, "covers the object: " + found);
@@ -35,6 +26,29 @@ class ObjectCropTest {
     BufferedImage cropped = crop.crop(image);
     assertEquals(found.width(), cropped.getWidth());
     assertEquals(found.height(), cropped.getHeight());
+  }
+
+  @Test
+  void aCutoutPaintsTheBackgroundAroundTheObjectBlack() {
+    BufferedImage image = stripedWithEllipse();
+    BufferedImage cut = crop.cutout(image);
+    Box box = crop.locate(image);
+    // A corner of the box is stripes, outside the ellipse: black. The ellipse's centre keeps its hue.
+    assertEquals(0, cut.getRGB(0, 0) & 0xFFFFFF);
+    int centre = cut.getRGB(145 - box.x0(), 125 - box.y0());
+    assertTrue((centre >> 16 & 0xFF) > 200 && (centre >> 8 & 0xFF) < 100, Integer.toHexString(centre));
+  }
+
+  private static BufferedImage stripedWithEllipse() {
+    BufferedImage image = new BufferedImage(300, 240, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < 240; y++) {
+      for (int x = 0; x < 300; x++) {
+        double ex = (x + 0.5 - 145) / 55.0;
+        double ey = (y + 0.5 - 125) / 65.0;
+        image.setRGB(x, y, ex * ex + ey * ey <= 1 ? 0xC83020 : ((x + y) / 10 % 2 == 0 ? 0x2E7D32 : 0x81C784));
+      }
+    }
+    return image;
   }
 
   @Test
