@@ -44,7 +44,8 @@ public final class EvaluatePhotoSearch {
 
   private static final String USAGE = """
       usage: eval-photo-search --report FILE.json [--model NAME=DIR]... [--queries N] [--gallery N]
-                               [--sizes NAME=QUERIES/GALLERY]... [--seed S] [--head NAME]... [--head-items N]
+                               [--sizes NAME=QUERIES/GALLERY]... [--seed S] [--features NAME=MODEL:TENSOR]...
+                               [--head NAME]... [--head-items N]
                                [--head-photos N] [--head-epochs N] [--head-network SPEC] [--head-loss LOSS]
                                [--head-dir DIR] [--threads N]
         --report FILE.json  where to write the report; FILE.md gets the same numbers as a table
@@ -56,10 +57,13 @@ public final class EvaluatePhotoSearch {
         --gallery N         catalogue images in the gallery, the first N of the test split (default 10000)
         --sizes NAME=Q/G    other sizes for one model (slow backbones), e.g. inception-v3=300/3000
         --seed S            seed of the photos (default 2026)
+        --features NAME=MODEL:TENSOR  evaluate an inner tensor of MODEL's graph (flattened) as model NAME, e.g.
+                            fashion-mnist-cnn-conv=fashion-mnist-cnn:layer6_2/Reshape (the CNN's 3,136 pooled
+                            conv features); a head can be trained on it
         --head NAME         train a 128-d head on NAME's frozen features and evaluate NAME+head; repeatable
         --head-items N      training-split items the head learns from (default 2000)
         --head-photos N     photos per training item, besides its catalogue image (default 3: whole, box, cutout)
-        --head-epochs N     passes over the items (default 30)
+        --head-epochs N     passes over the items (default 20)
         --head-network SPEC dense layers of the head (default dense512-drop0.1-embed128)
         --head-loss LOSS    multi-similarity (default) or triplet[:margin]
         --head-dir DIR      where backbone+head SavedModels are written (default work/photo-heads)
@@ -83,13 +87,14 @@ public final class EvaluatePhotoSearch {
   }
 
   /** What to run. */
-  record Options(Map<String, Path> models, int queries, int gallery, Map<String, int[]> sizes, long seed,
+  record Options(Map<String, Path> models, Map<String, String[]> features, int queries, int gallery,
+      Map<String, int[]> sizes, long seed,
       List<String> heads, int headItems, int headPhotos, HeadTrainer.Config headConfig, Path headDir, int threads) {}
 
   public static void main(String[] args) {
     try {
       Arguments a = Arguments.parse(args, USAGE, List.of("--report", "--model", "--queries", "--gallery", "--sizes",
-          "--seed", "--head", "--head-items", "--head-photos", "--head-epochs", "--head-network", "--head-loss",
+          "--seed", "--features", "--head", "--head-items", "--head-photos", "--head-epochs", "--head-network", "--head-loss",
           "--head-dir", "--threads"), List.of());
       Path report = Path.of(a.require("--report"));
       if (!report.getFileName().toString().endsWith(".json")) {
@@ -100,6 +105,16 @@ public final class EvaluatePhotoSearch {
       for (String spec : a.getAll("--model")) {
         String[] parts = nameValue(spec, "--model NAME=DIR");
         models.put(parts[0], Path.of(parts[1]));
+      }
+      Map<String, String[]> features = new LinkedHashMap<>();
+      for (String spec : a.getAll("--features")) {
+        String[] parts = nameValue(spec, "--features NAME=MODEL:TENSOR");
+        int colon = parts[1].indexOf(':');
+        if (colon <= 0 || !models.containsKey(parts[1].substring(0, colon))) {
+          throw new Arguments.UsageException("--features " + spec + ": write NAME=MODEL:TENSOR with MODEL one of "
+              + models.keySet() + "\n" + USAGE);
+        }
+        features.put(parts[0], new String[] {parts[1].substring(0, colon), parts[1].substring(colon + 1)});
       }
       Map<String, int[]> sizes = new HashMap<>();
       for (String spec : a.getAll("--sizes")) {
@@ -117,13 +132,14 @@ public final class EvaluatePhotoSearch {
           a.has("--head-loss") ? HeadTrainer.Config.loss(a.get("--head-loss", "")) : defaults.loss(),
           a.getInt("--head-epochs", defaults.epochs()), defaults.itemsPerBatch(), defaults.learningRate(),
           defaults.seed(), 0);
-      Options options = new Options(models, a.getInt("--queries", 1000), a.getInt("--gallery", 10_000), sizes,
+      Options options = new Options(models, features, a.getInt("--queries", 1000), a.getInt("--gallery", 10_000), sizes,
           Long.parseLong(a.get("--seed", "2026")), a.getAll("--head"), a.getInt("--head-items", 2000),
           a.getInt("--head-photos", 3), headConfig, Path.of(a.get("--head-dir", "work/photo-heads")),
           a.getInt("--threads", Runtime.getRuntime().availableProcessors()));
       for (String head : options.heads()) {
-        if (!models.containsKey(head)) {
-          throw new Arguments.UsageException("--head " + head + " names no model; models: " + models.keySet() + "\n" + USAGE);
+        if (!models.containsKey(head) && !features.containsKey(head)) {
+          throw new Arguments.UsageException("--head " + head + " names no model; models: " + models.keySet()
+              + ", features: " + features.keySet() + "\n" + USAGE);
         }
       }
       write(report, evaluate(options));
@@ -154,11 +170,20 @@ public final class EvaluatePhotoSearch {
     List<Map<String, Object>> heads = new ArrayList<>();
     Map<String, PhotoSet> photoSets = new HashMap<>();
     Map<String, Object> cropQuality = new LinkedHashMap<>();
+    TrainingViews[] trainingViews = new TrainingViews[1];
     try {
-      for (Map.Entry<String, Path> model : options.models().entrySet()) {
+      Map<String, Path> models = new LinkedHashMap<>(options.models());
+      options.features().keySet().forEach(name -> models.put(name, options.headDir().resolve(name)));
+      for (Map.Entry<String, Path> model : models.entrySet()) {
         String name = model.getKey();
         Path dir = model.getValue();
-        String problem = problem(dir);
+        String[] feature = options.features().get(name);
+        String problem = feature == null ? problem(dir) : problem(models.get(feature[0]));
+        if (problem == null && feature != null) {
+          EmbeddingModelDescriptor d = HeadTrainer.exportFeatures(models.get(feature[0]), feature[1], dir, name);
+          log("exported %s: %d-d tensor %s of %s, frozen, to %s", name, d.embeddingDimension(), feature[1],
+              feature[0], dir);
+        }
         if (problem != null) {
           log("%s: missing (%s)", name, problem);
           missing.add(Map.of("name", name, "model_dir", dir.toString(), "reason", problem));
@@ -171,7 +196,10 @@ public final class EvaluatePhotoSearch {
         rows.addAll(evaluateModel(name, dir, photos, test, options.threads()));
         if (options.heads().contains(name)) {
           Path headDir = options.headDir().resolve(name + "-head" + options.headConfig().network().embeddingDimension());
-          Map<String, Object> headRecord = trainHead(name, dir, headDir, options, pool);
+          if (trainingViews[0] == null) {
+            trainingViews[0] = TrainingViews.render(options, pool);
+          }
+          Map<String, Object> headRecord = trainHead(name, dir, headDir, options, trainingViews[0]);
           heads.add(headRecord);
           rows.addAll(evaluateModel((String) headRecord.get("name"), headDir, photos, test, options.threads()));
         }
@@ -334,43 +362,54 @@ public final class EvaluatePhotoSearch {
     return rows;
   }
 
+  /** The head's training views, rendered once for every head: images and the item each shows. */
+  record TrainingViews(List<byte[]> images, int[] items, int itemCount, double renderSeconds) {
+
+    static TrainingViews render(Options options, ForkJoinPool pool) {
+      long start = System.nanoTime();
+      FashionMnist train = FashionMnist.load(FashionMnist.Split.TRAIN);
+      // Another seed than the queries', and training-split items only: no test item is seen.
+      PhotoQueries generator = new PhotoQueries(train, train.size(), options.seed() ^ 0x7EA1L);
+      int[] items = generator.queryItems(options.headItems());
+      int views = 1 + options.headPhotos();
+      byte[][] images = new byte[items.length * views][];
+      int[] labels = new int[images.length];
+      ObjectCrop crop = new ObjectCrop();
+      pool.submit(() -> IntStream.range(0, items.length).parallel().forEach(i -> {
+        images[i * views] = train.png(items[i]);
+        for (int p = 0; p < options.headPhotos(); p++) {
+          PhotoQueries.Photo photo = generator.render(p, items[i]);
+          images[i * views + 1 + p] = switch (CropMode.values()[p % 3]) {
+            case NONE -> photo.jpeg();
+            case BOX -> png(crop.crop(decode(photo.jpeg())));
+            case CUTOUT -> png(crop.cutout(decode(photo.jpeg())));
+          };
+        }
+      })).join();
+      for (int i = 0; i < labels.length; i++) {
+        labels[i] = items[i / views];
+      }
+      double seconds = (System.nanoTime() - start) / 1e9;
+      log("rendered %d training views of %d training-split items for the heads in %.1f s", images.length,
+          items.length, seconds);
+      return new TrainingViews(java.util.Arrays.asList(images), labels, items.length, seconds);
+    }
+  }
+
   /**
    * Trains a head on {@code name}'s frozen features of training-split items (each: its catalogue
    * image and {@code headPhotos} photos: whole, box-cropped and cut out in turn), exports backbone + head.
    */
   private static Map<String, Object> trainHead(String name, Path backboneDir, Path headDir, Options options,
-      ForkJoinPool pool) {
+      TrainingViews views) {
     long start = System.nanoTime();
-    FashionMnist train = FashionMnist.load(FashionMnist.Split.TRAIN);
-    // Another seed than the queries', and training-split items only: no test item is seen.
-    PhotoQueries generator = new PhotoQueries(train, train.size(), options.seed() ^ 0x7EA1L);
-    int[] items = generator.queryItems(options.headItems());
-    int views = 1 + options.headPhotos();
-    byte[][] images = new byte[items.length * views][];
-    int[] labels = new int[images.length];
-    ObjectCrop crop = new ObjectCrop();
-    pool.submit(() -> IntStream.range(0, items.length).parallel().forEach(i -> {
-      images[i * views] = train.png(items[i]);
-      for (int p = 0; p < options.headPhotos(); p++) {
-        PhotoQueries.Photo photo = generator.render(p, items[i]);
-        images[i * views + 1 + p] = switch (CropMode.values()[p % 3]) {
-          case NONE -> photo.jpeg();
-          case BOX -> png(crop.crop(decode(photo.jpeg())));
-          case CUTOUT -> png(crop.cutout(decode(photo.jpeg())));
-        };
-      }
-    })).join();
-    for (int i = 0; i < labels.length; i++) {
-      labels[i] = items[i / views];
-    }
-    double renderSeconds = (System.nanoTime() - start) / 1e9;
-    log("rendered %d training views of %d training-split items for the %s head in %.1f s", images.length,
-        items.length, name, renderSeconds);
+    List<byte[]> images = views.images();
+    int[] labels = views.items();
     float[][] features;
     try (ImageEmbedder embedder = ImageEmbedder.load(ImageEmbedderConfig.builder().modelDir(backboneDir).build())) {
-      features = embed(embedder, java.util.Arrays.asList(images), name + " head training views");
+      features = embed(embedder, images, name + " head training views");
     }
-    double featureSeconds = (System.nanoTime() - start) / 1e9 - renderSeconds;
+    double featureSeconds = (System.nanoTime() - start) / 1e9;
     long trainStart = System.nanoTime();
     HeadTrainer.Head head = new HeadTrainer(options.headConfig(), line -> log("%s", line)).train(features, labels);
     double trainSeconds = (System.nanoTime() - trainStart) / 1e9;
@@ -385,12 +424,12 @@ public final class EvaluatePhotoSearch {
     record.put("network", options.headConfig().network().text());
     record.put("loss", options.headConfig().loss().toString());
     record.put("epochs", options.headConfig().epochs());
-    record.put("training_items", items.length);
+    record.put("training_items", views.itemCount());
     record.put("views_per_item", "catalogue image + " + options.headPhotos() + " photos (whole, box crop, cutout, "
         + "in turn)");
     record.put("training_data", "Fashion-MNIST training split, photos from PhotoQueries with another seed");
     record.put("loss_by_epoch", head.lossByEpoch().stream().map(v -> round(v)).toList());
-    record.put("render_seconds", round1(renderSeconds));
+    record.put("render_seconds", round1(views.renderSeconds()));
     record.put("feature_seconds", round1(featureSeconds));
     record.put("train_seconds", round1(trainSeconds));
     return record;

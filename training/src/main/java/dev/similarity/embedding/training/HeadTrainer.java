@@ -76,7 +76,7 @@ public final class HeadTrainer {
 
     /** A 512-unit hidden layer and a 128-d embedding, multi-similarity loss. */
     public static Config defaults() {
-      return new Config(NetworkSpec.parse("dense512-drop0.1-embed128"), MetricLoss.MultiSimilarity.defaults(), 30,
+      return new Config(NetworkSpec.parse("dense512-drop0.1-embed128"), MetricLoss.MultiSimilarity.defaults(), 20,
           32, 1e-3f, 1L, 0);
     }
 
@@ -271,12 +271,7 @@ public final class HeadTrainer {
       throw new IllegalArgumentException("head takes " + head.inputDimension() + "-d features but " + backboneDir
           + " embeds " + backbone.embeddingDimension() + "-d");
     }
-    try {
-      Folders.deleteRecursively(outDir);
-      Files.createDirectories(outDir);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot prepare " + outDir, e);
-    }
+    prepare(outDir);
     try (SavedModelBundle bundle = SavedModelBundle.load(backboneDir.toString(), SavedModelBundle.DEFAULT_TAG)) {
       Signature signature = bundle.function(backbone.signature()).signature();
       Graph graph = bundle.graph();
@@ -302,6 +297,69 @@ public final class HeadTrainer {
         head.dimension());
     descriptor.write(outDir);
     return descriptor;
+  }
+
+  /**
+   * Writes a model whose output is an inner tensor of {@code backboneDir}'s graph, flattened to
+   * {@code [batch, D]} (e.g. the CNN's last pooled feature map, {@code layer6_2/Reshape}, 3,136-d): the
+   * frozen features a head can be trained on, served like any model. The descriptor is the
+   * backbone's with the new id, output and dimension.
+   *
+   * @throws IllegalArgumentException when the graph has no such tensor or its size is not static
+   */
+  public static EmbeddingModelDescriptor exportFeatures(Path backboneDir, String tensorName, Path outDir,
+      String modelId) {
+    TensorFlowNatives.install();
+    EmbeddingModelDescriptor backbone = EmbeddingModelDescriptor.read(backboneDir);
+    prepare(outDir);
+    int dimension;
+    try (SavedModelBundle bundle = SavedModelBundle.load(backboneDir.toString(), SavedModelBundle.DEFAULT_TAG)) {
+      Signature signature = bundle.function(backbone.signature()).signature();
+      Graph graph = bundle.graph();
+      Output<?> input = graph.outputOrThrow(signature.getInputs().get(backbone.inputTensor()).name);
+      Output<?> inner;
+      try {
+        inner = graph.outputOrThrow(tensorName.contains(":") ? tensorName : tensorName + ":0");
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException(backboneDir + " has no tensor " + tensorName + " (" + e.getMessage() + ")",
+            e);
+      }
+      Shape shape = inner.shape();
+      long size = 1;
+      for (int d = 1; d < shape.numDimensions(); d++) {
+        size *= shape.get(d);
+      }
+      if (shape.numDimensions() < 2 || size <= 0) {
+        throw new IllegalArgumentException("tensor " + tensorName + " of " + backboneDir + " has shape " + shape
+            + ": need [batch, ...] with known sizes");
+      }
+      dimension = Math.toIntExact(size);
+      Ops tf = Ops.create(graph).withSubScope("frozen_features");
+      @SuppressWarnings("unchecked")
+      Operand<TFloat32> features = tf.withName(OUTPUT_KEY).reshape((Operand<TFloat32>) inner,
+          tf.constant(new int[] {-1, dimension}));
+      Signature exported = Signature.builder().key(Signature.DEFAULT_KEY)
+          .input(backbone.inputTensor(), input).output(OUTPUT_KEY, features).build();
+      SavedModelBundle.exporter(outDir.toString()).withFunction(SessionFunction.create(exported, bundle.session()))
+          .export();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot export the features of " + backboneDir + " to " + outDir, e);
+    }
+    EmbeddingModelDescriptor descriptor = new EmbeddingModelDescriptor(modelId, "1", backbone.inputHeight(),
+        backbone.inputWidth(), backbone.inputChannels(), backbone.channelOrder(), backbone.normalisation(),
+        backbone.resizePolicy(), backbone.padValue(), Signature.DEFAULT_KEY, backbone.inputTensor(), OUTPUT_KEY,
+        dimension);
+    descriptor.write(outDir);
+    return descriptor;
+  }
+
+  private static void prepare(Path outDir) {
+    try {
+      Folders.deleteRecursively(outDir);
+      Files.createDirectories(outDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot prepare " + outDir, e);
+    }
   }
 
   private static Map<String, Operand<TFloat32>> constants(Ops tf, EmbeddingNetwork network, Head head) {

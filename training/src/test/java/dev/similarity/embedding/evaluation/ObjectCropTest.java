@@ -67,7 +67,7 @@ class ObjectCropTest {
     // The localiser's padded box can at best reach IoU 1/1.12^2 = 0.80 with the product's own box.
     FashionMnist test = FashionMnist.load(FashionMnist.Split.TEST);
     PhotoQueries photos = new PhotoQueries(test, 2000, 11);
-    int[] items = photos.queryItems(40);
+    int[] items = photos.queryItems(24);
     double sum = 0;
     for (int q = 0; q < items.length; q++) {
       PhotoQueries.Photo photo = photos.render(q, items[q]);

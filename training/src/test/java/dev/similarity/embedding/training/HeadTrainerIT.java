@@ -80,6 +80,18 @@ class HeadTrainerIT {
   }
 
   @Test
+  void exportsAnInnerTensorOfTheBackboneAsAFrozenFeatureModel(@TempDir Path out) throws Exception {
+    EmbeddingModelDescriptor descriptor =
+        HeadTrainer.exportFeatures(CommittedModel.dir(), "layer6_2/Reshape", out.resolve("conv"), "cnn-conv");
+    assertEquals(7 * 7 * 64, descriptor.embeddingDimension());
+    float[][] served = embed(out.resolve("conv"), List.of(FashionMnist.load(FashionMnist.Split.TEST).png(0)));
+    assertEquals(3136, served[0].length);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> HeadTrainer.exportFeatures(CommittedModel.dir(), "no_such/op", out.resolve("x"), "x"));
+    assertTrue(e.getMessage().contains("no tensor no_such/op"), e.getMessage());
+  }
+
+  @Test
   void refusesAHeadOfAnotherWidthThanTheBackbone(@TempDir Path out) {
     HeadTrainer.Head head = new HeadTrainer.Head(NetworkSpec.parse("embed8"), 64, java.util.Map.of(), List.of());
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
