@@ -58,9 +58,9 @@ public final class Trainer {
   /** Signature output key of exported models. */
   public static final String OUTPUT_KEY = "embedding";
 
-  private static final float BETA1 = 0.9f;
-  private static final float BETA2 = 0.999f;
-  private static final float ADAM_EPSILON = 1e-7f;
+  static final float BETA1 = 0.9f;
+  static final float BETA2 = 0.999f;
+  static final float ADAM_EPSILON = 1e-7f;
   private static final int MAX_SHIFT = 2;
 
   private final TrainingConfig config;
@@ -220,7 +220,7 @@ public final class Trainer {
     }
   }
 
-  private static Variable<TFloat32> variable(Ops tf, String name, Shape shape, float[] init) {
+  static Variable<TFloat32> variable(Ops tf, String name, Shape shape, float[] init) {
     return GraphOps.scoped(tf, name).variable(tf.constant(shape, DataBuffers.of(init)));
   }
 
