@@ -121,6 +121,7 @@ public final class CatalogueChurn {
         if (order == Order.CLUSTERED) numbers = byCategory(numbers);
         RunSummary summary = run.feedAndMeasure(numbers, 0, timeoutMs, true, this::imageOfLoaded);
         assumeLoaded(0, n);
+        for (int i = 0; i < n; i++) fedSinceCaughtUp.add(catalogue.productId(i)); // the load may have timed out with lists missing
         return summary;
     }
 
@@ -144,6 +145,7 @@ public final class CatalogueChurn {
     public RunSummary add(int first, int n, double rate, long timeoutMs) throws Exception {
         RunSummary summary = run.feedAndMeasure(first, n, rate, timeoutMs, false, this::imageOfLoaded);
         assumeLoaded(first, n);
+        for (int i = first; i < first + n; i++) fedSinceCaughtUp.add(catalogue.productId(i));
         return summary;
     }
 
@@ -407,6 +409,7 @@ public final class CatalogueChurn {
     private Map<String, Object> compareSnapshots(SnapshotStore store, int shards) throws Exception {
         long missingShards = 0, wrongShard = 0, staleVectors = 0, wrongUrls = 0, removedPresent = 0, twice = 0;
         long oldestCheckpoint = Long.MAX_VALUE;
+        long indexBytes = 0;
         Set<String> seen = new HashSet<>();
         for (int shard = 0; shard < shards; shard++) {
             Optional<SnapshotManifest> manifest = store.latest(shard);
@@ -415,6 +418,7 @@ public final class CatalogueChurn {
                 continue;
             }
             oldestCheckpoint = Math.min(oldestCheckpoint, manifest.get().checkpointId());
+            indexBytes += manifest.get().totalBytes();
             try (ShardSnapshot snapshot = ShardSnapshot.load(store, manifest.get())) {
                 for (ShardSnapshot.SnapshotProduct product : snapshot.products(0, Integer.MAX_VALUE)) {
                     String id = product.productId();
@@ -441,6 +445,8 @@ public final class CatalogueChurn {
         report.put("snapshot_stale_vectors", staleVectors);
         report.put("snapshot_wrong_image_urls", wrongUrls);
         report.put("snapshot_oldest_checkpoint", oldestCheckpoint == Long.MAX_VALUE ? -1 : oldestCheckpoint);
+        // The shards' Lucene indices as published (every file of the newest snapshots): what a shard keeps on local disk.
+        report.put("snapshot_index_bytes", indexBytes);
         return report;
     }
 

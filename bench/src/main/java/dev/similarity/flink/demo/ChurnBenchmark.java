@@ -107,6 +107,7 @@ public final class ChurnBenchmark {
                 entry.put(key, contract.get(key));
             }
             entry.put("check_s", Math.round((System.currentTimeMillis() - at) / 100.0) / 10.0);
+            entry.put("jvm_heap_used_mb_after_gc", heapUsedAfterGcMb());
             entry.putAll(latestCheckpoint());
             entries.add(entry);
             System.out.printf("contract check %d/%d at %.1f s: %,d live products, mean overlap %s over %,d sampled, %s lists naming "
@@ -132,6 +133,16 @@ public final class ChurnBenchmark {
                 out.put("checkpoint_error", String.valueOf(e));
             }
             return out;
+        }
+
+        /**
+         * Heap in use after a full collection, in MB: the mini-cluster's job (every operator, the shards
+         * included) and this benchmark's own bookkeeping (lists seen, vectors) together; an upper bound
+         * on what the job holds.
+         */
+        private static long heapUsedAfterGcMb() {
+            System.gc();
+            return java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / (1024 * 1024);
         }
 
         List<Map<String, Object>> entries() {
