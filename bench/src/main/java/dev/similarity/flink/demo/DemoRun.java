@@ -136,6 +136,13 @@ public final class DemoRun implements AutoCloseable {
      */
     public RunSummary feedAndMeasure(int first, int products, double rate, long timeoutMs, boolean progress,
                                      java.util.function.IntUnaryOperator imageOf) throws Exception {
+        return feedAndMeasure(java.util.stream.IntStream.range(first, first + products).toArray(), rate, timeoutMs, progress, imageOf);
+    }
+
+    /** As above, feeding the catalogue numbers {@code numbers} in that order (the churn benchmark's clustered order). */
+    public RunSummary feedAndMeasure(int[] numbers, double rate, long timeoutMs, boolean progress,
+                                     java.util.function.IntUnaryOperator imageOf) throws Exception {
+        int products = numbers.length;
         List<RunSummary.Fed> fed = new ArrayList<>(products);
         long startedAt = System.currentTimeMillis();
         try (CatalogueFeeder feeder = new CatalogueFeeder(config.get(IndexerOptions.KAFKA_BOOTSTRAP_SERVERS),
@@ -147,7 +154,7 @@ public final class DemoRun implements AutoCloseable {
                     long wait = due - System.currentTimeMillis();
                     if (wait > 0) Thread.sleep(wait);
                 }
-                int n = first + i;
+                int n = numbers[i];
                 String id = catalogue.productId(n);
                 int image = imageOf.applyAsInt(n);
                 long ts = feeder.upsert(id, images.imageUrl(image, id), catalogue.category(n), 1, false, embeddingOf(image));

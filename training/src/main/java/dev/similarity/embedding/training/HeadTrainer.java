@@ -282,7 +282,7 @@ public final class HeadTrainer {
       Ops tf = Ops.create(graph).withSubScope("photo_head");
       EmbeddingNetwork network = new EmbeddingNetwork(head.network(), 1, 1, head.inputDimension());
       Operand<TFloat32> embedding = tf.withName(OUTPUT_KEY).identity(network.forward(tf,
-          EmbeddingNetwork.l2Normalise(tf, features), constants(tf, network, head), null));
+          GraphOps.l2Normalise(tf, features), constants(tf, network, head), null));
       Signature composite = Signature.builder().key(Signature.DEFAULT_KEY)
           .input(backbone.inputTensor(), input).output(OUTPUT_KEY, embedding).build();
       SavedModelBundle.exporter(outDir.toString())
