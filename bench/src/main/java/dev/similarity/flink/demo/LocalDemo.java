@@ -21,7 +21,10 @@ public final class LocalDemo {
     private LocalDemo() {}
 
     public static void main(String[] args) throws Exception {
-        DemoArgs a = DemoArgs.parse(args, "scripts/demo [--products N] [--rate EVENTS_PER_S] [--exit] [--report FILE] "
+        java.util.List<String> rest = new java.util.ArrayList<>(java.util.List.of(args));
+        ChangeStream.Options changeOptions = ChangeStream.extract(rest);
+        DemoArgs a = DemoArgs.parse(rest.toArray(new String[0]), "scripts/demo [--products N] [--rate EVENTS_PER_S] "
+                + "[--change-rate EVENTS_PER_S (50; 0: none)] [--change-duration SECONDS (30)] [--exit] [--report FILE] "
                 + "[--web-ui-port 8081] [--kafka-port 0] [--work DIR] [--set option.key=value ...]\n"
                 + "  on a Flink cluster: --cluster http://127.0.0.1:8081 [--bootstrap-servers 127.0.0.1:9092] [--run-name NAME] "
                 + "[--from-savepoint PATH] [--parallelism P] [--first N]");
@@ -47,11 +50,26 @@ public final class LocalDemo {
                 System.out.println("Flink web UI: http://localhost:" + a.webUiPort() + "  (job " + run.job().getJobID() + ")");
                 System.out.println("index snapshots: " + run.config().snapshotDir()
                         + "  (search them: scripts/search-service --store " + run.config().snapshotDir() + ")");
-                System.out.printf("feeding %,d products%s ...%n", a.products(), a.rate() > 0 ? " at " + a.rate() + " events/s" : "");
+                System.out.printf("bootstrap: feeding the catalogue's %,d products%s ...%n", a.products(),
+                        a.rate() > 0 ? " at " + a.rate() + " events/s" : " as fast as the job takes them");
                 RunSummary summary = run.feedAndMeasure(0, a.products(), a.rate(), a.timeoutMs(), true);
+                // Then what the retailer lives with: a steady mix of changes, their freshness apart from the bootstrap's queueing.
+                Map<String, Object> changes = null;
+                int live = (int) summary.get("products_with_list");
+                if (changeOptions.events() > 0) {
+                    CatalogueChurn churn = new CatalogueChurn(run, catalogue, images);
+                    churn.assumeLoaded(0, a.products());
+                    ChangeStream.Plan plan = ChangeStream.plan(changeOptions, a.products(), catalogue.capacity());
+                    System.out.printf("streaming changes for %d s at %s events/s: %,d additions, %,d image changes, %,d removals ...%n",
+                            changeOptions.durationSeconds(), changeOptions.rate(), plan.additions(), plan.imageChanges(), plan.removals());
+                    changes = ChangeStream.run(churn, plan, a.timeoutMs());
+                    summary.values().put("changes", changes);
+                    live += plan.additions() - plan.removals();
+                }
                 summary.values().put("topics", Map.of("catalogue", run.config().get(dev.similarity.flink.IndexerOptions.CATALOGUE_TOPIC),
                         "neighbour_lists", run.config().get(dev.similarity.flink.IndexerOptions.NEIGHBOUR_TOPIC)));
                 System.out.print(summary.toText());
+                System.out.print(ChangeStream.text(summary.values(), changes));
                 if (a.report() != null) {
                     summary.writeJson(a.report());
                     System.out.println("report written to " + a.report().toAbsolutePath());
@@ -59,7 +77,7 @@ public final class LocalDemo {
                 boolean complete = summary.get("products_with_list").equals(a.products());
                 if (a.exit()) {
                     // Snapshots trail the lists by up to snapshot.interval: stop once they hold the catalogue.
-                    awaitSnapshotsHolding(run, (int) summary.get("products_with_list"));
+                    awaitSnapshotsHolding(run, live);
                     System.exit(complete ? 0 : 1);
                 }
                 System.out.println("\nThe job keeps running: explore it at http://localhost:" + a.webUiPort()
