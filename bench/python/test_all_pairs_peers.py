@@ -63,6 +63,19 @@ class RecallTest(unittest.TestCase):
         self.assertEqual([(0.05, 5), (1.0, 3)], peers.parse_grid("0.05:5,1.0:3"))
 
 
+class ExtrapolationTest(unittest.TestCase):
+
+    def test_fixed_cost_is_paid_once_and_the_per_query_cost_n_times(self):
+        wall, fixed, per_query = peers.extrapolate(100, 60.0, 200, 80.0, 10_000)
+        self.assertAlmostEqual(0.2, per_query)
+        self.assertAlmostEqual(40.0, fixed)
+        self.assertAlmostEqual(40.0 + 0.2 * 10_000, wall)
+
+    def test_a_second_join_no_slower_is_scaled_in_proportion(self):
+        wall, fixed, per_query = peers.extrapolate(100, 60.0, 200, 50.0, 1000)
+        self.assertEqual((250.0, None, None), (wall, fixed, per_query))
+
+
 class SummaryTest(unittest.TestCase):
 
     def test_summary_puts_the_indexer_and_each_peer_side_by_side(self):
