@@ -9,7 +9,12 @@ import dev.similarity.index.snapshot.SnapshotStore;
 import dev.similarity.index.tools.NpyFiles;
 import dev.similarity.kafka.local.LocalKafkaBroker;
 import dev.similarity.kafka.local.internal.LoopbackPorts;
+import dev.similarity.schemas.DeadLetter;
+import dev.similarity.schemas.wire.AvroRecordCodec;
+import dev.similarity.schemas.wire.AvroWireFormat;
+import dev.similarity.schemas.wire.InvalidRecordException;
 
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,30 +22,34 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
+import java.util.stream.IntStream;
 
 /**
  * {@code scripts/bench-bootstrap}: a retailer's first run. The job starts on empty state (a fresh
  * broker, topics and checkpoint folder), N catalogue products are fed as fast as Kafka takes them,
  * through the real path (image server, fetch, embedding, shards, exactly-once lists), and the run
  * measures the wall time from the job's launch to the last list record committed, products/s, peak
- * heap, the busy and back-pressured time of every stage (from Flink's REST API), and the mean overlap
+ * heap, CPU per product, with {@code --stage-metrics true} the busy and back-pressured time of every
+ * stage (from Flink's REST API; reading them costs the job CPU), and the mean overlap
  * of the lists with the exact top-k ({@link CatalogueChurn#checkContract()}). It then exports the
  * job's own vectors (from its index snapshots) as {@code .npy} for the all-pairs peers that
  * {@code scripts/bench-bootstrap} runs next ({@code bench/python/all_pairs_peers.py}).
  *
  * <p>Report keys: {@code products}, {@code wall_s}, {@code products_per_s}, {@code lists_published},
- * {@code mean_overlap}, {@code peak_heap_mb}, {@code stages}, {@code contract}, {@code feed};
+ * {@code mean_overlap}, {@code peak_heap_mb}, {@code process_cpu_s}, {@code cpu_ms_per_product},
+ * {@code stages}, {@code contract}, {@code feed};
  * the script adds {@code peers}.
  */
 public final class BootstrapBenchmark {
 
     private static final String USAGE = "scripts/bench-bootstrap [--products N] [--report FILE] [--export-vectors FILE.npy] "
-            + "[--quiet-s 5] [--set option.key=value ...]";
+            + "[--quiet-s 5] [--stage-metrics true] [--set option.key=value ...]";
 
     private BootstrapBenchmark() {}
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> own = new LinkedHashMap<>(Map.of("--export-vectors", "", "--quiet-s", "5"));
+        Map<String, String> own = new LinkedHashMap<>(Map.of("--export-vectors", "", "--quiet-s", "5", "--stage-metrics", "false"));
         List<String> rest = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             if (own.containsKey(args[i]) && i + 1 < args.length) {
@@ -55,6 +64,7 @@ public final class BootstrapBenchmark {
             rest.addAll(List.of("--timeout-s", Long.toString(Math.max(600, products / 5))));
         }
         DemoArgs a = DemoArgs.parse(rest.toArray(new String[0]), USAGE);
+        boolean stageMetrics = Boolean.parseBoolean(own.get("--stage-metrics"));
         long quietMs = Long.parseLong(own.get("--quiet-s")) * 1000;
         Path export = own.get("--export-vectors").isEmpty() ? null : Path.of(own.get("--export-vectors"));
         DemoCatalogue catalogue = new DemoCatalogue();
@@ -73,10 +83,19 @@ public final class BootstrapBenchmark {
         try (LocalKafkaBroker broker = LocalKafkaBroker.builder().dataDir(work.resolve("kafka")).port(a.kafkaPort()).build().start();
              DemoImageServer images = new DemoImageServer(catalogue, 0);
              HeapSampler heap = HeapSampler.start()) {
-            System.out.printf("bootstrap of %,d products on an empty job (Flink REST on http://127.0.0.1:%d)%n", a.products(), webUiPort);
+            System.out.printf("bootstrap of %,d products on an empty job%s%n", a.products(),
+                    stageMetrics ? " (Flink REST on http://127.0.0.1:" + webUiPort + ")" : "");
+            // A retailer's image host serves stored files: encode the catalogue's PNGs before the clock starts,
+            // so the demo server's encoding is not counted against the job (it took 3 % of the JVM's samples).
+            long prepareStart = System.nanoTime();
+            IntStream.range(0, a.products()).parallel().forEach(catalogue::png);
+            report.put("image_prepare_s", round((System.nanoTime() - prepareStart) / 1e9));
             long launchedAt = System.currentTimeMillis();
-            try (DemoRun run = new DemoRun(catalogue, images, broker.bootstrapServers(), work, runName, webUiPort, settings);
-                 StageSampler stages = StageSampler.start("http://127.0.0.1:" + webUiPort, run.job().getJobID().toHexString())) {
+            long cpuAtLaunch = processCpuNanos();
+            try (DemoRun run = new DemoRun(catalogue, images, broker.bootstrapServers(), work, runName, stageMetrics ? webUiPort : -1, settings);
+                 // Off unless asked for: each REST read of task metrics makes the TaskManager serialise all of its
+                 // metrics, which took about a tenth of the JVM's CPU (JFR, 20,000 products, sampled every 2 s).
+                 StageSampler stages = stageMetrics ? StageSampler.start("http://127.0.0.1:" + webUiPort, run.job().getJobID().toHexString()) : null) {
                 // No pause after the launch: the events wait in Kafka while the job starts, as a first run's would.
                 RunSummary feed = run.feedAndMeasure(0, a.products(), 0, a.timeoutMs(), true);
                 CatalogueChurn churn = new CatalogueChurn(run, catalogue, images);
@@ -84,7 +103,8 @@ public final class BootstrapBenchmark {
                 // Reverse updates of the last products may follow their own lists by a checkpoint or two.
                 churn.awaitQuiet(quietMs, a.timeoutMs());
                 long lastList = lastVisibleAt(run.lists());
-                stages.stop();
+                long cpuNanos = processCpuNanos() - cpuAtLaunch;
+                if (stages != null) stages.stop();
                 long heapPeak = heap.stop();
                 double wallSeconds = (lastList - launchedAt) / 1000.0;
                 int withList = productsWithList(run.lists(), catalogue, a.products());
@@ -102,11 +122,16 @@ public final class BootstrapBenchmark {
                 report.put("heap_note", "one JVM holds the Flink mini-cluster (the job), the demo image server, the feeder and "
                         + "the read_committed collector, which keeps every list it saw");
                 report.put("dead_letters", run.deadLetters().records());
+                report.put("dead_letter_reasons", deadLetterReasons(run.deadLetters()));
                 report.put("cores", Runtime.getRuntime().availableProcessors());
                 report.put("parallelism", run.config().get(IndexerOptions.PARALLELISM));
                 report.put("shards", run.config().get(IndexerOptions.SHARDS));
                 report.put("k", run.config().get(IndexerOptions.NEIGHBOURS_K));
-                report.put("stages", stages.summary());
+                report.put("process_cpu_s", round(cpuNanos / 1e9));
+                report.put("cpu_ms_per_product", round(cpuNanos / 1e6 / Math.max(1, withList)));
+                report.put("cpu_note", "CPU of this JVM (job, image server, feeder, collectors) from the launch until the job was quiet; "
+                        + "the broker runs in a JVM of its own");
+                if (stages != null) report.put("stages", stages.summary());
                 report.put("contract", contract);
                 report.put("feed", feed.values());
 
@@ -128,6 +153,31 @@ public final class BootstrapBenchmark {
             System.out.println("report written to " + a.report().toAbsolutePath());
         }
         System.exit(0);
+    }
+
+    /** Dead letters by stage, reason and the start of the message (e.g. fetch timeouts on a loaded machine). */
+    static Map<String, Integer> deadLetterReasons(NeighbourListCollector deadLetters) {
+        AvroRecordCodec<DeadLetter> codec = AvroRecordCodec.of(DeadLetter.class, AvroWireFormat.SINGLE_OBJECT);
+        Map<String, Integer> reasons = new TreeMap<>();
+        for (String key : deadLetters.keysSeen()) {
+            for (NeighbourListCollector.Seen seen : deadLetters.history(key)) {
+                String reason;
+                try {
+                    DeadLetter letter = codec.decode(seen.value());
+                    String message = letter.getErrorMessage() == null ? "" : letter.getErrorMessage().toString();
+                    reason = letter.getStage() + " " + letter.getReason() + ": " + message.substring(0, Math.min(60, message.length()));
+                } catch (InvalidRecordException | RuntimeException e) {
+                    reason = "undecodable: " + e.getClass().getSimpleName();
+                }
+                reasons.merge(reason, 1, Integer::sum);
+            }
+        }
+        return reasons;
+    }
+
+    /** CPU time of this process (all its threads), in nanoseconds. */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     /** How many of catalogue products 0..products-1 have a (non-tombstone) list now. */

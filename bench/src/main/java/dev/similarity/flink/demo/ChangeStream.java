@@ -97,7 +97,9 @@ public final class ChangeStream {
         long startedAt = System.currentTimeMillis();
         churn.churn(plan.additions(), plan.imageChanges(), plan.removals(), plan.rate(), 7);
         long fedAt = System.currentTimeMillis();
-        churn.awaitQuiet(5_000, timeoutMs);
+        awaitOwnLists(churn, startedAt, plan.additions() + plan.imageChanges(), timeoutMs);
+        // Reverse updates of the last changes may follow their own lists by a checkpoint or two.
+        churn.awaitQuiet(3_000, timeoutMs);
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("rate", plan.rate());
         out.put("events", plan.events());
@@ -107,6 +109,28 @@ public final class ChangeStream {
         out.put("feed_s", Math.round((fedAt - startedAt) / 100.0) / 10.0);
         out.putAll(churn.freshness(startedAt));
         return out;
+    }
+
+    /**
+     * Waits until {@code expected} added or changed products have their own list of the new version, or
+     * no list arrived for 10 s after some did (an image change to bytes already shown is not re-listed),
+     * or {@code timeoutMs} passed.
+     */
+    @SuppressWarnings("unchecked")
+    private static void awaitOwnLists(CatalogueChurn churn, long startedAt, int expected, long timeoutMs) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        long seen = -1, since = System.currentTimeMillis();
+        while (System.currentTimeMillis() < deadline) {
+            long own = ((Number) ((Map<String, Object>) churn.freshness(startedAt).get("latency_ms")).get("samples")).longValue();
+            if (own >= expected) return;
+            if (own != seen) {
+                seen = own;
+                since = System.currentTimeMillis();
+            } else if (own > 0 && System.currentTimeMillis() - since > 10_000) {
+                return;
+            }
+            Thread.sleep(1_000);
+        }
     }
 
     /** Lines a person reads: the bootstrap, then the changes' freshness. */

@@ -56,7 +56,9 @@ public final class LocalDemo {
                 // Then what the retailer lives with: a steady mix of changes, their freshness apart from the bootstrap's queueing.
                 Map<String, Object> changes = null;
                 int live = (int) summary.get("products_with_list");
-                if (changeOptions.events() > 0) {
+                if (changeOptions.events() > 0 && live < a.products()) {
+                    System.out.printf("the bootstrap did not finish (%,d of %,d products have a list): no change phase%n", live, a.products());
+                } else if (changeOptions.events() > 0) {
                     CatalogueChurn churn = new CatalogueChurn(run, catalogue, images);
                     churn.assumeLoaded(0, a.products());
                     ChangeStream.Plan plan = ChangeStream.plan(changeOptions, a.products(), catalogue.capacity());
