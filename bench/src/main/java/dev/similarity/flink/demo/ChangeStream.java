@@ -113,7 +113,7 @@ public final class ChangeStream {
 
     /**
      * Waits until {@code expected} added or changed products have their own list of the new version, or
-     * no list arrived for 10 s after some did (an image change to bytes already shown is not re-listed),
+     * no list arrived for 30 s after some did (an image change to bytes already shown is not re-listed),
      * or {@code timeoutMs} passed.
      */
     @SuppressWarnings("unchecked")
@@ -126,7 +126,7 @@ public final class ChangeStream {
             if (own != seen) {
                 seen = own;
                 since = System.currentTimeMillis();
-            } else if (own > 0 && System.currentTimeMillis() - since > 10_000) {
+            } else if (own > 0 && System.currentTimeMillis() - since > 30_000) {
                 return;
             }
             Thread.sleep(1_000);
