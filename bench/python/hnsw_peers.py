@@ -17,6 +17,20 @@ def log(message):
     print(f"[bench-index peers] {message}", file=sys.stderr, flush=True)
 
 
+def recall_at_k(found, truth):
+    """Mean fraction of each row's true neighbours (truth: rows of k ids) that the found row names.
+
+    found: a sequence of id sequences, one per truth row, nearest first; a row may be shorter than k
+    (what a search did not return counts as missed); ids beyond k are ignored.
+    """
+    truth = np.asarray(truth)
+    if len(found) != len(truth):
+        raise ValueError(f"{len(found)} found rows for {len(truth)} truth rows")
+    k = truth.shape[1]
+    hits = sum(len(set(int(x) for x in list(f)[:k]) & set(int(x) for x in t)) for f, t in zip(found, truth))
+    return hits / truth.size
+
+
 def measure(search_one, queries, truth, k):
     """QPS by wall clock and by this thread's CPU time, and recall@k, one query per call."""
     found = np.empty((len(queries), k), dtype=np.int64)
@@ -24,11 +38,10 @@ def measure(search_one, queries, truth, k):
     for i, q in enumerate(queries):
         found[i] = search_one(q)
     wall, cpu = time.perf_counter() - wall0, time.thread_time() - cpu0
-    hits = sum(len(set(found[i]) & set(truth[i])) for i in range(len(queries)))
     return {
         "qps": round(len(queries) / wall),
         "cpu_qps": round(len(queries) / cpu),
-        "recall": round(hits / truth.size, 4),
+        "recall": round(recall_at_k(found, truth), 4),
     }
 
 

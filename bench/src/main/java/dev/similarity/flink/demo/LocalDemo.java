@@ -21,7 +21,10 @@ public final class LocalDemo {
     private LocalDemo() {}
 
     public static void main(String[] args) throws Exception {
-        DemoArgs a = DemoArgs.parse(args, "scripts/demo [--products N] [--rate EVENTS_PER_S] [--exit] [--report FILE] "
+        java.util.List<String> rest = new java.util.ArrayList<>(java.util.List.of(args));
+        ChangeStream.Options changeOptions = ChangeStream.extract(rest);
+        DemoArgs a = DemoArgs.parse(rest.toArray(new String[0]), "scripts/demo [--products N] [--rate EVENTS_PER_S] "
+                + "[--change-rate EVENTS_PER_S (50; 0: none)] [--change-duration SECONDS (30)] [--exit] [--report FILE] "
                 + "[--web-ui-port 8081] [--kafka-port 0] [--work DIR] [--embedded-events] [--set option.key=value ...]\n"
                 + "  resuming a run: --bootstrap-servers 127.0.0.1:9092 --run-name NAME --from-savepoint PATH --first N\n"
                 + "  on a Flink cluster: --cluster http://127.0.0.1:8081 [--bootstrap-servers 127.0.0.1:9092] [--run-name NAME] "
@@ -59,16 +62,34 @@ public final class LocalDemo {
                         + (c.fromSavepoint() == null ? ", fresh state" : ", resumed from " + c.fromSavepoint()) + ")");
                 System.out.println("index snapshots: " + run.config().snapshotDir()
                         + "  (search them: scripts/search-service --store " + run.config().snapshotDir() + ")");
+                int loaded = c.first() + a.products();
+                ChangeStream.Plan plan = changeOptions.events() > 0 ? ChangeStream.plan(changeOptions, loaded, catalogue.capacity()) : null;
                 if (a.embeddedEvents()) {
-                    run.embeddedEvents(CatalogueEmbeddings.load(catalogue, run.config().modelDir(), c.first() + a.products(),
-                            a.work().resolve("embeddings"), true));
+                    // Every image the bootstrap and the change phase show (each addition and image change a new one).
+                    int shown = loaded + (plan == null ? 0 : plan.additions() + plan.imageChanges());
+                    run.embeddedEvents(CatalogueEmbeddings.load(catalogue, run.config().modelDir(), shown, a.work().resolve("embeddings"), true));
                 }
-                System.out.printf("feeding %,d products (catalogue numbers %,d..%,d)%s ...%n", a.products(), c.first(),
-                        c.first() + a.products() - 1, a.rate() > 0 ? " at " + a.rate() + " events/s" : "");
+                System.out.printf("bootstrap: feeding %,d products (catalogue numbers %,d..%,d)%s ...%n", a.products(), c.first(),
+                        loaded - 1, a.rate() > 0 ? " at " + a.rate() + " events/s" : " as fast as the job takes them");
                 RunSummary summary = run.feedAndMeasure(c.first(), a.products(), a.rate(), a.timeoutMs(), true);
+                // Then what the retailer lives with: a steady mix of changes, their freshness apart from the bootstrap's queueing.
+                Map<String, Object> changes = null;
+                int live = c.first() + (int) summary.get("products_with_list");
+                if (plan != null && live < loaded) {
+                    System.out.printf("the bootstrap did not finish (%,d of %,d products have a list): no change phase%n", live - c.first(), a.products());
+                } else if (plan != null) {
+                    CatalogueChurn churn = new CatalogueChurn(run, catalogue, images);
+                    churn.assumeLoaded(0, loaded);
+                    System.out.printf("streaming changes for %d s at %s events/s: %,d additions, %,d image changes, %,d removals ...%n",
+                            changeOptions.durationSeconds(), changeOptions.rate(), plan.additions(), plan.imageChanges(), plan.removals());
+                    changes = ChangeStream.run(churn, plan, a.timeoutMs());
+                    summary.values().put("changes", changes);
+                    live += plan.additions() - plan.removals();
+                }
                 summary.values().put("topics", Map.of("catalogue", run.config().get(IndexerOptions.CATALOGUE_TOPIC),
                         "neighbour_lists", run.config().get(IndexerOptions.NEIGHBOUR_TOPIC)));
                 System.out.print(summary.toText());
+                System.out.print(ChangeStream.text(summary.values(), changes));
                 if (a.report() != null) {
                     summary.writeJson(a.report());
                     System.out.println("report written to " + a.report().toAbsolutePath());
@@ -76,7 +97,7 @@ public final class LocalDemo {
                 boolean complete = summary.get("products_with_list").equals(a.products());
                 if (a.exit()) {
                     // Snapshots trail the lists by up to snapshot.interval: stop once they hold the catalogue.
-                    awaitSnapshotsHolding(run, c.first() + (int) summary.get("products_with_list"));
+                    awaitSnapshotsHolding(run, live);
                     System.exit(complete ? 0 : 1);
                 }
                 System.out.println("\nThe job keeps running: explore it at http://localhost:" + a.webUiPort()
