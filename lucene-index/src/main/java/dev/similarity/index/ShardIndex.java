@@ -79,6 +79,8 @@ public final class ShardIndex implements Closeable {
   private final int refreshPendingThreshold;
   private final long refreshMaxAgeNanos;
   private final String location;
+  /** In memory: search from heap copies of the vectors (see MaskedReaderView.open). */
+  private final boolean vectorsOnHeap;
   private final Directory directory;
   private final MergeTrackingScheduler mergeScheduler;
   private final IndexWriter writer;
@@ -94,6 +96,7 @@ public final class ShardIndex implements Closeable {
     this.refreshPendingThreshold = settings.refreshPendingThreshold;
     this.refreshMaxAgeNanos = settings.refreshMaxAge.toNanos();
     this.location = settings.directory == null ? "in-memory shard index" : settings.directory.toString();
+    this.vectorsOnHeap = settings.directory == null;
     if (settings.directory == null) {
       this.directory = new ByteBuffersDirectory();
     } else {
@@ -127,7 +130,7 @@ public final class ShardIndex implements Closeable {
         throw e;
       }
       this.writer = opened;
-      this.view = MaskedReaderView.open(reader);
+      this.view = MaskedReaderView.open(reader, null, vectorsOnHeap);
     } catch (IOException | RuntimeException e) {
       if (opened != null) {
         opened.rollback();
@@ -609,7 +612,7 @@ public final class ShardIndex implements Closeable {
       DirectoryReader reopened = DirectoryReader.openIfChanged(view.reader(), writer, true);
       if (reopened != null) {
         MaskedReaderView previous = view;
-        view = MaskedReaderView.open(reopened, previous);
+        view = MaskedReaderView.open(reopened, previous, vectorsOnHeap);
         previous.close();
       }
     } catch (IOException e) {

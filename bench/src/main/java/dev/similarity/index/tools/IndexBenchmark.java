@@ -32,7 +32,8 @@ import org.apache.lucene.util.VectorUtil;
  * each write re-upserts a random product with its own vector (a catalogue update that keeps the
  * image) followed by {@code --queries-per-write} searches. The live set never changes, so the exact
  * neighbours computed once stay the truth throughout, while overwrites exercise hiding, the pending
- * buffer, deletions inside segments and merges.
+ * buffer, deletions inside segments and merges. The quiet shard is swept twice: one query per call,
+ * and in batches through {@code search(float[][], ...)}.
  *
  * <pre>
  * IndexBenchmark (--vectors FILE.npy | --random N --dim D [--clusters C] [--spread S])

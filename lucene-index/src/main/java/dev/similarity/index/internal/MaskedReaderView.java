@@ -57,7 +57,8 @@ public final class MaskedReaderView implements Closeable {
   private final Map<Object, SegmentGraph> graphsByCore = new HashMap<>();
   private int liveCount;
 
-  private MaskedReaderView(DirectoryReader reader, MaskedReaderView previous) throws IOException {
+  private MaskedReaderView(DirectoryReader reader, MaskedReaderView previous, boolean vectorsOnHeap)
+      throws IOException {
     this.reader = reader;
     this.masked = new MaskedDirectoryReader(reader);
     this.searcher = new IndexSearcher(masked);
@@ -65,6 +66,9 @@ public final class MaskedReaderView implements Closeable {
     this.leaves = masked.leaves();
     this.graphs = new SegmentGraph[leaves.size()];
     for (LeafReaderContext leaf : leaves) {
+      if (!vectorsOnHeap) {
+        break; // every segment searched through its reader (fast on memory-mapped files)
+      }
       LeafReader segment = FilterLeafReader.unwrap(leaf.reader());
       IndexReader.CacheHelper core = segment.getCoreCacheHelper();
       SegmentGraph known =
@@ -83,17 +87,21 @@ public final class MaskedReaderView implements Closeable {
 
   /** Wraps {@code reader}, taking ownership: closing the view closes it. */
   public static MaskedReaderView open(DirectoryReader reader) throws IOException {
-    return new MaskedReaderView(reader, null);
+    return new MaskedReaderView(reader, null, true);
   }
 
   /**
    * As {@link #open(DirectoryReader)}, reusing what {@code previous} (a view of an earlier reader
    * of the same index, open or not) read from the segments the two share: their vectors' heap copies
    * and ids. Only new segments (a flush, a merge) are read.
+   *
+   * @param vectorsOnHeap copy each segment's vectors onto the heap for searching (for an in-memory
+   *     directory, whose codec scorer copies every visited vector out of byte buffers); false
+   *     searches every segment through its reader (a memory-mapped directory scores in place)
    */
-  public static MaskedReaderView open(DirectoryReader reader, MaskedReaderView previous)
-      throws IOException {
-    return new MaskedReaderView(reader, previous);
+  public static MaskedReaderView open(
+      DirectoryReader reader, MaskedReaderView previous, boolean vectorsOnHeap) throws IOException {
+    return new MaskedReaderView(reader, previous, vectorsOnHeap);
   }
 
   /**
