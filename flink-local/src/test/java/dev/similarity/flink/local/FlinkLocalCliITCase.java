@@ -2,7 +2,7 @@ package dev.similarity.flink.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.similarity.kafka.local.internal.LoopbackPorts;
+import dev.similarity.local.LoopbackPorts;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -2,7 +2,7 @@ package dev.similarity.s3.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.similarity.kafka.local.internal.LoopbackPorts;
+import dev.similarity.local.LoopbackPorts;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
