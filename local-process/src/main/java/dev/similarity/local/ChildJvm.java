@@ -107,11 +107,6 @@ public final class ChildJvm {
     }
   }
 
-  /** The JVM's {@code java} launcher. */
-  public Path javaExecutable() {
-    return javaExecutable;
-  }
-
   static File devNull() {
     return new File(System.getProperty("os.name").startsWith("Windows") ? "NUL" : "/dev/null");
   }

@@ -55,14 +55,14 @@ public final class ChildProcess {
     return handle.isAlive();
   }
 
-  /** Whether the process's command line contains {@code text}; empty when the system does not tell. */
-  public static Optional<Boolean> commandLineContains(ProcessHandle handle, String... texts) {
-    return handle.info().commandLine().map(commandLine -> {
-      for (String text : texts) {
-        if (!commandLine.contains(text)) return false;
-      }
-      return true;
-    });
+  /**
+   * The live process with {@code pid} if it is still the server that recorded it: its command line
+   * names {@code mark} (a file only that server's command line holds), or, where the system hides
+   * command lines, {@code serving} holds. A pid recycled after the server died is not it.
+   */
+  public static Optional<ProcessHandle> findRunning(long pid, String mark, BooleanSupplier serving) {
+    return ProcessHandle.of(pid).filter(ProcessHandle::isAlive)
+        .filter(h -> h.info().commandLine().map(commandLine -> commandLine.contains(mark)).orElseGet(serving::getAsBoolean));
   }
 
   /** {@code " with code N"} once a started process has exited, else {@code ""} (an attached process's code is unknown). */

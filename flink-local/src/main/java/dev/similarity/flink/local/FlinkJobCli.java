@@ -1,5 +1,6 @@
 package dev.similarity.flink.local;
 
+import dev.similarity.local.CliCommands;
 import dev.similarity.local.CommandLineTool;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -24,7 +25,7 @@ import picocli.CommandLine.Option;
  * Exit codes ({@link CommandLineTool}): 0 done, 1 failed, 2 bad usage.
  */
 @Command(name = "FlinkJobCli")
-public final class FlinkJobCli {
+public final class FlinkJobCli extends CliCommands {
 
   static final int OK = CommandLineTool.OK;
   static final int FAILED = CommandLineTool.FAILED;
@@ -39,25 +40,33 @@ public final class FlinkJobCli {
         stop    stop the job with a savepoint (POST /jobs/:id/stop) and print the savepoint's path
         status  the job's state, tasks and checkpoints""";
 
-  private final PrintStream out;
-  private final PrintStream err;
   /** Everything after the first {@code --}, passed to the job as it is. */
   private List<String> jobArgs = List.of();
 
   FlinkJobCli(PrintStream out, PrintStream err) {
-    this.out = out;
-    this.err = err;
+    super(out, err);
   }
 
   public static void main(String[] args) {
     System.exit(new FlinkJobCli(System.out, System.err).run(args));
   }
 
-  int run(String[] args) {
+  /** Everything after the first {@code --} goes to the job as it is; the rest are this tool's. */
+  @Override
+  public int run(String... args) {
     int separator = Arrays.asList(args).indexOf("--");
     jobArgs = separator < 0 ? List.of() : List.of(args).subList(separator + 1, args.length);
-    String[] ownArgs = separator < 0 ? args : Arrays.copyOf(args, separator);
-    return CommandLineTool.of(this, USAGE_TEXT, err).unexpectedArgumentHint(" (job arguments go after '--')").run(ownArgs);
+    return super.run(separator < 0 ? args : Arrays.copyOf(args, separator));
+  }
+
+  @Override
+  protected String usage() {
+    return USAGE_TEXT;
+  }
+
+  @Override
+  protected CommandLineTool configure(CommandLineTool tool) {
+    return tool.unexpectedArgumentHint(" (job arguments go after '--')");
   }
 
   /** Where the cluster is; every command needs it. */

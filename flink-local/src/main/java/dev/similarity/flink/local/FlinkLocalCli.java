@@ -1,5 +1,6 @@
 package dev.similarity.flink.local;
 
+import dev.similarity.local.CliCommands;
 import dev.similarity.local.CommandLineTool;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -27,7 +28,7 @@ import picocli.CommandLine.Option;
  * running), 1 failed, 2 bad usage, 3 status found no running cluster.
  */
 @Command(name = "FlinkLocalCli")
-public final class FlinkLocalCli {
+public final class FlinkLocalCli extends CliCommands {
 
   static final int OK = CommandLineTool.OK;
   static final int FAILED = CommandLineTool.FAILED;
@@ -51,25 +52,26 @@ public final class FlinkLocalCli {
         status           say whether it runs, its web UI, processes, logs
         add-taskmanager  start one more TaskManager (e.g. after killing one)""";
 
-  private final PrintStream out;
-  private final PrintStream err;
-
   FlinkLocalCli(PrintStream out, PrintStream err) {
-    this.out = out;
-    this.err = err;
+    super(out, err);
   }
 
   public static void main(String[] args) {
     System.exit(new FlinkLocalCli(System.out, System.err).run(args));
   }
 
-  int run(String[] args) {
-    return CommandLineTool.of(this, USAGE_TEXT, err)
+  @Override
+  protected String usage() {
+    return USAGE_TEXT;
+  }
+
+  @Override
+  protected CommandLineTool configure(CommandLineTool tool) {
+    return tool
         .conversionHint("--rest-port", " (FLINK_REST_PORT for scripts/flink-local)")
         .conversionHint("--taskmanagers", " (e.g. --taskmanagers 2)")
         .conversionHint("--slots", " (e.g. --slots 2)")
-        .conversionHint("--prometheus-port", " (e.g. --prometheus-port 9250)")
-        .run(args);
+        .conversionHint("--prometheus-port", " (e.g. --prometheus-port 9250)");
   }
 
   /** What the commands take; scripts/flink-local passes --work-dir to each, the ports to start. */

@@ -1,5 +1,6 @@
 package dev.similarity.kafka.local;
 
+import dev.similarity.local.CliCommands;
 import dev.similarity.local.CommandLineTool;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -25,7 +26,7 @@ import picocli.CommandLine.Parameters;
  * running), 1 failed, 2 bad usage, 3 status found no running broker.
  */
 @Command(name = "KafkaLocalCli")
-public final class KafkaLocalCli {
+public final class KafkaLocalCli extends CliCommands {
 
   static final int OK = CommandLineTool.OK;
   static final int FAILED = CommandLineTool.FAILED;
@@ -39,23 +40,24 @@ public final class KafkaLocalCli {
         status  say whether it runs, its bootstrap address and its log file
         topics  run kafka-topics against it, e.g. 'topics --list'""";
 
-  private final PrintStream out;
-  private final PrintStream err;
-
   KafkaLocalCli(PrintStream out, PrintStream err) {
-    this.out = out;
-    this.err = err;
+    super(out, err);
   }
 
   public static void main(String[] args) {
     System.exit(new KafkaLocalCli(System.out, System.err).run(args));
   }
 
-  int run(String[] args) {
-    return CommandLineTool.of(this, USAGE_TEXT, err)
+  @Override
+  protected String usage() {
+    return USAGE_TEXT;
+  }
+
+  @Override
+  protected CommandLineTool configure(CommandLineTool tool) {
+    return tool
         .conversionHint("--port", "; give the client port, e.g. --port 9092 (KAFKA_PORT for scripts/kafka-local)")
-        .passThrough("topics")
-        .run(args);
+        .passThrough("topics");
   }
 
   /** What every command takes; scripts/kafka-local passes both to each. */

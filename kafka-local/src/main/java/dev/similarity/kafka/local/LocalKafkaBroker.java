@@ -98,9 +98,9 @@ public final class LocalKafkaBroker extends LocalServer {
     BrokerFiles files = new BrokerFiles(dataDir.toAbsolutePath().normalize());
     Optional<BrokerState> state = BrokerState.read(files);
     if (state.isEmpty()) return Optional.empty();
-    Optional<ProcessHandle> handle = ProcessHandle.of(state.get().pid())
-        .filter(ProcessHandle::isAlive)
-        .filter(h -> runsFrom(h, files, state.get()));
+    // The broker's command line names this data directory's server.properties.
+    Optional<ProcessHandle> handle = ChildProcess.findRunning(state.get().pid(), files.serverProperties().toString(),
+        () -> LoopbackPorts.acceptsConnections(state.get().port()));
     if (handle.isEmpty()) return Optional.empty();
 
     Builder builder = builder().dataDir(files.dataDir()).transactionMaxTimeoutMs(state.get().transactionMaxTimeoutMs());
@@ -318,12 +318,6 @@ public final class LocalKafkaBroker extends LocalServer {
 
   private synchronized void requireStarted() {
     if (process == null) throw new IllegalStateException("the broker is not started; call start() first");
-  }
-
-  /** Guards against a recycled pid: the process must be a broker started with this data directory's server.properties. */
-  private static boolean runsFrom(ProcessHandle handle, BrokerFiles files, BrokerState state) {
-    return ChildProcess.commandLineContains(handle, files.serverProperties().toString())
-        .orElseGet(() -> LoopbackPorts.acceptsConnections(state.port()));
   }
 
   /** Settings of a {@link LocalKafkaBroker}; {@link #build()} checks them all. */

@@ -92,9 +92,9 @@ public final class LocalS3Server extends LocalServer {
     ServerFiles files = new ServerFiles(dataDir.toAbsolutePath().normalize());
     Optional<ServerFiles.State> state = files.readState();
     if (state.isEmpty()) return Optional.empty();
-    Optional<ProcessHandle> handle = ProcessHandle.of(state.get().pid())
-        .filter(ProcessHandle::isAlive)
-        .filter(h -> runsFrom(h, files, state.get()));
+    // The server's command line names this data directory's s3proxy.properties.
+    Optional<ProcessHandle> handle = ChildProcess.findRunning(state.get().pid(), files.proxyProperties().toString(),
+        () -> LoopbackPorts.acceptsConnections(state.get().port()));
     if (handle.isEmpty()) return Optional.empty();
 
     Builder builder = builder().dataDir(files.dataDir()).bucket(state.get().bucket())
@@ -275,12 +275,6 @@ public final class LocalS3Server extends LocalServer {
 
   private synchronized void requireStarted() {
     if (process == null) throw new IllegalStateException("the server is not started; call start() first");
-  }
-
-  /** Guards against a recycled pid: the process must be a server started with this data directory's configuration. */
-  private static boolean runsFrom(ProcessHandle handle, ServerFiles files, ServerFiles.State state) {
-    return ChildProcess.commandLineContains(handle, files.proxyProperties().toString())
-        .orElseGet(() -> LoopbackPorts.acceptsConnections(state.port()));
   }
 
   /** Settings of a {@link LocalS3Server}; {@link #build()} checks them all. */

@@ -1,5 +1,6 @@
 package dev.similarity.s3.local;
 
+import dev.similarity.local.CliCommands;
 import dev.similarity.local.CommandLineTool;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -22,7 +23,7 @@ import picocli.CommandLine.Option;
  * running), 1 failed, 2 bad usage, 3 status found no running server.
  */
 @Command(name = "S3LocalCli")
-public final class S3LocalCli {
+public final class S3LocalCli extends CliCommands {
 
   static final int OK = CommandLineTool.OK;
   static final int FAILED = CommandLineTool.FAILED;
@@ -37,22 +38,23 @@ public final class S3LocalCli {
         stop    stop it (the objects stay)
         status  say whether it runs, its endpoint, bucket, credentials and the settings to use it""";
 
-  private final PrintStream out;
-  private final PrintStream err;
-
   S3LocalCli(PrintStream out, PrintStream err) {
-    this.out = out;
-    this.err = err;
+    super(out, err);
   }
 
   public static void main(String[] args) {
     System.exit(new S3LocalCli(System.out, System.err).run(args));
   }
 
-  int run(String[] args) {
-    return CommandLineTool.of(this, USAGE_TEXT, err)
-        .conversionHint("--port", "; give the port, e.g. --port 9000 (S3_LOCAL_PORT for scripts/s3-local)")
-        .run(args);
+  @Override
+  protected String usage() {
+    return USAGE_TEXT;
+  }
+
+  @Override
+  protected CommandLineTool configure(CommandLineTool tool) {
+    return tool
+        .conversionHint("--port", "; give the port, e.g. --port 9000 (S3_LOCAL_PORT for scripts/s3-local)");
   }
 
   /** What every command takes; scripts/s3-local passes --data-dir and --port to each. */
