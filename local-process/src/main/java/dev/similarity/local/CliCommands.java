@@ -11,14 +11,14 @@ public abstract class CliCommands {
 
   protected final PrintStream out;
   protected final PrintStream err;
+  private final String usage;
 
-  protected CliCommands(PrintStream out, PrintStream err) {
+  /** @param usage printed after every usage mistake and when no command is given */
+  protected CliCommands(PrintStream out, PrintStream err, String usage) {
     this.out = out;
     this.err = err;
+    this.usage = usage;
   }
-
-  /** Printed after every usage mistake and when no command is given. */
-  protected abstract String usage();
 
   /** The tool's hints and pass-through commands; none by default. */
   protected CommandLineTool configure(CommandLineTool tool) {
@@ -27,6 +27,6 @@ public abstract class CliCommands {
 
   /** Runs the command that {@code args} name and returns its exit code ({@link CommandLineTool#OK}, ...). */
   public int run(String... args) {
-    return configure(CommandLineTool.of(this, usage(), err)).run(args);
+    return configure(CommandLineTool.of(this, usage, err)).run(args);
   }
 }

@@ -44,7 +44,7 @@ public final class FlinkJobCli extends CliCommands {
   private List<String> jobArgs = List.of();
 
   FlinkJobCli(PrintStream out, PrintStream err) {
-    super(out, err);
+    super(out, err, USAGE_TEXT);
   }
 
   public static void main(String[] args) {
@@ -57,11 +57,6 @@ public final class FlinkJobCli extends CliCommands {
     int separator = Arrays.asList(args).indexOf("--");
     jobArgs = separator < 0 ? List.of() : List.of(args).subList(separator + 1, args.length);
     return super.run(separator < 0 ? args : Arrays.copyOf(args, separator));
-  }
-
-  @Override
-  protected String usage() {
-    return USAGE_TEXT;
   }
 
   @Override

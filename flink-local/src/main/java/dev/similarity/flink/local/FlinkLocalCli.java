@@ -53,16 +53,11 @@ public final class FlinkLocalCli extends CliCommands {
         add-taskmanager  start one more TaskManager (e.g. after killing one)""";
 
   FlinkLocalCli(PrintStream out, PrintStream err) {
-    super(out, err);
+    super(out, err, USAGE_TEXT);
   }
 
   public static void main(String[] args) {
     System.exit(new FlinkLocalCli(System.out, System.err).run(args));
-  }
-
-  @Override
-  protected String usage() {
-    return USAGE_TEXT;
   }
 
   @Override

@@ -41,16 +41,11 @@ public final class KafkaLocalCli extends CliCommands {
         topics  run kafka-topics against it, e.g. 'topics --list'""";
 
   KafkaLocalCli(PrintStream out, PrintStream err) {
-    super(out, err);
+    super(out, err, USAGE_TEXT);
   }
 
   public static void main(String[] args) {
     System.exit(new KafkaLocalCli(System.out, System.err).run(args));
-  }
-
-  @Override
-  protected String usage() {
-    return USAGE_TEXT;
   }
 
   @Override

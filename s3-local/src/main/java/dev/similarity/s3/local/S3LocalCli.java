@@ -39,16 +39,11 @@ public final class S3LocalCli extends CliCommands {
         status  say whether it runs, its endpoint, bucket, credentials and the settings to use it""";
 
   S3LocalCli(PrintStream out, PrintStream err) {
-    super(out, err);
+    super(out, err, USAGE_TEXT);
   }
 
   public static void main(String[] args) {
     System.exit(new S3LocalCli(System.out, System.err).run(args));
-  }
-
-  @Override
-  protected String usage() {
-    return USAGE_TEXT;
   }
 
   @Override
