@@ -1,31 +1,25 @@
-package dev.similarity.flink.local;
+package dev.similarity.local;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.function.BiFunction;
 
-/** One in-process run of a command line: its exit code and what it printed. */
-record CliRun(int exitCode, String out, String err) {
+/** One in-process run of a harness command line: its exit code and what it printed on stdout and stderr. */
+public record CliRun(int exitCode, String out, String err) {
 
-  interface Cli {
+  /** A command line's entry point, e.g. {@code new KafkaLocalCli(out, err)::run}. */
+  public interface Cli {
     int run(String[] args);
   }
 
-  static CliRun of(BiFunction<PrintStream, PrintStream, Cli> cli, String... args) {
+  /** Runs {@code args} against the command line that {@code cli} makes for the given stdout and stderr. */
+  public static CliRun of(BiFunction<PrintStream, PrintStream, Cli> cli, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int exitCode = cli.apply(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8))
         .run(args);
     return new CliRun(exitCode, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
-  static CliRun flinkLocal(String... args) {
-    return of((out, err) -> new FlinkLocalCli(out, err)::run, args);
-  }
-
-  static CliRun flinkJob(String... args) {
-    return of((out, err) -> new FlinkJobCli(out, err)::run, args);
   }
 
   @Override
