@@ -8,7 +8,7 @@ import dev.similarity.index.snapshot.SnapshotManifest;
 import dev.similarity.index.snapshot.SnapshotStore;
 import dev.similarity.index.tools.NpyFiles;
 import dev.similarity.kafka.local.LocalKafkaBroker;
-import dev.similarity.kafka.local.internal.LoopbackPorts;
+import dev.similarity.local.LoopbackPorts;
 import dev.similarity.schemas.DeadLetter;
 import dev.similarity.schemas.wire.AvroRecordCodec;
 import dev.similarity.schemas.wire.AvroWireFormat;
