@@ -53,8 +53,9 @@ import static org.assertj.core.api.Assertions.fail;
  * model; the search service loads them and answers "similar to a product" and "similar to a vector".
  *
  * <p>The model is converted as {@code scripts/import-keras-model} does, into the same cache
- * ({@code ${VSI_HOME:-work}/models/inception-v3-nsfwjs}), and reused from there when its SavedModel
- * has the SHA-256 recorded in {@code scripts/keras/expected-models.json}. Converting needs Node.js and
+ * ({@code ${VSI_HOME:-work}/models/inception-v3-nsfwjs}), and reused from there, or from
+ * KerasImportIT's output ({@code training/target/keras-import}), when its SavedModel has the SHA-256
+ * recorded in {@code scripts/keras/expected-models.json}. Converting needs Node.js and
  * npm (the npm registry on a cold cache): their absence fails with a message.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -101,6 +102,8 @@ class WideEmbeddingsIT {
         run = new DemoRun(catalogue, images, broker.bootstrapServers(), work.resolve("job"), "wide", -1, settings);
         CatalogueChurn products = new CatalogueChurn(run, catalogue, images);
         summary = products.load(PRODUCTS, 240_000);
+        assertThat(summary.get("products_with_list")).as("products with a list after the load (the job's log says why not): %s",
+                summary.values()).isEqualTo(PRODUCTS);
         products.awaitQuiet(5_000, 60_000); // the reverse updates of the last products are committed too
         Map<String, Object> report = products.checkSnapshots(90_000);
         System.out.println("snapshots: " + report);
@@ -246,6 +249,9 @@ class WideEmbeddingsIT {
                 .properties().forEach(e -> expected.put(e.getKey(), e.getValue().asText()));
         assertThat(expected).as("scripts/keras/expected-models.json records the SavedModel of " + MODEL).isNotEmpty();
         if (isConverted(modelDir, expected)) return modelDir;
+        // KerasImportIT (training, earlier in scripts/test) converts the same model with the same descriptor.
+        Path keras = root.resolve("training/target/keras-import").resolve(MODEL);
+        if (isConverted(keras, expected)) return keras;
 
         Path cache = state.resolve("keras-import");
         System.out.println(MODEL + " is not in " + modelDir + " (or differs from scripts/keras/expected-models.json): converting it");
