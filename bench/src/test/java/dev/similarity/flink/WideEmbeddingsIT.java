@@ -1,5 +1,7 @@
 package dev.similarity.flink;
 
+import dev.similarity.embedding.testing.ChildCommands;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.similarity.embedding.EmbeddingModelDescriptor;
@@ -275,34 +277,8 @@ class WideEmbeddingsIT {
         return savedModel.equals(expected);
     }
 
-    /**
-     * Runs {@code command}, its output copied into this test's output. Not inheritIO: the forked test
-     * JVM's own stdout is failsafe's channel, and a child writing to it directly fails the build.
-     */
     private static void runProcess(List<String> command, long timeoutSeconds) throws Exception {
-        Process started;
-        try {
-            started = new ProcessBuilder(command).redirectErrorStream(true).start();
-        } catch (IOException e) {
-            fail("cannot run " + command.get(0) + " (" + e.getMessage() + "): converting " + MODEL
-                    + " needs bash, Node.js 20+ and npm (Debian: apt-get install nodejs npm)");
-            return;
-        }
-        Process process = started;
-        Thread copy = Thread.ofPlatform().daemon().start(() -> {
-            try (java.io.BufferedReader lines = process.inputReader()) {
-                lines.lines().forEach(System.out::println);
-            } catch (IOException e) {
-                System.out.println("(output of " + command.get(0) + " cut: " + e.getMessage() + ")");
-            }
-        });
-        if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            fail(String.join(" ", command) + " ran over " + timeoutSeconds + " s");
-        }
-        copy.join(5_000);
-        assertThat(process.exitValue()).as(String.join(" ", command)
-                + " failed (its messages are above; converting " + MODEL + " needs Node.js 20+ and npm: apt-get install nodejs npm)").isZero();
+        ChildCommands.run(command, timeoutSeconds, "converting " + MODEL + " needs bash, Node.js 20+ and npm (Debian: apt-get install nodejs npm)");
     }
 
     private static Path projectRoot() {

@@ -1,5 +1,7 @@
 package dev.similarity.embedding.keras;
 
+import dev.similarity.embedding.testing.ChildCommands;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -245,19 +247,7 @@ class KerasImportIT {
   }
 
   private static void run(List<String> command, long timeoutSeconds) throws Exception {
-    Process process;
-    try {
-      process = new ProcessBuilder(command).inheritIO().start();
-    } catch (IOException e) {
-      fail("cannot run " + command.get(0) + " (" + e.getMessage() + "): the Keras import test needs Node.js 20+ "
-          + "and npm (Debian: apt-get install nodejs npm)");
-      return;
-    }
-    if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-      process.destroyForcibly();
-      fail(String.join(" ", command) + " ran over " + timeoutSeconds + " s");
-    }
-    assertEquals(0, process.exitValue(), String.join(" ", command) + " failed (its messages are above)");
+    ChildCommands.run(command, timeoutSeconds, "the Keras import test needs Node.js 20+ and npm (Debian: apt-get install nodejs npm)");
   }
 
   private static Path projectRoot() {
