@@ -243,7 +243,7 @@ class WideEmbeddingsIT {
      * fetched (pinned npm nsfwjs, as KerasImportIT does) and converted into the cache.
      */
     private static Path convertedInceptionV3() throws Exception {
-        Path root = projectRoot();
+        Path root = ChildCommands.projectRoot();
         Path state = Path.of(System.getenv().getOrDefault("VSI_HOME", root.resolve("work").toString()));
         Path modelDir = state.resolve("models").resolve(MODEL); // where scripts/import-keras-model puts it
         Map<String, String> expected = new TreeMap<>();
@@ -281,12 +281,6 @@ class WideEmbeddingsIT {
         ChildCommands.run(command, timeoutSeconds, "converting " + MODEL + " needs bash, Node.js 20+ and npm (Debian: apt-get install nodejs npm)");
     }
 
-    private static Path projectRoot() {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            if (Files.isRegularFile(dir.resolve("scripts/keras/package.json"))) return dir;
-        }
-        throw new IllegalStateException("no scripts/keras/package.json above " + Path.of("").toAbsolutePath());
-    }
 
     private record Answer(int status, String body, JsonNode json) {}
 

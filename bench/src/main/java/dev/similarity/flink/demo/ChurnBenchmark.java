@@ -41,12 +41,6 @@ public final class ChurnBenchmark {
 
     private ChurnBenchmark() {}
 
-    private static int freePort() throws java.io.IOException {
-        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
-
     /**
      * The contract checks of one run: each waits until the job caught up with everything fed, checks
      * the committed lists against the exact top-k of the live catalogue, and records the job's latest
@@ -278,7 +272,7 @@ public final class ChurnBenchmark {
         DemoCatalogue catalogue = new DemoCatalogue();
         Map<String, Object> report = new LinkedHashMap<>();
         // The job's REST API (the web UI's) on a free port: the checks read its checkpoint statistics.
-        int restPort = freePort();
+        int restPort = dev.similarity.local.LoopbackPorts.pickFree();
         List<AutoCloseable> restoredRuns = new java.util.ArrayList<>();
         try (LocalKafkaBroker broker = LocalKafkaBroker.builder().dataDir(work.resolve("kafka")).port(a.kafkaPort()).build().start();
              DemoImageServer images = new DemoImageServer(catalogue, 0);
@@ -324,7 +318,7 @@ public final class ChurnBenchmark {
                 contractChecks.startChurn();
                 churn.churn(additions, changes, removals, a.rate(), 42, order, checks, (step, steps) -> {
                     if (step == restoreStep) {
-                        int restoredPort = freePort();
+                        int restoredPort = dev.similarity.local.LoopbackPorts.pickFree();
                         DemoRun restored = crashAndRestore(contractChecks.run(), catalogue, images, broker.bootstrapServers(), work,
                                 runName, settings, restoredPort, report);
                         restoredRuns.add(restored);

@@ -2,6 +2,8 @@ package dev.similarity.embedding.testing;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -40,5 +42,13 @@ public final class ChildCommands {
         if (process.exitValue() != 0) {
             fail(String.join(" ", command) + " exited with " + process.exitValue() + " (its messages are above; " + needs + ")");
         }
+    }
+
+    /** The checkout's root: the first folder above the working directory with {@code scripts/keras/package.json}. */
+    public static Path projectRoot() {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            if (Files.isRegularFile(dir.resolve("scripts/keras/package.json"))) return dir;
+        }
+        throw new IllegalStateException("no scripts/keras/package.json above " + Path.of("").toAbsolutePath());
     }
 }

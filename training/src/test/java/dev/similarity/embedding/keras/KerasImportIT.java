@@ -58,7 +58,7 @@ class KerasImportIT {
 
   @BeforeAll
   static void fetchPackage() throws Exception {
-    root = projectRoot();
+    root = ChildCommands.projectRoot();
     cache = Path.of(System.getenv().getOrDefault("VSI_HOME", root.resolve("work").toString())).resolve("keras-import");
     run(List.of("bash", root.resolve("scripts/keras/fetch-nsfwjs").toString(), cache.toString()), 600);
     images = VariedImages.pngs();
@@ -248,14 +248,5 @@ class KerasImportIT {
 
   private static void run(List<String> command, long timeoutSeconds) throws Exception {
     ChildCommands.run(command, timeoutSeconds, "the Keras import test needs Node.js 20+ and npm (Debian: apt-get install nodejs npm)");
-  }
-
-  private static Path projectRoot() {
-    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-      if (Files.isRegularFile(dir.resolve("scripts/keras/package.json"))) {
-        return dir;
-      }
-    }
-    throw new IllegalStateException("no scripts/keras/package.json above " + Path.of("").toAbsolutePath());
   }
 }
