@@ -22,7 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -188,7 +187,7 @@ class ClusterFailoverIT {
             Thread.sleep(3_000); // at least one checkpoint after the last list
             cluster.killJobManager();
             cluster.restartJobManager();
-            latest = latestRetainedCheckpoint(cluster.checkpointDir().resolve(firstJob))
+            latest = DemoRun.latestRetainedCheckpoint(cluster.checkpointDir().resolve(firstJob)).map(p -> p.toUri().toString())
                     .orElseThrow(() -> new AssertionError("no retained checkpoint of " + firstJob));
             System.out.println("resuming from " + latest);
         }
@@ -201,16 +200,6 @@ class ClusterFailoverIT {
             assertThat(summary.get("products_with_list")).isEqualTo(700);
             assertContractAndNoDuplicates(resumed, after, 1_500);
             resumed.job().cancel().get(60, TimeUnit.SECONDS);
-        }
-    }
-
-    /** The newest {@code chk-N} folder with a {@code _metadata} file: what an operator resumes from after a crash. */
-    static Optional<String> latestRetainedCheckpoint(Path jobCheckpoints) throws IOException {
-        if (!Files.isDirectory(jobCheckpoints)) return Optional.empty();
-        try (Stream<Path> dirs = Files.list(jobCheckpoints)) {
-            return dirs.filter(d -> d.getFileName().toString().startsWith("chk-") && Files.exists(d.resolve("_metadata")))
-                    .max(Comparator.comparingLong(d -> Long.parseLong(d.getFileName().toString().substring(4))))
-                    .map(d -> d.toUri().toString());
         }
     }
 }

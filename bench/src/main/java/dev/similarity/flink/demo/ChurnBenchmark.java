@@ -170,12 +170,8 @@ public final class ChurnBenchmark {
         org.apache.flink.api.common.JobID jobId = crashed.job().getJobID();
         crashed.job().cancel().get(120, java.util.concurrent.TimeUnit.SECONDS);
         Path checkpoints = Path.of(java.net.URI.create(crashed.config().get(IndexerOptions.CHECKPOINT_DIR))).resolve(jobId.toString());
-        Path latest;
-        try (java.util.stream.Stream<Path> dirs = Files.list(checkpoints)) {
-            latest = dirs.filter(d -> d.getFileName().toString().startsWith("chk-") && Files.exists(d.resolve("_metadata")))
-                    .max(java.util.Comparator.comparingLong(d -> Long.parseLong(d.getFileName().toString().substring(4))))
-                    .orElseThrow(() -> new IllegalStateException("no retained checkpoint of job " + jobId + " in " + checkpoints));
-        }
+        Path latest = DemoRun.latestRetainedCheckpoint(checkpoints)
+                .orElseThrow(() -> new IllegalStateException("no retained checkpoint of job " + jobId + " in " + checkpoints));
         System.out.printf("crashed the job (cancelled, no savepoint) mid-churn; restoring from %s ...%n", latest);
         String path = latest.toUri().toString();
         DemoRun restored = new DemoRun(catalogue, images, bootstrapServers, work, runName, flink -> {

@@ -211,4 +211,16 @@ public final class DemoRun implements AutoCloseable {
         lists.close();
         deadLetters.close();
     }
+
+    /**
+     * The newest {@code chk-N} folder with a {@code _metadata} file under one job's checkpoint folder: what an
+     * operator resumes from after a crash. Empty if the folder or such a checkpoint does not exist.
+     */
+    public static java.util.Optional<Path> latestRetainedCheckpoint(Path jobCheckpoints) throws java.io.IOException {
+        if (!java.nio.file.Files.isDirectory(jobCheckpoints)) return java.util.Optional.empty();
+        try (java.util.stream.Stream<Path> dirs = java.nio.file.Files.list(jobCheckpoints)) {
+            return dirs.filter(d -> d.getFileName().toString().startsWith("chk-") && java.nio.file.Files.exists(d.resolve("_metadata")))
+                    .max(java.util.Comparator.comparingLong(d -> Long.parseLong(d.getFileName().toString().substring(4))));
+        }
+    }
 }
