@@ -61,6 +61,25 @@ public final class ImageEmbedder implements AutoCloseable {
   }
 
   /**
+   * Embeds a shopper's photo after cropping it to the product ({@link ObjectCrop}, as {@code crop}
+   * says): decoded upright at full resolution, cropped, then resized for the model. {@link
+   * CropMode#OFF} is {@link #embed(byte[])}.
+   *
+   * @return a unit-length vector of {@link #dimension()} floats and what the crop did
+   * @throws ImageDecodingException when the bytes are empty, too large, or not a decodable image
+   */
+  public synchronized PhotoEmbedding embed(byte[] imageBytes, CropMode crop) throws ImageDecodingException {
+    ensureOpen();
+    Objects.requireNonNull(crop, "crop");
+    if (crop == CropMode.OFF) {
+      return new PhotoEmbedding(embed(imageBytes), null);
+    }
+    PreparedBatch batch = model.translator().newBatch(1);
+    ObjectCrop.Result result = model.translator().prepareCropped(imageBytes, crop, batch, 0);
+    return new PhotoEmbedding(model.predict(batch.withCount(1))[0], result);
+  }
+
+  /**
    * Embeds many images, each decoded on its own: an undecodable image yields a failed result at
    * its position, the others go to the model together (in chunks of {@code maxBatchSize}). Images
    * are embedded upright as shown (EXIF orientation applied); a damaged ICC profile, EXIF block or

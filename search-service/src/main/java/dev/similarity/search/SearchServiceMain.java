@@ -1,5 +1,6 @@
 package dev.similarity.search;
 
+import dev.similarity.embedding.CropMode;
 import dev.similarity.embedding.EmbeddingModelDescriptor;
 import dev.similarity.index.snapshot.ShardSnapshot;
 import dev.similarity.embedding.tools.Arguments;
@@ -19,13 +20,16 @@ public final class SearchServiceMain {
   private static final Logger LOG = LoggerFactory.getLogger(SearchServiceMain.class);
 
   static final String USAGE = """
-      usage: search-service --store URI [--model-dir DIR|none] [--host 127.0.0.1] [--port 8080]
+      usage: search-service --store URI [--model-dir DIR|none] [--crop off|box|cutout] [--host 127.0.0.1] [--port 8080]
                             [--poll-interval 5s] [--threads N] [--candidates 100] [--local-dir DIR]
                             [--plugins-dir DIR] [--s3-endpoint URL] [--s3-path-style-access true|false]
                             [--s3-access-key KEY] [--s3-secret-key KEY]
         --store          the snapshot store the indexer job publishes to: a folder, file:///..., s3://...
         --model-dir      the embedding model for image search (default: the committed models/* if found;
                          none turns image search off)
+        --crop           what is cut from an uploaded photo before it is embedded: cutout (default: the product,
+                         its background painted black like the catalogue's), box (the product's box), off (the
+                         whole photo); a request's crop parameter overrides it
         --host           address to listen on (0.0.0.0: every interface)
         --poll-interval  how often to look for newer snapshots (500ms, 5s, 1m)
         --threads        request threads (default: twice the cores, at least 4)
@@ -45,7 +49,7 @@ public final class SearchServiceMain {
     SearchService service;
     try {
       Arguments line = Arguments.parse(args, USAGE, List.of(
-          "--store", "--model-dir", "--host", "--port", "--poll-interval", "--threads", "--candidates",
+          "--store", "--model-dir", "--crop", "--host", "--port", "--poll-interval", "--threads", "--candidates",
           "--local-dir", "--plugins-dir", "--s3-endpoint", "--s3-path-style-access", "--s3-access-key",
           "--s3-secret-key"), List.of());
       SearchService.Builder builder = SearchService.builder()
@@ -53,7 +57,8 @@ public final class SearchServiceMain {
           .host(line.get("--host", SearchService.Builder.DEFAULT_HOST))
           .port(line.getInt("--port", SearchService.Builder.DEFAULT_PORT))
           .pollInterval(line.getDuration("--poll-interval", SearchService.Builder.DEFAULT_POLL_INTERVAL))
-          .searchCandidates(line.getInt("--candidates", ShardSnapshot.DEFAULT_SEARCH_CANDIDATES));
+          .searchCandidates(line.getInt("--candidates", ShardSnapshot.DEFAULT_SEARCH_CANDIDATES))
+          .uploadCrop(crop(line.get("--crop", SearchService.Builder.DEFAULT_UPLOAD_CROP.text())));
       if (line.has("--threads")) {
         builder.threads(line.getInt("--threads", 0));
       }
@@ -110,6 +115,14 @@ public final class SearchServiceMain {
       throw new UsageException("give both --s3-access-key and --s3-secret-key (or S3_SECRET_KEY), or neither");
     }
     return settings;
+  }
+
+  static CropMode crop(String option) {
+    try {
+      return CropMode.parse(option, "--crop");
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
+    }
   }
 
   private static Optional<Path> modelDir(String option) {

@@ -46,4 +46,13 @@ class SearchServiceMainTest {
     assertThatThrownBy(() -> SearchServiceMain.s3Settings(line("--s3-path-style-access", "yes"), null))
         .isInstanceOf(UsageException.class).hasMessageContaining("true or false");
   }
+
+  @Test
+  void theUploadCropIsOffBoxOrCutoutAndAnythingElseIsRefused() {
+    assertThat(SearchServiceMain.crop("box")).isEqualTo(dev.similarity.embedding.CropMode.BOX);
+    assertThat(SearchServiceMain.crop("off")).isEqualTo(dev.similarity.embedding.CropMode.OFF);
+    assertThat(SearchService.Builder.DEFAULT_UPLOAD_CROP).isEqualTo(dev.similarity.embedding.CropMode.CUTOUT);
+    assertThatThrownBy(() -> SearchServiceMain.crop("on"))
+        .isInstanceOf(UsageException.class).hasMessage("--crop is 'on'; it must be off, box or cutout");
+  }
 }

@@ -5,9 +5,11 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.translate.NoBatchifyTranslator;
 import ai.djl.translate.TranslatorContext;
+import dev.similarity.embedding.CropMode;
 import dev.similarity.embedding.EmbeddingModelDescriptor;
 import dev.similarity.embedding.ImageDecodingException;
 import dev.similarity.embedding.ImageMetadata;
+import dev.similarity.embedding.ObjectCrop;
 import java.nio.FloatBuffer;
 import java.util.Set;
 
@@ -24,12 +26,15 @@ public final class EmbeddingTranslator implements NoBatchifyTranslator<PreparedB
 
   private final EmbeddingModelDescriptor descriptor;
   private final ImageDecoder decoder;
+  private final ImageDecoder fullDecoder;
   private final ImagePreprocessor preprocessor;
+  private final ObjectCrop crop = new ObjectCrop();
 
   public EmbeddingTranslator(EmbeddingModelDescriptor descriptor, long maxImageBytes, long maxImagePixels) {
     this.descriptor = descriptor;
     this.decoder = new ImageDecoder(maxImageBytes, maxImagePixels, descriptor.inputWidth(),
         descriptor.inputHeight());
+    this.fullDecoder = ImageDecoder.fullResolution(maxImageBytes, maxImagePixels);
     this.preprocessor = new ImagePreprocessor(descriptor);
   }
 
@@ -42,6 +47,28 @@ public final class EmbeddingTranslator implements NoBatchifyTranslator<PreparedB
     RgbaImage image = decoder.decode(imageBytes);
     preprocessor.prepareInto(image, batch.values(), index * preprocessor.valuesPerImage());
     return image.ignoredMetadata();
+  }
+
+  /**
+   * Decodes one photo at full resolution, crops it with {@link ObjectCrop} as {@code mode} says,
+   * and resizes and normalises the result into slot {@code index} of {@code batch}. Alpha is laid
+   * over the model's pad colour before the crop looks at the photo. A photo the crop leaves whole
+   * is prepared exactly as by {@link #prepare}.
+   *
+   * @return what the crop did and where (in the upright photo's pixels)
+   */
+  public ObjectCrop.Result prepareCropped(byte[] imageBytes, CropMode mode, PreparedBatch batch, int index)
+      throws ImageDecodingException {
+    RgbaImage photo = fullDecoder.decode(imageBytes);
+    ObjectCrop.Result result = crop.apply(photo.toRgb(descriptor.padValue()), mode);
+    if (result.outcome() == ObjectCrop.Outcome.CROPPED) {
+      RgbaImage cropped = ImageDecoder.toRgba(result.image()).withIgnoredMetadata(photo.ignoredMetadata());
+      preprocessor.prepareInto(cropped, batch.values(), index * preprocessor.valuesPerImage());
+    } else {
+      // Left whole: exactly what an upload without a crop gets (decoded again, as prepare does).
+      prepare(imageBytes, batch, index);
+    }
+    return result;
   }
 
   /** An empty batch of {@code capacity} images sized for this model. */

@@ -75,6 +75,16 @@ public final class ImageDecoder {
     this.targetHeight = targetHeight;
   }
 
+  /**
+   * A decoder that never subsamples: every pixel of an image within {@code maxImagePixels}, for
+   * work that needs the full photo (the object crop) before the model's own resize.
+   */
+  public static ImageDecoder fullResolution(long maxImageBytes, long maxImagePixels) {
+    // subsampling() divides by SUBSAMPLE_HEADROOM * target: a target this large keeps it at 1.
+    int unbounded = Integer.MAX_VALUE / SUBSAMPLE_HEADROOM;
+    return new ImageDecoder(maxImageBytes, maxImagePixels, unbounded, unbounded);
+  }
+
   // ImageIO finds plugins through the class loader that first touched it; in a Flink task the
   // TwelveMonkeys jars may sit in a child loader, so register their providers explicitly.
   private static void registerPlugins() {
@@ -274,7 +284,7 @@ public final class ImageDecoder {
    * {@code getRGB} would treat them as linear light and brighten them, unlike browsers and unlike
    * the training data.
    */
-  static RgbaImage toRgba(BufferedImage image) {
+  public static RgbaImage toRgba(BufferedImage image) {
     int width = image.getWidth();
     int height = image.getHeight();
     ColorModel model = image.getColorModel();

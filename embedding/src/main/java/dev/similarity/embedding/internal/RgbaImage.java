@@ -1,6 +1,7 @@
 package dev.similarity.embedding.internal;
 
 import dev.similarity.embedding.ImageMetadata;
+import java.awt.image.BufferedImage;
 import java.util.Set;
 
 /**
@@ -125,5 +126,24 @@ public final class RgbaImage {
     }
     int p = argb[i];
     return (299 * ((p >>> 16) & 0xFF) + 587 * ((p >>> 8) & 0xFF) + 114 * (p & 0xFF) + 500) / 1000;
+  }
+
+  /**
+   * This image as an opaque RGB {@link BufferedImage} of display values, alpha laid over gray
+   * level {@code background} (0..255) as the model's input would show it.
+   */
+  public BufferedImage toRgb(int background) {
+    int[] rgb = new int[width * height];
+    for (int i = 0; i < rgb.length; i++) {
+      int a = alpha(i);
+      rgb[i] = over(red(i), a, background) << 16 | over(green(i), a, background) << 8 | over(blue(i), a, background);
+    }
+    BufferedImage out = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
+    out.setRGB(0, 0, width, height, rgb, 0, width);
+    return out;
+  }
+
+  private static int over(int value, int alpha, int background) {
+    return alpha == 255 ? value : Math.round((value * alpha + background * (255 - alpha)) / 255f);
   }
 }

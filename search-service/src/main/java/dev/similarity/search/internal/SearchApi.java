@@ -8,8 +8,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
+import dev.similarity.embedding.CropBox;
+import dev.similarity.embedding.CropMode;
 import dev.similarity.embedding.ImageDecodingException;
 import dev.similarity.embedding.ImageEmbedder;
+import dev.similarity.embedding.ObjectCrop;
+import dev.similarity.embedding.PhotoEmbedding;
 import dev.similarity.index.snapshot.ShardSnapshot.SnapshotHit;
 import dev.similarity.index.snapshot.ShardSnapshot.SnapshotProduct;
 import dev.similarity.index.snapshot.SnapshotManifest;
@@ -48,6 +52,7 @@ public final class SearchApi implements HttpHandler {
   private final ServiceMetrics metrics;
   private final NeighbourSearch search;
   private final ImageEmbedder embedder;
+  private final CropMode uploadCrop;
   private final Semaphore embedding;
   private final int concurrentImages;
   private final String storeLocation;
@@ -56,15 +61,18 @@ public final class SearchApi implements HttpHandler {
 
   /**
    * @param embedder embeds uploaded images, or null to answer image searches with 503
+   * @param uploadCrop what is cropped from an uploaded photo before embedding unless the request's
+   *     {@code crop} parameter says otherwise
    * @param concurrentImages image requests embedding or waiting for the model, at most; more are
    *     answered 503 at once, so uploads cannot occupy every request thread
    */
   public SearchApi(LiveSnapshots live, ServiceMetrics metrics, NeighbourSearch search, ImageEmbedder embedder,
-      int concurrentImages, String storeLocation, Clock clock, byte[] page) {
+      CropMode uploadCrop, int concurrentImages, String storeLocation, Clock clock, byte[] page) {
     this.live = live;
     this.metrics = metrics;
     this.search = search;
     this.embedder = embedder;
+    this.uploadCrop = uploadCrop;
     this.embedding = new Semaphore(concurrentImages);
     this.concurrentImages = concurrentImages;
     this.storeLocation = storeLocation;
@@ -177,6 +185,7 @@ public final class SearchApi implements HttpHandler {
     Map<String, String> query = HttpExchanges.query(exchange);
     int k = k(query.get("k"));
     String category = query.get("category");
+    CropMode crop = crop(query.get("crop"));
     if (embedder == null) {
       throw new ApiException(503, "image search is off: this service was started without an embedding"
           + " model; start it with --model-dir pointing at the model the snapshots were built with");
@@ -192,21 +201,47 @@ public final class SearchApi implements HttpHandler {
             + embedder.modelId() + " (" + embedder.dimension() + " dimensions): restart it with --model-dir"
             + " pointing at " + reference.modelId());
       }
-      float[] vector = embed(image);
+      PhotoEmbedding photo = embed(image, crop);
       Map<String, Object> queried = new LinkedHashMap<>();
       queried.put("image", image.length + " bytes");
       queried.put("modelId", embedder.modelId());
-      return neighbours(view, queried, search.search(view, vector, k, category, null, null), start);
+      queried.put("crop", cropAnswer(crop, photo.crop()));
+      return neighbours(view, queried, search.search(view, photo.vector(), k, category, null, null), start);
     }
   }
 
-  private float[] embed(byte[] image) throws ApiException {
+  private CropMode crop(String raw) throws ApiException {
+    if (raw == null || raw.isBlank()) {
+      return uploadCrop;
+    }
+    try {
+      return CropMode.parse(raw, "crop");
+    } catch (IllegalArgumentException e) {
+      throw new ApiException(400, e.getMessage() + " (default: " + uploadCrop.text() + ", the service's --crop)");
+    }
+  }
+
+  /** {@code {requested, applied, outcome, box}}: what was cut from the photo before embedding. */
+  private static Map<String, Object> cropAnswer(CropMode requested, ObjectCrop.Result result) {
+    Map<String, Object> crop = new LinkedHashMap<>();
+    crop.put("requested", requested.text());
+    crop.put("applied", result == null ? CropMode.OFF.text() : result.applied().text());
+    crop.put("outcome", (result == null ? ObjectCrop.Outcome.OFF : result.outcome()).name()
+        .toLowerCase(java.util.Locale.ROOT));
+    if (result != null) {
+      CropBox box = result.box();
+      crop.put("box", Map.of("x0", box.x0(), "y0", box.y0(), "x1", box.x1(), "y1", box.y1()));
+    }
+    return crop;
+  }
+
+  private PhotoEmbedding embed(byte[] image, CropMode crop) throws ApiException {
     if (!embedding.tryAcquire()) {
       throw new ApiException(503, "image search is busy: " + concurrentImages
           + " uploads are being embedded or waiting for the model; retry shortly");
     }
     try {
-      return embedder.embed(image);
+      return embedder.embed(image, crop);
     } catch (ImageDecodingException e) {
       throw new ApiException(400, "the uploaded image cannot be embedded ("
           + e.reason().name().toLowerCase(java.util.Locale.ROOT) + "): " + e.getMessage());

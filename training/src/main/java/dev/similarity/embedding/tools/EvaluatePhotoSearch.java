@@ -5,8 +5,10 @@ import dev.similarity.embedding.EmbeddingResult;
 import dev.similarity.embedding.ImageEmbedder;
 import dev.similarity.embedding.ImageEmbedderConfig;
 import dev.similarity.embedding.data.FashionMnist;
-import dev.similarity.embedding.evaluation.ObjectCrop;
-import dev.similarity.embedding.evaluation.PhotoQueries;
+import dev.similarity.embedding.CropBox;
+import dev.similarity.embedding.CropMode;
+import dev.similarity.embedding.ObjectCrop;
+import dev.similarity.embedding.data.PhotoQueries;
 import dev.similarity.embedding.evaluation.PhotoSearchMetrics;
 import dev.similarity.embedding.internal.Folders;
 import dev.similarity.embedding.training.HeadTrainer;
@@ -72,18 +74,9 @@ public final class EvaluatePhotoSearch {
 
   private EvaluatePhotoSearch() {}
 
-  /** What is done to a query photo before embedding. */
-  enum CropMode {
-    /** The whole photo. */
-    NONE,
-    /** Cropped to the localised product's box. */
-    BOX,
-    /** Cropped to the box, the background around the product painted black. */
-    CUTOUT;
-
-    String text() {
-      return name().toLowerCase(Locale.ROOT);
-    }
+  /** The report's name of a crop mode: {@code none} for the whole photo (the report's key since it began). */
+  static String reportName(CropMode mode) {
+    return mode == CropMode.OFF ? "none" : mode.text();
   }
 
   /** What to run. */
@@ -291,7 +284,7 @@ public final class EvaluatePhotoSearch {
       pool.submit(() -> IntStream.range(0, queries).parallel().forEach(q -> {
         PhotoQueries.Photo photo = generator.render(q, items[q]);
         BufferedImage image = decode(photo.jpeg());
-        PhotoQueries.Box box = crop.locate(image);
+        CropBox box = crop.locate(image);
         out[q] = new Object[] {photo.jpeg(), png(crop.crop(image)), png(crop.cutout(image)),
             box.iou(photo.productBox()), box.width() == photo.width() && box.height() == photo.height()};
       })).join();
@@ -339,13 +332,13 @@ public final class EvaluatePhotoSearch {
         double querySeconds = (System.nanoTime() - queryStart) / 1e9;
         PhotoSearchMetrics m = PhotoSearchMetrics.compute(queries, photos.items(), gallery, labels, threads);
         log("%-28s crop %-6s recall@1 %.4f  recall@10 %.4f  precision@10 %.4f  mean rank %.0f  (%.0f queries/s)",
-            name, crop, m.exactItemRecallAt1(), m.exactItemRecallAt10(), m.precisionAt10(), m.meanRank(),
+            name, reportName(crop), m.exactItemRecallAt1(), m.exactItemRecallAt10(), m.precisionAt10(), m.meanRank(),
             photos.queries() / querySeconds);
         Map<String, Object> row = new LinkedHashMap<>();
         row.put("name", name);
         row.put("dimension", embedder.dimension());
-        row.put("crop", crop != CropMode.NONE);
-        row.put("crop_mode", crop.text());
+        row.put("crop", crop != CropMode.OFF);
+        row.put("crop_mode", reportName(crop));
         row.put("exact_item_recall_at_1", round(m.exactItemRecallAt1()));
         row.put("exact_item_recall_at_10", round(m.exactItemRecallAt10()));
         row.put("precision_at_10", round(m.precisionAt10()));
@@ -380,7 +373,7 @@ public final class EvaluatePhotoSearch {
         for (int p = 0; p < options.headPhotos(); p++) {
           PhotoQueries.Photo photo = generator.render(p, items[i]);
           images[i * views + 1 + p] = switch (CropMode.values()[p % 3]) {
-            case NONE -> photo.jpeg();
+            case OFF -> photo.jpeg();
             case BOX -> png(crop.crop(decode(photo.jpeg())));
             case CUTOUT -> png(crop.cutout(decode(photo.jpeg())));
           };

@@ -1,6 +1,6 @@
-package dev.similarity.embedding.evaluation;
+package dev.similarity.embedding.data;
 
-import dev.similarity.embedding.data.FashionMnist;
+import dev.similarity.embedding.CropBox;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -67,34 +67,9 @@ public final class PhotoQueries {
    * @param height canvas height, pixels
    * @param productBox where the item's opaque pixels are, canvas pixels
    */
-  public record Photo(int item, int label, byte[] jpeg, int width, int height, Box productBox) {}
+  public record Photo(int item, int label, byte[] jpeg, int width, int height, CropBox productBox) {}
 
   /** An axis-aligned box, {@code [x0, x1) x [y0, y1)} in pixels. */
-  public record Box(int x0, int y0, int x1, int y1) {
-    public Box {
-      if (x1 <= x0 || y1 <= y0) {
-        throw new IllegalArgumentException("empty box " + x0 + "," + y0 + " - " + x1 + "," + y1);
-      }
-    }
-
-    public int width() {
-      return x1 - x0;
-    }
-
-    public int height() {
-      return y1 - y0;
-    }
-
-    /** Intersection over union with {@code other}, 0..1. */
-    public double iou(Box other) {
-      long ix = Math.max(0, Math.min(x1, other.x1) - Math.max(x0, other.x0));
-      long iy = Math.max(0, Math.min(y1, other.y1) - Math.max(y0, other.y0));
-      long inter = ix * iy;
-      long union = (long) width() * height() + (long) other.width() * other.height() - inter;
-      return (double) inter / union;
-    }
-  }
-
   /**
    * The {@code count} distinct catalogue items that queries {@code 0..count-1} show, a seeded
    * sample of {@code 0..catalogueSize-1}.
@@ -164,9 +139,9 @@ public final class PhotoQueries {
     BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
     image.setRGB(0, 0, width, height, pixels, 0, width);
     float quality = 0.6f + 0.3f * (float) random.nextDouble();
-    Box productBox = box[2] < box[0]
-        ? new Box(width / 2, height / 2, width / 2 + 1, height / 2 + 1)   // an empty item: no box to find
-        : new Box(Math.max(0, box[0]), Math.max(0, box[1]), Math.min(width, box[2] + 1), Math.min(height, box[3] + 1));
+    CropBox productBox = box[2] < box[0]
+        ? new CropBox(width / 2, height / 2, width / 2 + 1, height / 2 + 1)   // an empty item: no box to find
+        : new CropBox(Math.max(0, box[0]), Math.max(0, box[1]), Math.min(width, box[2] + 1), Math.min(height, box[3] + 1));
     return new Photo(item, catalogue.label(item), jpeg(image, quality), width, height, productBox);
   }
 

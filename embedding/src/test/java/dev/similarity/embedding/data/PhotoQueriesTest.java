@@ -1,4 +1,4 @@
-package dev.similarity.embedding.evaluation;
+package dev.similarity.embedding.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.similarity.embedding.data.FashionMnist;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.util.Arrays;
@@ -63,7 +62,7 @@ class PhotoQueriesTest {
     assertEquals(photo.height(), image.getHeight());
     assertTrue(photo.width() >= PhotoQueries.MIN_SIDE && photo.width() <= PhotoQueries.MAX_SIDE);
     assertEquals(test.label(42), photo.label());
-    PhotoQueries.Box box = photo.productBox();
+    dev.similarity.embedding.CropBox box = photo.productBox();
     assertTrue(box.x0() >= 0 && box.y0() >= 0 && box.x1() <= photo.width() && box.y1() <= photo.height());
     // The product fills half or more of the shorter side (before rotation and ink margins).
     assertTrue(Math.max(box.width(), box.height()) >= 0.4 * Math.min(photo.width(), photo.height()), box.toString());

@@ -1,12 +1,14 @@
-package dev.similarity.embedding.evaluation;
+package dev.similarity.embedding.internal;
 
-import dev.similarity.embedding.evaluation.PhotoQueries.Box;
+import dev.similarity.embedding.CropBox;
+import dev.similarity.embedding.ObjectCrop;
+import dev.similarity.embedding.ObjectCrop.Outcome;
 import java.awt.image.BufferedImage;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 
 /**
- * Finds the product in a photo and crops to it: a background-difference localiser, no detector.
+ * The localiser behind {@link ObjectCrop}: a background-difference localiser, no detector.
  *
  * <p>The photo is shrunk to at most {@value #GRID} cells on its longer side (area average, which
  * also smooths texture grain); the cells of a {@value #BORDER}-cell frame stand for the
@@ -15,51 +17,41 @@ import java.util.Arrays;
  * Otsu's threshold splits the distances into background and foreground; a closing joins the
  * foreground's pieces; the connected component with the best area times nearness to the centre
  * is the product, joined by smaller components whose centre lies inside its box. The box is padded
- * by {@value #PAD} of its size on each side. {@link #cutout} also paints what lies outside the
- * product's cells black, the background of the catalogue images.
+ * by {@value #PAD} of its size on each side.
  *
- * <p>It assumes what a shopper's photo of one product usually has: the product near the middle,
- * the frame mostly background. When that fails (no component, or one that covers almost
- * everything or almost nothing) it returns the whole photo, so cropping never loses the product
- * to a bad guess. Thread-safe (stateless).
+ * <p>A photo whose frame is at least half black is a catalogue-like image, the product on
+ * the catalogue's clean background: it is left whole ({@link Outcome#CLEAN_BACKGROUND}), since
+ * cropping it would only change its framing and levels. Stateless, thread-safe.
  */
-public final class ObjectCrop {
+public final class ProductLocaliser {
 
   static final int GRID = 96;
   static final int BORDER = 3;
   static final double PAD = 0.06;
   private static final int NEAREST = 3;
   private static final int MAX_FRAME_SAMPLES = 384;
-
-  /** Where the product is in {@code image}, pixels; the whole image when it cannot tell. */
-  public Box locate(BufferedImage image) {
-    return localise(image).box();
-  }
-
-  /** {@code image} cropped to {@link #locate}'s box (a copy). */
-  public BufferedImage crop(BufferedImage image) {
-    return copy(image, localise(image), false);
-  }
-
+  /** A frame cell no brighter than this in every channel (0..255, area average) counts as black. */
+  static final float BLACK_LEVEL = 16;
   /**
-   * {@code image} cropped to {@link #locate}'s box with everything outside the product's
-   * foreground cells painted black, the background of a catalogue image (a copy). When the product
-   * cannot be told apart, the whole photo, unpainted.
+   * At least this share of black frame cells makes a clean background. Measured: 986 of the first
+   * 1,000 Fashion-MNIST test images reach it (products often touch their frame), none of 400
+   * generated shoppers' photos (their black share was under 0.3).
    */
-  public BufferedImage cutout(BufferedImage image) {
-    return copy(image, localise(image), true);
-  }
+  static final double CLEAN_FRAME_SHARE = 0.5;
+
+  private ProductLocaliser() {}
 
   /**
    * The product's box in pixels and its foreground cells ({@code gw x gh} grid over the photo);
-   * {@code cells} is null when the whole photo is returned.
+   * {@code cells} is null, and the box the whole photo, unless {@code outcome} is {@link
+   * Outcome#CROPPED}.
    */
-  record Localisation(Box box, boolean[] cells, int gw, int gh) {}
+  public record Localisation(CropBox box, boolean[] cells, int gw, int gh, Outcome outcome) {}
 
-  Localisation localise(BufferedImage image) {
+  public static Localisation localise(BufferedImage image) {
     int width = image.getWidth();
     int height = image.getHeight();
-    Localisation whole = new Localisation(new Box(0, 0, width, height), null, 0, 0);
+    Localisation whole = new Localisation(new CropBox(0, 0, width, height), null, 0, 0, Outcome.NO_PRODUCT_FOUND);
     double cellSize = Math.max(1.0, (double) Math.max(width, height) / GRID);
     int gw = Math.max(1, (int) Math.round(width / cellSize));
     int gh = Math.max(1, (int) Math.round(height / cellSize));
@@ -67,6 +59,9 @@ public final class ObjectCrop {
       return whole;
     }
     float[] cells = shrink(image, gw, gh);
+    if (hasCleanDarkFrame(cells, gw, gh)) {
+      return new Localisation(whole.box(), null, 0, 0, Outcome.CLEAN_BACKGROUND);
+    }
     float[] distance = backgroundDistance(cells, gw, gh);
     boolean[] mask = threshold(distance);
     mask = erode(dilate(mask, gw, gh), gw, gh);
@@ -87,71 +82,20 @@ public final class ObjectCrop {
     int y0 = (int) Math.max(0, Math.floor(by0 - padY));
     int x1 = (int) Math.min(width, Math.ceil(bx1 + padX));
     int y1 = (int) Math.min(height, Math.ceil(by1 + padY));
-    return x1 > x0 && y1 > y0 ? new Localisation(new Box(x0, y0, x1, y1), product, gw, gh) : whole;
+    return x1 > x0 && y1 > y0
+        ? new Localisation(new CropBox(x0, y0, x1, y1), product, gw, gh, Outcome.CROPPED) : whole;
   }
 
-  private static BufferedImage copy(BufferedImage image, Localisation where, boolean paintBackground) {
-    Box box = where.box();
-    int width = image.getWidth();
-    int height = image.getHeight();
-    int[] row = new int[box.width()];
-    BufferedImage out = new BufferedImage(box.width(), box.height(), BufferedImage.TYPE_INT_RGB);
-    for (int y = 0; y < box.height(); y++) {
-      image.getRGB(box.x0(), box.y0() + y, box.width(), 1, row, 0, box.width());
-      if (paintBackground && where.cells() != null) {
-        int cy = Math.min(where.gh() - 1, (int) ((long) (box.y0() + y) * where.gh() / height));
-        for (int x = 0; x < row.length; x++) {
-          int cx = Math.min(where.gw() - 1, (int) ((long) (box.x0() + x) * where.gw() / width));
-          if (!where.cells()[cy * where.gw() + cx]) {
-            row[x] = 0;
-          }
-        }
-      }
-      out.setRGB(0, y, box.width(), 1, row, 0, box.width());
-    }
-    if (paintBackground && where.cells() != null) {
-      stretchLevels(out);
-    }
-    return out;
-  }
-
-  /**
-   * Scales every channel of {@code image} by one factor so that the 98th percentile of its
-   * non-black pixels' brightest channel becomes 255: a dark-tinted product shows as brightly as
-   * the catalogue's white-on-black images, hues unchanged.
-   */
-  private static void stretchLevels(BufferedImage image) {
-    int w = image.getWidth();
-    int h = image.getHeight();
-    int[] pixels = image.getRGB(0, 0, w, h, null, 0, w);
-    int[] histogram = new int[256];
-    int lit = 0;
-    for (int rgb : pixels) {
-      int v = Math.max(rgb >> 16 & 0xFF, Math.max(rgb >> 8 & 0xFF, rgb & 0xFF));
-      if ((rgb & 0xFFFFFF) != 0) {
-        histogram[v]++;
-        lit++;
+  /** Whether at least {@value #CLEAN_FRAME_SHARE} of the frame's cells are black. */
+  private static boolean hasCleanDarkFrame(float[] cells, int gw, int gh) {
+    int[] frame = frameCells(gw, gh);
+    int black = 0;
+    for (int f : frame) {
+      if (Math.max(cells[f * 3], Math.max(cells[f * 3 + 1], cells[f * 3 + 2])) <= BLACK_LEVEL) {
+        black++;
       }
     }
-    if (lit == 0) {
-      return;
-    }
-    int level = 255;
-    for (int seen = 0; level > 0; level--) {
-      seen += histogram[level];
-      if (seen >= lit * 0.02) {
-        break;
-      }
-    }
-    double gain = 255.0 / Math.max(level, 16);
-    for (int i = 0; i < pixels.length; i++) {
-      int rgb = pixels[i];
-      int r = (int) Math.min(255, Math.round((rgb >> 16 & 0xFF) * gain));
-      int g = (int) Math.min(255, Math.round((rgb >> 8 & 0xFF) * gain));
-      int b = (int) Math.min(255, Math.round((rgb & 0xFF) * gain));
-      pixels[i] = r << 16 | g << 8 | b;
-    }
-    image.setRGB(0, 0, w, h, pixels, 0, w);
+    return black >= CLEAN_FRAME_SHARE * frame.length;
   }
 
   // Area average into gw x gh cells, RGB floats.
