@@ -6,6 +6,7 @@ import dev.similarity.embedding.ImageEmbedder;
 import dev.similarity.embedding.ImageEmbedderConfig;
 import dev.similarity.embedding.ObjectCrop;
 import dev.similarity.embedding.internal.Folders;
+import dev.similarity.search.internal.Embedders;
 import dev.similarity.index.snapshot.ShardSnapshot;
 import dev.similarity.index.snapshot.SnapshotStore;
 import dev.similarity.search.internal.LiveSnapshots;
@@ -74,13 +75,13 @@ public final class SearchService implements AutoCloseable {
 
   private final Settings settings;
   private final SnapshotStore store;
-  private final ImageEmbedderConfig embedderConfig;
+  private final List<ImageEmbedderConfig> embedderConfigs;
   private final ServiceMetrics metrics = new ServiceMetrics();
   private final LiveSnapshots live = new LiveSnapshots();
   private SnapshotPoller poller;
   /** This service's folder under the configured localDir; deleted on close. */
   private Path ownFolder;
-  private ImageEmbedder embedder;
+  private Embedders embedders = new Embedders(List.of());
   private HttpServer server;
   private ExecutorService requestThreads;
   private ScheduledExecutorService pollerThread;
@@ -95,10 +96,10 @@ public final class SearchService implements AutoCloseable {
       String host, int port, int threads, Duration pollInterval, int searchCandidates, Clock clock,
       Path localDir, CropMode uploadCrop) {}
 
-  private SearchService(Settings settings, SnapshotStore store, ImageEmbedderConfig embedderConfig) {
+  private SearchService(Settings settings, SnapshotStore store, List<ImageEmbedderConfig> embedderConfigs) {
     this.settings = settings;
     this.store = store;
-    this.embedderConfig = embedderConfig;
+    this.embedderConfigs = embedderConfigs;
   }
 
   public static Builder builder() {
@@ -119,10 +120,7 @@ public final class SearchService implements AutoCloseable {
     }
     started = true;
     try {
-      if (embedderConfig != null) {
-        embedder = ImageEmbedder.load(embedderConfig);
-        LOG.info("image search embeds with {} ({} dimensions)", embedder.modelId(), embedder.dimension());
-      }
+      embedders = loadEmbedders(embedderConfigs);
       try {
         Files.createDirectories(settings.localDir());
         ownFolder = Files.createTempDirectory(settings.localDir(), "search-service-");
@@ -147,7 +145,7 @@ public final class SearchService implements AutoCloseable {
       }
       int concurrentImages = Math.max(1, settings.threads() / 2);
       server.createContext("/", new SearchApi(live, metrics, new NeighbourSearch(settings.searchCandidates()),
-          embedder, settings.uploadCrop(), concurrentImages, store.location(), settings.clock(), page()));
+          embedders, settings.uploadCrop(), concurrentImages, store.location(), settings.clock(), page()));
       server.setExecutor(requestThreads);
       server.start();
       pollerThread = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -162,6 +160,33 @@ public final class SearchService implements AutoCloseable {
       return this;
     } catch (RuntimeException e) {
       close();
+      throw e;
+    }
+  }
+
+  /**
+   * Loads every model; two of one qualified id are refused (the snapshots name a model by it).
+   *
+   * @throws IllegalArgumentException naming the folders of a duplicate id
+   */
+  private static Embedders loadEmbedders(List<ImageEmbedderConfig> configs) {
+    List<ImageEmbedder> loaded = new ArrayList<>();
+    Map<String, Path> folders = new LinkedHashMap<>();
+    try {
+      for (ImageEmbedderConfig config : configs) {
+        ImageEmbedder embedder = ImageEmbedder.load(config);
+        loaded.add(embedder);
+        Path earlier = folders.putIfAbsent(embedder.modelId(), config.modelDir());
+        if (earlier != null) {
+          throw new IllegalArgumentException("model " + embedder.modelId() + " is in two folders, " + earlier
+              + " and " + config.modelDir() + ": snapshots name their model by id, so keep one");
+        }
+        LOG.info("image search can embed with {} ({} dimensions) from {}", embedder.modelId(), embedder.dimension(),
+            config.modelDir());
+      }
+      return new Embedders(loaded);
+    } catch (RuntimeException e) {
+      loaded.forEach(ImageEmbedder::close);
       throw e;
     }
   }
@@ -257,10 +282,11 @@ public final class SearchService implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
-    live.close();
-    if (embedder != null) {
-      embedder.close();
+    if (poller != null) {
+      poller.close();
     }
+    live.close();
+    embedders.close();
     if (ownFolder != null) {
       try {
         Folders.deleteRecursively(ownFolder);
@@ -284,7 +310,8 @@ public final class SearchService implements AutoCloseable {
 
     private String storeLocation;
     private SnapshotStore store;
-    private Path modelDir;
+    private final List<Path> modelDirs = new ArrayList<>();
+    private Path modelsDir;
     private CropMode uploadCrop = DEFAULT_UPLOAD_CROP;
     private String host = DEFAULT_HOST;
     private int port = DEFAULT_PORT;
@@ -311,9 +338,22 @@ public final class SearchService implements AutoCloseable {
       return this;
     }
 
-    /** The embedding model folder, for image search; without one, image search answers 503. */
+    /**
+     * An embedding model folder (SavedModel + model.json), for image search; may be given more
+     * than once. Uploads are embedded with the model the served snapshots were built with; without
+     * any model, image search answers 503.
+     */
     public Builder modelDir(Path modelDir) {
-      this.modelDir = modelDir;
+      this.modelDirs.add(modelDir);
+      return this;
+    }
+
+    /**
+     * A folder of model folders (each with its model.json), all loaded for image search besides
+     * any {@link #modelDir}: the service follows the job when it switches to another of them.
+     */
+    public Builder modelsDir(Path modelsDir) {
+      this.modelsDir = modelsDir;
       return this;
     }
 
@@ -443,11 +483,25 @@ public final class SearchService implements AutoCloseable {
         problems.add("pluginsDir " + pluginsDir.toAbsolutePath() + " is not a folder: give Flink's plugins folder,"
             + " with one sub-folder per plugin such as s3-fs-presto/");
       }
-      ImageEmbedderConfig embedderConfig = null;
-      if (modelDir != null) {
+      List<Path> folders = new ArrayList<>(modelDirs);
+      if (modelsDir != null) {
+        try (java.util.stream.Stream<Path> children = Files.list(modelsDir)) {
+          List<Path> models = children.filter(d -> Files.isRegularFile(d.resolve("model.json"))).sorted().toList();
+          if (models.isEmpty()) {
+            problems.add("modelsDir " + modelsDir.toAbsolutePath() + " holds no model folder (a folder with"
+                + " model.json and the SavedModel)");
+          }
+          folders.addAll(models);
+        } catch (IOException e) {
+          problems.add("modelsDir " + modelsDir.toAbsolutePath() + " cannot be listed: " + e.getMessage()
+              + "; give a folder of model folders");
+        }
+      }
+      List<ImageEmbedderConfig> embedderConfigs = new ArrayList<>();
+      for (Path folder : folders) {
         try {
-          embedderConfig = ImageEmbedderConfig.builder().modelDir(modelDir).build();
-        } catch (IllegalArgumentException e) {
+          embedderConfigs.add(ImageEmbedderConfig.builder().modelDir(folder).build());
+        } catch (IllegalArgumentException | NullPointerException e) {
           problems.add("modelDir: " + e.getMessage());
         }
       }
@@ -475,7 +529,7 @@ public final class SearchService implements AutoCloseable {
       }
       return new SearchService(
           new Settings(host, port, threads, pollInterval, searchCandidates, clock, localDir, uploadCrop),
-          Objects.requireNonNull(resolved), embedderConfig);
+          Objects.requireNonNull(resolved), List.copyOf(embedderConfigs));
     }
   }
 }

@@ -20,13 +20,17 @@ public final class SearchServiceMain {
   private static final Logger LOG = LoggerFactory.getLogger(SearchServiceMain.class);
 
   static final String USAGE = """
-      usage: search-service --store URI [--model-dir DIR|none] [--crop off|box|cutout] [--host 127.0.0.1] [--port 8080]
+      usage: search-service --store URI [--model-dir DIR|none] [--models-dir DIR] [--crop off|box|cutout]
+                            [--host 127.0.0.1] [--port 8080]
                             [--poll-interval 5s] [--threads N] [--candidates 100] [--local-dir DIR]
                             [--plugins-dir DIR] [--s3-endpoint URL] [--s3-path-style-access true|false]
                             [--s3-access-key KEY] [--s3-secret-key KEY]
         --store          the snapshot store the indexer job publishes to: a folder, file:///..., s3://...
         --model-dir      the embedding model for image search (default: the committed models/* if found;
                          none turns image search off)
+        --models-dir     a folder of model folders (each with its model.json), all loaded besides --model-dir:
+                         uploads are embedded with the model the served snapshots were built with, so the
+                         service follows the job when it switches models
         --crop           what is cut from an uploaded photo before it is embedded: cutout (default: the product,
                          its background painted black like the catalogue's), box (the product's box), off (the
                          whole photo); a request's crop parameter overrides it
@@ -49,7 +53,7 @@ public final class SearchServiceMain {
     SearchService service;
     try {
       Arguments line = Arguments.parse(args, USAGE, List.of(
-          "--store", "--model-dir", "--crop", "--host", "--port", "--poll-interval", "--threads", "--candidates",
+          "--store", "--model-dir", "--models-dir", "--crop", "--host", "--port", "--poll-interval", "--threads", "--candidates",
           "--local-dir", "--plugins-dir", "--s3-endpoint", "--s3-path-style-access", "--s3-access-key",
           "--s3-secret-key"), List.of());
       SearchService.Builder builder = SearchService.builder()
@@ -65,7 +69,10 @@ public final class SearchServiceMain {
       if (line.has("--local-dir")) {
         builder.localDir(Path.of(line.require("--local-dir")));
       }
-      modelDir(line.get("--model-dir", null)).ifPresent(builder::modelDir);
+      if (line.has("--models-dir")) {
+        builder.modelsDir(Path.of(line.require("--models-dir")));
+      }
+      modelDir(line.get("--model-dir", null), line.has("--models-dir")).ifPresent(builder::modelDir);
       String pluginsDir = line.get("--plugins-dir", System.getenv("FLINK_PLUGINS_DIR"));
       if (pluginsDir != null && !pluginsDir.isBlank()) {
         builder.pluginsDir(Path.of(pluginsDir));
@@ -125,7 +132,10 @@ public final class SearchServiceMain {
     }
   }
 
-  private static Optional<Path> modelDir(String option) {
+  private static Optional<Path> modelDir(String option, boolean modelsDir) {
+    if (option == null && modelsDir) {
+      return Optional.empty();
+    }
     if (option == null) {
       Optional<Path> committed = EmbeddingModelDescriptor.findCommitted(Path.of(""));
       committed.ifPresentOrElse(

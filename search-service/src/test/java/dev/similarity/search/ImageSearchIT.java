@@ -4,19 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.similarity.embedding.EmbeddingModelDescriptor;
-import dev.similarity.embedding.EmbeddingResult;
-import dev.similarity.embedding.ImageEmbedder;
-import dev.similarity.embedding.ImageEmbedderConfig;
 import dev.similarity.embedding.data.FashionMnist;
 import dev.similarity.index.snapshot.SnapshotStore;
 import dev.similarity.index.snapshot.SnapshotStore.RetentionPolicy;
 import dev.similarity.search.Http.Answer;
+import dev.similarity.search.testing.EmbeddedCatalogue;
 import dev.similarity.search.testing.ShardPublisher;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,20 +35,7 @@ class ImageSearchIT {
     modelDir = EmbeddingModelDescriptor.findCommitted(Path.of("")).orElseThrow(
         () -> new IllegalStateException("the committed model under models/ is missing"));
     SnapshotStore store = SnapshotStore.at(folder.resolve("store").toString());
-    try (ImageEmbedder embedder = ImageEmbedder.load(ImageEmbedderConfig.builder().modelDir(modelDir).build());
-        ShardPublisher publisher = new ShardPublisher(store, 2, embedder.modelId(), embedder.dimension(),
-            new RetentionPolicy(2, Duration.ZERO))) {
-      List<byte[]> pngs = new ArrayList<>();
-      for (int i = 0; i < PRODUCTS; i++) {
-        pngs.add(images.png(i));
-      }
-      List<EmbeddingResult> vectors = embedder.embedBatch(pngs);
-      for (int i = 0; i < PRODUCTS; i++) {
-        publisher.upsert("fm" + i, vectors.get(i).vector(), FashionMnist.categoryName(images.label(i)),
-            "https://img.test/fm" + i + ".png");
-      }
-      publisher.publish();
-    }
+    EmbeddedCatalogue.publish(store, modelDir, images, PRODUCTS, 2, i -> "https://img.test/fm" + i + ".png");
     service = SearchService.builder().store(store).modelDir(modelDir).port(0).build().start();
     http = new Http(service.baseUri());
   }
@@ -110,7 +93,7 @@ class ImageSearchIT {
   }
 
   @Test
-  void snapshotsOfAnotherModelAreRefusedWith409NamingBothModels() {
+  void snapshotsOfAModelThatIsNotLoadedAre503NamingBothModels() {
     SnapshotStore other = SnapshotStore.at(folder.resolve("other-model").toString());
     try (ShardPublisher publisher = new ShardPublisher(other, 1, "another-model@7", 128,
             new RetentionPolicy(2, Duration.ZERO))) {
@@ -123,7 +106,7 @@ class ImageSearchIT {
       Http client = new Http(mismatched.baseUri());
       Answer answer = client.post("api/similar/image", images.png(0), "image/png");
 
-      assertThat(answer.status()).isEqualTo(409);
+      assertThat(answer.status()).isEqualTo(503);
       assertThat(answer.json().get("error").asText()).contains("another-model@7")
           .contains(EmbeddingModelDescriptor.read(modelDir).qualifiedId());
       assertThat(client.get("api/health").json().at("/imageSearch/matchesSnapshots").asBoolean()).isFalse();

@@ -4,22 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.similarity.embedding.EmbeddingModelDescriptor;
-import dev.similarity.embedding.EmbeddingResult;
-import dev.similarity.embedding.ImageEmbedder;
-import dev.similarity.embedding.ImageEmbedderConfig;
 import dev.similarity.embedding.data.FashionMnist;
 import dev.similarity.embedding.data.PhotoQueries;
 import dev.similarity.index.snapshot.SnapshotStore;
-import dev.similarity.index.snapshot.SnapshotStore.RetentionPolicy;
 import dev.similarity.search.Http.Answer;
-import dev.similarity.search.testing.ShardPublisher;
+import dev.similarity.search.testing.EmbeddedCatalogue;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import javax.imageio.ImageIO;
@@ -51,19 +46,7 @@ class PhotoUploadCropIT {
     Path modelDir = EmbeddingModelDescriptor.findCommitted(Path.of("")).orElseThrow(
         () -> new IllegalStateException("the committed model under models/ is missing"));
     SnapshotStore store = SnapshotStore.at(folder.resolve("store").toString());
-    try (ImageEmbedder embedder = ImageEmbedder.load(ImageEmbedderConfig.builder().modelDir(modelDir).build());
-        ShardPublisher publisher = new ShardPublisher(store, 2, embedder.modelId(), embedder.dimension(),
-            new RetentionPolicy(2, Duration.ZERO))) {
-      List<byte[]> pngs = new ArrayList<>();
-      for (int i = 0; i < PRODUCTS; i++) {
-        pngs.add(images.png(i));
-      }
-      List<EmbeddingResult> vectors = embedder.embedBatch(pngs);
-      for (int i = 0; i < PRODUCTS; i++) {
-        publisher.upsert("fm" + i, vectors.get(i).vector(), FashionMnist.categoryName(images.label(i)), null);
-      }
-      publisher.publish();
-    }
+    EmbeddedCatalogue.publish(store, modelDir, images, PRODUCTS, 2, i -> null);
     PhotoQueries generator = new PhotoQueries(images, PRODUCTS, SEED);
     int[] items = generator.queryItems(PHOTOS);
     photos = new ArrayList<>();

@@ -40,6 +40,13 @@ class SearchServiceBuilderTest {
   }
 
   @Test
+  void refusesAModelsFolderWithoutAModelFolderInIt() {
+    assertThatThrownBy(() -> SearchService.builder().store(folder.toString()).modelsDir(folder).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("modelsDir " + folder.toAbsolutePath() + " holds no model folder");
+  }
+
+  @Test
   void refusesAStoreOnAFileSystemFlinkDoesNotKnow() {
     assertThatThrownBy(() -> SearchService.builder().store("nosuchfs://bucket/snapshots").build())
         .isInstanceOf(IllegalArgumentException.class)

@@ -1,5 +1,6 @@
 package dev.similarity.search.internal;
 
+import java.util.Collection;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -38,6 +39,22 @@ public final class LiveSnapshots implements AutoCloseable {
     }
     SnapshotView previous = current.get();
     current.set(previous.with(loaded));
+    previous.close();
+  }
+
+  /**
+   * Makes {@code loaded} (one snapshot per shard, together a complete index) the whole served view
+   * at once, in place of every shard's current snapshot: how the service switches to another
+   * model without a request ever seeing shards of two models. Takes over each one's initial
+   * reference. One caller at a time.
+   */
+  public synchronized void replaceAll(Collection<LoadedShard> loaded) {
+    if (closed) {
+      loaded.forEach(LoadedShard::release);
+      return;
+    }
+    SnapshotView previous = current.get();
+    current.set(SnapshotView.of(loaded));
     previous.close();
   }
 

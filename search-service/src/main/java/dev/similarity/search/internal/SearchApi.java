@@ -51,7 +51,7 @@ public final class SearchApi implements HttpHandler {
   private final LiveSnapshots live;
   private final ServiceMetrics metrics;
   private final NeighbourSearch search;
-  private final ImageEmbedder embedder;
+  private final Embedders embedders;
   private final CropMode uploadCrop;
   private final Semaphore embedding;
   private final int concurrentImages;
@@ -60,18 +60,19 @@ public final class SearchApi implements HttpHandler {
   private final byte[] page;
 
   /**
-   * @param embedder embeds uploaded images, or null to answer image searches with 503
+   * @param embedders the models that embed uploaded images, the one the served snapshots were built
+   *     with chosen per request; none: image searches are answered 503
    * @param uploadCrop what is cropped from an uploaded photo before embedding unless the request's
    *     {@code crop} parameter says otherwise
    * @param concurrentImages image requests embedding or waiting for the model, at most; more are
    *     answered 503 at once, so uploads cannot occupy every request thread
    */
-  public SearchApi(LiveSnapshots live, ServiceMetrics metrics, NeighbourSearch search, ImageEmbedder embedder,
+  public SearchApi(LiveSnapshots live, ServiceMetrics metrics, NeighbourSearch search, Embedders embedders,
       CropMode uploadCrop, int concurrentImages, String storeLocation, Clock clock, byte[] page) {
     this.live = live;
     this.metrics = metrics;
     this.search = search;
-    this.embedder = embedder;
+    this.embedders = embedders;
     this.uploadCrop = uploadCrop;
     this.embedding = new Semaphore(concurrentImages);
     this.concurrentImages = concurrentImages;
@@ -186,22 +187,23 @@ public final class SearchApi implements HttpHandler {
     int k = k(query.get("k"));
     String category = query.get("category");
     CropMode crop = crop(query.get("crop"));
-    if (embedder == null) {
+    if (embedders.isEmpty()) {
       throw new ApiException(503, "image search is off: this service was started without an embedding"
-          + " model; start it with --model-dir pointing at the model the snapshots were built with");
+          + " model; start it with --model-dir or --models-dir holding the model the snapshots were built with");
     }
-    long maxBytes = embedder.config().maxImageBytes();
-    byte[] image = HttpExchanges.body(exchange, maxBytes, "the uploaded image", "the embedder's maxImageBytes");
+    byte[] image = HttpExchanges.body(exchange, embedders.maxImageBytes(), "the uploaded image",
+        "the embedder's maxImageBytes");
     try (SnapshotView view = live.acquire()) {
       // Checked before embedding: an answer that cannot be given does not take an embedding slot.
       SnapshotManifest reference = requireSearchable(view);
-      if (!reference.modelId().equals(embedder.modelId()) || reference.dimension() != embedder.dimension()) {
-        throw new ApiException(409, "the served snapshots hold " + reference.dimension()
-            + "-dimensional vectors of model " + reference.modelId() + ", but this service embeds images with "
-            + embedder.modelId() + " (" + embedder.dimension() + " dimensions): restart it with --model-dir"
-            + " pointing at " + reference.modelId());
+      ImageEmbedder embedder = embedders.forModel(reference);
+      if (embedder == null) {
+        throw new ApiException(503, "image search cannot serve these snapshots: they hold "
+            + reference.dimension() + "-dimensional vectors of model " + reference.modelId()
+            + ", and no loaded model is that one (loaded: " + String.join(", ", embedders.describe())
+            + "); add its folder to --models-dir (or give it as --model-dir) and restart");
       }
-      PhotoEmbedding photo = embed(image, crop);
+      PhotoEmbedding photo = embed(embedder, image, crop);
       Map<String, Object> queried = new LinkedHashMap<>();
       queried.put("image", image.length + " bytes");
       queried.put("modelId", embedder.modelId());
@@ -235,7 +237,7 @@ public final class SearchApi implements HttpHandler {
     return crop;
   }
 
-  private PhotoEmbedding embed(byte[] image, CropMode crop) throws ApiException {
+  private PhotoEmbedding embed(ImageEmbedder embedder, byte[] image, CropMode crop) throws ApiException {
     if (!embedding.tryAcquire()) {
       throw new ApiException(503, "image search is busy: " + concurrentImages
           + " uploads are being embedded or waiting for the model; retry shortly");
@@ -399,13 +401,15 @@ public final class SearchApi implements HttpHandler {
       body.put("shardCount", reference == null ? null : reference.shardCount());
       body.put("documents", view.documentCount());
       body.put("shards", shards);
-      if (embedder != null) {
+      if (!embedders.isEmpty()) {
+        ImageEmbedder serving = embedders.forModel(reference);
         Map<String, Object> image = new LinkedHashMap<>();
-        image.put("modelId", embedder.modelId());
-        image.put("matchesSnapshots", embedderMatches(view));
+        image.put("modelId", serving == null ? null : serving.modelId());
+        image.put("matchesSnapshots", serving != null);
+        image.put("models", embedders.describe());
         body.put("imageSearch", image);
       } else {
-        body.put("imageSearch", "off (no --model-dir)");
+        body.put("imageSearch", "off (no --model-dir or --models-dir)");
       }
       return json(problems.isEmpty() ? 200 : 503, body);
     }
@@ -429,16 +433,10 @@ public final class SearchApi implements HttpHandler {
 
   private Response metricsText() {
     try (SnapshotView view = live.acquire()) {
-      Integer matches = embedder == null ? null : (embedderMatches(view) ? 1 : 0);
+      Integer matches = embedders.isEmpty() ? null : (embedders.forModel(view.reference()) != null ? 1 : 0);
       return new Response(200, "text/plain; version=0.0.4; charset=utf-8",
           metrics.render(view, clock.instant(), matches).getBytes(StandardCharsets.UTF_8));
     }
-  }
-
-  private boolean embedderMatches(SnapshotView view) {
-    SnapshotManifest reference = view.reference();
-    return reference != null && reference.modelId().equals(embedder.modelId())
-        && reference.dimension() == embedder.dimension();
   }
 
   // ---- helpers -------------------------------------------------------------------------------

@@ -10,12 +10,14 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +31,10 @@ import org.slf4j.LoggerFactory;
  * any, when none is served): each older snapshot is tried once, newest first. The refusal of the
  * newest stands in {@link ServiceMetrics#refusals()} (health says "degraded") until the shard serves
  * its newest published snapshot again.
+ *
+ * <p>A view serves one model. When the job starts publishing snapshots of another model (another
+ * id or dimension), the served view stays complete on the old model until every shard's newest
+ * snapshot is of the new one; then the whole view is replaced at once ({@link #pollOnce}).
  */
 public final class SnapshotPoller {
 
@@ -38,6 +44,8 @@ public final class SnapshotPoller {
   private final LiveSnapshots live;
   private final ServiceMetrics metrics;
   private final ShardLoader loader;
+  /** Newest snapshots of another model than the served one, by shard, until every shard has one. */
+  private final Map<Integer, LoadedShard> staged = new TreeMap<>();
   /** Older snapshots already refused while falling back, by shard: not downloaded again. */
   private final Map<Integer, Set<Long>> refusedOlder = new HashMap<>();
 
@@ -49,7 +57,15 @@ public final class SnapshotPoller {
     this.loader = new ShardLoader(store, localDir, metrics);
   }
 
-  /** One pass over the store. Never throws: failures are logged and counted. */
+  /**
+   * One pass over the store. Never throws: failures are logged and counted.
+   *
+   * <p>Shards whose newest snapshot is of the served model are brought up to date one by one. A
+   * shard whose newest snapshot is of another model (the job is switching models) keeps serving
+   * its snapshot of the served model; its new one is loaded and held aside. When every shard's
+   * newest snapshot is of one other model and all of them are loaded, they replace the whole view
+   * at once: a view never holds two models.
+   */
   public synchronized void pollOnce() {
     List<Integer> shards;
     try {
@@ -59,9 +75,31 @@ public final class SnapshotPoller {
       LOG.warn("cannot list the snapshot store {}; serving what is loaded: {}", store.location(), e.getMessage());
       return;
     }
+    Map<Integer, SnapshotManifest> newest = new TreeMap<>();
     for (int shard : shards) {
+      SnapshotManifest m = newestManifest(shard);
+      if (m != null) {
+        newest.put(shard, m);
+      }
+    }
+    SnapshotModel serving = servingModel();
+    SnapshotModel required = serving != null ? serving : startingModel(newest);
+    for (int shard : shards) {
+      SnapshotManifest latest = newest.get(shard);
       try {
-        refresh(shard);
+        if (latest == null || required == null || SnapshotModel.of(latest).equals(required)) {
+          LoadedShard stale = staged.remove(shard);
+          if (stale != null) {
+            stale.release(); // the shard went back to the served model
+          }
+          refresh(shard, required);
+        } else {
+          // Its newest of the served (or, at start, the older) model, if newer than the served one.
+          refresh(shard, required);
+          if (serving != null) {
+            stage(shard, latest);
+          }
+        }
       } catch (LoadFailedException e) {
         Long served = servedCheckpoint(shard);
         LOG.warn("shard {}: no newer snapshot could be loaded, still serving {}; retrying next poll",
@@ -71,10 +109,103 @@ public final class SnapshotPoller {
         LOG.warn("shard {}: cannot read its snapshots from {}; retrying next poll", shard, store.location(), e);
       }
     }
+    switchModelIfComplete(serving, newest);
     metrics.polled(false);
   }
 
-  private void refresh(int shard) throws LoadFailedException {
+  /** Staged snapshots of another model are released; the served view is {@link LiveSnapshots}'. */
+  public synchronized void close() {
+    staged.values().forEach(LoadedShard::release);
+    staged.clear();
+  }
+
+  /** The shard's newest published manifest, or null when it has none or it cannot be read (refresh says why). */
+  private SnapshotManifest newestManifest(int shard) {
+    try {
+      List<Long> published = store.checkpoints(shard);
+      if (published.isEmpty()) {
+        return null;
+      }
+      LoadedShard served = servedShard(shard);
+      if (served != null && served.manifest().checkpointId() == published.getLast()) {
+        return served.manifest();
+      }
+      LoadedShard held = staged.get(shard);
+      if (held != null && held.manifest().checkpointId() == published.getLast()) {
+        return held.manifest();
+      }
+      return store.manifest(shard, published.getLast());
+    } catch (RuntimeException e) {
+      return null;
+    }
+  }
+
+  /**
+   * With nothing served yet: the model of the shards' newest snapshots when they agree; while the
+   * job switches models (they disagree), the model of the oldest of them, which every shard
+   * published before the switch began.
+   */
+  private static SnapshotModel startingModel(Map<Integer, SnapshotManifest> newest) {
+    return newest.values().stream()
+        .min(Comparator.comparing(SnapshotManifest::createdAt))
+        .map(SnapshotModel::of)
+        .orElse(null);
+  }
+
+  /** Loads the shard's newest snapshot, of another model than the served one, and holds it aside. */
+  private void stage(int shard, SnapshotManifest latest) throws LoadFailedException {
+    LoadedShard held = staged.get(shard);
+    if (held != null && held.manifest().checkpointId() == latest.checkpointId()) {
+      return;
+    }
+    LoadedShard loaded = loader.load(latest, shard);
+    if (!SnapshotModel.of(loaded.manifest()).equals(SnapshotModel.of(latest))) {
+      loaded.release(); // retention replaced it by a snapshot of yet another model: next poll
+      return;
+    }
+    if (held != null) {
+      held.release();
+    }
+    staged.put(shard, loaded);
+    LOG.info("shard {}: snapshot of checkpoint {} is of model {}, not the served {}; held until every shard's"
+        + " newest snapshot is of that model", shard, latest.checkpointId(), SnapshotModel.of(latest),
+        servingModel());
+  }
+
+  /**
+   * Replaces the whole view by the staged snapshots when every shard's newest snapshot is of one
+   * model other than {@code serving} and each of them is staged.
+   */
+  private void switchModelIfComplete(SnapshotModel serving, Map<Integer, SnapshotManifest> newest) {
+    if (serving == null || newest.isEmpty()) {
+      return;
+    }
+    SnapshotManifest any = newest.values().iterator().next();
+    SnapshotModel target = SnapshotModel.of(any);
+    if (target.equals(serving) || newest.size() != any.shardCount()) {
+      return;
+    }
+    for (int shard = 0; shard < any.shardCount(); shard++) {
+      SnapshotManifest m = newest.get(shard);
+      LoadedShard held = staged.get(shard);
+      if (m == null || !SnapshotModel.of(m).equals(target) || m.shardCount() != any.shardCount()
+          || held == null || held.manifest().checkpointId() != m.checkpointId()) {
+        return;
+      }
+    }
+    Map<Integer, Long> before = servedCheckpoints();
+    live.replaceAll(List.copyOf(staged.values()));
+    staged.clear();
+    refusedOlder.clear();
+    for (int shard : newest.keySet()) {
+      metrics.snapshotSwapped(shard);
+      metrics.newestServed(shard);
+    }
+    LOG.info("switched every shard from model {} (checkpoints {}) to model {} (checkpoints {})", serving, before,
+        target, servedCheckpoints());
+  }
+
+  private void refresh(int shard, SnapshotModel required) throws LoadFailedException {
     Long served = servedCheckpoint(shard);
     List<Long> published = store.checkpoints(shard);
     if (published.isEmpty() || published.getLast().equals(served)) {
@@ -100,9 +231,9 @@ public final class SnapshotPoller {
       }
       LoadedShard loaded;
       try {
-        loaded = load(shard, checkpoint);
+        loaded = load(shard, checkpoint, required);
         if (loaded == null) {
-          continue; // removed since it was listed
+          continue; // removed since it was listed, or of another model
         }
       } catch (LoadFailedException e) {
         if (checkpoint == newest) {
@@ -131,7 +262,8 @@ public final class SnapshotPoller {
       LOG.info("shard {}: serving the snapshot of checkpoint {} ({} products, {} KiB){}{}", shard,
           m.checkpointId(), m.documentCount(), m.totalBytes() >> 10,
           served == null ? "" : " in place of checkpoint " + served,
-          m.checkpointId() >= newest ? "" : "; the newest, checkpoint " + newest + ", is refused");
+          m.checkpointId() >= newest ? "" : "; the newest, checkpoint " + newest + ", is " + (newestFailure == null
+              ? "of another model" : "refused"));
       return;
     }
     if (newestFailure != null) {
@@ -140,8 +272,11 @@ public final class SnapshotPoller {
     }
   }
 
-  /** The shard's snapshot at {@code checkpoint}, loaded; null if its manifest is gone. */
-  private LoadedShard load(int shard, long checkpoint) throws LoadFailedException {
+  /**
+   * The shard's snapshot at {@code checkpoint}, loaded; null if its manifest is gone or it is not
+   * of the {@code required} model (null: any).
+   */
+  private LoadedShard load(int shard, long checkpoint, SnapshotModel required) throws LoadFailedException {
     SnapshotManifest manifest;
     try {
       manifest = store.manifest(shard, checkpoint);
@@ -156,7 +291,15 @@ public final class SnapshotPoller {
       }
       throw e;
     }
-    return loader.load(manifest, shard);
+    if (required != null && !SnapshotModel.of(manifest).equals(required)) {
+      return null;
+    }
+    LoadedShard loaded = loader.load(manifest, shard);
+    if (required != null && !SnapshotModel.of(loaded.manifest()).equals(required)) {
+      loaded.release(); // the loader fell back to the latest, which is of another model
+      return null;
+    }
+    return loaded;
   }
 
   private void refuse(int shard, long checkpoint, Long served, LoadFailedException failure) {
@@ -170,9 +313,27 @@ public final class SnapshotPoller {
   }
 
   private Long servedCheckpoint(int shard) {
+    LoadedShard loaded = servedShard(shard);
+    return loaded == null ? null : loaded.manifest().checkpointId();
+  }
+
+  /** The shard's served snapshot; only its manifest may be read after the view is released. */
+  private LoadedShard servedShard(int shard) {
     try (SnapshotView view = live.acquire()) {
-      LoadedShard loaded = view.shard(shard);
-      return loaded == null ? null : loaded.manifest().checkpointId();
+      return view.shard(shard);
+    }
+  }
+
+  private Map<Integer, Long> servedCheckpoints() {
+    try (SnapshotView view = live.acquire()) {
+      return view.checkpoints();
+    }
+  }
+
+  /** The model of the served view, or null when nothing is served. */
+  private SnapshotModel servingModel() {
+    try (SnapshotView view = live.acquire()) {
+      return view.reference() == null ? null : SnapshotModel.of(view.reference());
     }
   }
 }

@@ -41,6 +41,17 @@ public final class SnapshotView implements AutoCloseable {
     return new SnapshotView(new TreeMap<>());
   }
 
+  /** A view of exactly {@code loaded} (one per shard), taking over each one's initial reference. */
+  static SnapshotView of(Collection<LoadedShard> loaded) {
+    TreeMap<Integer, LoadedShard> shards = new TreeMap<>();
+    for (LoadedShard shard : loaded) {
+      if (shards.put(shard.manifest().shard(), shard) != null) {
+        throw new IllegalArgumentException("two snapshots of shard " + shard.manifest().shard() + " for one view");
+      }
+    }
+    return new SnapshotView(shards);
+  }
+
   /**
    * This view with {@code loaded} in place of its shard's current snapshot. The new view holds a
    * reference to every shard it shares with this one and takes over {@code loaded}'s initial

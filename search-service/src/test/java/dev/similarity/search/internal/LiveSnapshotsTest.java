@@ -123,4 +123,42 @@ class LiveSnapshotsTest {
       assertThat(shard1.isClosed()).isTrue();
     }
   }
+
+  @Test
+  void replacingTheWholeViewKeepsTheOldOneOpenForItsRequestsAndClosesEveryOldShardAfter() throws Exception {
+    SnapshotStore twoShards = SnapshotStore.at(folder.resolve("two-models").toString());
+    try (ShardPublisher old = new ShardPublisher(twoShards, 2, "m@1", DIM, new RetentionPolicy(10, Duration.ZERO));
+        ShardPublisher next = new ShardPublisher(twoShards, 2, "wide@1", 2 * DIM,
+            new RetentionPolicy(10, Duration.ZERO)).checkpointsAfter(1)) {
+      ClusteredUnitVectors wide = new ClusteredUnitVectors(2 * DIM, 4, 1.0, 5);
+      for (int i = 0; i < 30; i++) {
+        old.upsert("q" + i, vectors.next(), null, null);
+        next.upsert("q" + i, wide.next(), null, null);
+      }
+      old.publish(); // checkpoint 1, model m@1
+      next.publish(); // checkpoint 2, model wide@1
+      LiveSnapshots live = new LiveSnapshots();
+      List<LoadedShard> oldShards = List.of(
+          new LoadedShard(ShardSnapshot.load(twoShards, twoShards.manifest(0, 1)), () -> {}),
+          new LoadedShard(ShardSnapshot.load(twoShards, twoShards.manifest(1, 1)), () -> {}));
+      oldShards.forEach(live::install);
+      SnapshotView held = live.acquire();
+
+      live.replaceAll(List.of(
+          new LoadedShard(ShardSnapshot.load(twoShards, twoShards.manifest(0, 2)), () -> {}),
+          new LoadedShard(ShardSnapshot.load(twoShards, twoShards.manifest(1, 2)), () -> {})));
+
+      assertThat(oldShards).noneMatch(LoadedShard::isClosed);
+      assertThat(held.problems()).isEmpty();
+      assertThat(held.reference().modelId()).isEqualTo("m@1");
+      try (SnapshotView current = live.acquire()) {
+        assertThat(current.problems()).isEmpty();
+        assertThat(current.shards()).allMatch(s -> s.manifest().modelId().equals("wide@1"));
+        assertThat(current.checkpoints()).containsEntry(0, 2L).containsEntry(1, 2L);
+      }
+      held.close();
+      assertThat(oldShards).allMatch(LoadedShard::isClosed);
+      live.close();
+    }
+  }
 }

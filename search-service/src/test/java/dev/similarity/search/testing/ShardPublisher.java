@@ -48,6 +48,15 @@ public final class ShardPublisher implements AutoCloseable {
     }
   }
 
+  /**
+   * Numbers this publisher's checkpoints after {@code lastCheckpoint}: a second publisher on the
+   * same store (another model, as after a model switch of the job) continues the job's sequence.
+   */
+  public ShardPublisher checkpointsAfter(long lastCheckpoint) {
+    this.checkpoint = lastCheckpoint;
+    return this;
+  }
+
   /** The shard that owns {@code productId} (or the shared image of that key). */
   public int shardOf(String productId) {
     return ShardAssignment.shardOf(productId, shardCount);
