@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.similarity.search.Http.Answer;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -40,11 +38,6 @@ class HighDimensionSearchTest {
     catalogue.close();
   }
 
-  private static List<String> ids(JsonNode answer) {
-    List<String> ids = new ArrayList<>();
-    answer.get("neighbours").forEach(n -> ids.add(n.get("productId").asText()));
-    return ids;
-  }
 
   @Test
   void vectorSearchOf2048DimensionsFindsTheProductFirst() {
@@ -57,7 +50,7 @@ class HighDimensionSearchTest {
     Answer answer = http.postJson("api/similar/vector", json.toString());
 
     assertThat(answer.status()).isEqualTo(200);
-    assertThat(ids(answer.json())).hasSize(5).first().isEqualTo("p42");
+    assertThat(Http.ids(answer.json())).hasSize(5).first().isEqualTo("p42");
     assertThat(answer.json().at("/neighbours/0/score").floatValue())
         .isCloseTo(1f, org.assertj.core.data.Offset.offset(1e-4f));
   }
@@ -66,7 +59,7 @@ class HighDimensionSearchTest {
   void similarProductsOf2048DimensionsAreTheExactNeighbours() {
     JsonNode answer = http.get("api/similar?product=p7&k=5").json();
 
-    assertThat(ids(answer)).containsExactlyElementsOf(catalogue.exactTop(catalogue.vectors.get("p7"), 5, null, "p7"));
+    assertThat(Http.ids(answer)).containsExactlyElementsOf(catalogue.exactTop(catalogue.vectors.get("p7"), 5, null, "p7"));
   }
 
   @Test

@@ -63,6 +63,13 @@ final class Http {
     }
   }
 
+  /** The neighbours' product ids of a query answer, best first. */
+  static java.util.List<String> ids(JsonNode answer) {
+    java.util.List<String> ids = new java.util.ArrayList<>();
+    answer.get("neighbours").forEach(n -> ids.add(n.get("productId").asText()));
+    return ids;
+  }
+
   /** The value of one sample in Prometheus text, e.g. {@code metric(text, "search_snapshots_open")}. */
   static double metric(String text, String sample) {
     for (String line : text.split("\n")) {

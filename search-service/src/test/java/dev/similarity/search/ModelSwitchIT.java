@@ -103,11 +103,6 @@ class ModelSwitchIT {
     return out;
   }
 
-  private static List<String> ids(JsonNode answer) {
-    List<String> out = new ArrayList<>();
-    answer.get("neighbours").forEach(n -> out.add(n.get("productId").asText()));
-    return out;
-  }
 
   @Test
   void theServiceSwitchesModelsOnlyWhenEveryShardHasTheNewOneAndEmbedsUploadsWithTheServedModel() {
@@ -125,7 +120,7 @@ class ModelSwitchIT {
         assertThat(upload.status()).as(upload.body()).isEqualTo(200);
         assertThat(upload.json().at("/query/modelId").asText()).isEqualTo(v1);
         assertThat(upload.json().at("/neighbours/0/productId").asText()).isEqualTo("fm5");
-        List<String> similarBefore = ids(http.get("api/similar?product=fm5&k=5").json());
+        List<String> similarBefore = Http.ids(http.get("api/similar?product=fm5&k=5").json());
 
         // The job switches to the wide model: shard 0 first.
         Map<String, float[]> wideVectors = addWideCatalogue(wide);
@@ -134,7 +129,7 @@ class ModelSwitchIT {
 
         assertThat(modelsServed(http)).containsExactly(v1 + "/128", v1 + "/128");
         assertThat(service.servedCheckpoints()).containsEntry(0, 1L).containsEntry(1, 1L);
-        assertThat(ids(http.get("api/similar?product=fm5&k=5").json())).isEqualTo(similarBefore);
+        assertThat(Http.ids(http.get("api/similar?product=fm5&k=5").json())).isEqualTo(similarBefore);
         assertThat(http.post("api/similar/image?k=3", photo, "image/png").json().at("/query/modelId").asText())
             .isEqualTo(v1);
 
@@ -148,7 +143,7 @@ class ModelSwitchIT {
             .sorted(java.util.Comparator.comparingDouble((String id) -> -VectorUtil.dotProduct(query,
                 wideVectors.get(id))).thenComparing(id -> id))
             .limit(5).toList();
-        assertThat(ids(http.get("api/similar?product=fm5&k=5").json())).isEqualTo(exact);
+        assertThat(Http.ids(http.get("api/similar?product=fm5&k=5").json())).isEqualTo(exact);
         // No loaded model made these snapshots: a clear 503 naming it and what is loaded.
         Answer refused = http.post("api/similar/image", photo, "image/png");
         assertThat(refused.status()).isEqualTo(503);

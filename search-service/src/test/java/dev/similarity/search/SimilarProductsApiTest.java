@@ -42,11 +42,6 @@ class SimilarProductsApiTest {
     catalogue.close();
   }
 
-  private static List<String> ids(JsonNode answer) {
-    List<String> ids = new ArrayList<>();
-    answer.get("neighbours").forEach(n -> ids.add(n.get("productId").asText()));
-    return ids;
-  }
 
   @Test
   void similarProductsAreTheExactNeighboursBestFirstWithoutTheProductItself() {
@@ -54,7 +49,7 @@ class SimilarProductsApiTest {
     int expected = 0;
     for (String id : List.of("p3", "p77", "p512", "p1024", "p1999")) {
       JsonNode answer = http.get("api/similar?product=" + id + "&k=10").json();
-      List<String> ids = ids(answer);
+      List<String> ids = Http.ids(answer);
       List<String> exact = catalogue.exactTop(catalogue.vectors.get(id), 10, null, id);
 
       assertThat(ids).hasSize(10).doesNotContain(id).doesNotHaveDuplicates();
@@ -99,11 +94,11 @@ class SimilarProductsApiTest {
         Http ownHttp = new Http(ownService.baseUri());
         JsonNode twin = ownHttp.get("api/similar?product=sku-17&k=10").json();
         assertThat(twin.at("/query/imageUrl").asText()).isEqualTo("https://img.test/none.png");
-        assertThat(ids(twin)).hasSize(10).first().isEqualTo("p0");
-        assertThat(ids(twin)).noneMatch(id -> id.startsWith("sku-"));
+        assertThat(Http.ids(twin)).hasSize(10).first().isEqualTo("p0");
+        assertThat(Http.ids(twin)).noneMatch(id -> id.startsWith("sku-"));
 
         JsonNode near = ownHttp.get("api/similar?product=p0&k=10").json();
-        assertThat(ids(near)).as("the shared picture is one neighbour, named by its first product")
+        assertThat(Http.ids(near)).as("the shared picture is one neighbour, named by its first product")
             .startsWith("sku-0").filteredOn(id -> id.startsWith("sku-")).hasSize(1);
         assertThat(ownHttp.get("api/health").json().get("documents").asInt()).isEqualTo(230);
       }
@@ -114,7 +109,7 @@ class SimilarProductsApiTest {
   void neighboursComeFromEveryShard() {
     Set<Integer> shards = new HashSet<>();
     for (int i = 0; i < 40 && shards.size() < SHARDS; i++) {
-      for (String id : ids(http.get("api/similar?product=p" + i + "&k=50").json())) {
+      for (String id : Http.ids(http.get("api/similar?product=p" + i + "&k=50").json())) {
         shards.add(catalogue.publisher.shardOf(id));
       }
     }
@@ -128,7 +123,7 @@ class SimilarProductsApiTest {
     assertThat(answer.get("neighbours")).hasSize(20)
         .allSatisfy(n -> assertThat(n.get("category").asText()).isEqualTo("c3"));
     List<String> exact = catalogue.exactTop(catalogue.vectors.get("p10"), 20, "c3", "p10");
-    Set<String> hit = new HashSet<>(ids(answer));
+    Set<String> hit = new HashSet<>(Http.ids(answer));
     hit.retainAll(exact);
     assertThat(hit.size()).isGreaterThanOrEqualTo(18);
   }
@@ -169,10 +164,10 @@ class SimilarProductsApiTest {
     json.append("]}");
     JsonNode answer = http.postJson("api/similar/vector", json.toString()).json();
 
-    assertThat(ids(answer)).hasSize(5).first().isEqualTo("p42");
+    assertThat(Http.ids(answer)).hasSize(5).first().isEqualTo("p42");
     assertThat(answer.at("/neighbours/0/score").floatValue()).isCloseTo(1f, org.assertj.core.data.Offset.offset(1e-4f));
-    assertThat(ids(answer).subList(1, 5))
-        .containsExactlyElementsOf(ids(http.get("api/similar?product=p42&k=4").json()));
+    assertThat(Http.ids(answer).subList(1, 5))
+        .containsExactlyElementsOf(Http.ids(http.get("api/similar?product=p42&k=4").json()));
   }
 
   @Test
