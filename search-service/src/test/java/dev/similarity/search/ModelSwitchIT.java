@@ -122,6 +122,21 @@ class ModelSwitchIT {
         assertThat(upload.json().at("/neighbours/0/productId").asText()).isEqualTo("fm5");
         List<String> similarBefore = Http.ids(http.get("api/similar?product=fm5&k=5").json());
 
+        // A client searches all along: every answer comes from one model's complete set of snapshots.
+        java.util.Set<String> seen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.concurrent.atomic.AtomicBoolean searching = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread client = new Thread(() -> {
+          while (searching.get()) {
+            Answer a = http.get("api/similar?product=fm5&k=5");
+            seen.add(a.status() + " " + (a.status() == 200 ? a.json().get("snapshots").toString() : a.body()));
+          }
+        }, "model-switch-client");
+        client.start();
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (seen.isEmpty() && System.nanoTime() < deadline) {
+          Thread.onSpinWait();
+        }
+
         // The job switches to the wide model: shard 0 first.
         Map<String, float[]> wideVectors = addWideCatalogue(wide);
         wide.publish(0);                                                // checkpoint 2, shard 0 only
@@ -163,6 +178,14 @@ class ModelSwitchIT {
         assertThat(followed.json().at("/query/modelId").asText()).isEqualTo(v1.replace("@1", "@2"));
         assertThat(followed.json().at("/neighbours/0/productId").asText()).isEqualTo("fm5");
         assertThat(http.get("api/health").json().at("/imageSearch/matchesSnapshots").asBoolean()).isTrue();
+        searching.set(false);
+        try {
+          client.join(10_000);
+        } catch (InterruptedException e) {
+          throw new AssertionError(e);
+        }
+        // Checkpoint 1 (first model), 2 + 3 (wide), 4 (second): never shard 0 of one model with shard 1 of another.
+        assertThat(seen).contains("200 {\"0\":1,\"1\":1}").isSubsetOf("200 {\"0\":1,\"1\":1}", "200 {\"0\":2,\"1\":3}", "200 {\"0\":4,\"1\":4}");
       }
     }
   }
