@@ -145,7 +145,7 @@ public final class SearchService implements AutoCloseable {
       }
       int concurrentImages = Math.max(1, settings.threads() / 2);
       server.createContext("/", new SearchApi(live, metrics, new NeighbourSearch(settings.searchCandidates()),
-          embedders, settings.uploadCrop(), concurrentImages, store.location(), settings.clock(), page()));
+          embedders, poller::pendingSwitch, settings.uploadCrop(), concurrentImages, store.location(), settings.clock(), page()));
       server.setExecutor(requestThreads);
       server.start();
       pollerThread = Executors.newSingleThreadScheduledExecutor(r -> {

@@ -144,6 +144,11 @@ class ModelSwitchIT {
 
         assertThat(modelsServed(http)).containsExactly(v1 + "/128", v1 + "/128");
         assertThat(service.servedCheckpoints()).containsEntry(0, 1L).containsEntry(1, 1L);
+        JsonNode switching = http.get("api/health").json().get("modelSwitch");
+        assertThat(switching.get("modelId").asText()).isEqualTo(WIDE_MODEL);
+        assertThat(switching.get("shardsReady").toString()).isEqualTo("[0]");
+        assertThat(switching.get("shardCount").asInt()).isEqualTo(SHARDS);
+        assertThat(switching.get("imageSearchReady").asBoolean()).isFalse();
         assertThat(Http.ids(http.get("api/similar?product=fm5&k=5").json())).isEqualTo(similarBefore);
         assertThat(http.post("api/similar/image?k=3", photo, "image/png").json().at("/query/modelId").asText())
             .isEqualTo(v1);
@@ -153,6 +158,7 @@ class ModelSwitchIT {
 
         assertThat(modelsServed(http)).containsExactly(WIDE_MODEL + "/" + WIDE, WIDE_MODEL + "/" + WIDE);
         assertThat(service.servedCheckpoints()).containsEntry(0, 2L).containsEntry(1, 3L);
+        assertThat(http.get("api/health").json().has("modelSwitch")).isFalse();
         float[] query = wideVectors.get("fm5");
         List<String> exact = wideVectors.keySet().stream().filter(id -> !id.equals("fm5"))
             .sorted(java.util.Comparator.comparingDouble((String id) -> -VectorUtil.dotProduct(query,

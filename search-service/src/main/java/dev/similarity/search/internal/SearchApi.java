@@ -28,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,6 +53,7 @@ public final class SearchApi implements HttpHandler {
   private final ServiceMetrics metrics;
   private final NeighbourSearch search;
   private final Embedders embedders;
+  private final Supplier<SnapshotPoller.PendingSwitch> pendingSwitch;
   private final CropMode uploadCrop;
   private final Semaphore embedding;
   private final int concurrentImages;
@@ -68,11 +70,12 @@ public final class SearchApi implements HttpHandler {
    *     answered 503 at once, so uploads cannot occupy every request thread
    */
   public SearchApi(LiveSnapshots live, ServiceMetrics metrics, NeighbourSearch search, Embedders embedders,
-      CropMode uploadCrop, int concurrentImages, String storeLocation, Clock clock, byte[] page) {
+      Supplier<SnapshotPoller.PendingSwitch> pendingSwitch, CropMode uploadCrop, int concurrentImages, String storeLocation, Clock clock, byte[] page) {
     this.live = live;
     this.metrics = metrics;
     this.search = search;
     this.embedders = embedders;
+    this.pendingSwitch = pendingSwitch;
     this.uploadCrop = uploadCrop;
     this.embedding = new Semaphore(concurrentImages);
     this.concurrentImages = concurrentImages;
@@ -401,6 +404,18 @@ public final class SearchApi implements HttpHandler {
       body.put("shardCount", reference == null ? null : reference.shardCount());
       body.put("documents", view.documentCount());
       body.put("shards", shards);
+      SnapshotPoller.PendingSwitch next = pendingSwitch.get();
+      if (next != null) {
+        // Served meanwhile: the complete view of the old model.
+        Map<String, Object> switching = new LinkedHashMap<>();
+        switching.put("modelId", next.to().modelId());
+        switching.put("dimension", next.to().dimension());
+        switching.put("shardsReady", next.shardsReady());
+        switching.put("shardCount", next.shardCount());
+        switching.put("imageSearchReady", embedders.isEmpty() ? null
+            : embedders.describe().contains(next.to().toString()));
+        body.put("modelSwitch", switching);
+      }
       if (!embedders.isEmpty()) {
         ImageEmbedder serving = embedders.forModel(reference);
         Map<String, Object> image = new LinkedHashMap<>();

@@ -44,6 +44,14 @@ public final class SnapshotPoller {
   private final LiveSnapshots live;
   private final ServiceMetrics metrics;
   private final ShardLoader loader;
+  /**
+   * A switch to another model under way: its model, the shards whose newest snapshot of it is
+   * loaded and held aside, and the shard count of its snapshots.
+   */
+  public record PendingSwitch(SnapshotModel to, List<Integer> shardsReady, int shardCount) {}
+
+  /** What {@link #pendingSwitch} answers; written at the end of each poll. */
+  private volatile PendingSwitch pending;
   /** Newest snapshots of another model than the served one, by shard, until every shard has one. */
   private final Map<Integer, LoadedShard> staged = new TreeMap<>();
   /** Older snapshots already refused while falling back, by shard: not downloaded again. */
@@ -110,13 +118,21 @@ public final class SnapshotPoller {
       }
     }
     switchModelIfComplete(serving, newest);
+    pending = staged.isEmpty() ? null : new PendingSwitch(SnapshotModel.of(staged.values().iterator().next().manifest()),
+        List.copyOf(staged.keySet()), staged.values().iterator().next().manifest().shardCount());
     metrics.polled(false);
+  }
+
+  /** The switch to another model under way as of the last poll, or null when there is none. */
+  public PendingSwitch pendingSwitch() {
+    return pending;
   }
 
   /** Staged snapshots of another model are released; the served view is {@link LiveSnapshots}'. */
   public synchronized void close() {
     staged.values().forEach(LoadedShard::release);
     staged.clear();
+    pending = null;
   }
 
   /** The shard's newest published manifest, or null when it has none or it cannot be read (refresh says why). */
