@@ -83,16 +83,26 @@ public final class SnapshotPoller {
       LOG.warn("cannot list the snapshot store {}; serving what is loaded: {}", store.location(), e.getMessage());
       return;
     }
+    // One listing and at most one manifest read per shard and poll; refresh and stage reuse them.
+    Map<Integer, List<Long>> listed = new TreeMap<>();
     Map<Integer, SnapshotManifest> newest = new TreeMap<>();
     for (int shard : shards) {
-      SnapshotManifest m = newestManifest(shard);
-      if (m != null) {
-        newest.put(shard, m);
+      try {
+        List<Long> published = store.checkpoints(shard);
+        listed.put(shard, published);
+        SnapshotManifest m = newestManifest(shard, published);
+        if (m != null) {
+          newest.put(shard, m);
+        }
+      } catch (RuntimeException e) {
+        metrics.loadFailed(shard, ServiceMetrics.LoadFailure.IO);
+        LOG.warn("shard {}: cannot read its snapshots from {}; retrying next poll", shard, store.location(), e);
       }
     }
     SnapshotModel serving = servingModel();
     SnapshotModel required = serving != null ? serving : startingModel(newest);
-    for (int shard : shards) {
+    for (int shard : listed.keySet()) {
+      List<Long> published = listed.get(shard);
       SnapshotManifest latest = newest.get(shard);
       try {
         if (latest == null || required == null || SnapshotModel.of(latest).equals(required)) {
@@ -100,10 +110,10 @@ public final class SnapshotPoller {
           if (stale != null) {
             stale.release(); // the shard went back to the served model
           }
-          refresh(shard, required);
+          refresh(shard, required, published, latest);
         } else {
           // Its newest of the served (or, at start, the older) model, if newer than the served one.
-          refresh(shard, required);
+          refresh(shard, required, published, latest);
           if (serving != null) {
             stage(shard, latest);
           }
@@ -135,10 +145,12 @@ public final class SnapshotPoller {
     pending = null;
   }
 
-  /** The shard's newest published manifest, or null when it has none or it cannot be read (refresh says why). */
-  private SnapshotManifest newestManifest(int shard) {
+  /**
+   * The manifest of the newest of {@code published}, or null when there is none or it cannot be
+   * read (refresh says why).
+   */
+  private SnapshotManifest newestManifest(int shard, List<Long> published) {
     try {
-      List<Long> published = store.checkpoints(shard);
       if (published.isEmpty()) {
         return null;
       }
@@ -221,9 +233,13 @@ public final class SnapshotPoller {
         target, servedCheckpoints());
   }
 
-  private void refresh(int shard, SnapshotModel required) throws LoadFailedException {
+  /**
+   * Serves the shard's newest snapshot of the {@code required} model (null: any) among {@code
+   * published}, falling back to older ones; {@code latest} is the newest's manifest if read already.
+   */
+  private void refresh(int shard, SnapshotModel required, List<Long> published, SnapshotManifest latest)
+      throws LoadFailedException {
     Long served = servedCheckpoint(shard);
-    List<Long> published = store.checkpoints(shard);
     if (published.isEmpty() || published.getLast().equals(served)) {
       metrics.newestServed(shard);
       refusedOlder.remove(shard);
@@ -247,7 +263,7 @@ public final class SnapshotPoller {
       }
       LoadedShard loaded;
       try {
-        loaded = load(shard, checkpoint, required);
+        loaded = load(shard, checkpoint, required, latest);
         if (loaded == null) {
           continue; // removed since it was listed, or of another model
         }
@@ -292,10 +308,11 @@ public final class SnapshotPoller {
    * The shard's snapshot at {@code checkpoint}, loaded; null if its manifest is gone or it is not
    * of the {@code required} model (null: any).
    */
-  private LoadedShard load(int shard, long checkpoint, SnapshotModel required) throws LoadFailedException {
+  private LoadedShard load(int shard, long checkpoint, SnapshotModel required, SnapshotManifest known)
+      throws LoadFailedException {
     SnapshotManifest manifest;
     try {
-      manifest = store.manifest(shard, checkpoint);
+      manifest = known != null && known.checkpointId() == checkpoint ? known : store.manifest(shard, checkpoint);
     } catch (UncheckedIOException e) {
       if (e.getCause() instanceof FileNotFoundException) {
         return null;
