@@ -2,10 +2,12 @@ package dev.similarity.embedding;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.similarity.embedding.data.FashionMnist;
+import dev.similarity.embedding.data.PhotoQueries;
 import dev.similarity.embedding.internal.DirectSessionModel;
 import dev.similarity.embedding.internal.DjlEmbeddingModel;
 import dev.similarity.embedding.internal.PreparedBatch;
@@ -281,5 +283,54 @@ class ImageEmbedderIT {
     String json = Files.readString(file);
     assertTrue(json.contains(from), "model.json has no " + from);
     Files.writeString(file, json.replace(from, to));
+  }
+
+  // ---- the upload path: embed(bytes, CropMode) -------------------------------------------------
+
+  @Test
+  void aCroppedPhotoEmbedsAsTheEvaluationsCroppedPngDoes() throws Exception {
+    // The evaluation decodes the JPEG with ImageIO, crops it and embeds the crop as PNG bytes: the
+    // numbers it reports are the upload endpoint's.
+    PhotoQueries photos = new PhotoQueries(test, 1000, 2026);
+    int[] items = photos.queryItems(8);
+    ObjectCrop crop = new ObjectCrop();
+    for (int q = 0; q < items.length; q++) {
+      byte[] jpeg = photos.render(q, items[q]).jpeg();
+      BufferedImage decoded = ImageIO.read(new ByteArrayInputStream(jpeg));
+      for (CropMode mode : new CropMode[] {CropMode.BOX, CropMode.CUTOUT}) {
+        PhotoEmbedding photo = embedder.embed(jpeg, mode);
+        byte[] png = croppedPng(mode == CropMode.BOX ? crop.crop(decoded) : crop.cutout(decoded));
+
+        assertEquals(mode, photo.crop().applied(), "photo " + q);
+        assertEquals(crop.locate(decoded), photo.crop().box());
+        assertArrayEquals(embedder.embed(png), photo.vector(), 1e-6f, "photo " + q + " " + mode);
+      }
+    }
+  }
+
+  @Test
+  void offAndAPhotoLeftWholeEmbedExactlyAsTheWholeImage() throws Exception {
+    byte[] catalogue = test.png(3);
+    PhotoEmbedding off = embedder.embed(catalogue, CropMode.OFF);
+    PhotoEmbedding cut = embedder.embed(catalogue, CropMode.CUTOUT);
+
+    assertNull(off.crop());
+    assertArrayEquals(embedder.embed(catalogue), off.vector());
+    assertEquals(ObjectCrop.Outcome.CLEAN_BACKGROUND, cut.crop().outcome());
+    assertEquals(CropMode.OFF, cut.crop().applied());
+    assertArrayEquals(embedder.embed(catalogue), cut.vector());
+  }
+
+  @Test
+  void anUndecodableUploadIsADecodingErrorWhateverTheCrop() {
+    ImageDecodingException e = assertThrows(ImageDecodingException.class,
+        () -> embedder.embed("not an image".getBytes(), CropMode.CUTOUT));
+    assertEquals(ImageDecodingException.Reason.UNSUPPORTED_FORMAT, e.reason());
+  }
+
+  private static byte[] croppedPng(BufferedImage image) throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ImageIO.write(image, "png", out);
+    return out.toByteArray();
   }
 }
