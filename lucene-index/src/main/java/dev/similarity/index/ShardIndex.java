@@ -814,7 +814,7 @@ public final class ShardIndex implements Closeable {
      */
     public static final int DEFAULT_MERGE_FLOOR_SEGMENT_VECTORS = 25_000;
     public static final double DEFAULT_MERGE_DELETES_PCT_ALLOWED = 20;
-    public static final int DEFAULT_MERGE_MAX_SEGMENTS = 3;
+    public static final int DEFAULT_MERGE_MAX_SEGMENTS = 0;
     public static final double DEFAULT_MERGE_FULL_RATIO = 0.25;
 
     /**
@@ -944,12 +944,15 @@ public final class ShardIndex implements Closeable {
     }
 
     /**
-     * Segments a shard keeps once background merges finish (each is an HNSW graph every search
-     * walks), at least 2: one big segment and smaller recent ones, merged with each other as they
-     * pile up and into the big one once they hold {@link #mergeFullRatio} of its bytes
-     * ({@code internal.FewSegmentsMergePolicy}). 0 leaves natural merges to TieredMergePolicy
-     * alone ({@link #mergeSegmentsPerTier} and {@link #mergeFloorSegmentMb}). Default {@value
-     * #DEFAULT_MERGE_MAX_SEGMENTS}.
+     * 0 (the default): natural merges are TieredMergePolicy's ({@link #mergeSegmentsPerTier},
+     * {@link #mergeFloorSegmentMb}, {@link #mergeDeletesPctAllowed}). At least 2: the segments (each
+     * an HNSW graph every search walks) a shard keeps once background merges finish: one big segment
+     * and smaller recent ones, merged with each other as they pile up and into the big one once
+     * they hold {@link #mergeFullRatio} of its bytes ({@code internal.FewSegmentsMergePolicy}).
+     * Settled, such a shard searches like a force-merged one; but under random overwrites its
+     * merges keep rewriting segments with deletions, which Lucene re-inserts vector by vector: about
+     * 6x TieredMergePolicy's merge CPU per write (docs/shard-index.md). For append-mostly shards and
+     * bulk phases.
      */
     public Builder mergeMaxSegments(int mergeMaxSegments) {
       this.mergeMaxSegments = mergeMaxSegments;

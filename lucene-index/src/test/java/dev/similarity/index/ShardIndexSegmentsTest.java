@@ -50,18 +50,19 @@ class ShardIndexSegmentsTest {
   void luceneDefaultMergeSettingsWouldKeepMoreSegments() {
     int segments =
         segmentsAfterManySmallRefreshes(
-            ShardIndex.builder().mergeMaxSegments(0).mergeSegmentsPerTier(8).mergeFloorSegmentMb(16));
+            ShardIndex.builder().mergeSegmentsPerTier(8).mergeFloorSegmentMb(16));
 
     assertTrue(segments > 2, "control: " + segments + " segments with Lucene's defaults");
   }
 
   /**
    * A shard far above TieredMergePolicy's floor (here a tiny floor stands in for a shard of
-   * millions of vectors) streamed in many refreshes: after every refresh, once merges finish, at
-   * most mergeMaxSegments segments (graphs) remain to be searched, and every product is found.
+   * millions of vectors) streamed in many refreshes with mergeMaxSegments(3): after every refresh,
+   * once merges finish, at most 3 segments (graphs) remain to be searched, and every product is
+   * found. (The code before FewSegmentsMergePolicy kept up to 9 in the same stream.)
    */
   @Test
-  void aStreamedShardKeepsAtMostThreeSegmentsAfterEveryRefresh() {
+  void fewSegmentsMergesKeepAStreamedShardAtThreeSegmentsAfterEveryRefresh() {
     ClusteredUnitVectors vectors = new ClusteredUnitVectors(DIM, 10, 1.0, 5);
     int refreshes = 40;
     int writesPerRefresh = 250;
@@ -70,6 +71,7 @@ class ShardIndexSegmentsTest {
     try (ShardIndex index =
         ShardIndex.builder()
             .dimension(DIM)
+            .mergeMaxSegments(3)
             .mergeFloorSegmentMb(0.001)
             .refreshPendingThreshold(writesPerRefresh)
             .refreshMaxAge(Duration.ofDays(1))
@@ -106,8 +108,7 @@ class ShardIndexSegmentsTest {
     try (ShardIndex index =
         ShardIndex.builder()
             .dimension(DIM)
-            .mergeMaxSegments(0)
-            .mergeFloorSegmentMb(0.001)
+            .mergeFloorSegmentMb(0.001) // the default: TieredMergePolicy alone
             .refreshPendingThreshold(250)
             .refreshMaxAge(Duration.ofDays(1))
             .build()) {

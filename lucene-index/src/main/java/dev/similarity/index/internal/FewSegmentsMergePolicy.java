@@ -76,7 +76,7 @@ public final class FewSegmentsMergePolicy extends FilterMergePolicy {
     List<SegmentCommitInfo> toMerge;
     if (!merging.isEmpty()) {
       // A merge is running (perhaps a long one of the big segment): merge fresh segments among
-      // themselves once they are maxSegments, on the scheduler's second thread.
+      // themselves once they are maxSegments.
       toMerge = smallest(idle, maxSegments - 1);
     } else if (idle.size() > 1 && restBytes(idle) >= fullMergeRatio * idle.get(0).bytes()) {
       toMerge = idle.stream().map(Sized::info).toList();
