@@ -2,6 +2,7 @@ package dev.similarity.index;
 
 import dev.similarity.index.internal.HnswShardCodec;
 import dev.similarity.index.internal.MaskedReaderView;
+import dev.similarity.index.internal.FewSegmentsMergePolicy;
 import dev.similarity.index.internal.MergeTrackingScheduler;
 import dev.similarity.index.internal.PendingWrites;
 import dev.similarity.index.internal.ProductDocuments;
@@ -25,6 +26,7 @@ import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.IndexableField;
 import org.apache.lucene.index.LeafReaderContext;
+import org.apache.lucene.index.MergePolicy;
 import org.apache.lucene.index.TieredMergePolicy;
 import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.Query;
@@ -110,12 +112,17 @@ public final class ShardIndex implements Closeable {
     mergePolicy.setFloorSegmentMB(settings.effectiveMergeFloorSegmentMb());
     mergePolicy.setDeletesPctAllowed(settings.mergeDeletesPctAllowed);
     mergePolicy.setNoCFSRatio(0.0);
+    MergePolicy policy =
+        settings.mergeMaxSegments == 0
+            ? mergePolicy
+            : new FewSegmentsMergePolicy(
+                mergePolicy, settings.mergeMaxSegments, settings.mergeFullRatio);
     IndexWriterConfig config =
         new IndexWriterConfig()
             .setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND)
             .setCodec(new HnswShardCodec(settings.maxConn, settings.beamWidth))
             .setRAMBufferSizeMB(settings.ramBufferMb)
-            .setMergePolicy(mergePolicy)
+            .setMergePolicy(policy)
             .setMergeScheduler(mergeScheduler)
             .setUseCompoundFile(false)
             .setCommitOnClose(false);
@@ -513,7 +520,7 @@ public final class ShardIndex implements Closeable {
     TopDocs top;
     if (category == null) {
       // Each segment's graph directly: no query rewrite, weight or collector manager per call.
-      top = view.searchNearest(query, kPrime);
+      top = view.searchNearest(query, k + excludedCount, kPrime);
     } else {
       // Lucene's filtered kNN search: it falls back to an exact scan when few documents match.
       Query filter = new TermQuery(ProductDocuments.categoryTerm(category));
@@ -807,6 +814,8 @@ public final class ShardIndex implements Closeable {
      */
     public static final int DEFAULT_MERGE_FLOOR_SEGMENT_VECTORS = 25_000;
     public static final double DEFAULT_MERGE_DELETES_PCT_ALLOWED = 20;
+    public static final int DEFAULT_MERGE_MAX_SEGMENTS = 0;
+    public static final double DEFAULT_MERGE_FULL_RATIO = 0.25;
 
     /**
      * Bytes one vector takes in a segment: its floats and its bottom-layer HNSW neighbour list
@@ -839,6 +848,8 @@ public final class ShardIndex implements Closeable {
     private double mergeSegmentsPerTier = DEFAULT_MERGE_SEGMENTS_PER_TIER;
     private double mergeFloorSegmentMb; // 0 = derived from dimension and maxConn
     private double mergeDeletesPctAllowed = DEFAULT_MERGE_DELETES_PCT_ALLOWED;
+    private int mergeMaxSegments = DEFAULT_MERGE_MAX_SEGMENTS;
+    private double mergeFullRatio = DEFAULT_MERGE_FULL_RATIO;
 
     private Builder() {}
 
@@ -933,6 +944,33 @@ public final class ShardIndex implements Closeable {
     }
 
     /**
+     * 0 (the default): natural merges are TieredMergePolicy's ({@link #mergeSegmentsPerTier},
+     * {@link #mergeFloorSegmentMb}, {@link #mergeDeletesPctAllowed}). At least 2: the segments (each
+     * an HNSW graph every search walks) a shard keeps once background merges finish: one big segment
+     * and smaller recent ones, merged with each other as they pile up and into the big one once
+     * they hold {@link #mergeFullRatio} of its bytes ({@code internal.FewSegmentsMergePolicy}).
+     * Settled, such a shard searches like a force-merged one; but under random overwrites its
+     * merges keep rewriting segments with deletions, which Lucene re-inserts vector by vector: about
+     * 6x TieredMergePolicy's merge CPU per write (docs/shard-index.md). For append-mostly shards and
+     * bulk phases.
+     */
+    public Builder mergeMaxSegments(int mergeMaxSegments) {
+      this.mergeMaxSegments = mergeMaxSegments;
+      return this;
+    }
+
+    /**
+     * With {@link #mergeMaxSegments} above 0: the bytes of the smaller segments, as a fraction of
+     * the biggest, at which every segment is merged into one, in (0, 1]. Lower keeps the small
+     * segments smaller (faster searches) for more rewrites of the big one (about {@code 1 / ratio}
+     * graph insertions per written product). Default {@value #DEFAULT_MERGE_FULL_RATIO}.
+     */
+    public Builder mergeFullRatio(double mergeFullRatio) {
+      this.mergeFullRatio = mergeFullRatio;
+      return this;
+    }
+
+    /**
      * Checks every setting and opens the index.
      *
      * @throws IllegalArgumentException naming every setting that is wrong and its allowed range
@@ -980,6 +1018,15 @@ public final class ShardIndex implements Closeable {
       if (!(mergeDeletesPctAllowed >= 5 && mergeDeletesPctAllowed <= 50)) {
         problems.add(
             "mergeDeletesPctAllowed is " + mergeDeletesPctAllowed + "; it must be between 5 and 50");
+      }
+      if (mergeMaxSegments != 0 && mergeMaxSegments < 2) {
+        problems.add(
+            "mergeMaxSegments is "
+                + mergeMaxSegments
+                + "; it must be at least 2, or 0 for TieredMergePolicy alone");
+      }
+      if (!(mergeFullRatio > 0 && mergeFullRatio <= 1)) {
+        problems.add("mergeFullRatio is " + mergeFullRatio + "; it must be above 0 and at most 1");
       }
       if (directory != null && Files.exists(directory) && !Files.isDirectory(directory)) {
         problems.add("directory " + directory + " is a file; give a folder, or null for in-memory");

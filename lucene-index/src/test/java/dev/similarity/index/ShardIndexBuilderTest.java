@@ -53,6 +53,10 @@ class ShardIndexBuilderTest {
     assertMentions(buildError(ShardIndex.builder().dimension(8).mergeFloorSegmentMb(-1)), "mergeFloorSegmentMb is -1.0");
     assertMentions(buildError(ShardIndex.builder().dimension(8).mergeDeletesPctAllowed(90)),
         "mergeDeletesPctAllowed is 90.0", "between 5 and 50");
+    assertMentions(buildError(ShardIndex.builder().dimension(8).mergeMaxSegments(1)),
+        "mergeMaxSegments is 1", "at least 2, or 0");
+    assertMentions(buildError(ShardIndex.builder().dimension(8).mergeFullRatio(0)),
+        "mergeFullRatio is 0.0", "at most 1");
   }
 
   @Test

@@ -55,6 +55,75 @@ class ShardIndexSegmentsTest {
     assertTrue(segments > 2, "control: " + segments + " segments with Lucene's defaults");
   }
 
+  /**
+   * A shard far above TieredMergePolicy's floor (here a tiny floor stands in for a shard of
+   * millions of vectors) streamed in many refreshes with mergeMaxSegments(3): after every refresh,
+   * once merges finish, at most 3 segments (graphs) remain to be searched, and every product is
+   * found. (The code before FewSegmentsMergePolicy kept up to 9 in the same stream.)
+   */
+  @Test
+  void fewSegmentsMergesKeepAStreamedShardAtThreeSegmentsAfterEveryRefresh() {
+    ClusteredUnitVectors vectors = new ClusteredUnitVectors(DIM, 10, 1.0, 5);
+    int refreshes = 40;
+    int writesPerRefresh = 250;
+    int products = 8_000;
+    List<Integer> counts = new ArrayList<>();
+    try (ShardIndex index =
+        ShardIndex.builder()
+            .dimension(DIM)
+            .mergeMaxSegments(3)
+            .mergeFloorSegmentMb(0.001)
+            .refreshPendingThreshold(writesPerRefresh)
+            .refreshMaxAge(Duration.ofDays(1))
+            .build()) {
+      float[][] latest = new float[products][];
+      int id = 0;
+      for (int r = 0; r < refreshes; r++) {
+        for (int i = 0; i < writesPerRefresh; i++) {
+          int product = id++ % products; // the last 2,000 writes overwrite products 0..1,999
+          latest[product] = vectors.next();
+          index.upsert("p" + product, latest[product], null);
+        }
+        index.awaitMerges();
+        counts.add(index.segmentCount());
+      }
+      System.out.println("segments after each refresh and its merges: " + counts);
+
+      assertEquals(products, index.size());
+      assertTrue(counts.stream().allMatch(c -> c <= 3), "segments after each refresh: " + counts);
+      assertTrue(
+          counts.subList(refreshes / 2, refreshes).contains(1),
+          "the small segments were merged into the big one again: " + counts);
+      for (int product = 0; product < products; product += 97) {
+        assertEquals(
+            "p" + product,
+            index.search(latest[product], 1, SearchOptions.NONE.candidates(50)).get(0).productId());
+      }
+    }
+  }
+
+  @Test
+  void tieredMergesAloneKeepMoreSegmentsInALargeShard() {
+    ClusteredUnitVectors vectors = new ClusteredUnitVectors(DIM, 10, 1.0, 5);
+    try (ShardIndex index =
+        ShardIndex.builder()
+            .dimension(DIM)
+            .mergeFloorSegmentMb(0.001) // the default: TieredMergePolicy alone
+            .refreshPendingThreshold(250)
+            .refreshMaxAge(Duration.ofDays(1))
+            .build()) {
+      int most = 0;
+      for (int i = 0; i < 10_000; i++) {
+        index.upsert("p" + (i % 8_000), vectors.next(), null);
+        if (i % 250 == 249) {
+          index.awaitMerges();
+          most = Math.max(most, index.segmentCount());
+        }
+      }
+      assertTrue(most > 3, "control: at most " + most + " segments with TieredMergePolicy alone");
+    }
+  }
+
   @Test
   void bulkLoadRefreshesOnceIntoOneSegment() {
     ClusteredUnitVectors vectors = new ClusteredUnitVectors(DIM, 10, 1.0, 4);

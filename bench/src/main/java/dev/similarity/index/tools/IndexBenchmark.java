@@ -40,9 +40,10 @@ import org.apache.lucene.util.VectorUtil;
  *     --report FILE.json
  *     [--queries 1000] [--k 10] [--candidates 100] [--sweep 10,20,50,100,200]
  *     [--churn-writes 20000] [--queries-per-write 10]
- *     [--policies tuned,lucene-default,SEGMENTS_PER_TIER:FLOOR_MB:DELETES_PCT]
+ *     [--policies tuned,tiered,lucene-default,few:MAX_SEGMENTS:FULL_RATIO,
+ *                 SEGMENTS_PER_TIER:FLOOR_MB:DELETES_PCT]
  *     [--max-conn 16] [--beam-width 100] [--refresh-threshold 2000] [--refresh-max-age-ms 2000]
- *     [--seed 42] [--export-dir DIR] [--skip-bulk]
+ *     [--seed 42] [--export-dir DIR] [--skip-bulk] [--skip-force-merge] [--settled-sweep]
  * </pre>
  *
  * With {@code --vectors}, the last {@code --queries} rows are the queries and the rest the base;
@@ -88,7 +89,9 @@ public final class IndexBenchmark {
       long seed,
       Path report,
       Path exportDir,
-      boolean skipBulk) {}
+      boolean skipBulk,
+      boolean skipForceMerge,
+      boolean settledSweep) {}
 
   public static void main(String[] args) throws Exception {
     Settings settings;
@@ -101,7 +104,7 @@ public final class IndexBenchmark {
               + " --report FILE.json [--queries Q] [--k K] [--candidates C] [--sweep 10,20,50]"
               + " [--churn-writes W] [--queries-per-write R] [--policies tuned,lucene-default]"
               + " [--max-conn M] [--beam-width B] [--refresh-threshold N] [--refresh-max-age-ms T]"
-              + " [--seed S] [--export-dir DIR] [--skip-bulk]");
+              + " [--seed S] [--export-dir DIR] [--skip-bulk] [--skip-force-merge] [--settled-sweep]");
       System.exit(2);
       return;
     }
@@ -188,7 +191,9 @@ public final class IndexBenchmark {
       }
     }
     try (ShardIndex index = first) {
-      report.put("force_merged", forceMergedPhase(index));
+      if (!settings.skipForceMerge()) {
+        report.put("force_merged", forceMergedPhase(index));
+      }
     }
     if (!settings.skipBulk()) {
       try (ShardIndex index = builder(settings.policies().get(0)).build()) {
@@ -210,16 +215,29 @@ public final class IndexBenchmark {
       case "tuned" -> builder;
       // TieredMergePolicy's own defaults in Lucene 10.3.
       case "lucene-default" ->
-          builder.mergeSegmentsPerTier(8).mergeFloorSegmentMb(16).mergeDeletesPctAllowed(20);
+          builder
+              .mergeMaxSegments(0)
+              .mergeSegmentsPerTier(8)
+              .mergeFloorSegmentMb(16)
+              .mergeDeletesPctAllowed(20);
+      // The index's TieredMergePolicy settings alone (the default before FewSegmentsMergePolicy).
+      case "tiered" -> builder.mergeMaxSegments(0);
       default -> {
         String[] parts = policy.split(":");
+        if (parts.length == 3 && parts[0].equals("few")) {
+          yield builder
+              .mergeMaxSegments(Integer.parseInt(parts[1]))
+              .mergeFullRatio(Double.parseDouble(parts[2]));
+        }
         if (parts.length != 3) {
           throw new IllegalArgumentException(
               "unknown --policies entry '"
                   + policy
-                  + "'; use tuned, lucene-default or segmentsPerTier:floorMb:deletesPct");
+                  + "'; use tuned, tiered, lucene-default, few:maxSegments:fullMergeRatio or"
+                  + " segmentsPerTier:floorMb:deletesPct");
         }
         yield builder
+            .mergeMaxSegments(0)
             .mergeSegmentsPerTier(Double.parseDouble(parts[0]))
             .mergeFloorSegmentMb(Double.parseDouble(parts[1]))
             .mergeDeletesPctAllowed(Double.parseDouble(parts[2]));
@@ -233,6 +251,7 @@ public final class IndexBenchmark {
     result.put("policy", policy);
     log("[%s] upserting %,d vectors one by one", label, base.length);
     long start = System.nanoTime();
+    long startCpu = cpuNanos();
     long lastProgress = start;
     for (int row = 0; row < base.length; row++) {
       index.upsert(idOf(row), base[row], null);
@@ -244,8 +263,12 @@ public final class IndexBenchmark {
       }
     }
     double buildSeconds = seconds(System.nanoTime() - start);
+    // The writer thread's own CPU (merges run on other threads): comparable on a loaded machine.
+    double buildCpuSeconds = seconds(cpuNanos() - startCpu);
     result.put("build_seconds", round(buildSeconds, 2));
     result.put("build_upserts_per_second", Math.round(base.length / buildSeconds));
+    result.put("build_cpu_seconds", round(buildCpuSeconds, 2));
+    result.put("build_upserts_per_cpu_second", Math.round(base.length / buildCpuSeconds));
     result.put("after_build", statsReport(index.stats()));
 
     Map<String, Object> churn = churn(label, index);
@@ -255,6 +278,15 @@ public final class IndexBenchmark {
     result.put("quiet_sweep", sweep(label + " quiet", index));
     result.put("quiet_sweep_batched", batchedSweep(label + " quiet, batched", index));
     result.put("quiet_segments", index.segmentCount());
+    if (settings.settledSweep()) {
+      // The same shard once its background merges have finished (no writes in between): what a
+      // quiet live shard searches a few merge-durations after its last write.
+      long settleStart = System.nanoTime();
+      index.awaitMerges();
+      result.put("settle_seconds", round(seconds(System.nanoTime() - settleStart), 2));
+      result.put("settled_sweep", sweep(label + " settled", index));
+      result.put("settled_segments", index.segmentCount());
+    }
     return result;
   }
 
@@ -267,6 +299,7 @@ public final class IndexBenchmark {
     long[] latencies = new long[total];
     double recallSum = 0;
     long writeNanos = 0;
+    long writeCpuNanos = 0;
     long queryCpuNanos = 0;
     int minSegments = Integer.MAX_VALUE;
     int maxSegments = 0;
@@ -279,9 +312,11 @@ public final class IndexBenchmark {
     int q = 0;
     for (int w = 0; w < writes; w++) {
       int row = random.nextInt(base.length);
+      long c0 = cpuNanos();
       long t0 = System.nanoTime();
       index.upsert(idOf(row), base[row], null);
       writeNanos += System.nanoTime() - t0;
+      writeCpuNanos += cpuNanos() - c0;
       for (int i = 0; i < perWrite; i++, q++) {
         int query = q % queries.length;
         long c1 = cpuNanos();
@@ -312,6 +347,7 @@ public final class IndexBenchmark {
     result.putAll(latencyReport(latencies, queryCpuNanos));
     result.put("recall", round(recallSum / total, 4));
     result.put("write_mean_us", round(writeNanos / 1e3 / writes, 1));
+    result.put("write_cpu_mean_us", round(writeCpuNanos / 1e3 / writes, 1));
     result.put("segments_min", minSegments);
     result.put("segments_mean", round(segmentSum / (double) total, 2));
     result.put("segments_max", maxSegments);
@@ -479,6 +515,8 @@ public final class IndexBenchmark {
     result.put("refresh_pending_threshold", settings.refreshPendingThreshold());
     result.put("refresh_max_age_ms", settings.refreshMaxAgeMillis());
     result.put("ram_buffer_mb", ShardIndex.Builder.DEFAULT_RAM_BUFFER_MB);
+    result.put("tuned_merge_max_segments", ShardIndex.Builder.DEFAULT_MERGE_MAX_SEGMENTS);
+    result.put("tuned_merge_full_ratio", ShardIndex.Builder.DEFAULT_MERGE_FULL_RATIO);
     result.put("tuned_merge_segments_per_tier", ShardIndex.Builder.DEFAULT_MERGE_SEGMENTS_PER_TIER);
     result.put(
         "tuned_merge_floor_segment_mb",
@@ -538,10 +576,17 @@ public final class IndexBenchmark {
       for (Map<String, Object> row : (List<Map<String, Object>>) stream.get("quiet_sweep_batched")) {
         out.append(sweepRow("streamed, " + stream.get("policy") + ", no writes, batches of " + BATCH, row));
       }
+      if (stream.get("settled_sweep") != null) {
+        for (Map<String, Object> row : (List<Map<String, Object>>) stream.get("settled_sweep")) {
+          out.append(sweepRow("streamed, " + stream.get("policy") + ", merges settled", row));
+        }
+      }
     }
     Map<String, Object> merged = (Map<String, Object>) report.get("force_merged");
-    for (Map<String, Object> row : (List<Map<String, Object>>) merged.get("sweep")) {
-      out.append(sweepRow("forceMerge(1) (" + merged.get("force_merge_seconds") + " s)", row));
+    if (merged != null) {
+      for (Map<String, Object> row : (List<Map<String, Object>>) merged.get("sweep")) {
+        out.append(sweepRow("forceMerge(1) (" + merged.get("force_merge_seconds") + " s)", row));
+      }
     }
     Map<String, Object> bulk = (Map<String, Object>) report.get("bulk_load");
     if (bulk != null) {
@@ -561,10 +606,20 @@ public final class IndexBenchmark {
   static Settings parse(String[] args) {
     Map<String, String> values = new LinkedHashMap<>();
     boolean skipBulk = false;
+    boolean skipForceMerge = false;
+    boolean settledSweep = false;
     for (int i = 0; i < args.length; i++) {
       String arg = args[i];
       if (arg.equals("--skip-bulk")) {
         skipBulk = true;
+        continue;
+      }
+      if (arg.equals("--skip-force-merge")) {
+        skipForceMerge = true;
+        continue;
+      }
+      if (arg.equals("--settled-sweep")) {
+        settledSweep = true;
         continue;
       }
       if (!arg.startsWith("--") || i + 1 >= args.length) {
@@ -626,7 +681,9 @@ public final class IndexBenchmark {
             orDefault(intOf.apply("seed"), 42),
             report,
             exportDir,
-            skipBulk);
+            skipBulk,
+            skipForceMerge,
+            settledSweep);
     if (!values.isEmpty()) {
       throw new IllegalArgumentException("unknown options: --" + String.join(", --", values.keySet()));
     }

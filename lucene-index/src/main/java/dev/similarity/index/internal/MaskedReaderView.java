@@ -55,6 +55,8 @@ public final class MaskedReaderView implements Closeable {
   private final SegmentGraph[] graphs;
   /** The same, by segment core, for the next view to reuse. */
   private final Map<Object, SegmentGraph> graphsByCore = new HashMap<>();
+  /** Sum of nodesOf over the segments (at least 1). */
+  private final long nodes;
   private int liveCount;
 
   private MaskedReaderView(DirectoryReader reader, MaskedReaderView previous, boolean vectorsOnHeap)
@@ -79,6 +81,11 @@ public final class MaskedReaderView implements Closeable {
         graphsByCore.put(core.getKey(), graph);
       }
     }
+    long total = 0;
+    for (LeafReaderContext leaf : leaves) {
+      total += nodesOf(leaf);
+    }
+    this.nodes = Math.max(1, total);
     this.liveCount =
         reader.numDocs()
             - searcher.count(new TermQuery(ProductDocuments.kindTerm(ProductDocuments.MEMBER_KIND)))
@@ -105,15 +112,21 @@ public final class MaskedReaderView implements Closeable {
   }
 
   /**
-   * The {@code candidates} visible nodes nearest to {@code query} by each segment's HNSW graph
-   * (efSearch = {@code candidates} per segment), merged best first: view-wide doc ids and Lucene's
-   * scores. Hidden and deleted documents are walked through as graph nodes but never returned.
+   * The {@code candidates} visible nodes nearest to {@code query} by each segment's HNSW graph,
+   * merged best first: view-wide doc ids and Lucene's scores. Hidden and deleted documents are
+   * walked through as graph nodes but never returned.
+   *
+   * <p>Beam (efSearch) per segment: {@link #segmentBeam}, {@code candidates} for a segment holding
+   * most of the shard, narrower for a small one, which holds few of the best hits.
+   *
+   * @param k results the caller keeps, at most {@code candidates}: no segment's beam is narrower
    */
-  public TopDocs searchNearest(float[] query, int candidates) throws IOException {
+  public TopDocs searchNearest(float[] query, int k, int candidates) throws IOException {
     TopDocs[] perLeaf = new TopDocs[leaves.size()];
     for (LeafReaderContext leaf : leaves) {
-      TopKnnCollector collector = new TopKnnCollector(candidates, Integer.MAX_VALUE);
       SegmentGraph graph = graphs[leaf.ord];
+      int beam = segmentBeam(k, candidates, nodesOf(leaf) / (double) nodes);
+      TopKnnCollector collector = new TopKnnCollector(beam, Integer.MAX_VALUE);
       Bits live = leaf.reader().getLiveDocs();
       if (graph != null) {
         graph.search(query, collector, live);
@@ -132,6 +145,26 @@ public final class MaskedReaderView implements Closeable {
       perLeaf[leaf.ord] = top;
     }
     return TopDocs.merge(candidates, perLeaf);
+  }
+
+  /** Graph nodes of a segment on the heap, else its documents (a memory-mapped one). */
+  private int nodesOf(LeafReaderContext leaf) {
+    SegmentGraph graph = graphs[leaf.ord];
+    return graph != null ? graph.size() : leaf.reader().maxDoc();
+  }
+
+  /**
+   * Beam for a segment holding {@code fraction} of the shard's nodes: Lucene's per-segment k for a
+   * multi-segment kNN query, {@code c p + 16 sqrt(c p (1 - p))} for {@code c = candidates} (the
+   * segment's expected share of the best {@code c} plus a wide margin), within [{@code k}, {@code
+   * candidates}]. A segment above about a sixth of the shard gets all {@code candidates}; at
+   * c = 50, one with 3 % of the nodes gets 21. Measured on a live shard of 5 segments: the same
+   * recall@10 as full beams, 30-50 % more queries/s (docs/shard-index.md).
+   */
+  static int segmentBeam(int k, int candidates, double fraction) {
+    double p = Math.min(1, Math.max(0, fraction));
+    double beam = candidates * p + 16 * Math.sqrt(candidates * p * (1 - p));
+    return Math.min(candidates, Math.max(k, (int) Math.ceil(beam)));
   }
 
   private static boolean hasVectors(LeafReader leaf) {
