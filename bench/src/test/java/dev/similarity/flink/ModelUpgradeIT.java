@@ -64,6 +64,7 @@ class ModelUpgradeIT {
         DemoCatalogue catalogue = new DemoCatalogue();
         Map<String, String> common = Map.of(IndexerOptions.SNAPSHOT_INTERVAL.key(), "1 s",
                 IndexerOptions.CHECKPOINT_INTERVAL.key(), "1 s");
+        long startedAt = System.currentTimeMillis();
         try (LocalKafkaBroker broker = LocalKafkaBroker.builder().dataDir(work.resolve("kafka")).port(0).build().start();
              DemoImageServer images = new DemoImageServer(catalogue, 0)) {
             // 1. Model A indexes the catalogue; stop with a savepoint.
@@ -77,6 +78,7 @@ class ModelUpgradeIT {
                         SavepointFormatType.CANONICAL).get(120, TimeUnit.SECONDS);
             }
 
+            System.out.printf("model A indexed %d products, savepoint after %.1f s%n", LOADED, seconds(startedAt));
             // 2. The churn arrives while the job is down.
             Map<String, Integer> live = new TreeMap<>(); // product id -> image number
             Map<String, Long> versions = new HashMap<>();
@@ -122,6 +124,7 @@ class ModelUpgradeIT {
                         .contains(IndexerOptions.PREVIOUS_MODEL_DIR.key());
             }
 
+            System.out.printf("model B alone on model A's state refused after %.1f s%n", seconds(startedAt));
             // 4. The upgrade: A keeps serving while B re-embeds, then the switch.
             Map<String, String> upgrade = new HashMap<>(common);
             upgrade.put(IndexerOptions.MODEL_DIR.key(), modelB.toString());
@@ -131,12 +134,15 @@ class ModelUpgradeIT {
             Map<Integer, float[]> vectorsA = embed(modelA, catalogue, live.values());
             Map<Integer, float[]> vectorsB = embed(modelB, catalogue, live.values());
             String savepointB;
+            long upgradeStartedAt = System.currentTimeMillis();
             try (DemoRun run = new DemoRun(catalogue, images, broker.bootstrapServers(), work, "upgrade", -1, upgrade)) {
                 long deadline = System.currentTimeMillis() + 150_000;
                 while (!switched(run.lists(), live.keySet(), removed, idB) && System.currentTimeMillis() < deadline) {
                     assertThat(run.job().getJobStatus().get(5, TimeUnit.SECONDS).isGloballyTerminalState()).as("job ended").isFalse();
                     Thread.sleep(500);
                 }
+                System.out.printf("every live product has a list of model B %.1f s after the upgrade began (%.1f s in all)%n",
+                        seconds(upgradeStartedAt), seconds(startedAt));
                 Thread.sleep(3_000); // anything a late duplicate would need to show up
                 NeighbourListCollector lists = run.lists();
                 assertThat(switched(lists, live.keySet(), removed, idB)).as("every live product has a list of " + idB
@@ -240,7 +246,12 @@ class ModelUpgradeIT {
                         + " exact neighbours among model B's products");
                 assertThat(hits).as("restored model B's index, not model A's").isGreaterThanOrEqualTo(k - 1);
             }
+            System.out.printf("done after %.1f s%n", seconds(startedAt));
         }
+    }
+
+    private static double seconds(long since) {
+        return (System.currentTimeMillis() - since) / 1000.0;
     }
 
     /** True when every live product's newest record is a list of {@code model} and every removed one's a tombstone. */
