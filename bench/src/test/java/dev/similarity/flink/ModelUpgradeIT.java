@@ -172,6 +172,16 @@ class ModelUpgradeIT {
                     if (tombstones > 1) tombstonesTwice++;
                 }
                 assertThat(mixed).as("lists of " + idA + " committed after a list of " + idB).isEmpty();
+                // The switch publishes every live product's first list of B with one checkpoint's transactions.
+                long[] firstListsOfB = live.keySet().stream().mapToLong(id -> lists.history(id).stream()
+                        .filter(seen -> seen.list() != null && seen.list().getModelId().toString().equals(idB))
+                        .mapToLong(Seen::visibleAt).min().orElseThrow()).sorted().toArray();
+                System.out.printf("the first lists of B of the %d live products became visible within %d ms (median %d ms"
+                        + " after the first)%n", firstListsOfB.length,
+                        firstListsOfB[firstListsOfB.length - 1] - firstListsOfB[0], firstListsOfB[firstListsOfB.length / 2] - firstListsOfB[0]);
+                // One commit, not one per checkpoint (1 s apart) as lists that missed the switch would come.
+                assertThat(firstListsOfB[firstListsOfB.length - 1] - firstListsOfB[0]).as("ms between the first and the last"
+                        + " product's first list of B").isLessThan(1_000);
                 assertThat(lists.repeatedUpdates()).as("list updates committed twice").isEmpty();
                 assertThat(tombstonesTwice).as("products with two tombstones").isZero();
 

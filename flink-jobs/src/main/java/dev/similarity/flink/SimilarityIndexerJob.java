@@ -89,6 +89,11 @@ import java.util.concurrent.TimeUnit;
  *   -> keyBy product: publish only what is news (a product moving between images)
  *   -> neighbour-lists (Kafka, exactly-once; removed products get tombstones)
  * </pre>
+ * During a model upgrade ({@code embedding.previous-model-dir}) everything from fetch + embed to the
+ * publish step runs twice, once per model: the previous model's {@code product-images} also walks its
+ * products into the new model's fetch + embed; a coordinator decides when the new model has listed them
+ * all, and a gate in front of the lists topic switches from the previous model's lists to the new one's
+ * ({@link #upgradeToNewModel}).
  */
 public final class SimilarityIndexerJob {
 
