@@ -97,6 +97,18 @@ public final class IndexerConfig implements Serializable {
                         + Path.of("").toAbsolutePath() + "; set it to a folder with a SavedModel and model.json"));
     }
 
+    /**
+     * The folder of the model the restored state was built with, during a model upgrade (the option
+     * {@code embedding.previous-model-dir}); empty when not set or when it names the model of {@link #modelDir()}.
+     */
+    public java.util.Optional<Path> previousModelDir() {
+        String configured = configuration().get(IndexerOptions.PREVIOUS_MODEL_DIR);
+        if (configured == null || configured.isBlank()) return java.util.Optional.empty();
+        Path previous = Path.of(configured);
+        return previous.toAbsolutePath().normalize().equals(modelDir().toAbsolutePath().normalize())
+                ? java.util.Optional.empty() : java.util.Optional.of(previous);
+    }
+
     private void validate() {
         Configuration c = configuration();
         List<String> known = allOptions().stream().map(ConfigOption::key).toList();
@@ -124,6 +136,10 @@ public final class IndexerConfig implements Serializable {
         positive(c, IndexerOptions.NEIGHBOURS_K);
         nonNegative(c, IndexerOptions.NEIGHBOURS_RESERVE);
         positive(c, IndexerOptions.SHARDS);
+        if (!(c.get(IndexerOptions.UPGRADE_REEMBED_RATE) > 0)) {
+            throw bad(IndexerOptions.UPGRADE_REEMBED_RATE, String.valueOf(c.get(IndexerOptions.UPGRADE_REEMBED_RATE)),
+                    "must be a positive number of products per second");
+        }
         positive(c, IndexerOptions.PROBE_WINDOW);
         positive(c, IndexerOptions.HNSW_MAX_CONN);
         positive(c, IndexerOptions.HNSW_BEAM_WIDTH);

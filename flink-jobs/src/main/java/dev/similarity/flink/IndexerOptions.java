@@ -120,6 +120,14 @@ public final class IndexerOptions {
             ConfigOptions.key("embedding.model-dir").stringType().noDefaultValue()
                     .withDescription("Folder with the TensorFlow SavedModel and its model.json descriptor. Default: the committed Fashion-MNIST model under models/.");
 
+    public static final ConfigOption<String> PREVIOUS_MODEL_DIR =
+            ConfigOptions.key("embedding.previous-model-dir").stringType().noDefaultValue()
+                    .withDescription("Upgrade the model without downtime: the folder of the model the restored state was built with, when embedding.model-dir names a new one. The job keeps publishing the previous model's lists while it re-embeds every product with the new model beside them, then switches once the new index is complete. Must stay readable until the switch; leave it out once the job has switched and been restarted from a savepoint taken after the switch (see docs/operations.md, upgrade the model).");
+
+    public static final ConfigOption<Double> UPGRADE_REEMBED_RATE =
+            ConfigOptions.key("embedding.upgrade.reembed-rate").doubleType().defaultValue(200.0)
+                    .withDescription("During a model upgrade: products re-embedded with the new model per second, over all subtasks, so live events keep their latency. At 200/s a catalogue of 10^6 products takes about 1.4 h.");
+
     public static final ConfigOption<String> DEVICE =
             ConfigOptions.key("embedding.device").stringType().defaultValue("cpu")
                     .withDescription("cpu, gpu or auto. gpu needs the -Pgpu build (TF 2.16 GPU natives: CUDA 12.3, cuDNN 8.9).");

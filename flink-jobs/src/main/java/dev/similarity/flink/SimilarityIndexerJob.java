@@ -46,7 +46,24 @@ import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
+import dev.similarity.flink.kafka.ModelListSerializer;
+import dev.similarity.flink.upgrade.ModelList;
+import dev.similarity.flink.upgrade.ModelSwitch;
+import dev.similarity.flink.upgrade.ModelSwitchGate;
+import dev.similarity.flink.upgrade.ModelSwitchMarker;
+import org.apache.flink.configuration.IllegalConfigurationException;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import dev.similarity.flink.upgrade.ModelUids;
+import dev.similarity.flink.upgrade.ReembeddingProductImages;
+import dev.similarity.flink.upgrade.UpgradeCoordinator;
+import dev.similarity.flink.upgrade.UpgradeProgress;
+import dev.similarity.flink.upgrade.UpgradeTracker;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.streaming.api.datastream.KeyedStream;
+
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
@@ -72,6 +89,11 @@ import java.util.concurrent.TimeUnit;
  *   -> keyBy product: publish only what is news (a product moving between images)
  *   -> neighbour-lists (Kafka, exactly-once; removed products get tombstones)
  * </pre>
+ * During a model upgrade ({@code embedding.previous-model-dir}) everything from fetch + embed to the
+ * publish step runs twice, once per model: the previous model's {@code product-images} also walks its
+ * products into the new model's fetch + embed; a coordinator decides when the new model has listed them
+ * all, and a gate in front of the lists topic switches from the previous model's lists to the new one's
+ * ({@link #upgradeToNewModel}).
  */
 public final class SimilarityIndexerJob {
 
@@ -91,9 +113,18 @@ public final class SimilarityIndexerJob {
         env.execute(JOB_NAME);
     }
 
-    /** Adds the whole dataflow to {@code env}. */
+    /**
+     * Adds the whole dataflow to {@code env}. With {@code embedding.previous-model-dir} naming another
+     * model than {@code embedding.model-dir}, the job upgrades: see {@link #upgradeToNewModel}.
+     */
     public static void build(StreamExecutionEnvironment env, IndexerConfig config) {
         EmbeddingModelDescriptor model = EmbeddingModelDescriptor.read(config.modelDir());
+        Optional<Path> previousDir = config.previousModelDir();
+        EmbeddingModelDescriptor previous = previousDir.map(EmbeddingModelDescriptor::read)
+                .filter(p -> !p.qualifiedId().equals(model.qualifiedId())).orElse(null);
+        // The model whose lists the job publishes now: the previous one until an upgrade switches.
+        EmbeddingModelDescriptor serving = previous != null ? previous : model;
+        Path servingDir = previous != null ? previousDir.get() : config.modelDir();
         int shards = config.get(IndexerOptions.SHARDS);
         // Unset, the submission's parallelism (web UI, REST, flink run -p) stands.
         config.configuration().getOptional(IndexerOptions.PARALLELISM).ifPresent(env::setParallelism);
@@ -106,8 +137,8 @@ public final class SimilarityIndexerJob {
                 .fromSource(catalogueSource(config), WatermarkStrategy.noWatermarks(), "catalogue-events")
                 .uid("catalogue-source");
 
-        // Events that carry their own embedding must carry one of the job's model.
-        EventEmbeddingCheck eventEmbeddings = new EventEmbeddingCheck(model.qualifiedId(), model.embeddingDimension());
+        // Events that carry their own embedding must carry one of the model the job serves.
+        EventEmbeddingCheck eventEmbeddings = new EventEmbeddingCheck(serving.qualifiedId(), serving.embeddingDimension());
         SingleOutputStreamOperator<ProductChange> changes = records
                 .process(new CatalogueEventDecoder(config.catalogueEventCodec(), eventEmbeddings))
                 .name("decode-and-validate").uid("decode-and-validate");
@@ -125,54 +156,144 @@ public final class SimilarityIndexerJob {
                 .process(new VersionGate())
                 .name("drop-stale-versions-park-retries").uid("drop-stale-versions");
 
+        String servingSuffix = ModelUids.suffixOf(serving.qualifiedId(), env.getConfiguration());
+        if (previous == null && !servingSuffix.isEmpty() && !ModelSwitchMarker.exists(stagingSnapshotDir(config, model.qualifiedId()))) {
+            throw new IllegalConfigurationException("the savepoint holds an upgrade to model '" + model.qualifiedId()
+                    + "' that has not switched yet (no " + stagingSnapshotDir(config, model.qualifiedId()) + "/SWITCHED):"
+                    + " resume it with " + IndexerOptions.PREVIOUS_MODEL_DIR.key() + " set to the previous model's folder");
+        }
+        ModelIndex served = modelIndex(config, newestChanges, servingDir, serving, servingSuffix, true,
+                previous != null ? config.get(IndexerOptions.UPGRADE_REEMBED_RATE) : 0, config.snapshotDir(),
+                previous != null ? stagingSnapshotDir(config, model.qualifiedId()) : null, false, routing, budget);
+        DataStream<FetchRetry> fetchRetries = served.retries();
+        DataStream<DeadLetterRecord> failedImages = served.deadLetters();
+        if (previous == null) {
+            served.lists().sinkTo(kafkaSink(config, new NeighbourListSerializer(config.get(IndexerOptions.NEIGHBOUR_TOPIC),
+                            model.qualifiedId()), "lists"))
+                    .name("neighbour-lists-sink").uid("neighbour-lists-sink");
+        } else {
+            ModelIndex upgraded = upgradeToNewModel(config, newestChanges, served, model, previous, routing, budget);
+            fetchRetries = fetchRetries.union(upgraded.retries());
+            failedImages = failedImages.union(upgraded.deadLetters());
+        }
+
+        fetchRetries
+                .sinkTo(kafkaSink(config, new FetchRetrySerializer(config.get(IndexerOptions.FETCH_RETRY_TOPIC), budget), "fetch-retries"))
+                .name("fetch-retry-sink").uid("fetch-retry-sink");
+
+        changes.getSideOutput(DeadLetterRecord.TAG)
+                .union(retries.getSideOutput(DeadLetterRecord.TAG), failedImages)
+                .sinkTo(kafkaSink(config, new DeadLetterSerializer(config.get(IndexerOptions.DEAD_LETTER_TOPIC), budget), "dead-letters"))
+                .name("dead-letter-sink").uid("dead-letter-sink");
+    }
+
+    /** One model's index: its lists (deduplicated per product), its fetch retries and dead letters, its product-images operator. */
+    private record ModelIndex(DataStream<NeighbourListUpdate> lists, DataStream<FetchRetry> retries,
+                              DataStream<DeadLetterRecord> deadLetters, SingleOutputStreamOperator<ImageChange> productImages) {}
+
+    /**
+     * Fetch and embed with one model, then its shards and lists; uids suffixed with {@code uidSuffix}
+     * (see {@link ModelUids}). With {@code reembedRate} > 0 its product-images operator also walks its
+     * products for a model upgrade ({@link ReembeddingProductImages}).
+     */
+    private static ModelIndex modelIndex(IndexerConfig config, DataStream<ProductChange> changes, Path modelDir,
+                                         EmbeddingModelDescriptor model, String uidSuffix, boolean useCarriedEmbeddings,
+                                         double reembedRate, String snapshotDir, String switchMarkerDir, boolean promoteOnSwitch,
+                                         ShardRouting routing, DeadLetterBudget budget) {
+        String id = model.qualifiedId();
+        String named = uidSuffix.isEmpty() ? "" : " " + uidSuffix;
         // One attempt per element: retries are parked outside this operator, so a failing host holds no capacity.
         SingleOutputStreamOperator<EmbeddingOutcome> outcomes = AsyncDataStream.unorderedWait(
-                        newestChanges,
-                        new FetchAndEmbedFunction(config),
+                        changes,
+                        new FetchAndEmbedFunction(config, modelDir, useCarriedEmbeddings),
                         config.get(IndexerOptions.EMBED_TIMEOUT).toMillis(), TimeUnit.MILLISECONDS,
                         config.get(IndexerOptions.MAX_IN_FLIGHT))
-                .name("fetch-and-embed").uid("fetch-and-embed");
+                .name("fetch-and-embed" + named).uid("fetch-and-embed" + uidSuffix);
 
         SingleOutputStreamOperator<EmbeddingOutcome> embedded = outcomes
                 .process(new DeadLetterSplitter(new RetryBackoff(config.get(IndexerOptions.FETCH_RETRY_INITIAL_BACKOFF),
                         config.get(IndexerOptions.FETCH_RETRY_MAX_BACKOFF), config.get(IndexerOptions.FETCH_RETRY_HORIZON)), budget))
-                .name("split-failed-images").uid("split-failed-images");
+                .name("split-failed-images" + named).uid("split-failed-images" + uidSuffix);
 
-        embedded.getSideOutput(FetchRetry.TAG)
-                .sinkTo(kafkaSink(config, new FetchRetrySerializer(config.get(IndexerOptions.FETCH_RETRY_TOPIC), budget), "fetch-retries"))
-                .name("fetch-retry-sink").uid("fetch-retry-sink");
-
-        SingleOutputStreamOperator<ImageChange> productImages = embedded
-                .keyBy(outcome -> outcome.change().productId())
-                .process(new ProductImages(routing))
-                .name("product-images").uid("product-images");
+        KeyedStream<EmbeddingOutcome, String> byProduct = embedded.keyBy(outcome -> outcome.change().productId());
+        ProductImages products = new ProductImages(routing, id);
+        SingleOutputStreamOperator<ImageChange> productImages = (reembedRate > 0
+                ? byProduct.transform(ModelUids.PRODUCT_IMAGES + named, TypeInformation.of(ImageChange.class),
+                        new ReembeddingProductImages(products, reembedRate))
+                : byProduct.process(products).name(ModelUids.PRODUCT_IMAGES + named))
+                .uid(ModelUids.PRODUCT_IMAGES + uidSuffix);
 
         SingleOutputStreamOperator<ShardMessage> imageChanges = productImages
                 .keyBy(ImageChange::imageKey)
                 .process(new ImageSharers(routing))
-                .name("image-sharers").uid("image-sharers");
+                .name("image-sharers" + named).uid("image-sharers" + uidSuffix);
 
         DataStream<NeighbourListUpdate> lists = imageChanges
                 .union(productImages.getSideOutput(ProductImages.PRODUCT_DOCUMENTS))
                 .keyBy(ShardMessage::routingKey)
-                .process(new ShardIndexFunction(config, routing, model.embeddingDimension(), model.qualifiedId()))
-                .name("shard-index-scatter").uid("shard-index")
+                .process(new ShardIndexFunction(config, routing, model.embeddingDimension(), id, snapshotDir, switchMarkerDir,
+                        promoteOnSwitch))
+                .name("shard-index-scatter" + named).uid("shard-index" + uidSuffix)
                 .union(imageChanges.getSideOutput(ImageSharers.SHARERS))
                 .keyBy(ListMessage::target)
                 .process(new NeighbourListFunction(config.get(IndexerOptions.NEIGHBOURS_K), config.get(IndexerOptions.NEIGHBOURS_RESERVE),
                         config.get(IndexerOptions.IDENTICAL_IMAGES)))
-                .name("neighbour-lists-gather").uid("image-neighbour-lists")
+                .name("neighbour-lists-gather" + named).uid("image-neighbour-lists" + uidSuffix)
                 .keyBy(NeighbourListUpdate::productId)
                 .process(new ListPublisher())
-                .name("neighbour-lists-publish").uid("list-publisher");
+                .name("neighbour-lists-publish" + named).uid("list-publisher" + uidSuffix);
+        return new ModelIndex(lists, embedded.getSideOutput(FetchRetry.TAG), embedded.getSideOutput(DeadLetterRecord.TAG), productImages);
+    }
 
-        lists.sinkTo(kafkaSink(config, new NeighbourListSerializer(config.get(IndexerOptions.NEIGHBOUR_TOPIC), model.qualifiedId()), "lists"))
+    /**
+     * The model upgrade: the new model's index beside the previous one's ({@code served}), fed by the
+     * same live changes plus every product the previous model holds (walked at
+     * {@code embedding.upgrade.reembed-rate}); its snapshots are staged ({@link #stagingSnapshotDir})
+     * and its lists held by the {@link ModelSwitchGate} until the {@link UpgradeCoordinator} finds its
+     * index complete, then published instead of the previous model's, in one switch.
+     */
+    private static ModelIndex upgradeToNewModel(IndexerConfig config, DataStream<ProductChange> newestChanges, ModelIndex served,
+                                                EmbeddingModelDescriptor model, EmbeddingModelDescriptor previous,
+                                                ShardRouting routing, DeadLetterBudget budget) {
+        String suffix = ModelUids.upgradeSuffix(model.qualifiedId());
+        DataStream<ProductChange> toReembed = served.productImages().getSideOutput(ReembeddingProductImages.REEMBED);
+        // Events carry embeddings of the previous model only (the decoder checks them): the new model embeds their images.
+        String staging = stagingSnapshotDir(config, model.qualifiedId());
+        ModelIndex upgraded = modelIndex(config, newestChanges.union(toReembed), config.modelDir(), model, suffix, false, 0,
+                staging, staging, true, routing, budget);
+
+        DataStream<ModelSwitch> switchOver = served.productImages().getSideOutput(ReembeddingProductImages.PROGRESS)
+                .union(upgraded.lists().map(list -> UpgradeProgress.listed(list.productId()))
+                        .name("new-model-listed" + " " + suffix).uid("model-upgrade-listed" + suffix))
+                .filter(progress -> progress.kind() != UpgradeProgress.Kind.WALK_DONE)
+                .name("model-upgrade-per-product").uid("model-upgrade-per-product" + suffix)
+                .keyBy(UpgradeProgress::productId)
+                .process(new UpgradeTracker())
+                .name("model-upgrade-tracker").uid("model-upgrade-tracker" + suffix)
+                .union(served.productImages().getSideOutput(ReembeddingProductImages.PROGRESS)
+                        .filter(progress -> progress.kind() == UpgradeProgress.Kind.WALK_DONE)
+                        .name("model-upgrade-walks-done").uid("model-upgrade-walks-done" + suffix))
+                .keyBy(progress -> 0)
+                .process(new UpgradeCoordinator(staging, model.qualifiedId()))
+                .name("model-upgrade-coordinator").uid("model-upgrade-coordinator" + suffix)
+                .setParallelism(1).setMaxParallelism(1);
+
+        served.lists().map(list -> new ModelList(false, list)).name("previous-model-lists").uid("previous-model-lists" + suffix)
+                .union(upgraded.lists().map(list -> new ModelList(true, list)).name("new-model-lists").uid("new-model-lists" + suffix))
+                .keyBy(list -> list.update().productId())
+                .connect(switchOver.broadcast(ModelSwitchGate.SWITCH))
+                .process(new ModelSwitchGate())
+                .name("model-switch-gate").uid("model-switch-gate" + suffix)
+                .sinkTo(kafkaSink(config, new ModelListSerializer(config.get(IndexerOptions.NEIGHBOUR_TOPIC),
+                        previous.qualifiedId(), model.qualifiedId()), "lists"))
                 .name("neighbour-lists-sink").uid("neighbour-lists-sink");
+        return upgraded;
+    }
 
-        changes.getSideOutput(DeadLetterRecord.TAG)
-                .union(retries.getSideOutput(DeadLetterRecord.TAG), embedded.getSideOutput(DeadLetterRecord.TAG))
-                .sinkTo(kafkaSink(config, new DeadLetterSerializer(config.get(IndexerOptions.DEAD_LETTER_TOPIC), budget), "dead-letters"))
-                .name("dead-letter-sink").uid("dead-letter-sink");
+    /** Where a new model's snapshots are published until its lists are: a folder of the store that readers never list. */
+    public static String stagingSnapshotDir(IndexerConfig config, String qualifiedModelId) {
+        String root = config.snapshotDir();
+        return (root.endsWith("/") ? root : root + "/") + "model-upgrade/" + qualifiedModelId.replaceAll("[^A-Za-z0-9._-]", "_");
     }
 
     /**
@@ -195,6 +316,14 @@ public final class SimilarityIndexerJob {
         if (dir != null) conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, dir);
         // Flink's own options given as job arguments (a savepoint to resume from, ...) win over the above.
         config.flinkRuntimeSettings().forEach(conf::setString);
+        // After a model upgrade switched, the first restart with the new model only drops the previous
+        // model's operators (and the upgrade's own): their state is the one thing the savepoint holds that
+        // the job no longer has.
+        if (conf.contains(StateRecoveryOptions.SAVEPOINT_PATH) && config.previousModelDir().isEmpty()
+                && !conf.contains(StateRecoveryOptions.SAVEPOINT_IGNORE_UNCLAIMED_STATE)
+                && !ModelUids.suffixOf(EmbeddingModelDescriptor.read(config.modelDir()).qualifiedId(), conf).isEmpty()) {
+            conf.set(StateRecoveryOptions.SAVEPOINT_IGNORE_UNCLAIMED_STATE, true);
+        }
         return conf;
     }
 

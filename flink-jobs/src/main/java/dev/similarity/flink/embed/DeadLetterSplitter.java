@@ -27,6 +27,8 @@ public final class DeadLetterSplitter extends ProcessFunction<EmbeddingOutcome, 
     private final DeadLetterBudget budget;
     private transient Counter retriesScheduled;
     private transient Counter retriesExhausted;
+    private transient Counter reembedFailures;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DeadLetterSplitter.class);
 
     /** @param budget the retry sink's request size: a record too large to travel whole is not retried */
     public DeadLetterSplitter(RetryBackoff backoff, DeadLetterBudget budget) {
@@ -38,6 +40,7 @@ public final class DeadLetterSplitter extends ProcessFunction<EmbeddingOutcome, 
     public void open(OpenContext openContext) {
         retriesScheduled = getRuntimeContext().getMetricGroup().counter("fetchRetriesScheduled");
         retriesExhausted = getRuntimeContext().getMetricGroup().counter("fetchRetriesExhausted");
+        reembedFailures = getRuntimeContext().getMetricGroup().counter("modelUpgradeReembedFailures");
     }
 
     @Override
@@ -47,6 +50,13 @@ public final class DeadLetterSplitter extends ProcessFunction<EmbeddingOutcome, 
             return;
         }
         ProductChange change = outcome.change();
+        if (change.source() == null) {
+            // A product the model upgrade re-embeds has no catalogue record to retry or dead-letter: the
+            // upgrade waits for it until its next event (docs/operations.md, upgrade the model).
+            reembedFailures.inc();
+            LOG.warn("model upgrade: product {} not re-embedded with the new model: {}", change.productId(), outcome.failureMessage());
+            return;
+        }
         DeadLetterRecord.Stage stage = "fetch".equals(outcome.failureStage()) ? DeadLetterRecord.Stage.FETCH : DeadLetterRecord.Stage.EMBED;
         String message = outcome.failureMessage();
         if (outcome.retryable()) {

@@ -44,6 +44,10 @@ public final class FetchAndEmbedFunction extends RichAsyncFunction<ProductChange
     private static final int RECENT_EMBEDDINGS = 10_000;
 
     private final IndexerConfig config;
+    /** The model's folder (a string: Path is not serializable). */
+    private final String modelDir;
+    /** False for the new model during an upgrade: events carry embeddings of the previous model only. */
+    private final boolean useCarriedEmbeddings;
     private transient ExecutorService downloads;
     private transient ImageFetcher fetcher;
     private transient ImageEmbedder embedder;
@@ -62,7 +66,18 @@ public final class FetchAndEmbedFunction extends RichAsyncFunction<ProductChange
     private transient Map<String, float[]> recentEmbeddings;
 
     public FetchAndEmbedFunction(IndexerConfig config) {
+        this(config, config.modelDir(), true);
+    }
+
+    /**
+     * @param modelDir             the model to embed with
+     * @param useCarriedEmbeddings whether an embedding the event carried (checked against the job's model by
+     *                             the decoder) stands for the image; false: the image is fetched and embedded
+     */
+    public FetchAndEmbedFunction(IndexerConfig config, java.nio.file.Path modelDir, boolean useCarriedEmbeddings) {
         this.config = config;
+        this.modelDir = modelDir.toString();
+        this.useCarriedEmbeddings = useCarriedEmbeddings;
     }
 
     @Override
@@ -73,7 +88,7 @@ public final class FetchAndEmbedFunction extends RichAsyncFunction<ProductChange
         downloads = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("image-download-" + subtask + "-", 0).factory());
         fetcher = new ImageFetcher(config.fetchSettings());
         embedder = ImageEmbedder.load(ImageEmbedderConfig.builder()
-                .modelDir(config.modelDir())
+                .modelDir(java.nio.file.Path.of(modelDir))
                 .device(DeviceSelection.valueOf(config.get(IndexerOptions.DEVICE).toUpperCase(java.util.Locale.ROOT)))
                 .maxImagePixels(config.get(IndexerOptions.MAX_IMAGE_PIXELS))
                 .maxImageBytes(config.get(IndexerOptions.FETCH_MAX_BYTES).getBytes())
@@ -119,7 +134,7 @@ public final class FetchAndEmbedFunction extends RichAsyncFunction<ProductChange
             resultFuture.complete(List.of(EmbeddingOutcome.removal(change)));
             return;
         }
-        if (change.embedding() != null) {
+        if (change.embedding() != null && useCarriedEmbeddings) {
             // Checked and normalised by the decoder: nothing to fetch, nothing to embed.
             embeddingsFromEvents.inc();
             resultFuture.complete(List.of(EmbeddingOutcome.embedded(change, change.embedding().vector(),

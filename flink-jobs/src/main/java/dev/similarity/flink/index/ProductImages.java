@@ -5,13 +5,20 @@ import dev.similarity.flink.event.ProductChange;
 import dev.similarity.index.ImageMember;
 import dev.similarity.index.ShardAssignment;
 import org.apache.flink.api.common.functions.OpenContext;
+import dev.similarity.flink.IndexerOptions;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.runtime.state.FunctionInitializationContext;
+import org.apache.flink.runtime.state.FunctionSnapshotContext;
+import org.apache.flink.streaming.api.checkpoint.CheckpointedFunction;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -22,7 +29,8 @@ import java.util.Objects;
  * not change is not re-indexed. Each change also goes to the shard of the product's own id ({@link
  * #PRODUCT_DOCUMENTS}), where snapshot readers find the product whichever image it shows.
  */
-public final class ProductImages extends KeyedProcessFunction<String, EmbeddingOutcome, ImageChange> {
+public final class ProductImages extends KeyedProcessFunction<String, EmbeddingOutcome, ImageChange>
+        implements CheckpointedFunction {
 
     private static final long serialVersionUID = 1L;
 
@@ -30,20 +38,62 @@ public final class ProductImages extends KeyedProcessFunction<String, EmbeddingO
     public static final OutputTag<ShardMessage> PRODUCT_DOCUMENTS = new OutputTag<>("product-documents") {};
 
     private final ShardRouting routing;
+    /** The qualified id of the model whose embeddings this operator's products went into the shards with. */
+    private final String modelId;
 
     private transient ValueState<StoredProduct> stored;
+    /** The model of the state: written at every checkpoint, checked on restore (operator state, one entry a subtask). */
+    private transient ListState<String> stateModel;
     private transient ValueState<Long> removedVersion;
     private transient Counter staleDropped;
     private transient Counter unchangedImages;
 
-    public ProductImages(ShardRouting routing) {
+    /** @param modelId the qualified id ({@code modelId@version}) of the model the products are embedded with */
+    public ProductImages(ShardRouting routing, String modelId) {
         this.routing = routing;
+        this.modelId = modelId;
+    }
+
+    /** The state of each product's current image, catalogue version, category and URL (the model upgrade walks it). */
+    public static ValueStateDescriptor<StoredProduct> productState() {
+        return new ValueStateDescriptor<>("product", StoredProduct.class);
+    }
+
+    /** The version at which each removed product was removed. */
+    public static ValueStateDescriptor<Long> removedVersionState() {
+        return new ValueStateDescriptor<>("removed-version", Long.class);
+    }
+
+    /**
+     * Refuses state of another model: its vectors, in the shards behind this operator, are not
+     * comparable with the configured model's. State from before the model was recorded passes.
+     *
+     * @throws IllegalStateException naming both models and the option that upgrades from the restored one
+     */
+    @Override
+    public void initializeState(FunctionInitializationContext context) throws Exception {
+        stateModel = context.getOperatorStateStore().getUnionListState(new ListStateDescriptor<>("model-id", String.class));
+        if (!context.isRestored()) return;
+        for (String restored : stateModel.get()) {
+            if (!restored.equals(modelId)) {
+                throw new IllegalStateException("the restored state holds embeddings of model '" + restored
+                        + "', but this operator embeds with model '" + modelId + "': vectors of two models are never mixed."
+                        + " To upgrade without downtime, restart with " + IndexerOptions.PREVIOUS_MODEL_DIR.key()
+                        + " set to the folder of model '" + restored + "' (docs/operations.md, upgrade the model);"
+                        + " to keep serving it, set " + IndexerOptions.MODEL_DIR.key() + " to that folder");
+            }
+        }
+    }
+
+    @Override
+    public void snapshotState(FunctionSnapshotContext context) throws Exception {
+        stateModel.update(List.of(modelId));
     }
 
     @Override
     public void open(OpenContext openContext) {
-        stored = getRuntimeContext().getState(new ValueStateDescriptor<>("product", StoredProduct.class));
-        removedVersion = getRuntimeContext().getState(new ValueStateDescriptor<>("removed-version", Long.class));
+        stored = getRuntimeContext().getState(productState());
+        removedVersion = getRuntimeContext().getState(removedVersionState());
         staleDropped = getRuntimeContext().getMetricGroup().counter("staleEmbeddingsDropped");
         unchangedImages = getRuntimeContext().getMetricGroup().counter("unchangedImagesSkipped");
     }

@@ -8,6 +8,7 @@ import dev.similarity.index.ProductImage;
 import dev.similarity.index.ScoredProduct;
 import dev.similarity.index.SearchOptions;
 import dev.similarity.index.ShardIndex;
+import dev.similarity.flink.upgrade.ModelSwitchMarker;
 import dev.similarity.index.snapshot.ShardSnapshotWriter;
 import dev.similarity.index.snapshot.SnapshotManifest;
 import dev.similarity.index.snapshot.SnapshotStore;
@@ -76,6 +77,13 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     private final ShardRouting routing;
     private final int dimension;
     private final String modelId;
+    /** Where snapshots are published: the snapshot store, or a new model's staging folder during an upgrade. */
+    private final String snapshotDir;
+    /** During a model upgrade: the new model's staging folder, whose switch marker ends this operator's staging or publishing. */
+    private final String switchMarkerDir;
+    /** True for the new model (publish where readers look from the switch on), false for the previous one (stop). */
+    private final boolean promoteOnSwitch;
+    private transient boolean switchSeen;
     private final int listDepth;
 
     /** Image key -> the image's node (owner shard). */
@@ -110,6 +118,22 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     private transient ExecutorService snapshotUploads;
 
     public ShardIndexFunction(IndexerConfig config, ShardRouting routing, int dimension, String modelId) {
+        this(config, routing, dimension, modelId, config.snapshotDir(), null, false);
+    }
+
+    /**
+     * During a model upgrade.
+     *
+     * @param snapshotDir     the snapshot store URI this operator publishes to until the switch
+     * @param switchMarkerDir the new model's staging folder, where the switch marker appears ({@link ModelSwitchMarker})
+     * @param promoteOnSwitch true for the new model: from the switch on, publish to {@code snapshot.dir}; false for
+     *                        the previous model: from the switch on, publish nothing (retention retires its snapshots)
+     */
+    public ShardIndexFunction(IndexerConfig config, ShardRouting routing, int dimension, String modelId, String snapshotDir,
+                              String switchMarkerDir, boolean promoteOnSwitch) {
+        this.snapshotDir = snapshotDir;
+        this.switchMarkerDir = switchMarkerDir;
+        this.promoteOnSwitch = promoteOnSwitch;
         this.config = config;
         this.routing = routing;
         this.dimension = dimension;
@@ -144,7 +168,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             return total;
         });
         getRuntimeContext().getMetricGroup().gauge("shardsOpen", (Gauge<Integer>) () -> shards.size());
-        snapshotStore = SnapshotStore.at(config.snapshotDir());
+        snapshotStore = SnapshotStore.at(snapshotDir);
         snapshotUploads = Executors.newSingleThreadExecutor(runnable -> {
             Thread thread = new Thread(runnable, "snapshot-uploads-" + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
             thread.setDaemon(true);
@@ -165,6 +189,9 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     /** Captures a snapshot of every changed shard whose last capture is at least snapshot.interval old. */
     @Override
     public void snapshotState(FunctionSnapshotContext context) {
+        if (switchSeen && !promoteOnSwitch) {
+            return; // the previous model after an upgrade's switch: its snapshots are retired
+        }
         long now = System.currentTimeMillis();
         long interval = config.get(IndexerOptions.SNAPSHOT_INTERVAL).toMillis();
         for (OpenShard open : shards.values()) {
@@ -181,9 +208,31 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
 
     @Override
     public void notifyCheckpointComplete(long checkpointId) {
+        if (switchSeen && !promoteOnSwitch) {
+            return;
+        }
         for (OpenShard open : shards.values()) {
             open.snapshots.publish(checkpointId);
         }
+        if (!switchSeen && switchMarkerDir != null && ModelSwitchMarker.exists(switchMarkerDir)) {
+            // The upgrade switched: the new model's shards are snapshotted whole where readers look,
+            // from the next checkpoint on; the previous model's publish nothing more.
+            switchSeen = true;
+            if (promoteOnSwitch) {
+                snapshotStore = SnapshotStore.at(config.snapshotDir());
+                for (Map.Entry<Integer, OpenShard> open : shards.entrySet()) {
+                    open.getValue().snapshots = snapshotWriter(open.getKey());
+                    open.getValue().changed = true;
+                    open.getValue().lastCaptureMillis = Long.MIN_VALUE / 2;
+                }
+            }
+        }
+    }
+
+    private ShardSnapshotWriter snapshotWriter(int shard) {
+        return new ShardSnapshotWriter(snapshotStore, shard, routing.shardCount(), modelId,
+                dimension, new RetentionPolicy(config.get(IndexerOptions.SNAPSHOT_RETAIN),
+                        config.get(IndexerOptions.SNAPSHOT_RETAIN_MIN_AGE)), snapshotUploads, Clock.systemUTC());
     }
 
     @Override
@@ -384,9 +433,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             restoredProducts.add(product);
         }
         index.bulkLoadImages(restored, restoredMembers, restoredProducts);
-        ShardSnapshotWriter snapshots = new ShardSnapshotWriter(snapshotStore, shard, routing.shardCount(), modelId,
-                dimension, new RetentionPolicy(config.get(IndexerOptions.SNAPSHOT_RETAIN),
-                        config.get(IndexerOptions.SNAPSHOT_RETAIN_MIN_AGE)), snapshotUploads, Clock.systemUTC());
+        ShardSnapshotWriter snapshots = snapshotWriter(shard);
         RecentProbes probes = new RecentProbes(config.get(IndexerOptions.PROBE_WINDOW), listDepth);
         List<RecentProbes.Probe> persisted = new ArrayList<>();
         boolean rekey = false;
@@ -413,11 +460,11 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         OpenShard opened = open;
         shardMetrics.gauge("products", (Gauge<Integer>) () -> opened.productCount);
         shardMetrics.gauge("snapshotCheckpointId", (Gauge<Long>) () -> {
-            SnapshotManifest last = snapshots.lastPublished();
+            SnapshotManifest last = opened.snapshots.lastPublished();
             return last == null ? -1L : last.checkpointId();
         });
         shardMetrics.gauge("snapshotAgeMs", (Gauge<Long>) () -> {
-            SnapshotManifest last = snapshots.lastPublished();
+            SnapshotManifest last = opened.snapshots.lastPublished();
             return last == null ? -1L : System.currentTimeMillis() - last.createdAt().toEpochMilli();
         });
         Long pending = nextRefresh.value();
@@ -436,7 +483,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         final Map<String, Long> generations;
         /** Representative of each of the shard's images (heap copy of {@code images}). */
         final Map<String, String> representatives;
-        final ShardSnapshotWriter snapshots;
+        /** Replaced once, when a model upgrade moves the new model's snapshots from staging to the store. */
+        volatile ShardSnapshotWriter snapshots;
         /** Products whose id belongs to the shard (read by a metric). */
         volatile int productCount;
         /** Written since the last snapshot capture. */

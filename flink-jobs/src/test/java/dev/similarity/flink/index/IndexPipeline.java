@@ -52,7 +52,7 @@ final class IndexPipeline implements AutoCloseable {
     }
 
     private void open(OperatorSubtaskState[] restored) throws Exception {
-        products = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new ProductImages(routing)),
+        products = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new ProductImages(routing, "test-model@1")),
                 outcome -> outcome.change().productId(), Types.STRING);
         sharers = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new ImageSharers(routing)),
                 ImageChange::imageKey, Types.STRING);
