@@ -111,6 +111,8 @@ public final class IndexerConfig implements Serializable {
         nonNegative(c, IndexerOptions.NEIGHBOURS_RESERVE);
         positive(c, IndexerOptions.SHARDS);
         positive(c, IndexerOptions.PROBE_WINDOW);
+        positive(c, IndexerOptions.REVERSE_SEARCH_MAX_DEPTH);
+        nonNegative(c, IndexerOptions.LOW_BAR_NODES);
         positive(c, IndexerOptions.HNSW_MAX_CONN);
         positive(c, IndexerOptions.HNSW_BEAM_WIDTH);
         positive(c, IndexerOptions.SEARCH_CANDIDATES);

@@ -77,6 +77,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     private final int dimension;
     private final String modelId;
     private final int listDepth;
+    /** Most nearest nodes a reverse-update search of one new image looks at per shard. */
+    private final int reverseSearchMaxDepth;
 
     /** Image key -> the image's node (owner shard). */
     private transient MapState<String, StoredImage> images;
@@ -103,6 +105,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     private transient ValueState<Long> nextRefresh;
     /** Per shard: the probe window's probes by slot (RecentProbes.Probe encoded), so it survives restores. */
     private transient MapState<Integer, byte[]> probeWindow;
+    /** Image key -> the best scores its node is known to have ({@link NodeBars.Node#encode()}; owner shard). */
+    private transient MapState<String, byte[]> nodeBars;
     /** The shards this subtask has touched since it started (a concurrent map: metric reporters read it). */
     private transient Map<Integer, OpenShard> shards;
     private transient SnapshotStore snapshotStore;
@@ -115,6 +119,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         this.dimension = dimension;
         this.modelId = modelId;
         this.listDepth = config.get(IndexerOptions.NEIGHBOURS_K) + config.get(IndexerOptions.NEIGHBOURS_RESERVE);
+        this.reverseSearchMaxDepth = Math.max(CANDIDATE_DEPTH_FACTOR, config.get(IndexerOptions.REVERSE_SEARCH_MAX_DEPTH)) * listDepth;
     }
 
     @Override
@@ -131,6 +136,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         nextRefresh = getRuntimeContext().getState(new ValueStateDescriptor<>("next-refresh", Long.class));
         probeWindow = getRuntimeContext().getMapState(new MapStateDescriptor<>("probe-window", Types.INT,
+                PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        nodeBars = getRuntimeContext().getMapState(new MapStateDescriptor<>("node-bars", Types.STRING,
                 PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         shards = new ConcurrentHashMap<>();
         getRuntimeContext().getMetricGroup().gauge("imagesInShards", (Gauge<Integer>) () -> {
@@ -221,6 +228,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                     shard.changed = true;
                     shard.generations.remove(x);
                     shard.representatives.remove(x);
+                    shard.bars.remove(x);
+                    nodeBars.remove(x);
                     removeMember(shard, message.member());
                 }
                 for (String lister : listers(x)) {
@@ -264,12 +273,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             });
             addListers(x, probers);
         }
-        // Nearest neighbours are not symmetric: x may belong in the list of an image that is not among
-        // x's own nearest, so candidates come from a deeper search than x's partial list. An image
-        // whose probe is well inside the probe window needs none: x's owner shard checks x against that
-        // probe when it stores x, or the probe comes later and finds x in the index.
-        int freshProbes = probes.capacity() / 2;
-        List<ScoredProduct> near = index.search(message.vector(), CANDIDATE_DEPTH_FACTOR * listDepth, SearchOptions.NONE.exclude(x));
+        int searchDepth = CANDIDATE_DEPTH_FACTOR * listDepth;
+        List<ScoredProduct> near = index.search(message.vector(), searchDepth, SearchOptions.NONE.exclude(x));
         int partialSize = Math.min(listDepth, near.size());
         String[] ids = new String[partialSize];
         String[] representatives = new String[partialSize];
@@ -283,19 +288,54 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         RecentProbes.Probe probe = probes.add(x, message.generation(), message.vector(), scores);
         // One write per probe: the window survives a restore, so reverse updates stay exact after it.
         probeWindow.put(probes.slotOf(probe.sequence()), probe.encode());
+        // Reverse updates: x goes to the list of each of this shard's nodes p whose bar it beats. Nearest
+        // neighbours are not symmetric, so the search near x deepens while nodes near its end still take x,
+        // and the nodes with the lowest bars (which take images far from them) are each checked exactly.
+        NodeBars bars = shard.bars;
         Set<String> candidatesSent = new HashSet<>();
-        for (ScoredProduct p : near) {
-            String image = p.productId();
-            if (probes.holdsRecent(image, freshProbes)) {
-                continue;
+        NodeBars.BeatenConsumer send = (node, score) -> {
+            out.collect(ListMessage.candidate(node.imageKey, shard.generations.getOrDefault(node.imageKey, -1L), x,
+                    representative, score, at));
+            nodeBars.put(node.imageKey, node.encode()); // the raised bar survives a restore
+            candidatesSent.add(node.imageKey);
+        };
+        Set<String> checked = new HashSet<>();
+        while (true) {
+            boolean tailTook = false;
+            for (int i = 0; i < near.size(); i++) {
+                ScoredProduct p = near.get(i);
+                NodeBars.Node node = bars.node(p.productId());
+                if (node != null && checked.add(p.productId()) && bars.offer(node, p.score())) {
+                    send.accept(node, p.score());
+                    tailTook |= 2 * i >= near.size();
+                }
             }
-            out.collect(ListMessage.candidate(image, shard.generations.getOrDefault(image, -1L), x, representative, p.score(), at));
-            candidatesSent.add(image);
+            if (!tailTook || near.size() < searchDepth || searchDepth >= reverseSearchMaxDepth) {
+                break;
+            }
+            searchDepth = Math.min(2 * searchDepth, reverseSearchMaxDepth);
+            near = index.search(message.vector(), searchDepth, SearchOptions.NONE.exclude(x));
+        }
+        bars.forEachLowBarBeaten(message.vector(), checked, send);
+        if (message.isOwner()) {
+            // x's own bar starts from its partial list here; images x takes later raise it.
+            nodeBars.put(x, bars.add(x, scores, message.vector()).encode());
+        }
+        if (bars.lowBarsDue()) {
+            bars.rebuildLowBars(this::storedVector);
         }
         out.collect(ListMessage.partial(x, message.generation(), message.shardCount(), ids, representatives, scores, at));
         if (!candidatesSent.isEmpty()) {
             // A new generation of x: its earlier candidates were forgotten when its last generation went.
             candidatesOf.put(x, ListerIds.withAll(null, candidatesSent));
+        }
+    }
+
+    private float[] storedVector(String imageKey) {
+        try {
+            return images.get(imageKey).vector();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot read the vector of image " + imageKey + " from shard state", e);
         }
     }
 
@@ -403,7 +443,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 for (RecentProbes.Probe p : kept) probeWindow.put(probes.slotOf(p.sequence()), p.encode());
             }
         }
-        open = new OpenShard(index, probes, generations, representatives, restoredProducts.size(), snapshots);
+        NodeBars bars = restoreBars(index, restored);
+        open = new OpenShard(index, probes, bars, generations, representatives, restoredProducts.size(), snapshots);
         // A rebuilt index has new files: the next snapshot re-publishes it whole, so a restore from a
         // checkpoint newer than the shard's last snapshot is published even if the shard stays quiet.
         open.changed = !restored.isEmpty() || !restoredProducts.isEmpty();
@@ -428,10 +469,39 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         return open;
     }
 
+    /**
+     * The bars of the shard's nodes from state. A node without one (state written before bars were
+     * kept) gets its partial list on this shard as its known scores, from one search per node.
+     */
+    private NodeBars restoreBars(ShardIndex index, List<ImageVector> restored) throws Exception {
+        NodeBars bars = new NodeBars(listDepth, config.get(IndexerOptions.LOW_BAR_NODES));
+        Map<String, float[]> vectors = new HashMap<>();
+        for (ImageVector image : restored) {
+            vectors.put(image.imageKey(), image.vector());
+        }
+        Map<String, float[]> known = new HashMap<>();
+        for (Map.Entry<String, byte[]> e : nodeBars.entries()) {
+            known.put(e.getKey(), NodeBars.decodeScores(e.getValue()));
+        }
+        for (ImageVector image : restored) {
+            float[] scores = known.get(image.imageKey());
+            if (scores == null) {
+                List<ScoredProduct> near = index.search(image.vector(), listDepth, SearchOptions.NONE.exclude(image.imageKey()));
+                scores = new float[near.size()];
+                for (int i = 0; i < scores.length; i++) scores[i] = near.get(i).score();
+                nodeBars.put(image.imageKey(), NodeBars.encodeScores(scores));
+            }
+            bars.add(image.imageKey(), scores, null);
+        }
+        bars.rebuildLowBars(vectors::get);
+        return bars;
+    }
+
     /** What a subtask holds in heap for one shard it owns; Flink state stays the source of truth. */
     private static final class OpenShard {
         final ShardIndex index;
         final RecentProbes probes;
+        final NodeBars bars;
         /** Generation of each of the shard's images (heap copy of {@code images}). */
         final Map<String, Long> generations;
         /** Representative of each of the shard's images (heap copy of {@code images}). */
@@ -443,10 +513,11 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         boolean changed;
         long lastCaptureMillis = Long.MIN_VALUE / 2;
 
-        OpenShard(ShardIndex index, RecentProbes probes, Map<String, Long> generations, Map<String, String> representatives,
-                  int productCount, ShardSnapshotWriter snapshots) {
+        OpenShard(ShardIndex index, RecentProbes probes, NodeBars bars, Map<String, Long> generations,
+                  Map<String, String> representatives, int productCount, ShardSnapshotWriter snapshots) {
             this.index = index;
             this.probes = probes;
+            this.bars = bars;
             this.generations = generations;
             this.representatives = representatives;
             this.productCount = productCount;

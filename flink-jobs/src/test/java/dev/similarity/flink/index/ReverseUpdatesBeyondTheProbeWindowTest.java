@@ -1,0 +1,112 @@
+package dev.similarity.flink.index;
+
+import dev.similarity.flink.IndexerOptions;
+import dev.similarity.index.tools.ClusteredUnitVectors;
+import org.apache.lucene.util.VectorUtil;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Reverse updates (a new image entering the lists of the images it is now nearer to) through the
+ * job's index operators, with a catalogue 30 times the probe window: clustered vectors of uneven
+ * density (dense and sparse clusters, so nearest neighbours are far from symmetric), two shards,
+ * then additions, image changes and removals, also across a checkpoint and restore. Every live
+ * product's list is compared with the exact top-k of the live images.
+ */
+class ReverseUpdatesBeyondTheProbeWindowTest {
+
+    private static final int DIM = 16;
+    private static final int K = 10;
+    private static final int PROBE_WINDOW = 100;
+    private static final int CATALOGUE = 3_000;
+
+    @TempDir Path work;
+    private IndexPipeline pipeline;
+    private final ClusteredUnitVectors dense = new ClusteredUnitVectors(DIM, 12, 0.6, 5);
+    private final ClusteredUnitVectors sparse = new ClusteredUnitVectors(DIM, 12, 1.6, 6);
+    /** Live product -> its image's vector (every image here is shown by one product). */
+    private final Map<String, float[]> live = new LinkedHashMap<>();
+    private final Map<String, Long> versions = new LinkedHashMap<>();
+    private int images;
+
+    private void open() throws Exception {
+        pipeline = new IndexPipeline(work, DIM, Map.of(IndexerOptions.NEIGHBOURS_K.key(), String.valueOf(K),
+                IndexerOptions.NEIGHBOURS_RESERVE.key(), "10", IndexerOptions.PROBE_WINDOW.key(), String.valueOf(PROBE_WINDOW),
+                IndexerOptions.SHARDS.key(), "2", IndexerOptions.SNAPSHOT_INTERVAL.key(), "10 min"));
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        pipeline.close();
+    }
+
+    /** Product {@code id} shows a new image of its own. */
+    private void show(String id) throws Exception {
+        int n = images++;
+        float[] vector = n % 3 == 0 ? sparse.next() : dense.next();
+        live.put(id, vector);
+        pipeline.upsert(id, versions.merge(id, 1L, Long::sum), "image-" + n, vector, "c");
+    }
+
+    private void remove(String id) throws Exception {
+        live.remove(id);
+        pipeline.remove(id, versions.merge(id, 1L, Long::sum));
+    }
+
+    /** Additions, image changes and removals, interleaved, spread over the catalogue. */
+    private void churn(int each, int seed) throws Exception {
+        List<String> ids = new ArrayList<>(live.keySet());
+        java.util.Collections.shuffle(ids, new java.util.Random(seed));
+        for (int i = 0; i < each; i++) {
+            show("added-" + seed + "-" + i);
+            show(ids.get(2 * i));
+            remove(ids.get(2 * i + 1));
+        }
+    }
+
+    /** Mean share of each live product's published list that is in the exact top-k of the other live images. */
+    private double meanOverlap() {
+        List<String> ids = new ArrayList<>(live.keySet());
+        float[][] vectors = ids.stream().map(live::get).toArray(float[][]::new);
+        double sum = 0;
+        for (int i = 0; i < ids.size(); i++) {
+            float[] scores = new float[ids.size()];
+            for (int j = 0; j < ids.size(); j++) scores[j] = i == j ? Float.NEGATIVE_INFINITY : VectorUtil.dotProduct(vectors[i], vectors[j]);
+            float[] sorted = scores.clone();
+            Arrays.sort(sorted);
+            float kth = sorted[sorted.length - K];
+            Set<String> exact = new HashSet<>();
+            for (int j = 0; j < ids.size(); j++) if (scores[j] >= kth) exact.add(ids.get(j));
+            NeighbourListUpdate list = pipeline.latest(ids.get(i));
+            assertThat(list).as("list of %s", ids.get(i)).isNotNull();
+            assertThat(list.removed()).as("%s is live", ids.get(i)).isFalse();
+            long found = list.neighbourIds() == null ? 0 : Arrays.stream(list.neighbourIds()).filter(exact::contains).count();
+            sum += Math.min(found, K) / (double) K;
+        }
+        System.out.printf("mean overlap %.4f over %d live products%n", sum / ids.size(), ids.size());
+        return sum / ids.size();
+    }
+
+    @Test
+    void listsStayExactWithACatalogueThirtyTimesTheProbeWindowAndAfterARestore() throws Exception {
+        open();
+        for (int i = 0; i < CATALOGUE; i++) show("p" + i);
+        churn(300, 1);
+        assertThat(meanOverlap()).as("mean overlap with the exact top-%d", K).isGreaterThanOrEqualTo(0.995);
+        pipeline.checkpointAndRestore();
+        churn(300, 2);
+        assertThat(meanOverlap()).as("mean overlap with the exact top-%d after a restore", K).isGreaterThanOrEqualTo(0.995);
+    }
+}
