@@ -53,8 +53,11 @@ import java.util.Set;
  * (re)start, so a restored or rescaled job searches exactly the checkpointed images.
  *
  * <p>For each new image x this shard searches its own images near x's vector and sends (a) that
- * partial top list to x's list, (b) x as a candidate to each of those images' lists; when x goes or
- * its representative changes, (c) a drop or a replacement to every image whose list may contain x.
+ * partial top list to x's list, (b) x as a candidate to the list of each of its own images whose bar x
+ * beats ({@link NodeBars}: found by a search near x that deepens while it still meets such images, and
+ * an exact check of the images with the lowest bars; the images whose recent searches x beats, on x's
+ * owner, from {@link RecentProbes}); when x goes or its representative changes, (c) a drop or a
+ * replacement to every image whose list may contain x.
  * Invariant for (c): whenever this shard sends a message that could put c into p's list, it records p
  * under c, in {@code candidatesOf} or {@code listedBy}. An image's vector never changes (same bytes,
  * same vector): a product with a new image leaves one image and joins another.
@@ -112,6 +115,23 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     private transient SnapshotStore snapshotStore;
     /** Runs every shard's snapshot uploads and publications, one at a time. */
     private transient ExecutorService snapshotUploads;
+    /** What reverse updates cost so far (read by metrics and benchmarks; written by the operator thread only). */
+    private transient volatile ReverseUpdateCounts reverseCounts;
+
+    /**
+     * Totals over this subtask's shards: images searched for reverse updates, index searches made for
+     * them (the first one is shared with the partial list), candidates sent, and low-bar nodes checked.
+     */
+    record ReverseUpdateCounts(long images, long searches, long candidates, long lowBarChecks) {
+        ReverseUpdateCounts plus(long searches, long candidates, long lowBarChecks) {
+            return new ReverseUpdateCounts(images + 1, this.searches + searches, this.candidates + candidates,
+                    this.lowBarChecks + lowBarChecks);
+        }
+    }
+
+    ReverseUpdateCounts reverseUpdateCounts() {
+        return reverseCounts;
+    }
 
     public ShardIndexFunction(IndexerConfig config, ShardRouting routing, int dimension, String modelId) {
         this.config = config;
@@ -151,6 +171,15 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             return total;
         });
         getRuntimeContext().getMetricGroup().gauge("shardsOpen", (Gauge<Integer>) () -> shards.size());
+        reverseCounts = new ReverseUpdateCounts(0, 0, 0, 0);
+        getRuntimeContext().getMetricGroup().gauge("reverseSearches", (Gauge<Long>) () -> reverseCounts.searches());
+        getRuntimeContext().getMetricGroup().gauge("reverseCandidates", (Gauge<Long>) () -> reverseCounts.candidates());
+        getRuntimeContext().getMetricGroup().gauge("lowBarChecks", (Gauge<Long>) () -> reverseCounts.lowBarChecks());
+        getRuntimeContext().getMetricGroup().gauge("lowBarNodes", (Gauge<Integer>) () -> {
+            int total = 0;
+            for (OpenShard open : shards.values()) total += open.bars.lowBarCount();
+            return total;
+        });
         snapshotStore = SnapshotStore.at(config.snapshotDir());
         snapshotUploads = Executors.newSingleThreadExecutor(runnable -> {
             Thread thread = new Thread(runnable, "snapshot-uploads-" + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
@@ -300,6 +329,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             candidatesSent.add(node.imageKey);
         };
         Set<String> checked = new HashSet<>();
+        int searches = 1;
         while (true) {
             boolean tailTook = false;
             for (int i = 0; i < near.size(); i++) {
@@ -315,8 +345,11 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             }
             searchDepth = Math.min(2 * searchDepth, reverseSearchMaxDepth);
             near = index.search(message.vector(), searchDepth, SearchOptions.NONE.exclude(x));
+            searches++;
         }
+        int lowBarChecks = bars.lowBarCount();
         bars.forEachLowBarBeaten(message.vector(), checked, send);
+        reverseCounts = reverseCounts.plus(searches, candidatesSent.size(), lowBarChecks);
         if (message.isOwner()) {
             // x's own bar starts from its partial list here; images x takes later raise it.
             nodeBars.put(x, bars.add(x, scores, message.vector()).encode());
