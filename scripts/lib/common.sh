@@ -52,6 +52,14 @@ ensure_chromium() {
     || die "chromium is missing and apt-get could not install it; the browse-page test needs it"
 }
 
+# Node.js and npm for the Keras import and its TF.js reference (scripts/import-keras-model, KerasImportIT).
+ensure_node() {
+  command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && return 0
+  log "installing Node.js and npm (Debian packages nodejs npm) for the Keras import test"
+  { apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null; } \
+    || die "node or npm is missing and apt-get could not install them; the Keras import test (KerasImportIT) needs Node.js 20+ and npm"
+}
+
 # Python 3 with numpy, hnswlib and FAISS for bench-index's peers (Debian packages python3-numpy,
 # python3-hnswlib, python3-faiss), run by /usr/bin/python3, the interpreter those packages serve.
 ensure_hnsw_peers() {

@@ -9,6 +9,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -20,7 +22,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * right (each image named once, no product with the list's own picture, by the default
  * neighbours.identical-images=EXCLUDE; the products with a picture of their own keep the exact
  * neighbours among the distinct images) and every removed product's latest record is a tombstone; the
- * published index snapshots then hold exactly the live products with their current vectors.
+ * same holds midway, once the job caught up with the first half of the churn; the published index
+ * snapshots then hold exactly the live products with their current vectors.
  */
 class CatalogueChurnIT {
 
@@ -33,8 +36,23 @@ class CatalogueChurnIT {
                      Map.of(IndexerOptions.SNAPSHOT_INTERVAL.key(), "1 s"))) {
             CatalogueChurn churn = new CatalogueChurn(run, catalogue, images, 0.2);
             churn.load(1_000, 600_000);
-            churn.churn(300, 200, 200, 0, 42);
+            // The churn in two steps; after each the job catches up and the lists committed at that
+            // moment are checked on a sample (what scripts/bench-churn's contract checks do).
+            List<Map<String, Object>> midChurn = new ArrayList<>();
+            churn.churn(300, 200, 200, 0, 42, CatalogueChurn.Order.SHUFFLED, 2, (step, steps) -> {
+                CatalogueChurn.CaughtUp caughtUp = churn.awaitCaughtUp(3_000, 300_000);
+                assertThat(caughtUp.caughtUp()).as("caught up after step " + step + ": " + caughtUp).isTrue();
+                midChurn.add(churn.checkContract(300));
+            });
             churn.awaitQuiet(5_000, 300_000);
+            System.out.println("contract during the churn: " + midChurn);
+            assertThat(midChurn).hasSize(2);
+            for (Map<String, Object> check : midChurn) {
+                assertThat(check).as("contract check during the churn").containsEntry("overlap_sample", 300)
+                        .containsEntry("lists_naming_removed", 0L).containsEntry("missing_lists", 0L)
+                        .containsEntry("missing_tombstones", 0L).containsEntry("lists_behind_current_version", 0L);
+                assertThat((Double) check.get("mean_overlap")).as(check.toString()).isGreaterThanOrEqualTo(0.95);
+            }
 
             Map<String, Object> contract = churn.checkContract();
             System.out.println("contract after churn: " + contract);

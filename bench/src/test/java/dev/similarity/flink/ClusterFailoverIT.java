@@ -22,7 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -83,12 +82,39 @@ class ClusterFailoverIT {
         }
     }
 
-    private DemoRun submit(String runName, String savepoint) throws Exception {
-        Map<String, String> settings = Map.of(
-                IndexerOptions.MODEL_DIR.key(), modelDir.toString(),
-                IndexerOptions.CHECKPOINT_DIR.key(), cluster.checkpointDir().toUri().toString());
+    private DemoRun submit(String runName, Map<String, String> jobArguments) throws Exception {
+        Map<String, String> settings = new java.util.HashMap<>(jobArguments);
+        settings.put(IndexerOptions.MODEL_DIR.key(), modelDir.toString());
+        settings.put(IndexerOptions.CHECKPOINT_DIR.key(), cluster.checkpointDir().toUri().toString());
         return new DemoRun(catalogue, images, broker.bootstrapServers(), work.resolve(runName), runName, settings,
-                config -> ClusterJobClient.submit(rest, jobJar, config, 2, savepoint));
+                config -> ClusterJobClient.submit(rest, jobJar, config, 2, null));
+    }
+
+    private double scrapedWithin(String metric, int seconds) throws Exception {
+        long deadline = System.currentTimeMillis() + seconds * 1000L;
+        double sum = scraped(metric);
+        while (sum <= 0 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(5_000);
+            sum = scraped(metric);
+        }
+        return sum;
+    }
+
+    /** Sum of one job metric over the Prometheus endpoints of the live TaskManagers, as a scraper sees it. */
+    private double scraped(String metric) throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        double sum = 0;
+        for (LocalFlinkCluster.ClusterProcess tm : cluster.taskManagers()) {
+            String body = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(tm.prometheusUrl())).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+            long operatorLines = 0;
+            for (String line : body.split("\n")) {
+                if (line.startsWith("flink_taskmanager_job_task_operator_")) operatorLines++;
+                if (line.startsWith(metric + "{")) sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+            System.out.printf("scraped %s (%s): %d operator metric lines; %s so far %.0f%n", tm.prometheusUrl(), tm.name(), operatorLines, metric, sum);
+        }
+        return sum;
     }
 
     private void awaitLists(DemoRun run, int n) throws InterruptedException {
@@ -109,7 +135,7 @@ class ClusterFailoverIT {
     @Test
     @Order(1)
     void aTaskManagerKilledMidStreamLosesAndDuplicatesNothing() throws Exception {
-        try (DemoRun run = submit("tm-kill", null)) {
+        try (DemoRun run = submit("tm-kill", Map.of())) {
             ClusterJobClient job = (ClusterJobClient) run.job();
             rest.awaitJob(job.id(), "running", FlinkRestClient.JobInfo::fullyRunning, java.time.Duration.ofMinutes(3));
             // Two fresh TaskManagers stand by; the job stays on the two it was deployed to.
@@ -140,6 +166,10 @@ class ClusterFailoverIT {
             assertThat(summary.get("products_with_list")).isEqualTo(PRODUCTS);
             System.out.printf("recovered: every list committed %.1f s after the kill%n", (System.currentTimeMillis() - killedAt) / 1000.0);
             assertContractAndNoDuplicates(run, products, PRODUCTS);
+            // What an operator's Prometheus scrapes from the TaskManagers the job failed over to.
+            // A task registers its metrics when it opens: allow for one still initializing after a late restart.
+            assertThat(scrapedWithin("flink_taskmanager_job_task_operator_imagesFetched", 120)).as("imagesFetched scraped").isPositive();
+            assertThat(scrapedWithin("flink_taskmanager_job_task_operator_listsPublished", 120)).as("listsPublished scraped").isPositive();
             job.cancel().get(60, TimeUnit.SECONDS);
         }
     }
@@ -150,18 +180,19 @@ class ClusterFailoverIT {
         String latest;
         CatalogueChurn products;
         String firstJob;
-        try (DemoRun run = submit("jm-kill", null)) {
+        try (DemoRun run = submit("jm-kill", Map.of())) {
             firstJob = ((ClusterJobClient) run.job()).id();
             products = new CatalogueChurn(run, catalogue, images);
             products.add(0, 800, 100, 600_000);
             Thread.sleep(3_000); // at least one checkpoint after the last list
             cluster.killJobManager();
             cluster.restartJobManager();
-            latest = latestRetainedCheckpoint(cluster.checkpointDir().resolve(firstJob))
+            latest = DemoRun.latestRetainedCheckpoint(cluster.checkpointDir().resolve(firstJob)).map(p -> p.toUri().toString())
                     .orElseThrow(() -> new AssertionError("no retained checkpoint of " + firstJob));
             System.out.println("resuming from " + latest);
         }
-        try (DemoRun resumed = submit("jm-kill", latest)) {
+        // Resumed the way `flink run ... --execution.state-recovery.path <checkpoint>` does: a job argument.
+        try (DemoRun resumed = submit("jm-kill", Map.of("execution.state-recovery.path", latest))) {
             CatalogueChurn after = new CatalogueChurn(resumed, catalogue, images);
             after.assumeLoaded(0, 800);
             RunSummary summary = after.add(800, 700, 100, 600_000);
@@ -169,16 +200,6 @@ class ClusterFailoverIT {
             assertThat(summary.get("products_with_list")).isEqualTo(700);
             assertContractAndNoDuplicates(resumed, after, 1_500);
             resumed.job().cancel().get(60, TimeUnit.SECONDS);
-        }
-    }
-
-    /** The newest {@code chk-N} folder with a {@code _metadata} file: what an operator resumes from after a crash. */
-    static Optional<String> latestRetainedCheckpoint(Path jobCheckpoints) throws IOException {
-        if (!Files.isDirectory(jobCheckpoints)) return Optional.empty();
-        try (Stream<Path> dirs = Files.list(jobCheckpoints)) {
-            return dirs.filter(d -> d.getFileName().toString().startsWith("chk-") && Files.exists(d.resolve("_metadata")))
-                    .max(Comparator.comparingLong(d -> Long.parseLong(d.getFileName().toString().substring(4))))
-                    .map(d -> d.toUri().toString());
         }
     }
 }

@@ -38,6 +38,8 @@ import java.util.Objects;
  * @param inputTensor input key inside that signature
  * @param outputTensor output key inside that signature
  * @param embeddingDimension length of the embedding
+ * @param resampling how pixels are interpolated while resizing; {@code null} reads as
+ *     {@link Resampling#AREA} (descriptors written before this field existed)
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record EmbeddingModelDescriptor(
@@ -53,7 +55,16 @@ public record EmbeddingModelDescriptor(
     String signature,
     String inputTensor,
     String outputTensor,
-    int embeddingDimension) {
+    int embeddingDimension,
+    Resampling resampling) {
+
+  /** A descriptor with {@link Resampling#AREA} resampling (every model before resampling was a field). */
+  public EmbeddingModelDescriptor(String modelId, String version, int inputHeight, int inputWidth,
+      int inputChannels, String channelOrder, Normalisation normalisation, ResizePolicy resizePolicy,
+      int padValue, String signature, String inputTensor, String outputTensor, int embeddingDimension) {
+    this(modelId, version, inputHeight, inputWidth, inputChannels, channelOrder, normalisation, resizePolicy,
+        padValue, signature, inputTensor, outputTensor, embeddingDimension, Resampling.AREA);
+  }
 
   /** File name of the descriptor inside a model folder. */
   public static final String FILE_NAME = "model.json";
@@ -128,7 +139,8 @@ public record EmbeddingModelDescriptor(
     }
     require(normalisation.scale > 0 && Float.isFinite(normalisation.scale), "normalisation.scale",
         "must be positive, was " + normalisation.scale);
-    require(resizePolicy != null, "resizePolicy", "must be LETTERBOX or CENTER_CROP");
+    require(resizePolicy != null, "resizePolicy", "must be LETTERBOX, CENTER_CROP or STRETCH");
+    resampling = resampling == null ? Resampling.AREA : resampling;
     require(padValue >= 0 && padValue <= 255, "padValue", "must be 0..255, was " + padValue);
     signature = signature == null || signature.isBlank() ? "serving_default" : signature;
     require(inputTensor != null && !inputTensor.isBlank(), "inputTensor", "must name the signature input");

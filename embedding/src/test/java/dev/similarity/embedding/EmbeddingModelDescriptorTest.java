@@ -38,6 +38,20 @@ class EmbeddingModelDescriptorTest {
     assertEquals("serving_default", d.signature());
     assertEquals("RGB", d.channelOrder());
     assertEquals(0, d.padValue());
+    // Descriptors written before resampling was a field keep the resampling they were served with.
+    assertEquals(Resampling.AREA, d.resampling());
+  }
+
+  @Test
+  void resamplingAndStretchRoundTrip() {
+    EmbeddingModelDescriptor written = new EmbeddingModelDescriptor("inception-v3-nsfwjs", "4.4.0", 299, 299, 3,
+        "RGB", new Normalisation(1f / 255f, new float[] {0f, 0f, 0f}, new float[] {1f, 1f, 1f}),
+        ResizePolicy.STRETCH, 255, null, "image", "embedding", 2048, Resampling.BILINEAR_ALIGN_CORNERS);
+    written.write(dir);
+    EmbeddingModelDescriptor read = EmbeddingModelDescriptor.read(dir);
+    assertEquals(written, read);
+    assertEquals(Resampling.BILINEAR_ALIGN_CORNERS, read.resampling());
+    assertEquals(ResizePolicy.STRETCH, read.resizePolicy());
   }
 
   @Test

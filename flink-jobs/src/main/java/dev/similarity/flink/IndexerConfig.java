@@ -4,6 +4,7 @@ import dev.similarity.embedding.EmbeddingModelDescriptor;
 import dev.similarity.flink.deadletter.DeadLetterBudget;
 import dev.similarity.flink.event.CatalogueWriterSchemas;
 import dev.similarity.flink.fetch.FetchSettings;
+import dev.similarity.flink.internal.FlinkRuntimeOptions;
 import dev.similarity.schemas.CatalogueEvent;
 import dev.similarity.schemas.wire.AvroRecordCodec;
 
@@ -69,6 +70,18 @@ public final class IndexerConfig implements Serializable {
         return CatalogueWriterSchemas.codec(configuration());
     }
 
+    /**
+     * The settings that are Flink's own job-level options ({@link FlinkRuntimeOptions}), e.g.
+     * {@code execution.state-recovery.path}; they go into the job's runtime configuration as given.
+     */
+    public Map<String, String> flinkRuntimeSettings() {
+        Map<String, String> flink = new java.util.TreeMap<>();
+        values.forEach((key, value) -> {
+            if (FlinkRuntimeOptions.isJobLevel(key)) flink.put(key, value);
+        });
+        return flink;
+    }
+
     public Configuration configuration() {
         return Configuration.fromMap(values);
     }
@@ -91,8 +104,9 @@ public final class IndexerConfig implements Serializable {
             if (REMOVED_OPTIONS.containsKey(key)) {
                 throw new IllegalConfigurationException("option '" + key + "' was removed: " + REMOVED_OPTIONS.get(key));
             }
-            if (!known.contains(key)) {
-                throw new IllegalConfigurationException("unknown option '" + key + "'; the job's options are: " + String.join(", ", known));
+            if (!known.contains(key) && !FlinkRuntimeOptions.isJobLevel(key)) {
+                throw new IllegalConfigurationException("unknown option '" + key + "'; the job's options are: " + String.join(", ", known)
+                        + "; Flink's job-level options (execution.*, state.*, pipeline.*, restart-strategy.*, parallelism.default) are accepted too");
             }
         }
         // Every value must parse as its option's type (a duration, a size, an enum constant, ...).

@@ -11,6 +11,7 @@ import dev.similarity.flink.fetch.RetryBackoff;
 import dev.similarity.flink.kafka.FetchRetryDeserializer;
 import dev.similarity.flink.kafka.FetchRetrySerializer;
 import dev.similarity.flink.event.CatalogueEventDecoder;
+import dev.similarity.flink.event.EventEmbeddingCheck;
 import dev.similarity.flink.event.KafkaCatalogueRecordSchema;
 import dev.similarity.flink.event.ProductChange;
 import dev.similarity.flink.event.RawCatalogueRecord;
@@ -55,9 +56,10 @@ import java.util.concurrent.TimeUnit;
  * The streaming indexer, top to bottom:
  * <pre>
  * catalogue-events (Kafka)
- *   -> decode and validate ............ bad records -> dead letters
+ *   -> decode and validate ............ bad records, embeddings of another model -> dead letters
  *   -> keyBy product: drop stale versions; park retries until due <---- fetch-retries (Kafka)
- *   -> fetch image + embed (async, one attempt, micro-batched)          ^
+ *   -> fetch image + embed (async, one attempt, micro-batched;          ^
+ *                           an event that carried its embedding skips both)
  *        ... transient failures within the retry horizon -> fetch-retries (Kafka, exactly-once)
  *        ... other failures -> dead letters
  *   -> keyBy product: each product's current image (by content hash): join / leave images;
@@ -104,15 +106,17 @@ public final class SimilarityIndexerJob {
                 .fromSource(catalogueSource(config), WatermarkStrategy.noWatermarks(), "catalogue-events")
                 .uid("catalogue-source");
 
+        // Events that carry their own embedding must carry one of the job's model.
+        EventEmbeddingCheck eventEmbeddings = new EventEmbeddingCheck(model.qualifiedId(), model.embeddingDimension());
         SingleOutputStreamOperator<ProductChange> changes = records
-                .process(new CatalogueEventDecoder(config.catalogueEventCodec()))
+                .process(new CatalogueEventDecoder(config.catalogueEventCodec(), eventEmbeddings))
                 .name("decode-and-validate").uid("decode-and-validate");
 
         // Images that failed transiently come back from the fetch-retry topic, which this job writes below.
         SingleOutputStreamOperator<ProductChange> retries = env
                 .fromSource(fetchRetrySource(config), WatermarkStrategy.noWatermarks(), "fetch-retries")
                 .uid("fetch-retry-source")
-                .process(new CatalogueEventDecoder(config.catalogueEventCodec()))
+                .process(new CatalogueEventDecoder(config.catalogueEventCodec(), eventEmbeddings))
                 .name("decode-retries").uid("decode-retries");
 
         DataStream<ProductChange> newestChanges = changes
@@ -171,7 +175,10 @@ public final class SimilarityIndexerJob {
                 .name("dead-letter-sink").uid("dead-letter-sink");
     }
 
-    /** RocksDB, incremental exactly-once checkpoints kept on cancellation, from the job's options. */
+    /**
+     * RocksDB, incremental exactly-once checkpoints kept on cancellation, from the job's options; then
+     * any of Flink's job-level options given as arguments ({@code --execution.state-recovery.path ...}).
+     */
     public static Configuration runtimeConfiguration(IndexerConfig config) {
         Configuration conf = new Configuration();
         conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
@@ -186,6 +193,8 @@ public final class SimilarityIndexerJob {
         // Unset, the cluster's checkpoint directory applies.
         String dir = config.get(IndexerOptions.CHECKPOINT_DIR);
         if (dir != null) conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, dir);
+        // Flink's own options given as job arguments (a savepoint to resume from, ...) win over the above.
+        config.flinkRuntimeSettings().forEach(conf::setString);
         return conf;
     }
 

@@ -79,6 +79,8 @@ public final class ShardIndex implements Closeable {
   private final int refreshPendingThreshold;
   private final long refreshMaxAgeNanos;
   private final String location;
+  /** In memory: search from heap copies of the vectors (see MaskedReaderView.open). */
+  private final boolean vectorsOnHeap;
   private final Directory directory;
   private final MergeTrackingScheduler mergeScheduler;
   private final IndexWriter writer;
@@ -94,6 +96,7 @@ public final class ShardIndex implements Closeable {
     this.refreshPendingThreshold = settings.refreshPendingThreshold;
     this.refreshMaxAgeNanos = settings.refreshMaxAge.toNanos();
     this.location = settings.directory == null ? "in-memory shard index" : settings.directory.toString();
+    this.vectorsOnHeap = settings.directory == null;
     if (settings.directory == null) {
       this.directory = new ByteBuffersDirectory();
     } else {
@@ -127,7 +130,7 @@ public final class ShardIndex implements Closeable {
         throw e;
       }
       this.writer = opened;
-      this.view = MaskedReaderView.open(reader);
+      this.view = MaskedReaderView.open(reader, null, vectorsOnHeap);
     } catch (IOException | RuntimeException e) {
       if (opened != null) {
         opened.rollback();
@@ -446,6 +449,49 @@ public final class ShardIndex implements Closeable {
     }
   }
 
+  /**
+   * The {@code k} live products most similar to each of {@code queries}: element {@code i} is what
+   * {@link #search(float[], int, SearchOptions) search(queries[i], k, options)} would return at this
+   * moment. For a bulk phase that has many vectors to search (every product of a bootstrap, say):
+   * the refresh check is made once for the batch, and the exact-search buffer of unrefreshed writes
+   * is read once per block of {@value #QUERY_BLOCK} queries instead of once per query.
+   *
+   * @param queries each L2-normalised, of the index's dimension; none is modified
+   * @throws IllegalArgumentException naming the first query that is not a unit vector of the
+   *     index's dimension (nothing is searched then)
+   */
+  public List<List<ScoredProduct>> search(float[][] queries, int k, SearchOptions options) {
+    ensureOpen();
+    Objects.requireNonNull(queries, "queries");
+    for (int i = 0; i < queries.length; i++) {
+      VectorChecks.requireUnitVector("query vector " + i, queries[i], dimension);
+    }
+    if (k < 1) {
+      throw new IllegalArgumentException("k is " + k + "; it must be at least 1");
+    }
+    Objects.requireNonNull(options, "options (use SearchOptions.NONE for none)");
+    refreshIfDue();
+    String category = options.category().orElse(null);
+    List<List<ScoredProduct>> results = new ArrayList<>(queries.length);
+    try {
+      for (int from = 0; from < queries.length; from += QUERY_BLOCK) {
+        int to = Math.min(queries.length, from + QUERY_BLOCK);
+        List<List<ScoredProduct>> fresh =
+            pending.topMatches(queries, from, to, k, category, options.excludedIds());
+        for (int q = from; q < to; q++) {
+          List<ScoreDoc> indexed = searchRefreshed(queries[q], k, category, options);
+          results.add(mergeBestFirst(indexed, fresh.get(q - from), k));
+        }
+      }
+    } catch (IOException e) {
+      throw failure("search", e);
+    }
+    return results;
+  }
+
+  /** Queries per pass over the exact-search buffer in a batch: 32 x 4 KB at 1,024 dimensions. */
+  private static final int QUERY_BLOCK = 32;
+
   /** Top hits from the refreshed segments, best first, scores as cosine, excluded ids removed. */
   private List<ScoreDoc> searchRefreshed(
       float[] query, int k, String category, SearchOptions options) throws IOException {
@@ -464,13 +510,19 @@ public final class ShardIndex implements Closeable {
     int beam = options.candidates() > 0 ? options.candidates() : searchCandidates;
     // Excluded products may take places among the best hits: ask for that many more.
     int kPrime = Math.min(Math.max(k + excludedCount, beam), view.maxDoc());
-    Query filter =
-        category == null ? null : new TermQuery(ProductDocuments.categoryTerm(category));
-    TopDocs top =
-        view.searcher()
-            .search(
-                new KnnFloatVectorQuery(ProductDocuments.VECTOR_FIELD, query, kPrime, filter),
-                kPrime);
+    TopDocs top;
+    if (category == null) {
+      // Each segment's graph directly: no query rewrite, weight or collector manager per call.
+      top = view.searchNearest(query, kPrime);
+    } else {
+      // Lucene's filtered kNN search: it falls back to an exact scan when few documents match.
+      Query filter = new TermQuery(ProductDocuments.categoryTerm(category));
+      top =
+          view.searcher()
+              .search(
+                  new KnnFloatVectorQuery(ProductDocuments.VECTOR_FIELD, query, kPrime, filter),
+                  kPrime);
+    }
     List<ScoreDoc> hits = new ArrayList<>(Math.min(k, top.scoreDocs.length));
     for (ScoreDoc hit : top.scoreDocs) {
       if (hits.size() == k) {
@@ -560,7 +612,7 @@ public final class ShardIndex implements Closeable {
       DirectoryReader reopened = DirectoryReader.openIfChanged(view.reader(), writer, true);
       if (reopened != null) {
         MaskedReaderView previous = view;
-        view = MaskedReaderView.open(reopened);
+        view = MaskedReaderView.open(reopened, previous, vectorsOnHeap);
         previous.close();
       }
     } catch (IOException e) {

@@ -30,7 +30,7 @@ class ShardIndexBuilderTest {
 
   @Test
   void refusesDimensionBeyondLuceneLimit() {
-    assertMentions(buildError(ShardIndex.builder().dimension(5000)), "dimension is 5000", "between 1 and 1024");
+    assertMentions(buildError(ShardIndex.builder().dimension(5000)), "dimension is 5000", "between 1 and 4096");
   }
 
   @Test

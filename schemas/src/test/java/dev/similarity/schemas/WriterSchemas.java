@@ -29,6 +29,8 @@ public final class WriterSchemas {
   public static final Schema PROMOTED_TYPES = load("CatalogueEvent-promoted-types");
   public static final Schema UNION_CHANGES = load("CatalogueEvent-union-changes");
   public static final Schema KIND_ARCHIVED = load("CatalogueEvent-kind-archived");
+  /** The job's CatalogueEvent before events could carry their own embedding. */
+  public static final Schema BEFORE_EMBEDDING = loadResource("older-schemas/CatalogueEvent-before-embedding.avsc");
   /** productId is a long: no promotion makes a string of it. */
   public static final Schema PRODUCT_ID_LONG = loadResource("older-schemas/CatalogueEvent-incompatible.avsc");
 

@@ -10,8 +10,6 @@ import dev.similarity.index.snapshot.SnapshotStore;
 import dev.similarity.flink.IndexerOptions;
 import dev.similarity.flink.index.IdenticalImages;
 import dev.similarity.flink.index.ImageKeys;
-import dev.similarity.schemas.Neighbour;
-import dev.similarity.schemas.NeighbourList;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -54,6 +52,29 @@ public final class CatalogueChurn {
     private final Map<String, Long> pendingDirect = new HashMap<>();
     /** Current-image vectors of the live products as of the last {@link #checkContract()}. */
     private Map<String, float[]> checkedVectors = Map.of();
+    /** Image number -> embedding, computed once per image by the same model the job runs. */
+    private final Map<Integer, float[]> vectorCache = new HashMap<>();
+    /** Products with an event fed since the last {@link #awaitCaughtUp}: what it waits for. */
+    private final Set<String> fedSinceCaughtUp = new HashSet<>();
+
+    /**
+     * The order products arrive in: SHUFFLED (load in catalogue order, churn events shuffled) or
+     * CLUSTERED (the streaming track's clustered runbook: loaded and added products arrive one category
+     * at a time, the churn's image changes and removals interleaved at random among the additions).
+     */
+    public enum Order { SHUFFLED, CLUSTERED }
+
+    /** Called after each step of {@link #churn(int, int, int, double, long, Order, int, Step)}, with the job maybe behind. */
+    @FunctionalInterface
+    public interface Step {
+        void after(int step, int steps) throws Exception;
+    }
+
+    /**
+     * How long {@link #awaitCaughtUp} waited and whether the job did catch up: {@code behind} products
+     * whose latest committed record did not yet reflect their last fed event when it gave up.
+     */
+    public record CaughtUp(long waitedMs, boolean caughtUp, int behind) {}
 
     public CatalogueChurn(DemoRun run, DemoCatalogue catalogue, DemoImageServer images) {
         this(run, catalogue, images, 0);
@@ -88,9 +109,27 @@ public final class CatalogueChurn {
 
     /** Loads products 0..n-1 and waits for their lists; returns the load's summary. */
     public RunSummary load(int n, long timeoutMs) throws Exception {
-        RunSummary summary = run.feedAndMeasure(0, n, 0, timeoutMs, true, this::imageOfLoaded);
+        return load(n, timeoutMs, Order.SHUFFLED);
+    }
+
+    /** As above, in catalogue order (SHUFFLED) or one category after another (CLUSTERED). */
+    public RunSummary load(int n, long timeoutMs, Order order) throws Exception {
+        if (n > catalogue.capacity()) {
+            throw new IllegalArgumentException("--products " + n + " exceeds the demo catalogue's " + catalogue.capacity() + " images");
+        }
+        int[] numbers = java.util.stream.IntStream.range(0, n).toArray();
+        if (order == Order.CLUSTERED) numbers = byCategory(numbers);
+        RunSummary summary = run.feedAndMeasure(numbers, 0, timeoutMs, true, this::imageOfLoaded);
         assumeLoaded(0, n);
+        for (int i = 0; i < n; i++) fedSinceCaughtUp.add(catalogue.productId(i)); // the load may have timed out with lists missing
         return summary;
+    }
+
+    /** The catalogue numbers grouped by category (label order), each group in the given order. */
+    private int[] byCategory(int[] numbers) {
+        return java.util.Arrays.stream(numbers).boxed()
+                .sorted(java.util.Comparator.comparingInt(catalogue::label)) // stable: numbers keep their order within a category
+                .mapToInt(Integer::intValue).toArray();
     }
 
     /** Counts products first..first+n-1 as loaded (version 1) without feeding them: fed by an earlier run. */
@@ -106,7 +145,13 @@ public final class CatalogueChurn {
     public RunSummary add(int first, int n, double rate, long timeoutMs) throws Exception {
         RunSummary summary = run.feedAndMeasure(first, n, rate, timeoutMs, false, this::imageOfLoaded);
         assumeLoaded(first, n);
+        for (int i = first; i < first + n; i++) fedSinceCaughtUp.add(catalogue.productId(i));
         return summary;
+    }
+
+    /** How many products are live now (as fed, whether or not the job caught up). */
+    public int liveProducts() {
+        return live.size();
     }
 
     /** Live products that show the placeholder picture. */
@@ -114,11 +159,6 @@ public final class CatalogueChurn {
         return live.values().stream().filter(image -> image == DemoCatalogue.PLACEHOLDER).count();
     }
 
-    /**
-     * Sends the churn: {@code additions} new products (catalogue numbers after the loaded ones), {@code
-     * changes} image changes of live products (to images not used elsewhere), {@code removals} of live
-     * products, shuffled with a fixed seed, at {@code rate} events/s (0 = no limit).
-     */
     /** The loaded products that {@link #churn} with these arguments leaves in the catalogue (all but its removals). */
     public List<String> keptByChurn(int changes, int removals, long seed) {
         List<String> existing = new ArrayList<>(live.keySet());
@@ -128,9 +168,29 @@ public final class CatalogueChurn {
         return kept;
     }
 
+    /**
+     * Sends the churn: {@code additions} new products (catalogue numbers after the loaded ones), {@code
+     * changes} image changes of live products (to images not used elsewhere), {@code removals} of live
+     * products, shuffled with a fixed seed, at {@code rate} events/s (0 = no limit).
+     */
     public void churn(int additions, int changes, int removals, double rate, long seed) throws Exception {
+        churn(additions, changes, removals, rate, seed, Order.SHUFFLED, 1, (step, steps) -> {});
+    }
+
+    /** One churn event: the category it brings (for the clustered order) and what feeding it does. */
+    private record Event(int label, Runnable feed) {}
+
+    /**
+     * As above, in {@code order}, fed in {@code steps} equal slices (the streaming track's runbook);
+     * after each slice is acknowledged by the broker, {@code afterStep} runs (a contract check) before
+     * the next slice is fed. The rate applies within a slice.
+     */
+    public void churn(int additions, int changes, int removals, double rate, long seed, Order order, int steps, Step afterStep)
+            throws Exception {
+        if (steps < 1) throw new IllegalArgumentException("the churn needs at least 1 step, got " + steps);
         int nextImage = live.size();
-        List<Runnable> events = new ArrayList<>();
+        List<Event> adds = new ArrayList<>();
+        List<Event> others = new ArrayList<>();
         Random random = new Random(seed);
         Random sharing = new Random(seed * 31 + 7); // apart from random: without sharing the churn is as it was
         List<String> existing = new ArrayList<>(live.keySet());
@@ -149,12 +209,13 @@ public final class CatalogueChurn {
                 int image = sharedImageFraction > 0 && sharing.nextDouble() < sharedImageFraction ? DemoCatalogue.PLACEHOLDER : number;
                 String id = catalogue.productId(number);
                 String category = catalogue.category(number);
-                events.add(() -> {
+                adds.add(new Event(catalogue.label(number), () -> {
                     live.put(id, image);
                     categories.put(id, category);
                     versions.put(id, 1L);
-                    pendingDirect.put(id, feeder.upsert(id, images.imageUrl(image, id), category, 1, false));
-                });
+                    fedSinceCaughtUp.add(id);
+                    pendingDirect.put(id, feeder.upsert(id, images.imageUrl(image, id), category, 1, false, run.embeddingOf(image)));
+                }));
             }
             for (int i = 0; i < changes; i++) {
                 String id = existing.get(i);
@@ -164,34 +225,105 @@ public final class CatalogueChurn {
                         && live.get(id) != DemoCatalogue.PLACEHOLDER;
                 int image = toPlaceholder ? DemoCatalogue.PLACEHOLDER : number;
                 String category = toPlaceholder ? categories.get(id) : catalogue.category(number);
-                events.add(() -> {
+                others.add(new Event(-1, () -> {
                     live.put(id, image);
                     categories.put(id, category);
                     long version = versions.merge(id, 1L, Long::sum);
-                    pendingDirect.put(id, feeder.upsert(id, images.imageUrl(image, id), category, version, true));
-                });
+                    fedSinceCaughtUp.add(id);
+                    pendingDirect.put(id, feeder.upsert(id, images.imageUrl(image, id), category, version, true, run.embeddingOf(image)));
+                }));
             }
             for (int i = 0; i < removals; i++) {
                 String id = existing.get(changes + i);
-                events.add(() -> {
+                others.add(new Event(-1, () -> {
                     live.remove(id);
                     categories.remove(id);
                     removed.add(id);
                     pendingDirect.remove(id);
+                    fedSinceCaughtUp.add(id);
                     feeder.remove(id, versions.merge(id, 1L, Long::sum));
-                });
+                }));
             }
-            Collections.shuffle(events, random);
-            long start = System.currentTimeMillis();
-            for (int i = 0; i < events.size(); i++) {
-                if (rate > 0) {
-                    long wait = start + (long) (i * 1000.0 / rate) - System.currentTimeMillis();
-                    if (wait > 0) Thread.sleep(wait);
+            List<Event> events = order == Order.CLUSTERED ? clustered(adds, others, random) : shuffled(adds, others, random);
+            for (int step = 0; step < steps; step++) {
+                int from = (int) ((long) events.size() * step / steps);
+                int to = (int) ((long) events.size() * (step + 1) / steps);
+                long start = System.currentTimeMillis();
+                for (int i = from; i < to; i++) {
+                    if (rate > 0) {
+                        long wait = start + (long) ((i - from) * 1000.0 / rate) - System.currentTimeMillis();
+                        if (wait > 0) Thread.sleep(wait);
+                    }
+                    events.get(i).feed().run();
                 }
-                events.get(i).run();
+                feeder.flush();
+                afterStep.after(step + 1, steps);
             }
-            feeder.flush();
         }
+    }
+
+    /** Today's order: every event shuffled with the churn's seed (the same draws as before steps existed). */
+    private static List<Event> shuffled(List<Event> adds, List<Event> others, Random random) {
+        List<Event> events = new ArrayList<>(adds);
+        events.addAll(others);
+        Collections.shuffle(events, random);
+        return events;
+    }
+
+    /**
+     * Additions one category after another (label order, catalogue order within a category); the image
+     * changes and removals shuffled and merged at random positions among them, so they spread over the
+     * whole churn.
+     */
+    private static List<Event> clustered(List<Event> adds, List<Event> others, Random random) {
+        List<Event> byCategory = new ArrayList<>(adds);
+        byCategory.sort(java.util.Comparator.comparingInt(Event::label));
+        List<Event> mixed = new ArrayList<>(others);
+        Collections.shuffle(mixed, random);
+        return mergeAtRandom(byCategory, mixed, random);
+    }
+
+    /** Both lists' elements, each list's in its order, interleaved at random (every interleaving equally likely). */
+    static <T> List<T> mergeAtRandom(List<T> first, List<T> second, Random random) {
+        List<T> merged = new ArrayList<>(first.size() + second.size());
+        int a = 0, b = 0;
+        while (a < first.size() || b < second.size()) {
+            int leftA = first.size() - a, leftB = second.size() - b;
+            merged.add(random.nextInt(leftA + leftB) < leftA ? first.get(a++) : second.get(b++));
+        }
+        return merged;
+    }
+
+    /**
+     * Waits until the job has caught up with everything fed since the last call: every such product's
+     * latest committed record reflects its last event (a list of at least its version, or a tombstone
+     * after its removal), and then no list record has arrived for {@code quietMs} (the reverse updates
+     * those events caused are committed too). Gives up after {@code timeoutMs} and says so.
+     */
+    public CaughtUp awaitCaughtUp(long quietMs, long timeoutMs) throws InterruptedException {
+        long started = System.currentTimeMillis();
+        long deadline = started + timeoutMs;
+        Set<String> waiting = new HashSet<>(fedSinceCaughtUp);
+        while (System.currentTimeMillis() < deadline) {
+            waiting.removeIf(this::reflectsLastEvent);
+            if (waiting.isEmpty()) break;
+            Thread.sleep(100);
+        }
+        boolean caughtUp = waiting.isEmpty();
+        if (caughtUp) {
+            fedSinceCaughtUp.clear();
+            awaitQuiet(quietMs, Math.max(0, deadline - System.currentTimeMillis()));
+        } else {
+            fedSinceCaughtUp.retainAll(waiting);
+        }
+        return new CaughtUp(System.currentTimeMillis() - started, caughtUp, waiting.size());
+    }
+
+    private boolean reflectsLastEvent(String id) {
+        NeighbourListCollector.Seen seen = run.lists().latest(id);
+        if (seen == null) return false;
+        if (removed.contains(id) && !live.containsKey(id)) return seen.value() == null;
+        return seen.list() != null && seen.list().getCatalogueVersion() >= versions.get(id);
     }
 
     /** Waits until no list record has arrived for {@code quietMs} (the job caught up), at most {@code timeoutMs}. */
@@ -216,112 +348,40 @@ public final class CatalogueChurn {
         return imageKeys.computeIfAbsent(number, n -> ImageKeys.ofBytes(catalogue.png(n)));
     }
 
-    /** Checks the contract on what a read_committed consumer sees now. */
+    /** Checks the contract on what a read_committed consumer sees now, the overlap over every live product. */
     public Map<String, Object> checkContract() throws Exception {
-        List<String> ids = new ArrayList<>(live.keySet());
-        // Distinct images: products showing the same bytes share one (the placeholder, and the few
-        // duplicate pictures Fashion-MNIST has).
-        Map<String, Integer> imageIndex = new LinkedHashMap<>();
-        List<Integer> imageNumbers = new ArrayList<>();
-        String[] keyOf = new String[ids.size()];
-        for (int q = 0; q < ids.size(); q++) {
-            int number = live.get(ids.get(q));
-            keyOf[q] = imageKey(number);
-            if (imageIndex.putIfAbsent(keyOf[q], imageIndex.size()) == null) imageNumbers.add(number);
-        }
-        float[][] imageVectors = embedImages(imageNumbers);
-        Map<String, Integer> sharers = new HashMap<>();
+        return checkContract(0);
+    }
+
+    /**
+     * As above, the overlap with the exact top-k computed for a deterministic sample of {@code
+     * sampleSize} live products (0: all), against every live distinct image; see {@link ListContract}.
+     */
+    public Map<String, Object> checkContract(int sampleSize) throws Exception {
+        Map<String, ListContract.Product> products = new HashMap<>();
+        Map<String, float[]> vectorsByKey = new HashMap<>();
+        List<Integer> numbers = new ArrayList<>(new java.util.TreeSet<>(live.values()));
+        embedMissing(numbers);
         Map<String, float[]> byId = new HashMap<>();
-        Map<String, String> keyById = new HashMap<>();
-        for (int q = 0; q < ids.size(); q++) {
-            sharers.merge(keyOf[q], 1, Integer::sum);
-            byId.put(ids.get(q), imageVectors[imageIndex.get(keyOf[q])]);
-            keyById.put(ids.get(q), keyOf[q]);
+        for (Map.Entry<String, Integer> product : live.entrySet()) {
+            String key = imageKey(product.getValue());
+            float[] vector = vectorCache.get(product.getValue());
+            // Products showing the same bytes share one image (the placeholder, and the few duplicate
+            // pictures Fashion-MNIST has): the first number's vector stands for them all.
+            vectorsByKey.putIfAbsent(key, vector);
+            products.put(product.getKey(), new ListContract.Product(key, versions.get(product.getKey())));
+            byId.put(product.getKey(), vectorsByKey.get(key));
         }
         checkedVectors = byId;
-        IdenticalImages policy = policy();
-        Map<String, NeighbourListCollector.Seen> latest = run.lists().latest();
-        long namingRemoved = 0, wrongSize = 0, selfListed = 0, missingLists = 0, stale = 0, repeating = 0, breakingPolicy = 0;
-        double overlapSum = 0, sharedSum = 0, soleSum = 0;
-        long sharedCount = 0, soleCount = 0;
-        for (int q = 0; q < ids.size(); q++) {
-            String id = ids.get(q);
-            NeighbourListCollector.Seen seen = latest.get(id);
-            if (seen == null || seen.list() == null) {
-                missingLists++;
-                continue;
-            }
-            NeighbourList list = seen.list();
-            if (list.getCatalogueVersion() < versions.get(id)) stale++;
-            int own = imageIndex.get(keyOf[q]);
-            int twins = sharers.get(keyOf[q]) - 1;
-            int ownShown = policy.shown(twins, k);
-            int othersExpected = Math.min(k - ownShown, imageVectors.length - 1);
-            if (list.getNeighbours().size() != ownShown + othersExpected) wrongSize++;
-            Set<String> exact = new HashSet<>();
-            for (int n : exactTopK(imageVectors, own, othersExpected)) exact.add(keyOf(imageNumbers.get(n)));
-            Set<String> listedImages = new HashSet<>();
-            int hits = 0, ownListed = 0;
-            boolean repeats = false;
-            for (Neighbour nb : list.getNeighbours()) {
-                String neighbour = nb.getProductId();
-                if (neighbour.equals(id)) selfListed++;
-                String key = keyById.get(neighbour);
-                if (key == null) {
-                    namingRemoved++;
-                    continue;
-                }
-                if (key.equals(keyOf[q])) {
-                    ownListed++;
-                } else if (!listedImages.add(key)) {
-                    repeats = true;
-                } else if (exact.contains(key)) {
-                    hits++;
-                }
-            }
-            if (repeats) repeating++;
-            if (ownListed != ownShown) breakingPolicy++;
-            double overlap = hits / (double) Math.max(1, othersExpected);
-            overlapSum += overlap;
-            if (twins > 0) {
-                sharedSum += overlap;
-                sharedCount++;
-            } else {
-                soleSum += overlap;
-                soleCount++;
-            }
-        }
-        long missingTombstones = 0;
-        for (String id : removed) {
-            NeighbourListCollector.Seen seen = latest.get(id);
-            if (seen == null || seen.value() != null) missingTombstones++;
-        }
-        Map<String, Object> contract = new LinkedHashMap<>();
-        contract.put("live_products", ids.size());
-        contract.put("removed_products", removed.size());
-        contract.put("distinct_images", imageVectors.length);
-        contract.put("products_sharing_an_image", sharedCount);
-        contract.put("identical_images_policy", policy.name());
-        contract.put("mean_overlap", round4(overlapSum / ids.size()));
-        contract.put("mean_overlap_unshared_images", soleCount == 0 ? null : round4(soleSum / soleCount));
-        contract.put("mean_overlap_shared_images", sharedCount == 0 ? null : round4(sharedSum / sharedCount));
-        contract.put("lists_naming_removed", namingRemoved);
-        contract.put("missing_tombstones", missingTombstones);
-        contract.put("lists_of_wrong_size", wrongSize);
-        contract.put("lists_naming_themselves", selfListed);
-        contract.put("lists_repeating_an_image", repeating);
-        contract.put("lists_breaking_the_identical_images_policy", breakingPolicy);
-        contract.put("missing_lists", missingLists);
-        contract.put("lists_behind_current_version", stale);
-        return contract;
+        return ListContract.check(products, vectorsByKey, removed, run.lists().latest(), k, policy(), sampleSize, 42);
     }
 
-    private String keyOf(int imageNumber) {
-        return imageKey(imageNumber);
-    }
-
-    private static double round4(double v) {
-        return Math.round(v * 10000) / 10000.0;
+    /** Embeds the images among {@code numbers} not embedded yet, with the job's model, into the cache. */
+    private void embedMissing(List<Integer> numbers) throws Exception {
+        List<Integer> missing = numbers.stream().filter(n -> !vectorCache.containsKey(n)).toList();
+        if (missing.isEmpty()) return;
+        float[][] vectors = embedImages(missing);
+        for (int i = 0; i < missing.size(); i++) vectorCache.put(missing.get(i), vectors[i]);
     }
 
     /**
@@ -349,6 +409,7 @@ public final class CatalogueChurn {
     private Map<String, Object> compareSnapshots(SnapshotStore store, int shards) throws Exception {
         long missingShards = 0, wrongShard = 0, staleVectors = 0, wrongUrls = 0, removedPresent = 0, twice = 0;
         long oldestCheckpoint = Long.MAX_VALUE;
+        long indexBytes = 0;
         Set<String> seen = new HashSet<>();
         for (int shard = 0; shard < shards; shard++) {
             Optional<SnapshotManifest> manifest = store.latest(shard);
@@ -357,6 +418,7 @@ public final class CatalogueChurn {
                 continue;
             }
             oldestCheckpoint = Math.min(oldestCheckpoint, manifest.get().checkpointId());
+            indexBytes += manifest.get().totalBytes();
             try (ShardSnapshot snapshot = ShardSnapshot.load(store, manifest.get())) {
                 for (ShardSnapshot.SnapshotProduct product : snapshot.products(0, Integer.MAX_VALUE)) {
                     String id = product.productId();
@@ -383,6 +445,8 @@ public final class CatalogueChurn {
         report.put("snapshot_stale_vectors", staleVectors);
         report.put("snapshot_wrong_image_urls", wrongUrls);
         report.put("snapshot_oldest_checkpoint", oldestCheckpoint == Long.MAX_VALUE ? -1 : oldestCheckpoint);
+        // The shards' Lucene indices as published (every file of the newest snapshots): what a shard keeps on local disk.
+        report.put("snapshot_index_bytes", indexBytes);
         return report;
     }
 
@@ -456,25 +520,6 @@ public final class CatalogueChurn {
 
     /** Indices of the k vectors most similar to vectors[q] (dot product), q itself excluded. */
     public static int[] exactTopK(float[][] vectors, int q, int k) {
-        int n = Math.min(k, vectors.length - 1);
-        int[] top = new int[n];
-        float[] scores = new float[n];
-        int size = 0;
-        for (int i = 0; i < vectors.length && n > 0; i++) {
-            if (i == q) continue;
-            float s = 0;
-            for (int d = 0; d < vectors[q].length; d++) s += vectors[q][d] * vectors[i][d];
-            if (size == n && s <= scores[n - 1]) continue;
-            int at = size < n ? size : n - 1; // when full, the last entry is dropped
-            while (at > 0 && scores[at - 1] < s) {
-                top[at] = top[at - 1];
-                scores[at] = scores[at - 1];
-                at--;
-            }
-            top[at] = i;
-            scores[at] = s;
-            if (size < n) size++;
-        }
-        return top;
+        return ListContract.exactTopK(vectors, q, k);
     }
 }

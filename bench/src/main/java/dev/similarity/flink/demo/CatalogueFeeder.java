@@ -2,6 +2,7 @@ package dev.similarity.flink.demo;
 
 import dev.similarity.schemas.CatalogueEvent;
 import dev.similarity.schemas.CatalogueEventKind;
+import dev.similarity.schemas.ImageEmbedding;
 import dev.similarity.schemas.wire.AvroRecordCodec;
 import dev.similarity.schemas.wire.AvroWireFormat;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -38,9 +39,20 @@ public final class CatalogueFeeder implements AutoCloseable {
 
     /** Sends an upsert (or image change); returns the event's timestamp. */
     public long upsert(String productId, String imageUrl, String category, long version, boolean imageChanged) {
+        return upsert(productId, imageUrl, category, version, imageChanged, null);
+    }
+
+    /**
+     * As above, the event carrying the image's {@code embedding} (null: none), so the job indexes that
+     * vector and fetches nothing; see {@link dev.similarity.schemas.EmbeddingVectors#of}.
+     */
+    public long upsert(String productId, String imageUrl, String category, long version, boolean imageChanged,
+                       ImageEmbedding embedding) {
         long now = System.currentTimeMillis();
-        send(productId, event(productId, imageChanged ? CatalogueEventKind.IMAGE_CHANGED : CatalogueEventKind.UPSERTED,
-                imageUrl, category, version, now));
+        CatalogueEvent event = event(productId, imageChanged ? CatalogueEventKind.IMAGE_CHANGED : CatalogueEventKind.UPSERTED,
+                imageUrl, category, version, now);
+        event.setEmbedding(embedding);
+        send(productId, event);
         return now;
     }
 

@@ -54,6 +54,10 @@ final class ClusterDemo {
                     c.fromSavepoint() == null ? "fresh state" : "resumed from " + c.fromSavepoint(), c.url(), job.id());
             System.out.printf("feeding %,d products (catalogue numbers %,d..%,d) to %s ...%n", a.products(), c.first(),
                     c.first() + a.products() - 1, run.config().get(IndexerOptions.CATALOGUE_TOPIC));
+            if (a.embeddedEvents()) {
+                run.embeddedEvents(CatalogueEmbeddings.load(catalogue, Path.of(settings.get(IndexerOptions.MODEL_DIR.key())),
+                        c.first() + a.products(), a.work().resolve("embeddings"), true));
+            }
             RunSummary summary = run.feedAndMeasure(c.first(), a.products(), a.rate(), a.timeoutMs(), true);
             System.out.print(summary.toText());
             if (a.report() != null) summary.writeJson(a.report());

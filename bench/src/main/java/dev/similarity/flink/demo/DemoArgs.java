@@ -8,10 +8,11 @@ import java.util.Map;
 
 /** Command-line arguments shared by the demo and the benchmarks. */
 record DemoArgs(int products, double rate, boolean exit, Path report, int webUiPort, int kafkaPort, Path work,
-                long timeoutMs, Map<String, String> settings, Cluster cluster) {
+                long timeoutMs, Map<String, String> settings, Cluster cluster, boolean embeddedEvents) {
 
     /**
-     * Where the demo's job runs when not in the demo's own JVM: a Flink cluster's REST address, an existing
+     * Where the demo's job runs when not in the demo's own JVM (url null: in the demo's JVM, which the other
+     * fields also apply to): a Flink cluster's REST address, an existing
      * broker, a run name kept across runs (topics, consumer group, transactional ids), and a savepoint or
      * retained checkpoint to resume from. All null when the demo runs everything itself. {@code parallelism}
      * (null: the job's default) is also in the settings as indexer.parallelism, which the job obeys.
@@ -24,6 +25,8 @@ record DemoArgs(int products, double rate, boolean exit, Path report, int webUiP
         int products = 10_000;
         double rate = 0;
         boolean exit = false;
+        // Events carry the model's embedding of their image (CatalogueEmbeddings): the job fetches nothing.
+        boolean embeddedEvents = false;
         Path report = null;
         int webUiPort = 8081;
         int kafkaPort = 0;
@@ -37,6 +40,7 @@ record DemoArgs(int products, double rate, boolean exit, Path report, int webUiP
             String arg = args[i];
             switch (arg) {
                 case "--exit" -> exit = true;
+                case "--embedded-events" -> embeddedEvents = true;
                 case "--products" -> products = Integer.parseInt(value(args, ++i, arg, usage));
                 case "--rate" -> rate = Double.parseDouble(value(args, ++i, arg, usage));
                 case "--report" -> report = Path.of(value(args, ++i, arg, usage));
@@ -65,7 +69,10 @@ record DemoArgs(int products, double rate, boolean exit, Path report, int webUiP
         }
         if (products < 1) throw new IllegalArgumentException("--products must be at least 1");
         if (timeoutMs < 0) timeoutMs = Math.max(120_000, products * 50L);
-        if (savepoint != null && clusterUrl == null) throw new IllegalArgumentException("--from-savepoint needs --cluster\nusage: " + usage);
+        if (savepoint != null && bootstrap == null) {
+            throw new IllegalArgumentException("--from-savepoint needs --bootstrap-servers (and --run-name): a resumed job reads on from the "
+                    + "offsets in its savepoint, in topics that must still exist; start a lasting broker with scripts/kafka-local start\nusage: " + usage);
+        }
         if (parallelism != null) {
             // The job sets every operator's parallelism from indexer.parallelism (default 2), which overrides
             // the parallelism of a REST or web UI submission: --parallelism must reach the job as that option.
@@ -76,7 +83,7 @@ record DemoArgs(int products, double rate, boolean exit, Path report, int webUiP
             }
         }
         return new DemoArgs(products, rate, exit, report, webUiPort, kafkaPort, work, timeoutMs, settings,
-                new Cluster(clusterUrl, bootstrap, runName, savepoint, parallelism, first));
+                new Cluster(clusterUrl, bootstrap, runName, savepoint, parallelism, first), embeddedEvents);
     }
 
     private static String value(String[] args, int i, String name, String usage) {

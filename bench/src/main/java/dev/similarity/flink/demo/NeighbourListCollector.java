@@ -91,6 +91,12 @@ public final class NeighbourListCollector implements AutoCloseable {
         return new ArrayList<>(byKey.getOrDefault(key, List.of()));
     }
 
+    /** The newest record of {@code key}, or null if none arrived yet. */
+    public Seen latest(String key) {
+        List<Seen> seen = byKey.get(key);
+        return seen == null || seen.isEmpty() ? null : seen.get(seen.size() - 1);
+    }
+
     /** The newest record of each key. */
     public Map<String, Seen> latest() {
         Map<String, Seen> latest = new ConcurrentHashMap<>();

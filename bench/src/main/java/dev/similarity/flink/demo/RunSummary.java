@@ -69,6 +69,7 @@ public final class RunSummary {
         summary.values.put("lists_published", lists.records());
         summary.values.put("dead_letters", deadLetters == null ? 0 : deadLetters.records());
         summary.values.put("events_per_s", round(measured / seconds));
+        summary.values.put("wall_s", round(seconds)); // first event fed to the last of their lists visible
         Map<String, Object> latency = new LinkedHashMap<>();
         latency.put("p50", percentile(sorted, 0.50));
         latency.put("p95", percentile(sorted, 0.95));

@@ -32,7 +32,8 @@ import org.apache.lucene.util.VectorUtil;
  * each write re-upserts a random product with its own vector (a catalogue update that keeps the
  * image) followed by {@code --queries-per-write} searches. The live set never changes, so the exact
  * neighbours computed once stay the truth throughout, while overwrites exercise hiding, the pending
- * buffer, deletions inside segments and merges.
+ * buffer, deletions inside segments and merges. The quiet shard is swept twice: one query per call,
+ * and in batches through {@code search(float[][], ...)}.
  *
  * <pre>
  * IndexBenchmark (--vectors FILE.npy | --random N --dim D [--clusters C] [--spread S])
@@ -252,6 +253,7 @@ public final class IndexBenchmark {
     result.put("after_churn", statsReport(index.stats()));
     index.refresh();
     result.put("quiet_sweep", sweep(label + " quiet", index));
+    result.put("quiet_sweep_batched", batchedSweep(label + " quiet, batched", index));
     result.put("quiet_segments", index.segmentCount());
     return result;
   }
@@ -384,6 +386,45 @@ public final class IndexBenchmark {
     return rows;
   }
 
+  /**
+   * As {@link #sweep}, the queries given {@value #BATCH} at a time to {@link ShardIndex#search(float[][],
+   * int, SearchOptions)}, as a bulk phase would; latencies are per batch divided by its size.
+   */
+  private List<Map<String, Object>> batchedSweep(String label, ShardIndex index) {
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (int candidates : settings.sweep()) {
+      SearchOptions options = SearchOptions.NONE.candidates(Math.max(candidates, settings.k()));
+      warmUp(index, options);
+      long[] latencies = new long[queries.length];
+      double recallSum = 0;
+      long cpuStart = cpuNanos();
+      for (int from = 0; from < queries.length; from += BATCH) {
+        float[][] batch = Arrays.copyOfRange(queries, from, Math.min(queries.length, from + BATCH));
+        long t0 = System.nanoTime();
+        List<List<ScoredProduct>> found = index.search(batch, settings.k(), options);
+        long each = (System.nanoTime() - t0) / batch.length;
+        for (int i = 0; i < batch.length; i++) {
+          latencies[from + i] = each;
+          recallSum += recall(from + i, found.get(i));
+        }
+      }
+      long queryCpuNanos = cpuNanos() - cpuStart;
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("candidates", candidates);
+      row.putAll(latencyReport(latencies, queryCpuNanos));
+      row.put("recall", round(recallSum / queries.length, 4));
+      row.put("segments", index.segmentCount());
+      row.put("batch", BATCH);
+      log("[%s] candidates %d: %,.0f QPS (%,.0f by CPU time), recall@%d %.3f (%d segments)", label,
+          candidates, row.get("qps"), row.get("cpu_qps"), settings.k(), recallSum / queries.length,
+          index.segmentCount());
+      rows.add(row);
+    }
+    return rows;
+  }
+
+  private static final int BATCH = 100;
+
   private void warmUp(ShardIndex index, SearchOptions options) {
     for (int q = 0; q < WARMUP_QUERIES; q++) {
       index.search(queries[q % queries.length], settings.k(), options);
@@ -493,6 +534,9 @@ public final class IndexBenchmark {
               churn.get("cpu_qps"), churn.get("p99_us"), churn.get("recall")));
       for (Map<String, Object> row : (List<Map<String, Object>>) stream.get("quiet_sweep")) {
         out.append(sweepRow("streamed, " + stream.get("policy") + ", no writes", row));
+      }
+      for (Map<String, Object> row : (List<Map<String, Object>>) stream.get("quiet_sweep_batched")) {
+        out.append(sweepRow("streamed, " + stream.get("policy") + ", no writes, batches of " + BATCH, row));
       }
     }
     Map<String, Object> merged = (Map<String, Object>) report.get("force_merged");

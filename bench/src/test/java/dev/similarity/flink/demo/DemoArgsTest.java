@@ -42,4 +42,27 @@ class DemoArgsTest {
 
         assertThat(args.settings()).containsEntry("indexer.parallelism", "3");
     }
+
+    @Test
+    void resumingWithoutALastingBrokerIsRefusedNamingTheFix() {
+        assertThatThrownBy(() -> DemoArgs.parse(new String[] {"--from-savepoint", "file:///tmp/chk-7"}, USAGE))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("--from-savepoint needs --bootstrap-servers").hasMessageContaining("scripts/kafka-local start");
+    }
+
+    @Test
+    void theLocalDemoResumesFromASavepointOnALastingBroker() {
+        DemoArgs args = DemoArgs.parse(new String[] {"--bootstrap-servers", "127.0.0.1:9092", "--run-name", "shop",
+            "--from-savepoint", "file:///tmp/chk-7", "--first", "300"}, USAGE);
+
+        assertThat(args.cluster().url()).isNull();
+        assertThat(args.cluster().fromSavepoint()).isEqualTo("file:///tmp/chk-7");
+        assertThat(args.cluster().first()).isEqualTo(300);
+    }
+
+    @Test
+    void eventsCarryEmbeddingsOnlyWhenAsked() {
+        assertThat(DemoArgs.parse(new String[] {"--products", "5"}, USAGE).embeddedEvents()).isFalse();
+        assertThat(DemoArgs.parse(new String[] {"--embedded-events", "--products", "5"}, USAGE).embeddedEvents()).isTrue();
+    }
 }

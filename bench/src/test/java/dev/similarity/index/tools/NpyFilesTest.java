@@ -31,6 +31,35 @@ class NpyFilesTest {
   }
 
   @Test
+  void rowsWrittenOneByOneReadBackSinglyAndAsAWhole(@TempDir Path tmp) throws IOException {
+    Path file = tmp.resolve("rows.npy");
+    try (NpyFiles.FloatRowWriter out = NpyFiles.floatRowWriter(file, 3, 2)) {
+      out.write(new float[] {1f, 2f});
+      out.write(new float[] {-3f, 4.5f});
+      out.write(new float[] {0f, Float.MIN_VALUE});
+      assertThrows(IllegalArgumentException.class, () -> out.write(new float[] {1f, 2f}));
+    }
+
+    try (NpyFiles.FloatRows rows = NpyFiles.floatRows(file)) {
+      assertEquals(3, rows.rows());
+      assertEquals(2, rows.cols());
+      assertArrayEquals(new float[] {0f, Float.MIN_VALUE}, rows.row(2));
+      assertArrayEquals(new float[] {-3f, 4.5f}, rows.row(1));
+      assertThrows(IndexOutOfBoundsException.class, () -> rows.row(3));
+    }
+    assertArrayEquals(new float[] {1f, 2f}, NpyFiles.readFloatMatrix(file)[0]);
+  }
+
+  @Test
+  void aRowWriterClosedEarlyAndATruncatedFileAreRefused(@TempDir Path tmp) throws IOException {
+    Path file = tmp.resolve("short-rows.npy");
+    NpyFiles.FloatRowWriter out = NpyFiles.floatRowWriter(file, 3, 2);
+    out.write(new float[] {1f, 2f});
+    assertTrue(assertThrows(IOException.class, out::close).getMessage().contains("wrote 1 of the 3 rows"));
+    assertTrue(assertThrows(IOException.class, () -> NpyFiles.floatRows(file)).getMessage().contains("ends early"));
+  }
+
+  @Test
   void readsFloat64AsWrittenByNumpyByDefault(@TempDir Path tmp) throws IOException {
     Path file = tmp.resolve("f8.npy");
     writeRaw(file, "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 2), }", 16, b -> b.putDouble(0.5).putDouble(-4));

@@ -23,6 +23,23 @@ public final class Folders {
     }
   }
 
+  /** Lower-case hex SHA-256 of the file {@code file}. */
+  public static String sha256(Path file) throws IOException {
+    java.security.MessageDigest digest;
+    try {
+      digest = java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    try (java.io.InputStream in = Files.newInputStream(file)) {
+      byte[] buffer = new byte[1 << 16];
+      for (int n; (n = in.read(buffer)) > 0; ) {
+        digest.update(buffer, 0, n);
+      }
+    }
+    return java.util.HexFormat.of().formatHex(digest.digest());
+  }
+
   /** The host's {@code /proc/loadavg} line, to record how busy a shared machine was; "unknown" elsewhere. */
   public static String loadAverage() {
     try {

@@ -2,16 +2,20 @@ package dev.similarity.embedding.internal;
 
 import dev.similarity.embedding.EmbeddingModelDescriptor;
 import dev.similarity.embedding.ResizePolicy;
+import dev.similarity.embedding.Resampling;
 
 /**
  * Turns a decoded image into the model's input values: alpha laid over the pad colour, channels
  * reduced to luminance or ordered RGB/BGR, fitted to the input size by the descriptor's
  * {@link ResizePolicy}, then normalised.
  *
- * <p>Resampling is separable: each axis shrinks with an area average (every source pixel weighed
- * by how much of it the output pixel covers) and grows with linear interpolation. At scale 1 with
- * an integer offset the weights are exactly 1, so an image of the model's own size passes through
- * unchanged. Thread-safe.
+ * <p>Resampling is separable. With {@link Resampling#AREA} each axis shrinks with an area average
+ * (every source pixel weighed by how much of it the output pixel covers) and grows with linear
+ * interpolation. With {@link Resampling#BILINEAR_ALIGN_CORNERS} each output sample is read at
+ * {@code start + i * (extent - 1) / (out - 1)} and interpolated between its two neighbours, as
+ * TensorFlow's {@code resize_bilinear(align_corners=true)}. Either way, at scale 1 with an integer
+ * offset the weights are exactly 1, so an image of the model's own size passes through unchanged.
+ * Thread-safe.
  */
 public final class ImagePreprocessor {
 
@@ -20,6 +24,7 @@ public final class ImagePreprocessor {
   private final int channels;
   private final boolean bgr;
   private final ResizePolicy policy;
+  private final Resampling resampling;
   private final int padValue;
   private final PixelNormaliser normaliser;
 
@@ -29,6 +34,7 @@ public final class ImagePreprocessor {
     this.channels = descriptor.inputChannels();
     this.bgr = descriptor.channelOrder().equals("BGR");
     this.policy = descriptor.resizePolicy();
+    this.resampling = descriptor.resampling();
     this.padValue = descriptor.padValue();
     this.normaliser = new PixelNormaliser(descriptor.normalisation());
   }
@@ -52,8 +58,8 @@ public final class ImagePreprocessor {
     float[][] planes = planes(image);
 
     Placement p = place(w, h);
-    Axis xs = Axis.of(w, p.sourceX, p.sourceWidth, p.contentWidth);
-    Axis ys = Axis.of(h, p.sourceY, p.sourceHeight, p.contentHeight);
+    Axis xs = axis(w, p.sourceX, p.sourceWidth, p.contentWidth);
+    Axis ys = axis(h, p.sourceY, p.sourceHeight, p.contentHeight);
     float[] rows = new float[h * p.contentWidth];
     for (int c = 0; c < channels; c++) {
       float[] src = planes[c];
@@ -111,7 +117,16 @@ public final class ImagePreprocessor {
   private record Placement(double sourceX, double sourceY, double sourceWidth, double sourceHeight,
       int offsetX, int offsetY, int contentWidth, int contentHeight) {}
 
+  private Axis axis(int sourceLength, double sourceStart, double sourceExtent, int targetLength) {
+    return resampling == Resampling.BILINEAR_ALIGN_CORNERS
+        ? Axis.alignCorners(sourceLength, sourceStart, sourceExtent, targetLength)
+        : Axis.of(sourceLength, sourceStart, sourceExtent, targetLength);
+  }
+
   private Placement place(int w, int h) {
+    if (policy == ResizePolicy.STRETCH) {
+      return new Placement(0, 0, w, h, 0, 0, width, height);
+    }
     if (policy == ResizePolicy.LETTERBOX) {
       double scale = Math.min((double) width / w, (double) height / h);
       int cw = clamp((int) Math.round(w * scale), width);
@@ -168,6 +183,33 @@ public final class ImagePreprocessor {
             count[i] = 2;
             weights[i] = new float[] {1f - t, t};
           }
+        }
+      }
+      return new Axis(first, count, weights);
+    }
+
+    /**
+     * Samples at {@code start + i * (extent - 1) / (target - 1)} (the first and last samples land
+     * on the first and last source pixels), linear between the two neighbours; one output sample
+     * reads the first source pixel.
+     */
+    static Axis alignCorners(int sourceLength, double sourceStart, double sourceExtent, int targetLength) {
+      int[] first = new int[targetLength];
+      int[] count = new int[targetLength];
+      float[][] weights = new float[targetLength][];
+      double step = targetLength > 1 ? (sourceExtent - 1) / (targetLength - 1) : 0;
+      for (int i = 0; i < targetLength; i++) {
+        double x = Math.max(0, Math.min(sourceLength - 1, sourceStart + i * step));
+        int j0 = (int) Math.floor(x);
+        int j1 = Math.min(sourceLength - 1, j0 + 1);
+        float t = (float) (x - j0);
+        first[i] = j0;
+        if (j1 == j0 || t == 0f) {
+          count[i] = 1;
+          weights[i] = new float[] {1f};
+        } else {
+          count[i] = 2;
+          weights[i] = new float[] {1f - t, t};
         }
       }
       return new Axis(first, count, weights);

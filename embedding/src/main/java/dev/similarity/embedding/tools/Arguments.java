@@ -9,13 +9,15 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * {@code --name value} and {@code --flag} command-line options; unknown ones are refused. The one parser
+ * {@code --name value} and {@code --flag} command-line options; unknown ones are refused. An option
+ * given twice keeps its last value for {@link #get}; {@link #getAll} has every value. The one parser
  * of the project's command-line tools (the embedding tools, the search service and its benchmark).
  */
 public final class Arguments {
 
   private final String usage;
   private final Map<String, String> values = new HashMap<>();
+  private final Map<String, List<String>> repeated = new HashMap<>();
   private final Set<String> flags = new HashSet<>();
 
   private Arguments(String usage) {
@@ -50,6 +52,7 @@ public final class Arguments {
           value = args[++i];
         }
         parsed.values.put(name, value);
+        parsed.repeated.computeIfAbsent(name, k -> new java.util.ArrayList<>()).add(value);
       } else if (flagOptions.contains(name) && inline == null) {
         parsed.flags.add(name);
       } else {
@@ -61,6 +64,11 @@ public final class Arguments {
 
   public String get(String name, String fallback) {
     return values.getOrDefault(name, fallback);
+  }
+
+  /** Every value of an option given more than once, in command-line order (empty when absent). */
+  public List<String> getAll(String name) {
+    return List.copyOf(repeated.getOrDefault(name, List.of()));
   }
 
   public String require(String name) {

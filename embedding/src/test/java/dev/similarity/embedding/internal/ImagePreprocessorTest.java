@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.similarity.embedding.EmbeddingModelDescriptor;
 import dev.similarity.embedding.EmbeddingModelDescriptor.Normalisation;
 import dev.similarity.embedding.ResizePolicy;
+import dev.similarity.embedding.Resampling;
 import java.awt.Color;
 import java.awt.image.BufferedImage;
 import org.junit.jupiter.api.Test;
@@ -98,6 +99,41 @@ class ImagePreprocessorTest {
         ResizePolicy.LETTERBOX, 0, null, "in", "out", 8);
     float[] bgr = new ImagePreprocessor(bgrModel).prepare(ImageDecoder.toRgba(image));
     assertArrayEquals(new float[] {220f, 20f, 20f}, bgr, 1e-4f);
+  }
+
+  @Test
+  void stretchWithAlignedCornersSamplesLikeTensorFlowResizeBilinear() {
+    // TF resize_bilinear(align_corners=true), 3 -> 5 wide: source x = i * 2 / 4; 2 -> 1 high: row 0.
+    ImagePreprocessor preprocessor = new ImagePreprocessor(descriptor(1, 5, 1, ResizePolicy.STRETCH, RAW_GRAY, 0,
+        Resampling.BILINEAR_ALIGN_CORNERS));
+    float[] values = preprocessor.prepare(ImageDecoder.toRgba(
+        TestImages.gray(3, 2, (x, y) -> y == 0 ? x * 90 : 255)));
+    assertArrayEquals(new float[] {0f, 45f, 90f, 135f, 180f}, values, 1e-4f);
+  }
+
+  @Test
+  void stretchWithAlignedCornersShrinksByPickingPixelsNotAveraging() {
+    // 5 -> 3: samples at 0, 2 and 4 exactly; AREA would average (0+10)/2... instead.
+    ImagePreprocessor preprocessor = new ImagePreprocessor(descriptor(2, 3, 1, ResizePolicy.STRETCH, RAW_GRAY, 0,
+        Resampling.BILINEAR_ALIGN_CORNERS));
+    float[] values = preprocessor.prepare(ImageDecoder.toRgba(
+        TestImages.gray(5, 4, (x, y) -> x * 10 + y)));
+    // Rows sampled at 0 and 3 (corners aligned), columns at 0, 2, 4.
+    assertArrayEquals(new float[] {0f, 20f, 40f, 3f, 23f, 43f}, values, 1e-4f);
+  }
+
+  @Test
+  void stretchFillsTheInputWithoutBandsOrCuts() {
+    ImagePreprocessor preprocessor = new ImagePreprocessor(descriptor(2, 2, 1, ResizePolicy.STRETCH, RAW_GRAY, 7));
+    // 8x2 (4:1) stretched to 2x2 with area averaging: left half 10, right half 30, no padding.
+    float[] values = preprocessor.prepare(ImageDecoder.toRgba(TestImages.gray(8, 2, (x, y) -> x < 4 ? 10 : 30)));
+    assertArrayEquals(new float[] {10f, 30f, 10f, 30f}, values, 1e-4f);
+  }
+
+  private static EmbeddingModelDescriptor descriptor(int height, int width, int channels, ResizePolicy policy,
+      Normalisation normalisation, int padValue, Resampling resampling) {
+    return new EmbeddingModelDescriptor("test", "1", height, width, channels, "RGB", normalisation, policy,
+        padValue, null, "image", "embedding", 8, resampling);
   }
 
   private static EmbeddingModelDescriptor descriptor(int height, int width, int channels, ResizePolicy policy,

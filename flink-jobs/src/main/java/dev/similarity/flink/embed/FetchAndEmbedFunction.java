@@ -35,6 +35,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * embeds it in a micro-batch. Always completes with an {@link EmbeddingOutcome}: a transient failure
  * is marked retryable and is parked for a later attempt by {@link DeadLetterSplitter} and the
  * version gate, so a waiting image holds neither a download slot nor a place in this operator.
+ * A change that carried its own embedding ({@link ProductChange#embedding()}) completes at once
+ * with it: no download, no model call.
  */
 public final class FetchAndEmbedFunction extends RichAsyncFunction<ProductChange, EmbeddingOutcome> {
 
@@ -56,6 +58,7 @@ public final class FetchAndEmbedFunction extends RichAsyncFunction<ProductChange
     private transient AtomicInteger inFlight;
     private transient Map<ImageMetadata, Counter> metadataIgnored;
     private transient Counter embeddingsReused;
+    private transient Counter embeddingsFromEvents;
     private transient Map<String, float[]> recentEmbeddings;
 
     public FetchAndEmbedFunction(IndexerConfig config) {
@@ -94,6 +97,7 @@ public final class FetchAndEmbedFunction extends RichAsyncFunction<ProductChange
             metadataIgnored.put(kind, ignored.counter(kind.name()));
         }
         embeddingsReused = metrics.counter("embeddingsReused");
+        embeddingsFromEvents = metrics.counter("embeddingsFromEvents");
         recentEmbeddings = Collections.synchronizedMap(new LinkedHashMap<>(1024, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<String, float[]> eldest) {
@@ -113,6 +117,13 @@ public final class FetchAndEmbedFunction extends RichAsyncFunction<ProductChange
     public void asyncInvoke(ProductChange change, ResultFuture<EmbeddingOutcome> resultFuture) {
         if (change.isRemoval()) {
             resultFuture.complete(List.of(EmbeddingOutcome.removal(change)));
+            return;
+        }
+        if (change.embedding() != null) {
+            // Checked and normalised by the decoder: nothing to fetch, nothing to embed.
+            embeddingsFromEvents.inc();
+            resultFuture.complete(List.of(EmbeddingOutcome.embedded(change, change.embedding().vector(),
+                    change.embedding().contentHash())));
             return;
         }
         CompletableFuture

@@ -26,6 +26,11 @@ import java.util.stream.Collectors;
  * (see {@link CatalogueWriterSchemas}). A single-object event whose writer schema the job was not
  * given is an {@code UNKNOWN_WRITER_SCHEMA} dead letter naming the fingerprint, not a malformed one:
  * its bytes may be good and can be replayed once the schema is configured.
+ *
+ * <p>An event that carries its own embedding is checked against the job's model here
+ * ({@link EventEmbeddingCheck}): one of another model is an {@code EMBEDDING_MODEL_MISMATCH} dead
+ * letter, one of the wrong length, with a non-finite value or all zeros an {@code INVALID_EMBEDDING}
+ * one; a passing one travels normalised in {@link ProductChange#embedding()}, and its image is not fetched.
  */
 public final class CatalogueEventDecoder extends ProcessFunction<RawCatalogueRecord, ProductChange> {
 
@@ -33,12 +38,17 @@ public final class CatalogueEventDecoder extends ProcessFunction<RawCatalogueRec
 
     /** Serializable: carries the writer schemas read at start-up. */
     private final AvroRecordCodec<CatalogueEvent> codec;
+    private final EventEmbeddingCheck embeddings;
     private transient Counter eventsIn;
     private transient Counter rejected;
 
-    /** @param codec from {@link CatalogueWriterSchemas#codec}, which checked the writer schemas at start-up */
-    public CatalogueEventDecoder(AvroRecordCodec<CatalogueEvent> codec) {
+    /**
+     * @param codec      from {@link CatalogueWriterSchemas#codec}, which checked the writer schemas at start-up
+     * @param embeddings the job's model, which the embeddings events carry must be of
+     */
+    public CatalogueEventDecoder(AvroRecordCodec<CatalogueEvent> codec, EventEmbeddingCheck embeddings) {
         this.codec = codec;
+        this.embeddings = embeddings;
     }
 
     @Override
@@ -75,6 +85,16 @@ public final class CatalogueEventDecoder extends ProcessFunction<RawCatalogueRec
             return;
         }
         boolean removal = event.getKind() == CatalogueEventKind.REMOVED;
+        ProvidedEmbedding embedding = null;
+        if (!removal && event.getEmbedding() != null) {
+            EventEmbeddingCheck.Result checked = embeddings.check(event.getProductId(), event.getEmbedding());
+            if (!checked.passed()) {
+                reject(ctx, raw, event.getProductId(), Stage.VALIDATE, checked.reason(), "catalogue event "
+                        + event.getEventId() + ": " + checked.message(), null);
+                return;
+            }
+            embedding = checked.embedding();
+        }
         out.collect(new ProductChange(
                 event.getProductId(),
                 removal ? ProductChange.Kind.REMOVE : ProductChange.Kind.UPSERT,
@@ -82,7 +102,8 @@ public final class CatalogueEventDecoder extends ProcessFunction<RawCatalogueRec
                 category(event.getCategoryPath()),
                 event.getCatalogueVersion(),
                 event.getTimestamp(),
-                raw));
+                raw,
+                embedding));
     }
 
     /** Naked bytes do not say which schema wrote them: point at the option that does. */

@@ -1,11 +1,15 @@
 package dev.similarity.flink.local;
 
+import dev.similarity.local.CliCommands;
+import dev.similarity.local.CommandLineTool;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * Command line behind {@code scripts/submit-job} and {@code scripts/stop-job}: the web UI's "Submit
@@ -18,13 +22,14 @@ import java.util.Locale;
  * FlinkJobCli status --cluster URL --job ID
  * </pre>
  *
- * Exit codes: 0 done, 1 failed, 2 bad usage.
+ * Exit codes ({@link CommandLineTool}): 0 done, 1 failed, 2 bad usage.
  */
-public final class FlinkJobCli {
+@Command(name = "FlinkJobCli")
+public final class FlinkJobCli extends CliCommands {
 
-  static final int OK = 0;
-  static final int FAILED = 1;
-  static final int USAGE = 2;
+  static final int OK = CommandLineTool.OK;
+  static final int FAILED = CommandLineTool.FAILED;
+  static final int USAGE = CommandLineTool.USAGE;
 
   private static final String USAGE_TEXT = """
       usage: FlinkJobCli submit --cluster URL --jar FILE [--entry-class C] [--parallelism P]
@@ -35,85 +40,61 @@ public final class FlinkJobCli {
         stop    stop the job with a savepoint (POST /jobs/:id/stop) and print the savepoint's path
         status  the job's state, tasks and checkpoints""";
 
-  private final PrintStream out;
-  private final PrintStream err;
+  /** Everything after the first {@code --}, passed to the job as it is. */
+  private List<String> jobArgs = List.of();
 
   FlinkJobCli(PrintStream out, PrintStream err) {
-    this.out = out;
-    this.err = err;
+    super(out, err, USAGE_TEXT);
   }
 
   public static void main(String[] args) {
     System.exit(new FlinkJobCli(System.out, System.err).run(args));
   }
 
-  int run(String[] args) {
-    if (args.length == 0) {
-      err.println(USAGE_TEXT);
-      return USAGE;
-    }
-    String command = args[0].toLowerCase(Locale.ROOT);
-    String cluster = null;
-    Path jar = null;
-    String entryClass = null;
-    Integer parallelism = null;
-    String savepoint = null;
-    boolean allowNonRestoredState = false;
-    String jobId = null;
-    String savepointDir = null;
-    long timeoutSeconds = 300;
-    List<String> jobArgs = new ArrayList<>();
-    try {
-      for (int i = 1; i < args.length; i++) {
-        String option = args[i];
-        switch (option) {
-          case "--" -> {
-            jobArgs.addAll(List.of(args).subList(i + 1, args.length));
-            i = args.length;
-          }
-          case "--cluster" -> cluster = value(args, ++i, option);
-          case "--jar" -> jar = Path.of(value(args, ++i, option));
-          case "--entry-class" -> entryClass = value(args, ++i, option);
-          case "--parallelism" -> parallelism = positive(value(args, ++i, option), option);
-          case "--from-savepoint" -> savepoint = value(args, ++i, option);
-          case "--allow-non-restored-state" -> allowNonRestoredState = true;
-          case "--job" -> jobId = value(args, ++i, option);
-          case "--savepoint-dir" -> savepointDir = value(args, ++i, option);
-          case "--timeout" -> timeoutSeconds = positive(value(args, ++i, option), option);
-          default -> throw new IllegalArgumentException("unexpected argument '" + option + "' (job arguments go after '--')");
-        }
-      }
-      if (cluster == null) throw new IllegalArgumentException("--cluster is missing: the REST URL of the cluster, e.g. http://127.0.0.1:8081");
-      if (command.equals("submit") && jar == null) throw new IllegalArgumentException("--jar is missing: the job jar to upload");
-      if ((command.equals("stop") || command.equals("status")) && jobId == null) {
-        throw new IllegalArgumentException("--job is missing: the job id (the web UI shows it; submit-job prints it)");
-      }
-    } catch (IllegalArgumentException e) {
-      err.println(e.getMessage() + "\n" + USAGE_TEXT);
-      return USAGE;
-    }
-    try {
-      FlinkRestClient rest = new FlinkRestClient(cluster);
-      return switch (command) {
-        case "submit" -> submit(rest, jar, entryClass, parallelism, savepoint, allowNonRestoredState, jobArgs);
-        case "stop" -> stop(rest, jobId, savepointDir, Duration.ofSeconds(timeoutSeconds));
-        case "status" -> status(rest, jobId);
-        default -> {
-          err.println("unknown command '" + args[0] + "'\n" + USAGE_TEXT);
-          yield USAGE;
-        }
-      };
-    } catch (RuntimeException e) {
-      err.println("error: " + e.getMessage());
-      return FAILED;
+  /** Everything after the first {@code --} goes to the job as it is; the rest are this tool's. */
+  @Override
+  public int run(String... args) {
+    int separator = Arrays.asList(args).indexOf("--");
+    jobArgs = separator < 0 ? List.of() : List.of(args).subList(separator + 1, args.length);
+    return super.run(separator < 0 ? args : Arrays.copyOf(args, separator));
+  }
+
+  @Override
+  protected CommandLineTool configure(CommandLineTool tool) {
+    return tool.unexpectedArgumentHint(" (job arguments go after '--')");
+  }
+
+  /** Where the cluster is; every command needs it. */
+  static final class Cluster {
+    @Option(names = "--cluster", paramLabel = "URL") String url;
+
+    FlinkRestClient client() {
+      return new FlinkRestClient(CommandLineTool.required(url,
+          "--cluster is missing: the REST URL of the cluster, e.g. http://127.0.0.1:8081"));
     }
   }
 
-  private int submit(FlinkRestClient rest, Path jar, String entryClass, Integer parallelism, String savepoint,
-      boolean allowNonRestoredState, List<String> jobArgs) {
+  /** Which job, for stop and status. */
+  static final class Job {
+    @Option(names = "--job", paramLabel = "ID") String id;
+
+    String id() {
+      return CommandLineTool.required(id, "--job is missing: the job id (the web UI shows it; submit-job prints it)");
+    }
+  }
+
+  @Command(name = "submit")
+  int submit(@Mixin Cluster cluster,
+      @Option(names = "--jar", paramLabel = "FILE") Path jar,
+      @Option(names = "--entry-class", paramLabel = "C") String entryClass,
+      @Option(names = "--parallelism", paramLabel = "P", converter = CommandLineTool.PositiveNumber.class) Integer parallelism,
+      @Option(names = "--from-savepoint", paramLabel = "PATH") String savepoint,
+      @Option(names = "--allow-non-restored-state") boolean allowNonRestoredState) {
+    FlinkRestClient rest = cluster.client();
+    CommandLineTool.required(jar, "--jar is missing: the job jar to upload");
     long uploadingAt = System.nanoTime();
     String jarId = rest.uploadJar(jar);
-    out.printf(Locale.ROOT, "uploaded %s as %s in %.1f s%n", jar, jarId, (System.nanoTime() - uploadingAt) / 1e9);
+    out.println("uploaded " + jar + " as " + jarId + " in " + CommandLineTool.secondsSince(uploadingAt) + " s");
     String jobId = rest.run(jarId, entryClass, jobArgs, parallelism, savepoint, allowNonRestoredState);
     out.println("job " + jobId + " submitted" + (savepoint == null ? "" : ", resuming from " + savepoint)
         + (parallelism == null ? "" : ", parallelism " + parallelism));
@@ -122,38 +103,33 @@ public final class FlinkJobCli {
     return OK;
   }
 
-  private int stop(FlinkRestClient rest, String jobId, String savepointDir, Duration timeout) {
+  @Command(name = "stop")
+  int stop(@Mixin Cluster cluster, @Mixin Job job,
+      @Option(names = "--savepoint-dir", paramLabel = "DIR") String savepointDir,
+      @Option(names = "--timeout", paramLabel = "SECONDS", converter = CommandLineTool.PositiveNumber.class) Integer timeoutSeconds) {
+    FlinkRestClient rest = cluster.client();
+    String jobId = job.id();
+    Duration timeout = Duration.ofSeconds(timeoutSeconds == null ? 300 : timeoutSeconds);
     long stoppingAt = System.nanoTime();
     String savepoint = rest.stopWithSavepoint(jobId, savepointDir, timeout);
-    out.printf(Locale.ROOT, "job %s stopped with a savepoint in %.1f s:%n%s%n", jobId, (System.nanoTime() - stoppingAt) / 1e9, savepoint);
+    out.println("job " + jobId + " stopped with a savepoint in " + CommandLineTool.secondsSince(stoppingAt) + " s:");
+    out.println(savepoint);
     out.println("  resume: scripts/submit-job --cluster " + rest.baseUrl() + " --jar JOB.jar --from-savepoint " + savepoint
         + " [--parallelism P] -- [job arguments]");
     return OK;
   }
 
-  private int status(FlinkRestClient rest, String jobId) {
-    FlinkRestClient.JobInfo job = rest.job(jobId);
+  @Command(name = "status")
+  int status(@Mixin Cluster cluster, @Mixin Job job) {
+    FlinkRestClient rest = cluster.client();
+    String jobId = job.id();
+    FlinkRestClient.JobInfo info = rest.job(jobId);
     FlinkRestClient.CheckpointStats checkpoints = rest.checkpoints(jobId);
-    out.println(job.state() + " " + job.name() + " (" + job.id() + ")");
-    out.println("  tasks: " + job.tasks());
+    out.println(info.state() + " " + info.name() + " (" + info.id() + ")");
+    out.println("  tasks: " + info.tasks());
     out.println("  checkpoints: " + checkpoints.completed() + " completed, " + checkpoints.failed() + " failed, "
         + checkpoints.inProgress() + " in progress, restored " + checkpoints.restored() + " times");
     checkpoints.latestCompleted().ifPresent(c -> out.println("  latest completed: " + c.id() + " at " + c.externalPath()));
     return OK;
-  }
-
-  private static String value(String[] args, int index, String option) {
-    if (index >= args.length) throw new IllegalArgumentException(option + " needs a value");
-    return args[index];
-  }
-
-  private static int positive(String text, String option) {
-    try {
-      int value = Integer.parseInt(text);
-      if (value >= 1) return value;
-    } catch (NumberFormatException e) {
-      // falls through to the message below
-    }
-    throw new IllegalArgumentException(option + " '" + text + "' is not a positive whole number");
   }
 }

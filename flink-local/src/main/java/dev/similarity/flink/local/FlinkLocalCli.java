@@ -1,11 +1,16 @@
 package dev.similarity.flink.local;
 
+import dev.similarity.local.CliCommands;
+import dev.similarity.local.CommandLineTool;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * Command line behind {@code scripts/flink-local}: a Flink session cluster for people, left running
@@ -19,15 +24,16 @@ import java.util.Optional;
  * FlinkLocalCli add-taskmanager --work-dir DIR
  * </pre>
  *
- * Exit codes: 0 done (also: start when already running, stop when not running), 1 failed,
- * 2 bad usage, 3 status found no running cluster.
+ * Exit codes ({@link CommandLineTool}): 0 done (also: start when already running, stop when not
+ * running), 1 failed, 2 bad usage, 3 status found no running cluster.
  */
-public final class FlinkLocalCli {
+@Command(name = "FlinkLocalCli")
+public final class FlinkLocalCli extends CliCommands {
 
-  static final int OK = 0;
-  static final int FAILED = 1;
-  static final int USAGE = 2;
-  static final int NOT_RUNNING = 3;
+  static final int OK = CommandLineTool.OK;
+  static final int FAILED = CommandLineTool.FAILED;
+  static final int USAGE = CommandLineTool.USAGE;
+  static final int NOT_RUNNING = CommandLineTool.NOT_RUNNING;
 
   static final int DEFAULT_REST_PORT = 8081;
   static final int DEFAULT_PROMETHEUS_PORT = 9250;
@@ -46,102 +52,89 @@ public final class FlinkLocalCli {
         status           say whether it runs, its web UI, processes, logs
         add-taskmanager  start one more TaskManager (e.g. after killing one)""";
 
-  private final PrintStream out;
-  private final PrintStream err;
-
   FlinkLocalCli(PrintStream out, PrintStream err) {
-    this.out = out;
-    this.err = err;
+    super(out, err, USAGE_TEXT);
   }
 
   public static void main(String[] args) {
     System.exit(new FlinkLocalCli(System.out, System.err).run(args));
   }
 
-  int run(String[] args) {
-    if (args.length == 0) {
-      err.println(USAGE_TEXT);
-      return USAGE;
-    }
-    String command = args[0].toLowerCase(Locale.ROOT);
-    Path workDir = null;
-    int restPort = DEFAULT_REST_PORT;
-    int taskManagers = LocalFlinkCluster.DEFAULT_TASK_MANAGERS;
-    int slots = LocalFlinkCluster.DEFAULT_SLOTS_PER_TASK_MANAGER;
-    int prometheusPort = DEFAULT_PROMETHEUS_PORT;
-    Map<String, String> s3 = new LinkedHashMap<>();
-    for (int i = 1; i < args.length; i++) {
-      String option = args[i];
-      try {
-        switch (option) {
-          case "--work-dir" -> workDir = Path.of(value(args, ++i, option)).toAbsolutePath().normalize();
-          case "--rest-port" -> restPort = number(value(args, ++i, option), option, "FLINK_REST_PORT for scripts/flink-local");
-          case "--taskmanagers" -> taskManagers = number(value(args, ++i, option), option, "e.g. --taskmanagers 2");
-          case "--slots" -> slots = number(value(args, ++i, option), option, "e.g. --slots 2");
-          case "--prometheus-port" -> prometheusPort = number(value(args, ++i, option), option, "e.g. --prometheus-port 9250");
-          case "--s3-endpoint" -> {
-            s3.put("s3.endpoint", value(args, ++i, option));
-            s3.put("s3.path.style.access", "true");
-          }
-          case "--s3-access-key" -> s3.put("s3.access-key", value(args, ++i, option));
-          case "--s3-secret-key" -> s3.put("s3.secret-key", value(args, ++i, option));
-          default -> {
-            err.println("unexpected argument '" + option + "'" + "\n" + USAGE_TEXT);
-            return USAGE;
-          }
-        }
-      } catch (IllegalArgumentException e) {
-        err.println(e.getMessage() + "\n" + USAGE_TEXT);
-        return USAGE;
+  @Override
+  protected CommandLineTool configure(CommandLineTool tool) {
+    return tool
+        .conversionHint("--rest-port", " (FLINK_REST_PORT for scripts/flink-local)")
+        .conversionHint("--taskmanagers", " (e.g. --taskmanagers 2)")
+        .conversionHint("--slots", " (e.g. --slots 2)")
+        .conversionHint("--prometheus-port", " (e.g. --prometheus-port 9250)");
+  }
+
+  /** What the commands take; scripts/flink-local passes --work-dir to each, the ports to start. */
+  static final class Options {
+    @Option(names = "--work-dir", paramLabel = "DIR") Path workDir;
+    @Option(names = "--rest-port", converter = CommandLineTool.WholeNumber.class) int restPort = DEFAULT_REST_PORT;
+    @Option(names = "--taskmanagers", converter = CommandLineTool.WholeNumber.class) int taskManagers = LocalFlinkCluster.DEFAULT_TASK_MANAGERS;
+    @Option(names = "--slots", converter = CommandLineTool.WholeNumber.class) int slots = LocalFlinkCluster.DEFAULT_SLOTS_PER_TASK_MANAGER;
+    @Option(names = "--prometheus-port", converter = CommandLineTool.WholeNumber.class) int prometheusPort = DEFAULT_PROMETHEUS_PORT;
+    @Option(names = "--s3-endpoint", paramLabel = "URL") String s3Endpoint;
+    @Option(names = "--s3-access-key", paramLabel = "KEY") String s3AccessKey;
+    @Option(names = "--s3-secret-key", paramLabel = "KEY") String s3SecretKey;
+
+    /** The cluster's s3.* settings: empty unless --s3-* options were given, which only {@code start} takes. */
+    Map<String, String> s3(String command) {
+      if ((s3AccessKey == null) != (s3SecretKey == null)) {
+        throw new CommandLineTool.UsageException("give both --s3-access-key and --s3-secret-key, or neither");
       }
+      Map<String, String> s3 = new LinkedHashMap<>();
+      if (s3Endpoint != null) {
+        s3.put("s3.endpoint", s3Endpoint);
+        s3.put("s3.path.style.access", "true");
+      }
+      if (s3AccessKey != null) {
+        s3.put("s3.access-key", s3AccessKey);
+        s3.put("s3.secret-key", s3SecretKey);
+      }
+      if (!s3.isEmpty() && !command.equals("start")) {
+        throw new CommandLineTool.UsageException("--s3-* options configure a cluster being started; they do not apply to " + command);
+      }
+      return s3;
     }
-    if (s3.containsKey("s3.access-key") != s3.containsKey("s3.secret-key")) {
-      err.println("give both --s3-access-key and --s3-secret-key, or neither\n" + USAGE_TEXT);
-      return USAGE;
+
+    Path workDir() {
+      return CommandLineTool.required(workDir, "--work-dir is missing: the directory holding the cluster's configuration, logs and checkpoints")
+          .toAbsolutePath().normalize();
     }
-    if (!s3.isEmpty() && !command.equals("start")) {
-      err.println("--s3-* options configure a cluster being started; they do not apply to " + command + "\n" + USAGE_TEXT);
-      return USAGE;
-    }
-    if (workDir == null) {
-      err.println("--work-dir is missing: the directory holding the cluster's configuration, logs and checkpoints\n" + USAGE_TEXT);
-      return USAGE;
-    }
-    try {
-      return switch (command) {
-        case "start" -> start(workDir, restPort, taskManagers, slots, prometheusPort, s3);
-        case "stop" -> stop(workDir);
-        case "status" -> status(workDir);
-        case "add-taskmanager" -> addTaskManager(workDir);
-        default -> {
-          err.println("unknown command '" + args[0] + "'\n" + USAGE_TEXT);
-          yield USAGE;
-        }
-      };
-    } catch (RuntimeException e) {
-      err.println("error: " + e.getMessage());
-      return FAILED;
+
+    /** The work directory of a command that starts nothing; refuses --s3-* options. */
+    Path workDirOf(String command) {
+      s3(command);
+      return workDir();
     }
   }
 
-  private int start(Path workDir, int restPort, int taskManagers, int slots, int prometheusPort, Map<String, String> s3) {
+  @Command(name = "start")
+  int start(@Mixin Options options) {
+    Map<String, String> s3 = options.s3("start");
+    Path workDir = options.workDir();
     Optional<LocalFlinkCluster> running = LocalFlinkCluster.attach(workDir);
     if (running.isPresent()) {
       LocalFlinkCluster cluster = running.get();
       out.println("Flink is already running: web UI " + cluster.restUrl());
-      if (cluster.restPort() != restPort) out.println("  not on port " + restPort + ": stop it first to change the port");
+      if (cluster.restPort() != options.restPort) out.println("  not on port " + options.restPort + ": stop it first to change the port");
       describe(cluster);
       return OK;
     }
     long startedAt = System.nanoTime();
-    LocalFlinkCluster cluster = LocalFlinkCluster.builder().workDir(workDir).restPort(restPort).taskManagers(taskManagers)
-        .slotsPerTaskManager(slots).prometheusPort(prometheusPort).config(s3).detached(true).build().start();
-    out.printf(Locale.ROOT, "Flink started in %.1f s: web UI and REST API %s%n", (System.nanoTime() - startedAt) / 1e9, cluster.restUrl());
+    LocalFlinkCluster cluster = LocalFlinkCluster.builder().workDir(workDir).restPort(options.restPort).taskManagers(options.taskManagers)
+        .slotsPerTaskManager(options.slots).prometheusPort(options.prometheusPort).config(s3).detached(true).build().start();
+    out.println("Flink started in " + CommandLineTool.secondsSince(startedAt) + " s: web UI and REST API " + cluster.restUrl());
     describe(cluster);
     return OK;
   }
 
-  private int stop(Path workDir) {
+  @Command(name = "stop")
+  int stop(@Mixin Options options) {
+    Path workDir = options.workDirOf("stop");
     Optional<LocalFlinkCluster> running = LocalFlinkCluster.attach(workDir);
     if (running.isEmpty()) {
       out.println("Flink is not running (work dir " + workDir + ")");
@@ -151,11 +144,13 @@ public final class FlinkLocalCli {
     String description = cluster.restUrl() + " (" + (cluster.taskManagers().size() + cluster.jobManager().stream().count()) + " processes)";
     long stoppingAt = System.nanoTime();
     cluster.close();
-    out.printf(Locale.ROOT, "Flink on %s stopped in %.1f s%n", description, (System.nanoTime() - stoppingAt) / 1e9);
+    out.println("Flink on " + description + " stopped in " + CommandLineTool.secondsSince(stoppingAt) + " s");
     return OK;
   }
 
-  private int status(Path workDir) {
+  @Command(name = "status")
+  int status(@Mixin Options options) {
+    Path workDir = options.workDirOf("status");
     Optional<LocalFlinkCluster> running = LocalFlinkCluster.attach(workDir);
     if (running.isEmpty()) {
       out.println("not running");
@@ -175,7 +170,9 @@ public final class FlinkLocalCli {
     return OK;
   }
 
-  private int addTaskManager(Path workDir) {
+  @Command(name = "add-taskmanager")
+  int addTaskManager(@Mixin Options options) {
+    Path workDir = options.workDirOf("add-taskmanager");
     Optional<LocalFlinkCluster> running = LocalFlinkCluster.attach(workDir);
     if (running.isEmpty()) {
       err.println("Flink is not running (work dir " + workDir + "); start it with scripts/flink-local start");
@@ -183,7 +180,7 @@ public final class FlinkLocalCli {
     }
     long startedAt = System.nanoTime();
     int index = running.get().startTaskManager();
-    out.printf(Locale.ROOT, "taskmanager-%d registered in %.1f s%n", index, (System.nanoTime() - startedAt) / 1e9);
+    out.println("taskmanager-" + index + " registered in " + CommandLineTool.secondsSince(startedAt) + " s");
     describe(running.get());
     return OK;
   }
@@ -199,18 +196,5 @@ public final class FlinkLocalCli {
     out.println("  logs:        " + cluster.logDir());
     out.println("  checkpoints: " + cluster.checkpointDir());
     out.println("  savepoints:  " + cluster.savepointDir());
-  }
-
-  private static String value(String[] args, int index, String option) {
-    if (index >= args.length) throw new IllegalArgumentException(option + " needs a value");
-    return args[index];
-  }
-
-  private static int number(String text, String option, String hint) {
-    try {
-      return Integer.parseInt(text);
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(option + " '" + text + "' is not a number (" + hint + ")");
-    }
   }
 }

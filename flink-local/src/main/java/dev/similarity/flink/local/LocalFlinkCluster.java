@@ -1,14 +1,17 @@
 package dev.similarity.flink.local;
 
 import dev.similarity.flink.local.internal.ClusterFiles;
-import dev.similarity.flink.local.internal.ClusterJvm;
-import dev.similarity.flink.local.internal.ClusterJvm.MemoryParameters;
-import dev.similarity.flink.local.internal.ClusterJvm.Role;
-import dev.similarity.flink.local.internal.ClusterLibrary;
 import dev.similarity.flink.local.internal.ClusterState;
-import dev.similarity.flink.local.internal.FlinkProcessMain;
-import dev.similarity.kafka.local.internal.ChildJvm;
-import dev.similarity.kafka.local.internal.LoopbackPorts;
+import dev.similarity.flink.local.internal.FlinkMemory;
+import dev.similarity.flink.local.internal.FlinkMemory.Role;
+import dev.similarity.local.ChildJvm;
+import dev.similarity.local.ChildProcess;
+import dev.similarity.local.JarFolder;
+import dev.similarity.local.LocalFiles;
+import dev.similarity.local.LocalServer;
+import dev.similarity.local.LocalServerBuilder;
+import dev.similarity.local.LogFiles;
+import dev.similarity.local.LoopbackPorts;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -16,25 +19,18 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -65,7 +61,7 @@ import java.util.stream.Stream;
  * retained checkpoints. Unless {@linkplain Builder#detached detached}, the cluster stops when this JVM
  * exits (shutdown hook) or dies (each child watches its stdin pipe).
  */
-public final class LocalFlinkCluster implements AutoCloseable {
+public final class LocalFlinkCluster extends LocalServer {
 
   public static final int DEFAULT_TASK_MANAGERS = 2;
   public static final int DEFAULT_SLOTS_PER_TASK_MANAGER = 2;
@@ -97,6 +93,15 @@ public final class LocalFlinkCluster implements AutoCloseable {
   static final String TASK_MANAGER_MAIN = "org.apache.flink.runtime.taskexecutor.TaskManagerRunner";
   private static final String JVM_OPTIONS_RESOURCE = "jvm-options.properties";
   private static final int LOG_TAIL_LINES = 40;
+  /**
+   * The cluster's jars, which flink-local's build copies to {@code flink-local/target/cluster-lib}: flink-runtime,
+   * the web UI, the RPC system, RocksDB, the Prometheus reporter, log4j, the embedding runtime. A job's
+   * connectors and libraries belong in its jar, not here.
+   */
+  static final JarFolder CLUSTER_LIB = new JarFolder("Flink cluster", "flink-local", "cluster-lib", "flink.local.lib",
+      "LocalFlinkCluster.Builder.clusterLibDir",
+      List.of("flink-runtime-2", "flink-runtime-web-", "flink-rpc-akka-loader-", "flink-clients-"),
+      "flink-runtime, flink-runtime-web, flink-rpc-akka-loader and flink-clients jars", LocalFlinkCluster.class);
   private static final Duration POLL_INTERVAL = Duration.ofMillis(250);
 
   /** One cluster JVM, as callers see it. @param logFile Flink's log; the JVM's stdout is next to it as {@code .out} */
@@ -109,7 +114,6 @@ public final class LocalFlinkCluster implements AutoCloseable {
   }
 
   // Configuration (fixed).
-  private final Path requestedWorkDir;
   private final Path clusterLibDir;
   private final Path javaHome;
   private final int requestedRestPort;
@@ -124,12 +128,8 @@ public final class LocalFlinkCluster implements AutoCloseable {
   private final int requestedPrometheusPort;
   private final List<String> extraJvmOptions;
   private final Duration startupTimeout;
-  private final Duration shutdownTimeout;
-  private final boolean detached;
 
   // Run state, guarded by this.
-  private Path workDir;
-  private boolean ownsWorkDir;
   private ClusterFiles files;
   private Path pluginsDir;
   private int prometheusFirstPort;
@@ -138,23 +138,28 @@ public final class LocalFlinkCluster implements AutoCloseable {
   private Child jobManager;
   private final List<Child> taskManagers = new ArrayList<>();
   private int nextTaskManagerIndex;
-  private MemoryParameters jobManagerMemoryParameters;
-  private MemoryParameters taskManagerMemoryParameters;
-  private Thread shutdownHook;
-  private boolean started;
-  private boolean closed;
+  private FlinkMemory.Parameters jobManagerMemoryParameters;
+  private FlinkMemory.Parameters taskManagerMemoryParameters;
 
-  /** A running cluster JVM; {@code process} is null when attached from another JVM. */
-  private record Child(String name, ProcessHandle handle, Process process, int prometheusPort) {
+  /** A running cluster JVM, started here or attached. */
+  private record Child(ChildProcess process, int prometheusPort) {
+    String name() {
+      return process.name();
+    }
+
+    boolean isAlive() {
+      return process.isAlive();
+    }
+
     ClusterState.Member member() {
-      return new ClusterState.Member(name, handle.pid(), prometheusPort);
+      return new ClusterState.Member(name(), process.pid(), prometheusPort);
     }
   }
 
-  private LocalFlinkCluster(Builder builder, Path clusterLibDir, Path javaHome) {
-    this.requestedWorkDir = builder.workDir == null ? null : builder.workDir.toAbsolutePath().normalize();
+  private LocalFlinkCluster(Builder builder, LocalServerBuilder.Shared shared, Path clusterLibDir) {
+    super("LocalFlinkCluster", "Flink cluster", "flink-local", builder.workDir, shared);
     this.clusterLibDir = clusterLibDir;
-    this.javaHome = javaHome;
+    this.javaHome = shared.javaHome();
     this.requestedRestPort = builder.restPort;
     this.initialTaskManagers = builder.taskManagers;
     this.slotsPerTaskManager = builder.slotsPerTaskManager;
@@ -165,9 +170,7 @@ public final class LocalFlinkCluster implements AutoCloseable {
     this.s3FileSystem = builder.s3FileSystem;
     this.requestedPrometheusPort = builder.prometheusPort;
     this.extraJvmOptions = List.copyOf(builder.jvmOptions);
-    this.startupTimeout = builder.startupTimeout;
-    this.shutdownTimeout = builder.shutdownTimeout;
-    this.detached = builder.detached;
+    this.startupTimeout = shared.startupTimeout();
   }
 
   public static Builder builder() {
@@ -186,15 +189,15 @@ public final class LocalFlinkCluster implements AutoCloseable {
     List<Child> alive = new ArrayList<>();
     for (ClusterState.Member member : state.get().members()) {
       ProcessHandle.of(member.pid()).filter(ProcessHandle::isAlive).filter(h -> runsFrom(h, files, state.get().restPort()))
-          .ifPresent(h -> alive.add(new Child(member.name(), h, null, member.prometheusPort())));
+          .ifPresent(h -> alive.add(new Child(ChildProcess.attached(member.name(), h), member.prometheusPort())));
     }
     if (alive.isEmpty()) return Optional.empty();
 
     Builder builder = builder().workDir(files.workDir()).detached(true)
         .slotsPerTaskManager(configValue(files, "taskmanager.numberOfTaskSlots").map(Integer::parseInt).orElse(DEFAULT_SLOTS_PER_TASK_MANAGER));
-    LocalFlinkCluster cluster = new LocalFlinkCluster(builder, null, Path.of(System.getProperty("java.home")));
+    LocalFlinkCluster cluster = new LocalFlinkCluster(builder, builder.shared(), null);
     synchronized (cluster) {
-      cluster.workDir = files.workDir();
+      cluster.attachedTo(files.workDir());
       cluster.files = files;
       cluster.pluginsDir = state.get().pluginsDir();
       cluster.prometheusFirstPort = state.get().prometheusFirstPort();
@@ -205,7 +208,6 @@ public final class LocalFlinkCluster implements AutoCloseable {
         if (child.name().equals(ClusterFiles.JOB_MANAGER)) cluster.jobManager = child;
         else cluster.taskManagers.add(child);
       }
-      cluster.started = true;
     }
     return Optional.of(cluster);
   }
@@ -218,57 +220,9 @@ public final class LocalFlinkCluster implements AutoCloseable {
    * @throws IllegalStateException if it cannot start, with the last lines of the failing process's log;
    *     nothing is left running and a temporary work directory is deleted
    */
-  public synchronized LocalFlinkCluster start() {
-    if (closed) throw new IllegalStateException("this LocalFlinkCluster was closed; build a new one");
-    if (started) throw new IllegalStateException("already started: " + this);
-    started = true;
-    try {
-      prepareWorkDir();
-      Optional<LocalFlinkCluster> running = attach(workDir);
-      if (running.isPresent()) {
-        throw new IllegalStateException("a Flink cluster started from " + workDir + " is already running (" + running.get()
-            + "); stop it first (scripts/flink-local stop, or close() the LocalFlinkCluster that started it)");
-      }
-      ClusterState.delete(files); // left behind by a cluster that died
-      deleteRecursively(files.tmpDir());
-      for (Path dir : List.of(files.logDir(), files.checkpointDir(), files.savepointDir(), files.webUploadDir(), files.tmpDir())) {
-        Files.createDirectories(dir);
-      }
-      prometheusFirstPort = requestedPrometheusPort;
-      pluginsDir = requestedPluginsDir != null ? requestedPluginsDir : Files.createDirectories(files.defaultPluginsDir());
-      if (requestedPluginsDir == null) installS3Plugin();
-
-      Optional<Integer> previousRpcPort = configValue(files, "jobmanager.rpc.port").map(Integer::parseInt);
-      restPort = chooseRestPort(configValue(files, "rest.port").map(Integer::parseInt));
-      rpcPort = previousRpcPort.filter(p -> p != restPort && LoopbackPorts.isFree(p)).orElseGet(() -> freePortOtherThan(Set.of(restPort)));
-      files.writeLogConfigs();
-      files.writeConfigYaml(configEntries(files, restPort, rpcPort));
-      appendToLog("starting a cluster: REST and web UI on " + restUrl() + ", JobManager RPC on port " + rpcPort + ", "
-          + initialTaskManagers + " TaskManagers with " + slotsPerTaskManager + " slots, config " + files.configYaml());
-
-      computeMemoryParameters();
-      jobManager = launch(Role.JOB_MANAGER, ClusterFiles.JOB_MANAGER, choosePrometheusPort());
-      List<String> expected = new ArrayList<>();
-      for (int i = 0; i < initialTaskManagers; i++) {
-        String name = ClusterFiles.taskManagerName(nextTaskManagerIndex++);
-        taskManagers.add(launch(Role.TASK_MANAGER, name, choosePrometheusPort()));
-        expected.add(name);
-      }
-      writeState();
-      awaitRegistered(expected, "start");
-      if (!detached) {
-        shutdownHook = new Thread(() -> shutDown(false), "flink-local-shutdown " + restUrl());
-        Runtime.getRuntime().addShutdownHook(shutdownHook);
-      }
-      appendToLog("cluster up: " + this);
-      return this;
-    } catch (IOException e) {
-      shutDownAfterFailedStart();
-      throw new UncheckedIOException("cannot start a Flink cluster in " + workDir + ": " + e.getMessage(), e);
-    } catch (RuntimeException e) {
-      shutDownAfterFailedStart();
-      throw e;
-    }
+  public LocalFlinkCluster start() {
+    startServer();
+    return this;
   }
 
   /** {@code http://127.0.0.1:PORT}: the REST API and the web UI. */
@@ -288,8 +242,7 @@ public final class LocalFlinkCluster implements AutoCloseable {
   }
 
   public synchronized Path workDir() {
-    if (workDir == null) throw new IllegalStateException("no work directory yet: a temporary one is created by start()");
-    return workDir;
+    return folder("work directory");
   }
 
   public synchronized Path configFile() {
@@ -317,18 +270,18 @@ public final class LocalFlinkCluster implements AutoCloseable {
   /** The JobManager, unless it was killed and not restarted. */
   public synchronized Optional<ClusterProcess> jobManager() {
     requireStarted();
-    return Optional.ofNullable(jobManager).filter(c -> c.handle().isAlive()).map(this::describe);
+    return Optional.ofNullable(jobManager).filter(Child::isAlive).map(this::describe);
   }
 
   /** The TaskManagers this handle started or attached to that still run, in start order. */
   public synchronized List<ClusterProcess> taskManagers() {
     requireStarted();
-    return taskManagers.stream().filter(c -> c.handle().isAlive()).map(this::describe).toList();
+    return taskManagers.stream().filter(Child::isAlive).map(this::describe).toList();
   }
 
   /** Whether any process of the cluster runs. */
   public synchronized boolean isRunning() {
-    return (jobManager != null && jobManager.handle().isAlive()) || taskManagers.stream().anyMatch(c -> c.handle().isAlive());
+    return (jobManager != null && jobManager.isAlive()) || taskManagers.stream().anyMatch(Child::isAlive);
   }
 
   /**
@@ -356,18 +309,18 @@ public final class LocalFlinkCluster implements AutoCloseable {
    */
   public synchronized int startTaskManager() {
     requireStarted();
-    if (closed) throw new IllegalStateException("this LocalFlinkCluster was closed");
+    if (isClosed()) throw new IllegalStateException("this LocalFlinkCluster was closed");
     int index = nextTaskManagerIndex++;
     String name = ClusterFiles.taskManagerName(index);
     try {
-      if (taskManagerMemoryParameters == null) taskManagerMemoryParameters = clusterJvm().memoryParameters(Role.TASK_MANAGER, files.confDir(), files.toolsLogConfig());
+      if (taskManagerMemoryParameters == null) taskManagerMemoryParameters = memoryParameters(clusterJvm(), Role.TASK_MANAGER);
       Child child = launch(Role.TASK_MANAGER, name, choosePrometheusPort());
       taskManagers.add(child);
       writeState();
       awaitRegistered(List.of(name), "start of " + name);
       return index;
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot start " + name + " in " + workDir + ": " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot start " + name + " in " + folderText() + ": " + e.getMessage(), e);
     }
   }
 
@@ -379,7 +332,7 @@ public final class LocalFlinkCluster implements AutoCloseable {
    */
   public synchronized void killJobManager() {
     requireStarted();
-    if (jobManager == null || !jobManager.handle().isAlive()) throw new IllegalStateException("no JobManager runs in " + workDir);
+    if (jobManager == null || !jobManager.isAlive()) throw new IllegalStateException("no JobManager runs in " + folderText());
     kill(jobManager);
     jobManager = null;
     writeStateUnchecked();
@@ -392,64 +345,112 @@ public final class LocalFlinkCluster implements AutoCloseable {
    */
   public synchronized void restartJobManager() {
     requireStarted();
-    if (closed) throw new IllegalStateException("this LocalFlinkCluster was closed");
-    if (jobManager != null && jobManager.handle().isAlive()) killJobManager();
+    if (isClosed()) throw new IllegalStateException("this LocalFlinkCluster was closed");
+    if (jobManager != null && jobManager.isAlive()) killJobManager();
     try {
       if (!LoopbackPorts.isFree(restPort)) {
         throw new IllegalStateException("cannot restart the JobManager: REST port " + restPort + " on " + LoopbackPorts.HOST
             + " is taken by another process");
       }
-      if (jobManagerMemoryParameters == null) jobManagerMemoryParameters = clusterJvm().memoryParameters(Role.JOB_MANAGER, files.confDir(), files.toolsLogConfig());
+      if (jobManagerMemoryParameters == null) jobManagerMemoryParameters = memoryParameters(clusterJvm(), Role.JOB_MANAGER);
       jobManager = launch(Role.JOB_MANAGER, ClusterFiles.JOB_MANAGER, choosePrometheusPort());
       writeState();
-      awaitRegistered(taskManagers.stream().filter(c -> c.handle().isAlive()).map(Child::name).toList(), "restart of the JobManager");
+      awaitRegistered(taskManagers.stream().filter(Child::isAlive).map(Child::name).toList(), "restart of the JobManager");
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot restart the JobManager in " + workDir + ": " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot restart the JobManager in " + folderText() + ": " + e.getMessage(), e);
     }
-  }
-
-  /**
-   * Stops every process (SIGTERM, so Flink shuts down cleanly; SIGKILL after the shutdown timeout),
-   * forgets the recorded state and deletes the work directory if it was a temporary one. Safe to call twice.
-   *
-   * @throws IllegalStateException if a process survives even SIGKILL
-   */
-  @Override
-  public void close() {
-    shutDown(true);
   }
 
   @Override
   public synchronized String toString() {
-    if (files == null) return "LocalFlinkCluster[not started" + (requestedWorkDir == null ? "" : ", " + requestedWorkDir) + "]";
+    if (files == null) return "LocalFlinkCluster[not started" + knownFolder().map(f -> ", " + f).orElse("") + "]";
     return "LocalFlinkCluster[" + "http://" + LoopbackPorts.HOST + ":" + restPort
-        + ", jobmanager " + (jobManager == null ? "-" : "pid " + jobManager.handle().pid())
-        + ", taskmanagers " + taskManagers.stream().map(c -> c.name() + " pid " + c.handle().pid()).toList()
-        + ", " + workDir + "]";
+        + ", jobmanager " + (jobManager == null ? "-" : "pid " + jobManager.process().pid())
+        + ", taskmanagers " + taskManagers.stream().map(c -> c.process().toString()).toList()
+        + ", " + folderText() + "]";
   }
+
+  @Override
+  protected void useFolder(Path workDir) {
+    files = new ClusterFiles(workDir);
+  }
+
+  @Override
+  protected Optional<LocalFlinkCluster> runningFrom(Path workDir) {
+    return attach(workDir);
+  }
+
+  /** Configuration, ports, the JobManager and the TaskManagers; returns once every TaskManager has registered. */
+  @Override
+  protected void launch() throws IOException {
+    ClusterState.delete(files); // left behind by a cluster that died
+    LocalFiles.deleteRecursively(files.tmpDir());
+    for (Path dir : List.of(files.logDir(), files.checkpointDir(), files.savepointDir(), files.webUploadDir(), files.tmpDir())) {
+      Files.createDirectories(dir);
+    }
+    prometheusFirstPort = requestedPrometheusPort;
+    pluginsDir = requestedPluginsDir != null ? requestedPluginsDir : Files.createDirectories(files.defaultPluginsDir());
+    if (requestedPluginsDir == null) installS3Plugin();
+
+    String otherChoice = "FLINK_REST_PORT for scripts/flink-local";
+    restPort = LoopbackPorts.choose("restPort", requestedRestPort, configValue(files, "rest.port").map(Integer::parseInt), Set.of(),
+        otherChoice);
+    rpcPort = LoopbackPorts.choose("rpcPort", 0, configValue(files, "jobmanager.rpc.port").map(Integer::parseInt), Set.of(restPort),
+        otherChoice);
+    files.writeLogConfigs();
+    files.writeConfigYaml(configEntries(files, restPort, rpcPort));
+    appendToLog("starting a cluster: REST and web UI on " + restUrl() + ", JobManager RPC on port " + rpcPort + ", "
+        + initialTaskManagers + " TaskManagers with " + slotsPerTaskManager + " slots, config " + files.configYaml());
+
+    computeMemoryParameters();
+    jobManager = launch(Role.JOB_MANAGER, ClusterFiles.JOB_MANAGER, choosePrometheusPort());
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < initialTaskManagers; i++) {
+      String name = ClusterFiles.taskManagerName(nextTaskManagerIndex++);
+      taskManagers.add(launch(Role.TASK_MANAGER, name, choosePrometheusPort()));
+      expected.add(name);
+    }
+    writeState();
+    awaitRegistered(expected, "start");
+    appendToLog("cluster up: " + this);
+  }
+
+  @Override
+  protected List<ChildProcess> processes() {
+    List<ChildProcess> all = new ArrayList<>(taskManagers.stream().map(Child::process).toList());
+    if (jobManager != null) all.add(jobManager.process());
+    return all;
+  }
+
+  @Override
+  protected void forgetState() throws IOException {
+    ClusterState.delete(files);
+    appendToLog("cluster stopped");
+  }
+
 
   /**
    * Puts Flink's S3 file system into the default plugins directory ({@code plugins/s3-fs-presto/}, a
    * hard link to the build's copy where the file system allows one), or takes it out when turned off.
    */
   private void installS3Plugin() throws IOException {
-    Path installed = pluginsDir.resolve(ClusterLibrary.S3_PLUGIN);
+    Path installed = pluginsDir.resolve(ClusterFiles.S3_PLUGIN);
     if (Boolean.FALSE.equals(s3FileSystem)) {
-      deleteRecursively(installed);
+      LocalFiles.deleteRecursively(installed);
       return;
     }
-    Optional<Path> jar = clusterLibDir == null ? Optional.empty() : ClusterLibrary.s3Plugin(clusterLibDir);
+    Optional<Path> jar = clusterLibDir == null ? Optional.empty() : ClusterFiles.s3Plugin(clusterLibDir);
     if (jar.isEmpty()) {
       if (Boolean.TRUE.equals(s3FileSystem)) {
         throw new IllegalStateException("no flink-s3-fs-presto jar next to the cluster lib " + clusterLibDir
-            + " (plugins/" + ClusterLibrary.S3_PLUGIN + "/); build it with 'mvn -pl flink-local install -DskipTests'");
+            + " (plugins/" + ClusterFiles.S3_PLUGIN + "/); build it with 'mvn -pl flink-local install -DskipTests'");
       }
       appendToLog("no S3 file system plugin next to " + clusterLibDir + ": s3:// paths will not work on this cluster");
       return;
     }
     Path target = installed.resolve(jar.get().getFileName());
     if (Files.exists(target) && Files.size(target) == Files.size(jar.get())) return;
-    deleteRecursively(installed);
+    LocalFiles.deleteRecursively(installed);
     Files.createDirectories(installed);
     try {
       Files.createLink(target, jar.get());
@@ -504,49 +505,19 @@ public final class LocalFlinkCluster implements AutoCloseable {
   }
 
   private ClusterProcess describe(Child child) {
-    return new ClusterProcess(child.name(), child.handle().pid(), child.prometheusPort(), files.logFile(child.name()));
-  }
-
-  private void prepareWorkDir() throws IOException {
-    if (requestedWorkDir == null) {
-      workDir = Files.createTempDirectory("flink-local-");
-      ownsWorkDir = true;
-    } else {
-      workDir = Files.createDirectories(requestedWorkDir);
-    }
-    files = new ClusterFiles(workDir);
-  }
-
-  /** The requested port; for 0 the previous start's port if still free (bookmarks keep working), else any free one. */
-  private int chooseRestPort(Optional<Integer> previous) {
-    if (requestedRestPort != 0) {
-      if (!LoopbackPorts.isFree(requestedRestPort)) {
-        throw new IllegalStateException("restPort " + requestedRestPort + " on " + LoopbackPorts.HOST + " is already in use;"
-            + " stop whatever listens there, choose another port (FLINK_REST_PORT for scripts/flink-local), or use 0 for a free one");
-      }
-      return requestedRestPort;
-    }
-    return previous.filter(LoopbackPorts::isFree).orElseGet(() -> freePortOtherThan(Set.of()));
+    return new ClusterProcess(child.name(), child.process().pid(), child.prometheusPort(), files.logFile(child.name()));
   }
 
   private int choosePrometheusPort() {
     Set<Integer> taken = new HashSet<>(Set.of(restPort, rpcPort));
     if (jobManager != null) taken.add(jobManager.prometheusPort());
     taskManagers.forEach(c -> taken.add(c.prometheusPort()));
-    if (prometheusFirstPort == 0) return freePortOtherThan(taken);
+    if (prometheusFirstPort == 0) return LoopbackPorts.pickFreeOtherThan(taken);
     for (int port = prometheusFirstPort; port <= prometheusFirstPort + PROMETHEUS_PORT_SPAN; port++) {
       if (!taken.contains(port) && LoopbackPorts.isFree(port)) return port;
     }
     throw new IllegalStateException("no free Prometheus port in " + prometheusFirstPort + "-" + (prometheusFirstPort + PROMETHEUS_PORT_SPAN)
         + " for one more cluster process; choose another first port (prometheusPort, or 0 for free ports)");
-  }
-
-  private static int freePortOtherThan(Set<Integer> taken) {
-    int port;
-    do {
-      port = LoopbackPorts.pickFree();
-    } while (taken.contains(port));
-    return port;
   }
 
   /** A value of the config.yaml that the last start wrote; empty before the first start. */
@@ -560,11 +531,10 @@ public final class LocalFlinkCluster implements AutoCloseable {
   }
 
   private void computeMemoryParameters() {
-    ClusterJvm jvm = clusterJvm();
+    ChildJvm jvm = clusterJvm();
     // Two JVM start-ups of Flink's calculator, side by side.
-    CompletableFuture<MemoryParameters> taskManager =
-        CompletableFuture.supplyAsync(() -> jvm.memoryParameters(Role.TASK_MANAGER, files.confDir(), files.toolsLogConfig()));
-    jobManagerMemoryParameters = jvm.memoryParameters(Role.JOB_MANAGER, files.confDir(), files.toolsLogConfig());
+    CompletableFuture<FlinkMemory.Parameters> taskManager = CompletableFuture.supplyAsync(() -> memoryParameters(jvm, Role.TASK_MANAGER));
+    jobManagerMemoryParameters = memoryParameters(jvm, Role.JOB_MANAGER);
     try {
       taskManagerMemoryParameters = taskManager.join();
     } catch (java.util.concurrent.CompletionException e) {
@@ -572,34 +542,28 @@ public final class LocalFlinkCluster implements AutoCloseable {
     }
   }
 
+  private FlinkMemory.Parameters memoryParameters(ChildJvm jvm, Role role) {
+    return FlinkMemory.compute(jvm, role, files.confDir(), files.toolsLogConfig());
+  }
+
   private Child launch(Role role, String name, int prometheusPort) throws IOException {
-    MemoryParameters memory = role == Role.JOB_MANAGER ? jobManagerMemoryParameters : taskManagerMemoryParameters;
+    FlinkMemory.Parameters memory = role == Role.JOB_MANAGER ? jobManagerMemoryParameters : taskManagerMemoryParameters;
     List<String> jvmOptions = new ArrayList<>(memory.jvmOptions());
     jvmOptions.addAll(jvmOptions());
     jvmOptions.addAll(List.of("-Djava.awt.headless=true", "-Djava.io.tmpdir=" + files.tmpDir(),
         "-Dlog.file=" + files.logFile(name), "-Dlog4j.configurationFile=file:" + files.logConfig()));
-    List<String> args = new ArrayList<>();
-    if (!detached) args.add(FlinkProcessMain.EXIT_WHEN_STDIN_CLOSES);
-    args.addAll(List.of(role == Role.JOB_MANAGER ? JOB_MANAGER_MAIN : TASK_MANAGER_MAIN, "--configDir", files.confDir().toString()));
+    List<String> args = new ArrayList<>(List.of("--configDir", files.confDir().toString()));
     args.addAll(memory.dynamicProperties());
     args.addAll(List.of("-D", "metrics.reporter.prom.port=" + prometheusPort));
     if (role == Role.TASK_MANAGER) args.addAll(List.of("-D", "taskmanager.resource-id=" + name));
-    List<String> command = new ArrayList<>(clusterJvm().command(jvmOptions, FlinkProcessMain.class.getName(), args));
-    Path setsid = Path.of("/usr/bin/setsid");
-    if (detached && Files.isExecutable(setsid)) {
-      command.add(0, setsid.toString()); // own session: closing the terminal does not hang the cluster up
-    }
+    List<String> command = clusterJvm().serverCommand(jvmOptions, role == Role.JOB_MANAGER ? JOB_MANAGER_MAIN : TASK_MANAGER_MAIN, args,
+        detached());
     appendToLog("starting " + name + " (Prometheus on port " + prometheusPort + "): " + String.join(" ", command));
-    ProcessBuilder processBuilder = new ProcessBuilder(command)
-        .directory(workDir.toFile())
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(files.outFile(name).toFile()));
-    processBuilder.environment().put("FLINK_CONF_DIR", files.confDir().toString());
-    processBuilder.environment().put("FLINK_LOG_DIR", files.logDir().toString());
-    processBuilder.environment().put("FLINK_PLUGINS_DIR", pluginsDir.toString());
-    if (detached) processBuilder.redirectInput(ProcessBuilder.Redirect.from(ChildJvm.devNull()));
-    Process process = processBuilder.start();
-    return new Child(name, process.toHandle(), process, prometheusPort);
+    ChildProcess process = ChildJvm.start(name, command, folder("work directory"), files.outFile(name), detached(), Map.of(
+        "FLINK_CONF_DIR", files.confDir().toString(),
+        "FLINK_LOG_DIR", files.logDir().toString(),
+        "FLINK_PLUGINS_DIR", pluginsDir.toString()));
+    return new Child(process, prometheusPort);
   }
 
   /**
@@ -615,15 +579,16 @@ public final class LocalFlinkCluster implements AutoCloseable {
       if (jobManager != null) watched.add(jobManager);
       taskManagers.stream().filter(c -> names.contains(c.name())).forEach(watched::add);
       for (Child child : watched) {
-        if (!child.handle().isAlive()) {
-          throw new IllegalStateException(child.name() + " exited" + exitCodeText(child) + " during the " + what + " of the Flink cluster in "
-              + workDir + ".\nLast lines of " + files.logFile(child.name()) + ":\n" + ChildJvm.tail(files.logFile(child.name()), LOG_TAIL_LINES)
-              + "\nLast lines of " + files.outFile(child.name()) + ":\n" + ChildJvm.tail(files.outFile(child.name()), LOG_TAIL_LINES));
+        if (!child.isAlive()) {
+          throw new IllegalStateException(child.name() + " exited" + child.process().exitCodeText() + " during the " + what
+              + " of the Flink cluster in " + folderText() + ".\nLast lines of " + files.logFile(child.name()) + ":\n"
+              + LogFiles.tail(files.logFile(child.name()), LOG_TAIL_LINES) + "\nLast lines of " + files.outFile(child.name()) + ":\n"
+              + LogFiles.tail(files.outFile(child.name()), LOG_TAIL_LINES));
         }
       }
       try {
         List<String> registered = rest.taskManagerIds();
-        long expectedSlots = (long) slotsPerTaskManager * taskManagers.stream().filter(c -> c.handle().isAlive()).count();
+        long expectedSlots = (long) slotsPerTaskManager * taskManagers.stream().filter(Child::isAlive).count();
         if (registered.containsAll(names)) {
           int slots = rest.overview().slotsTotal();
           if (slots >= expectedSlots) return;
@@ -635,37 +600,24 @@ public final class LocalFlinkCluster implements AutoCloseable {
         lastProblem = "REST API not answering yet: " + e.getMessage();
       }
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("the " + what + " of the Flink cluster in " + workDir + " did not complete within "
+        throw new IllegalStateException("the " + what + " of the Flink cluster in " + folderText() + " did not complete within "
             + startupTimeout + " (" + lastProblem + "); raise startupTimeout if the machine is busy. Last lines of "
-            + files.logFile(ClusterFiles.JOB_MANAGER) + ":\n" + ChildJvm.tail(files.logFile(ClusterFiles.JOB_MANAGER), LOG_TAIL_LINES));
+            + files.logFile(ClusterFiles.JOB_MANAGER) + ":\n" + LogFiles.tail(files.logFile(ClusterFiles.JOB_MANAGER), LOG_TAIL_LINES));
       }
       sleep(POLL_INTERVAL);
     }
   }
 
-  private static String exitCodeText(Child child) {
-    if (child.process() == null) return "";
-    try {
-      return " with code " + child.process().waitFor();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return "";
-    }
-  }
-
   private void kill(Child child) {
-    appendToLogUnchecked("killing " + child.name() + " (pid " + child.handle().pid() + ") with SIGKILL");
-    child.handle().destroyForcibly();
-    if (!awaitExit(child.handle(), Duration.ofSeconds(10))) {
-      throw new IllegalStateException(child.name() + " pid " + child.handle().pid() + " survived SIGKILL; stop it by hand");
-    }
+    appendToLogUnchecked("killing " + child.process() + " with SIGKILL");
+    child.process().kill();
   }
 
   private void writeState() throws IOException {
     // Only live processes: one killed from outside (kill -9 by a person) is forgotten at the next change.
     new ClusterState(restPort, rpcPort, prometheusFirstPort, pluginsDir,
-        Optional.ofNullable(jobManager).filter(c -> c.handle().isAlive()).map(Child::member),
-        taskManagers.stream().filter(c -> c.handle().isAlive()).map(Child::member).toList(), nextTaskManagerIndex).write(files);
+        Optional.ofNullable(jobManager).filter(Child::isAlive).map(Child::member),
+        taskManagers.stream().filter(Child::isAlive).map(Child::member).toList(), nextTaskManagerIndex).write(files);
   }
 
   private void writeStateUnchecked() {
@@ -673,71 +625,6 @@ public final class LocalFlinkCluster implements AutoCloseable {
       writeState();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot record the cluster's state in " + files.stateFile(), e);
-    }
-  }
-
-  private void shutDownAfterFailedStart() {
-    try {
-      shutDown(true);
-    } catch (RuntimeException suppressed) {
-      // the start failure is the error to report
-    }
-  }
-
-  private synchronized void shutDown(boolean removeHook) {
-    if (closed) return;
-    closed = true;
-    if (removeHook && shutdownHook != null) {
-      try {
-        Runtime.getRuntime().removeShutdownHook(shutdownHook);
-      } catch (IllegalStateException alreadyShuttingDown) {
-        // the hook is running or about to; it finds closed == true
-      }
-    }
-    List<Child> all = new ArrayList<>(taskManagers);
-    if (jobManager != null) all.add(jobManager);
-    try {
-      stopProcesses(all);
-    } finally {
-      try {
-        // Only the state of a cluster this handle ran or attached to; a refused start leaves a running cluster's alone.
-        if (files != null && !all.isEmpty()) {
-          ClusterState.delete(files);
-          appendToLog("cluster stopped");
-        }
-        if (ownsWorkDir) deleteRecursively(workDir);
-      } catch (IOException e) {
-        System.err.println("[flink-local] could not clean up " + workDir + ": " + e);
-      }
-    }
-  }
-
-  /** SIGTERM to all at once (Flink's shutdown hooks run), SIGKILL to whoever outlives the shutdown timeout. */
-  private void stopProcesses(List<Child> children) {
-    List<Child> alive = children.stream().filter(c -> c.handle().isAlive()).toList();
-    alive.forEach(c -> c.handle().destroy());
-    long deadline = System.nanoTime() + shutdownTimeout.toNanos();
-    List<String> survivors = new ArrayList<>();
-    for (Child child : alive) {
-      if (awaitExit(child.handle(), Duration.ofNanos(Math.max(0, deadline - System.nanoTime())))) continue;
-      System.err.println("[flink-local] " + child.name() + " pid " + child.handle().pid() + " ignored SIGTERM for " + shutdownTimeout + "; killing it");
-      child.handle().destroyForcibly();
-      if (!awaitExit(child.handle(), Duration.ofSeconds(10))) survivors.add(child.name() + " pid " + child.handle().pid());
-    }
-    if (!survivors.isEmpty()) throw new IllegalStateException("Flink processes survived SIGKILL: " + survivors + "; stop them by hand");
-  }
-
-  private static boolean awaitExit(ProcessHandle handle, Duration timeout) {
-    try {
-      handle.onExit().get(Math.max(1, timeout.toMillis()), TimeUnit.MILLISECONDS);
-      return true;
-    } catch (TimeoutException e) {
-      return !handle.isAlive();
-    } catch (ExecutionException e) {
-      return !handle.isAlive();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return !handle.isAlive();
     }
   }
 
@@ -764,31 +651,30 @@ public final class LocalFlinkCluster implements AutoCloseable {
   }
 
   private void appendToLog(String line) throws IOException {
-    Files.createDirectories(files.logDir());
-    Files.writeString(files.launcherLog(), "[" + Instant.now() + "] [flink-local] " + line + "\n", StandardCharsets.UTF_8,
-        StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    LogFiles.append(files.launcherLog(), tag(), line);
   }
 
   private void appendToLogUnchecked(String line) {
     try {
       appendToLog(line);
     } catch (IOException e) {
-      System.err.println("[flink-local] cannot write " + files.launcherLog() + ": " + e);
+      System.err.println("[" + tag() + "] cannot write " + files.launcherLog() + ": " + e);
     }
   }
 
-  private ClusterJvm clusterJvm() {
-    return new ClusterJvm(javaHome, clusterLibDir != null ? clusterLibDir : ClusterLibrary.locate());
+  private ChildJvm clusterJvm() {
+    return new ChildJvm(javaHome, clusterLibDir != null ? clusterLibDir : CLUSTER_LIB.locate());
   }
 
   private synchronized void requireStarted() {
-    if (!started || files == null) throw new IllegalStateException("the cluster is not started; call start() first");
+    if (files == null) throw new IllegalStateException("the cluster is not started; call start() first");
   }
 
   /** Guards against a recycled pid: the process must be a cluster JVM started with this work directory's configuration. */
   private static boolean runsFrom(ProcessHandle handle, ClusterFiles files, int restPort) {
+    String confDir = files.confDir().toString();
     return handle.info().commandLine()
-        .map(commandLine -> commandLine.contains(files.confDir().toString()) && commandLine.contains(FlinkProcessMain.class.getName()))
+        .map(command -> command.contains(confDir) && (command.contains(JOB_MANAGER_MAIN) || command.contains(TASK_MANAGER_MAIN)))
         .orElseGet(() -> !LoopbackPorts.isFree(restPort));
   }
 
@@ -801,17 +687,8 @@ public final class LocalFlinkCluster implements AutoCloseable {
     }
   }
 
-  private static void deleteRecursively(Path root) throws IOException {
-    if (root == null || !Files.exists(root)) return;
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(path);
-      }
-    }
-  }
-
   /** Settings of a {@link LocalFlinkCluster}; {@link #build()} checks them all. */
-  public static final class Builder {
+  public static final class Builder extends LocalServerBuilder<Builder> {
 
     private static final Pattern MEMORY_SIZE = Pattern.compile("([1-9][0-9]*)\\s*(m|mb|g|gb)", Pattern.CASE_INSENSITIVE);
     /** Share of this machine's memory that all cluster processes together may claim. */
@@ -848,12 +725,10 @@ public final class LocalFlinkCluster implements AutoCloseable {
     private int prometheusPort;
     private final List<String> jvmOptions = new ArrayList<>();
     private Path clusterLibDir;
-    private Path javaHome;
-    private Duration startupTimeout = DEFAULT_STARTUP_TIMEOUT;
-    private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
-    private boolean detached;
 
-    private Builder() {}
+    private Builder() {
+      super(DEFAULT_STARTUP_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT);
+    }
 
     /**
      * Where the cluster keeps configuration, logs, pids, checkpoints, savepoints and uploaded jars.
@@ -955,33 +830,6 @@ public final class LocalFlinkCluster implements AutoCloseable {
       return this;
     }
 
-    /** The Java installation that runs the cluster (21 or newer). Default: the one running this code. */
-    public Builder javaHome(Path javaHome) {
-      this.javaHome = javaHome;
-      return this;
-    }
-
-    /** How long start() (and startTaskManager(), restartJobManager()) wait for registration. Default 2 minutes. */
-    public Builder startupTimeout(Duration startupTimeout) {
-      this.startupTimeout = startupTimeout;
-      return this;
-    }
-
-    /** How long close() waits after SIGTERM before SIGKILL. Default 30 s. */
-    public Builder shutdownTimeout(Duration shutdownTimeout) {
-      this.shutdownTimeout = shutdownTimeout;
-      return this;
-    }
-
-    /**
-     * Whether the cluster outlives this JVM: no shutdown hook, no parent watchdog, its own session.
-     * Find it again with {@link LocalFlinkCluster#attach}. Requires {@link #workDir}.
-     */
-    public Builder detached(boolean detached) {
-      this.detached = detached;
-      return this;
-    }
-
     /** @throws IllegalArgumentException naming the setting to fix */
     public LocalFlinkCluster build() {
       checkPort("restPort", restPort);
@@ -1024,18 +872,10 @@ public final class LocalFlinkCluster implements AutoCloseable {
           throw new IllegalArgumentException("jvmOption '" + option + "' is not a JVM option (it must start with '-')");
         }
       }
-      checkPositive("startupTimeout", startupTimeout);
-      checkPositive("shutdownTimeout", shutdownTimeout);
-      if (detached && workDir == null) {
-        throw new IllegalArgumentException("detached(true) needs workDir(...): a detached cluster is found again through its work directory");
-      }
-      Path java = javaHome != null ? javaHome : Path.of(System.getProperty("java.home"));
-      if (!Files.isExecutable(java.resolve("bin").resolve("java"))) {
-        throw new IllegalArgumentException("javaHome " + java + " has no executable bin/java; point javaHome at a Java 21+ installation");
-      }
+      LocalServerBuilder.Shared shared = checkShared("workDir", workDir);
       openFlags(); // fails now, not in a child, if the build did not fill them in
-      Path lib = clusterLibDir != null ? ClusterLibrary.requireClusterJars(clusterLibDir, "clusterLibDir") : ClusterLibrary.locate();
-      return new LocalFlinkCluster(this, lib, java);
+      Path lib = clusterLibDir != null ? CLUSTER_LIB.require(clusterLibDir, "clusterLibDir") : CLUSTER_LIB.locate();
+      return new LocalFlinkCluster(this, shared, lib);
     }
 
     private static long megabytes(String setting, String size, int minimumMb) {
@@ -1059,22 +899,9 @@ public final class LocalFlinkCluster implements AutoCloseable {
       return -1;
     }
 
-    private static void checkPort(String setting, int value) {
-      if (value < 0 || value > 65_535) {
-        throw new IllegalArgumentException(setting + " is " + value + "; use 1-65535, or 0 for a free port");
-      }
-    }
-
     private static void checkRange(String setting, int value, int min, int max) {
       if (value < min || value > max) {
         throw new IllegalArgumentException(setting + " is " + value + "; use " + min + "-" + max);
-      }
-    }
-
-    private static void checkPositive(String setting, Duration value) {
-      Objects.requireNonNull(value, setting);
-      if (value.isNegative() || value.isZero()) {
-        throw new IllegalArgumentException(setting + " is " + value + "; it must be positive");
       }
     }
   }

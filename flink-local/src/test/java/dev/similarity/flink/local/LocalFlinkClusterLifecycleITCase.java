@@ -3,13 +3,10 @@ package dev.similarity.flink.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import dev.similarity.local.HoldingJvm;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -53,23 +50,13 @@ class LocalFlinkClusterLifecycleITCase {
   @Test
   void theClusterStopsWhenTheJvmThatStartedItIsKilled() throws Exception {
     Path workDir = tempDir.resolve("flink");
-    Process parent = new ProcessBuilder(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"),
-        ClusterHoldingMain.class.getName(), workDir.toString()))
-        .redirectErrorStream(true).start();
+    HoldingJvm parent = HoldingJvm.start(ClusterHoldingMain.class, workDir.toString());
     try {
-      BufferedReader lines = new BufferedReader(new InputStreamReader(parent.getInputStream(), StandardCharsets.UTF_8));
-      String line;
-      StringBuilder seen = new StringBuilder();
-      while ((line = lines.readLine()) != null && !line.startsWith("READY ")) seen.append(line).append('\n');
-      assertThat(line).as("the parent JVM ended before its cluster was up:\n" + seen).isNotNull();
-      List<Long> pids = Arrays.stream(line.substring("READY ".length()).trim().split(" ")).map(Long::parseLong).toList();
+      List<Long> pids = parent.ready().stream().map(Long::parseLong).toList();
       assertThat(pids).hasSize(2);
       assertThat(LocalFlinkCluster.attach(workDir)).isPresent();
 
-      parent.destroyForcibly(); // SIGKILL: no shutdown hook runs in the parent
-      parent.waitFor(10, TimeUnit.SECONDS);
+      parent.kill(); // SIGKILL: no shutdown hook runs in the parent
 
       for (long pid : pids) {
         Optional<ProcessHandle> child = ProcessHandle.of(pid);
@@ -78,7 +65,7 @@ class LocalFlinkClusterLifecycleITCase {
       assertThat(LocalFlinkCluster.attach(workDir)).isEmpty();
       assertThat(leftoverProcesses(workDir)).isEmpty();
     } finally {
-      parent.destroyForcibly();
+      parent.kill();
       LocalFlinkCluster.attach(workDir).ifPresent(LocalFlinkCluster::close);
     }
   }

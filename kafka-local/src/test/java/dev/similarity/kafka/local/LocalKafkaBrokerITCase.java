@@ -5,9 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
+import dev.similarity.local.HoldingJvm;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.Reader;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -15,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -95,22 +93,12 @@ class LocalKafkaBrokerITCase {
   @Test
   void brokerStopsWhenTheJvmThatStartedItIsKilled() throws Exception {
     Path dataDir = tempDir.resolve("kafka");
-    Process parent = new ProcessBuilder(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"),
-        BrokerHoldingMain.class.getName(), dataDir.toString()))
-        .redirectErrorStream(true).start();
+    HoldingJvm parent = HoldingJvm.start(BrokerHoldingMain.class, dataDir.toString());
     try {
-      BufferedReader lines = new BufferedReader(new InputStreamReader(parent.getInputStream(), StandardCharsets.UTF_8));
-      String line;
-      StringBuilder seen = new StringBuilder();
-      while ((line = lines.readLine()) != null && !line.startsWith("READY ")) seen.append(line).append('\n');
-      assertTrue(line != null, "the parent JVM ended before its broker was ready:\n" + seen);
-      long brokerPid = Long.parseLong(line.substring("READY ".length()).trim());
+      long brokerPid = Long.parseLong(parent.ready().get(0));
       assertTrue(LocalKafkaBroker.attach(dataDir).isPresent());
 
-      parent.destroyForcibly(); // SIGKILL: no shutdown hook runs in the parent
-      parent.waitFor(10, TimeUnit.SECONDS);
+      parent.kill(); // SIGKILL: no shutdown hook runs in the parent
 
       Optional<ProcessHandle> broker = ProcessHandle.of(brokerPid);
       if (broker.isPresent()) {
@@ -118,7 +106,7 @@ class LocalKafkaBrokerITCase {
       }
       assertTrue(LocalKafkaBroker.attach(dataDir).isEmpty());
     } finally {
-      parent.destroyForcibly();
+      parent.kill();
       LocalKafkaBroker.attach(dataDir).ifPresent(LocalKafkaBroker::close);
     }
   }

@@ -2,21 +2,21 @@ package dev.similarity.index.internal;
 
 import org.apache.lucene.codecs.KnnVectorsFormat;
 import org.apache.lucene.codecs.lucene103.Lucene103Codec;
-import org.apache.lucene.codecs.lucene99.Lucene99HnswVectorsFormat;
 
 /**
  * Lucene's default codec with our HNSW build parameters for every vector field.
  *
  * <p>It keeps the default codec's name ("Lucene103") in the segments it writes, and the per-field
  * vector format records its own name, so any stock Lucene 10.3+ reader can open a shard's commits
- * without this class: maxConn and beamWidth matter only when a graph is built (flush, merge).
+ * without this class: maxConn and beamWidth matter only when a graph is built (flush, merge), and
+ * the raised dimension limit ({@link HighDimensionHnswFormat}) only when a document is indexed.
  */
 public final class HnswShardCodec extends Lucene103Codec {
 
   private final KnnVectorsFormat vectorsFormat;
 
   public HnswShardCodec(int maxConn, int beamWidth) {
-    this.vectorsFormat = new Lucene99HnswVectorsFormat(maxConn, beamWidth);
+    this.vectorsFormat = new HighDimensionHnswFormat(maxConn, beamWidth);
   }
 
   @Override
@@ -24,8 +24,8 @@ public final class HnswShardCodec extends Lucene103Codec {
     return vectorsFormat;
   }
 
-  /** The most dimensions the HNSW format accepts. */
+  /** The most dimensions a shard index accepts ({@link HighDimensionHnswFormat#MAX_DIMENSIONS}). */
   public static int maxDimensions() {
-    return new Lucene99HnswVectorsFormat().getMaxDimensions(ProductDocuments.VECTOR_FIELD);
+    return HighDimensionHnswFormat.MAX_DIMENSIONS;
   }
 }

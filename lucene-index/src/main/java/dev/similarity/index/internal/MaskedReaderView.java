@@ -3,11 +3,15 @@ package dev.similarity.index.internal;
 import java.io.Closeable;
 import java.io.IOException;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.DocValues;
+import org.apache.lucene.index.FieldInfo;
 import org.apache.lucene.index.FilterDirectoryReader;
 import org.apache.lucene.index.FilterLeafReader;
+import org.apache.lucene.index.IndexReader;
 import org.apache.lucene.index.LeafReader;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.PostingsEnum;
@@ -15,9 +19,13 @@ import org.apache.lucene.index.ReaderUtil;
 import org.apache.lucene.index.SortedDocValues;
 import org.apache.lucene.index.Terms;
 import org.apache.lucene.index.TermsEnum;
+import org.apache.lucene.search.AcceptDocs;
 import org.apache.lucene.search.DocIdSetIterator;
 import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.TermQuery;
+import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.search.TopKnnCollector;
 import org.apache.lucene.util.Bits;
 import org.apache.lucene.util.BytesRef;
 import org.apache.lucene.util.FixedBitSet;
@@ -43,14 +51,34 @@ public final class MaskedReaderView implements Closeable {
   private final MaskedDirectoryReader masked;
   private final IndexSearcher searcher;
   private final List<LeafReaderContext> leaves;
+  /** By leaf ord: the segment's graph with its vectors on the heap; null to search via the reader. */
+  private final SegmentGraph[] graphs;
+  /** The same, by segment core, for the next view to reuse. */
+  private final Map<Object, SegmentGraph> graphsByCore = new HashMap<>();
   private int liveCount;
 
-  private MaskedReaderView(DirectoryReader reader) throws IOException {
+  private MaskedReaderView(DirectoryReader reader, MaskedReaderView previous, boolean vectorsOnHeap)
+      throws IOException {
     this.reader = reader;
     this.masked = new MaskedDirectoryReader(reader);
     this.searcher = new IndexSearcher(masked);
     this.searcher.setQueryCache(null);
     this.leaves = masked.leaves();
+    this.graphs = new SegmentGraph[leaves.size()];
+    for (LeafReaderContext leaf : leaves) {
+      if (!vectorsOnHeap) {
+        break; // every segment searched through its reader (fast on memory-mapped files)
+      }
+      LeafReader segment = FilterLeafReader.unwrap(leaf.reader());
+      IndexReader.CacheHelper core = segment.getCoreCacheHelper();
+      SegmentGraph known =
+          previous == null || core == null ? null : previous.graphsByCore.get(core.getKey());
+      SegmentGraph graph = known != null ? known.reopenedBy(segment) : SegmentGraph.load(segment);
+      graphs[leaf.ord] = graph;
+      if (graph != null && core != null) {
+        graphsByCore.put(core.getKey(), graph);
+      }
+    }
     this.liveCount =
         reader.numDocs()
             - searcher.count(new TermQuery(ProductDocuments.kindTerm(ProductDocuments.MEMBER_KIND)))
@@ -59,7 +87,56 @@ public final class MaskedReaderView implements Closeable {
 
   /** Wraps {@code reader}, taking ownership: closing the view closes it. */
   public static MaskedReaderView open(DirectoryReader reader) throws IOException {
-    return new MaskedReaderView(reader);
+    return new MaskedReaderView(reader, null, true);
+  }
+
+  /**
+   * As {@link #open(DirectoryReader)}, reusing what {@code previous} (a view of an earlier reader
+   * of the same index, open or not) read from the segments the two share: their vectors' heap copies
+   * and ids. Only new segments (a flush, a merge) are read.
+   *
+   * @param vectorsOnHeap copy each segment's vectors onto the heap for searching (for an in-memory
+   *     directory, whose codec scorer copies every visited vector out of byte buffers); false
+   *     searches every segment through its reader (a memory-mapped directory scores in place)
+   */
+  public static MaskedReaderView open(
+      DirectoryReader reader, MaskedReaderView previous, boolean vectorsOnHeap) throws IOException {
+    return new MaskedReaderView(reader, previous, vectorsOnHeap);
+  }
+
+  /**
+   * The {@code candidates} visible nodes nearest to {@code query} by each segment's HNSW graph
+   * (efSearch = {@code candidates} per segment), merged best first: view-wide doc ids and Lucene's
+   * scores. Hidden and deleted documents are walked through as graph nodes but never returned.
+   */
+  public TopDocs searchNearest(float[] query, int candidates) throws IOException {
+    TopDocs[] perLeaf = new TopDocs[leaves.size()];
+    for (LeafReaderContext leaf : leaves) {
+      TopKnnCollector collector = new TopKnnCollector(candidates, Integer.MAX_VALUE);
+      SegmentGraph graph = graphs[leaf.ord];
+      Bits live = leaf.reader().getLiveDocs();
+      if (graph != null) {
+        graph.search(query, collector, live);
+      } else if (hasVectors(leaf.reader())) {
+        leaf.reader()
+            .searchNearestVectors(
+                ProductDocuments.VECTOR_FIELD,
+                query,
+                collector,
+                AcceptDocs.fromLiveDocs(live, leaf.reader().maxDoc()));
+      }
+      TopDocs top = collector.topDocs();
+      for (ScoreDoc hit : top.scoreDocs) {
+        hit.doc += leaf.docBase;
+      }
+      perLeaf[leaf.ord] = top;
+    }
+    return TopDocs.merge(candidates, perLeaf);
+  }
+
+  private static boolean hasVectors(LeafReader leaf) {
+    FieldInfo field = leaf.getFieldInfos().fieldInfo(ProductDocuments.VECTOR_FIELD);
+    return field != null && field.getVectorDimension() > 0;
   }
 
   /** The unmasked NRT reader, for reopening from the writer. */
@@ -137,6 +214,11 @@ public final class MaskedReaderView implements Closeable {
     for (int i : byDoc) {
       int doc = docs[i];
       int docLeaf = ReaderUtil.subIndex(doc, leaves);
+      SegmentGraph graph = graphs[docLeaf];
+      if (graph != null) {
+        ids[i] = graph.idOf(doc - leaves.get(docLeaf).docBase); // read once per document
+        continue;
+      }
       if (docLeaf != leafIndex) {
         leafIndex = docLeaf;
         leaf = leaves.get(docLeaf);

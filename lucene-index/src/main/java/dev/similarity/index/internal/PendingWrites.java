@@ -131,19 +131,70 @@ public final class PendingWrites {
       if (!excludedIds.isEmpty() && excludedIds.contains(id)) {
         continue;
       }
-      if (best.size() < k) {
-        best.add(new ScoredProduct(id, score));
-      } else {
-        ScoredProduct worst = best.peek();
-        if (score > worst.score() || (score == worst.score() && id.compareTo(worst.productId()) < 0)) {
-          best.poll();
-          best.add(new ScoredProduct(id, score));
-        }
-      }
+      offer(best, k, id, score);
     }
     List<ScoredProduct> sorted = new ArrayList<>(best);
     sorted.sort(WORST_FIRST.reversed());
     return sorted;
+  }
+
+  /**
+   * {@link #topMatches(float[], int, String, Set)} for queries {@code from} to {@code to} - 1 of
+   * {@code queries} at once, element i being query {@code from + i}'s. Each pending vector is read
+   * from memory once for all of them, where separate calls read the whole buffer once per query
+   * (the scan is memory-bound beyond about 1 MB of vectors).
+   */
+  public List<List<ScoredProduct>> topMatches(
+      float[][] queries, int from, int to, int k, String category, Set<String> excludedIds) {
+    int count = to - from;
+    List<List<ScoredProduct>> results = new ArrayList<>(count);
+    if (size == 0) {
+      for (int q = 0; q < count; q++) {
+        results.add(List.of());
+      }
+      return results;
+    }
+    @SuppressWarnings("unchecked")
+    PriorityQueue<ScoredProduct>[] best = new PriorityQueue[count];
+    for (int q = 0; q < count; q++) {
+      best[q] = new PriorityQueue<>(Math.min(k, size) + 1, WORST_FIRST);
+    }
+    for (int slot = 0; slot < size; slot++) {
+      if (category != null && !category.equals(categories[slot])) {
+        continue;
+      }
+      float[] vector = vectors[slot];
+      for (int q = 0; q < count; q++) {
+        float score = VectorUtil.dotProduct(queries[from + q], vector);
+        PriorityQueue<ScoredProduct> top = best[q];
+        if (top.size() == k && score < top.peek().score()) {
+          continue;
+        }
+        String id = ids[slot];
+        if (!excludedIds.isEmpty() && excludedIds.contains(id)) {
+          continue;
+        }
+        offer(top, k, id, score);
+      }
+    }
+    for (int q = 0; q < count; q++) {
+      List<ScoredProduct> sorted = new ArrayList<>(best[q]);
+      sorted.sort(WORST_FIRST.reversed());
+      results.add(sorted);
+    }
+    return results;
+  }
+
+  private static void offer(PriorityQueue<ScoredProduct> best, int k, String id, float score) {
+    if (best.size() < k) {
+      best.add(new ScoredProduct(id, score));
+    } else {
+      ScoredProduct worst = best.peek();
+      if (score > worst.score() || (score == worst.score() && id.compareTo(worst.productId()) < 0)) {
+        best.poll();
+        best.add(new ScoredProduct(id, score));
+      }
+    }
   }
 
   /** Best-first order of results: score descending, then product id ascending. */

@@ -1,31 +1,23 @@
 package dev.similarity.s3.local;
 
-import dev.similarity.kafka.local.internal.ChildJvm;
-import dev.similarity.kafka.local.internal.LoopbackPorts;
-import dev.similarity.s3.local.internal.ProxyLibrary;
-import dev.similarity.s3.local.internal.S3ProxyProcessMain;
+import dev.similarity.local.ChildJvm;
+import dev.similarity.local.ChildProcess;
+import dev.similarity.local.JarFolder;
+import dev.similarity.local.LocalServer;
+import dev.similarity.local.LocalServerBuilder;
+import dev.similarity.local.LogFiles;
+import dev.similarity.local.LoopbackPorts;
 import dev.similarity.s3.local.internal.ServerFiles;
-import dev.similarity.s3.local.internal.ServerState;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.Set;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * A real S3-compatible server on 127.0.0.1: S3Proxy ({@code org.gaul:s3proxy}) serving a local
@@ -44,7 +36,7 @@ import java.util.stream.Stream;
  * <p>Unless {@linkplain Builder#detached detached}, the server stops when this JVM exits (shutdown
  * hook) or dies (the child watches its stdin pipe).
  */
-public final class LocalS3Server implements AutoCloseable {
+public final class LocalS3Server extends LocalServer {
 
   public static final String DEFAULT_BUCKET = "similarity";
   /** Loopback-only development credentials; S3Proxy refuses requests signed with others. */
@@ -55,10 +47,11 @@ public final class LocalS3Server implements AutoCloseable {
   public static final Duration DEFAULT_SHUTDOWN_TIMEOUT = Duration.ofSeconds(10);
 
   private static final String PROXY_MAIN = "org.gaul.s3proxy.Main";
-  private static final int LOG_TAIL_LINES = 40;
+  /** S3Proxy's jars, which s3-local's build copies to {@code s3-local/target/s3proxy-lib}. */
+  static final JarFolder PROXY_LIB = new JarFolder("S3Proxy", "s3-local", "s3proxy-lib", "s3.local.lib",
+      "LocalS3Server.Builder.proxyLibDir", List.of("s3proxy-"), "the s3proxy jar and its dependencies", LocalS3Server.class);
 
   // Configuration (fixed).
-  private final Path requestedDataDir;
   private final Path proxyLibDir;
   private final Path javaHome;
   private final String heap;
@@ -67,32 +60,23 @@ public final class LocalS3Server implements AutoCloseable {
   private final String accessKey;
   private final String secretKey;
   private final Duration startupTimeout;
-  private final Duration shutdownTimeout;
-  private final boolean detached;
 
   // Run state, guarded by this.
-  private Path dataDir;
-  private boolean ownsDataDir;
   private ServerFiles files;
   private int port;
-  private ProcessHandle process;
-  /** The Process when this JVM started the server; keeps the watchdog's stdin pipe open. Null when attached. */
-  private Process childProcess;
-  private Thread shutdownHook;
-  private boolean closed;
+  /** Started here (holding the watchdog's stdin pipe) or attached. */
+  private ChildProcess process;
 
-  private LocalS3Server(Builder builder, Path proxyLibDir, Path javaHome) {
-    this.requestedDataDir = builder.dataDir == null ? null : builder.dataDir.toAbsolutePath().normalize();
+  private LocalS3Server(Builder builder, LocalServerBuilder.Shared shared, Path proxyLibDir) {
+    super("LocalS3Server", "S3 server", "s3-local", builder.dataDir, shared);
     this.proxyLibDir = proxyLibDir;
-    this.javaHome = javaHome;
+    this.javaHome = shared.javaHome();
     this.heap = builder.heap;
     this.requestedPort = builder.port;
     this.bucket = builder.bucket;
     this.accessKey = builder.accessKey;
     this.secretKey = builder.secretKey;
-    this.startupTimeout = builder.startupTimeout;
-    this.shutdownTimeout = builder.shutdownTimeout;
-    this.detached = builder.detached;
+    this.startupTimeout = shared.startupTimeout();
   }
 
   public static Builder builder() {
@@ -106,21 +90,23 @@ public final class LocalS3Server implements AutoCloseable {
    */
   public static Optional<LocalS3Server> attach(Path dataDir) {
     ServerFiles files = new ServerFiles(dataDir.toAbsolutePath().normalize());
-    Optional<ServerState> state = ServerState.read(files);
+    Optional<ServerFiles.State> state = files.readState();
     if (state.isEmpty()) return Optional.empty();
-    Optional<ProcessHandle> handle = ProcessHandle.of(state.get().pid())
-        .filter(ProcessHandle::isAlive)
-        .filter(h -> runsFrom(h, files, state.get()));
+    // The server's command line names this data directory's s3proxy.properties.
+    Optional<ProcessHandle> handle = ChildProcess.findRunning(state.get().pid(), files.proxyProperties().toString(),
+        () -> LoopbackPorts.acceptsConnections(state.get().port()));
     if (handle.isEmpty()) return Optional.empty();
 
     Builder builder = builder().dataDir(files.dataDir()).bucket(state.get().bucket())
         .accessKey(files.proxyProperty("s3proxy.identity").orElse(DEFAULT_ACCESS_KEY))
         .secretKey(files.proxyProperty("s3proxy.credential").orElse(DEFAULT_SECRET_KEY));
-    LocalS3Server server = new LocalS3Server(builder, null, Path.of(System.getProperty("java.home")));
-    server.dataDir = files.dataDir();
-    server.files = files;
-    server.port = state.get().port();
-    server.process = handle.get();
+    LocalS3Server server = new LocalS3Server(builder, builder.shared(), null);
+    synchronized (server) {
+      server.attachedTo(files.dataDir());
+      server.files = files;
+      server.port = state.get().port();
+      server.process = ChildProcess.attached("S3Proxy", handle.get());
+    }
     return Optional.of(server);
   }
 
@@ -132,36 +118,9 @@ public final class LocalS3Server implements AutoCloseable {
    * @throws IllegalStateException if it cannot start, with the server log's last lines; nothing is
    *     left running and a temporary data directory is deleted
    */
-  public synchronized LocalS3Server start() {
-    if (closed) throw new IllegalStateException("this LocalS3Server was closed; build a new one");
-    if (process != null) throw new IllegalStateException("already started: " + this);
-    try {
-      prepareDataDir();
-      Optional<LocalS3Server> running = attach(dataDir);
-      if (running.isPresent()) {
-        throw new IllegalStateException("an S3 server started from " + dataDir + " is already running (" + running.get()
-            + "); stop it first (scripts/s3-local stop, or close() the LocalS3Server that started it)");
-      }
-      ServerState.delete(files); // left behind by a server that died
-      port = choosePort();
-      // jclouds' filesystem provider: a folder under the base directory is a bucket.
-      Files.createDirectories(files.bucketDir(bucket));
-      files.writeLogConfig();
-      files.writeProxyProperties(proxyProperties());
-      launch();
-      awaitStarted();
-      if (!detached) {
-        shutdownHook = new Thread(() -> shutDown(false), "s3-local-shutdown " + endpoint());
-        Runtime.getRuntime().addShutdownHook(shutdownHook);
-      }
-      return this;
-    } catch (IOException e) {
-      shutDownAfterFailedStart();
-      throw new UncheckedIOException("cannot start an S3 server in " + dataDir + ": " + e.getMessage(), e);
-    } catch (RuntimeException e) {
-      shutDownAfterFailedStart();
-      throw e;
-    }
+  public LocalS3Server start() {
+    startServer();
+    return this;
   }
 
   /** {@code http://127.0.0.1:PORT}, for Flink's {@code s3.endpoint} and any S3 client. */
@@ -210,8 +169,7 @@ public final class LocalS3Server implements AutoCloseable {
   }
 
   public synchronized Path dataDir() {
-    if (dataDir == null) throw new IllegalStateException("no data directory yet: a temporary one is created by start()");
-    return dataDir;
+    return folder("data directory");
   }
 
   /** The bucket's backing folder: the object {@code a/b.json} is the file {@code bucketDir()/a/b.json}. */
@@ -233,47 +191,53 @@ public final class LocalS3Server implements AutoCloseable {
     return process != null && process.isAlive();
   }
 
-  /**
-   * Stops the server (SIGTERM; SIGKILL after the shutdown timeout), forgets its recorded state and
-   * deletes the data directory, objects included, if it was a temporary one. Safe to call twice.
-   *
-   * @throws IllegalStateException if the process survives even SIGKILL
-   */
+  /** As {@link LocalServer#close()}; the objects of a temporary data directory go with it. */
   @Override
   public void close() {
-    shutDown(true);
+    super.close();
   }
 
   @Override
   public synchronized String toString() {
-    if (process == null) return "LocalS3Server[not started" + (requestedDataDir == null ? "" : ", " + requestedDataDir) + "]";
-    return "LocalS3Server[" + endpoint() + ", bucket " + bucket + ", pid " + process.pid() + ", " + dataDir + "]";
+    if (process == null) return "LocalS3Server[not started" + knownFolder().map(f -> ", " + f).orElse("") + "]";
+    return "LocalS3Server[" + endpoint() + ", bucket " + bucket + ", pid " + process.pid() + ", " + folderText() + "]";
   }
 
-  private void prepareDataDir() throws IOException {
-    if (requestedDataDir == null) {
-      dataDir = Files.createTempDirectory("s3-local-");
-      ownsDataDir = true;
-    } else {
-      dataDir = Files.createDirectories(requestedDataDir);
-    }
+  @Override
+  protected void useFolder(Path dataDir) {
     files = new ServerFiles(dataDir);
   }
 
-  /** The requested port; else the previous run's port if still free (clients keep their endpoint); else any free one. */
-  private int choosePort() {
-    if (requestedPort != 0) {
-      if (!LoopbackPorts.isFree(requestedPort)) {
-        throw new IllegalStateException("port " + requestedPort + " on " + LoopbackPorts.HOST + " is already in use;"
-            + " stop whatever listens there, choose another port (S3_LOCAL_PORT for scripts/s3-local), or use 0 for a free one");
-      }
-      return requestedPort;
-    }
-    return files.proxyProperty("s3proxy.endpoint")
+  @Override
+  protected Optional<LocalS3Server> runningFrom(Path dataDir) {
+    return attach(dataDir);
+  }
+
+  /** The port, the bucket's folder if it has none yet, the configuration, the server JVM; returns once it accepts connections. */
+  @Override
+  protected void launch() throws IOException {
+    files.deleteState(); // left behind by a server that died
+    Optional<Integer> previousPort = files.proxyProperty("s3proxy.endpoint")
         .map(endpoint -> endpoint.substring(endpoint.lastIndexOf(':') + 1))
-        .flatMap(LocalS3Server::parsePort)
-        .filter(LoopbackPorts::isFree)
-        .orElseGet(LoopbackPorts::pickFree);
+        .flatMap(LocalS3Server::parsePort);
+    port = LoopbackPorts.choose("port", requestedPort, previousPort, Set.of(), "S3_LOCAL_PORT for scripts/s3-local");
+    // jclouds' filesystem provider: a folder under the base directory is a bucket.
+    Files.createDirectories(files.bucketDir(bucket));
+    files.writeLogConfig();
+    files.writeProxyProperties(proxyProperties());
+    startProxy();
+    process.awaitReady("S3Proxy", "accept connections on " + LoopbackPorts.HOST + ":" + port,
+        () -> LoopbackPorts.acceptsConnections(port), startupTimeout, files.logFile());
+  }
+
+  @Override
+  protected List<ChildProcess> processes() {
+    return process == null ? List.of() : List.of(process);
+  }
+
+  @Override
+  protected void forgetState() throws IOException {
+    files.deleteState();
   }
 
   private static Optional<Integer> parsePort(String text) {
@@ -298,151 +262,24 @@ public final class LocalS3Server implements AutoCloseable {
     return properties;
   }
 
-  private void launch() throws IOException {
-    List<String> args = detached
-        ? List.of(files.proxyProperties().toString())
-        : List.of(S3ProxyProcessMain.EXIT_WHEN_STDIN_CLOSES, files.proxyProperties().toString());
-    List<String> command = new ArrayList<>();
-    command.add(javaHome.resolve("bin").resolve("java").toString());
-    command.addAll(List.of("-Xmx" + heap, "-XX:+ExitOnOutOfMemoryError", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true",
-        "-Dlogback.configurationFile=" + files.logConfig()));
-    command.add("-cp");
-    command.add(ProxyLibrary.classpath(proxyLibDir != null ? proxyLibDir : ProxyLibrary.locate()));
-    command.add(S3ProxyProcessMain.class.getName());
-    command.addAll(args);
-    Path setsid = Path.of("/usr/bin/setsid");
-    if (detached && Files.isExecutable(setsid)) {
-      command.add(0, setsid.toString()); // own session: closing the terminal does not hang the server up
-    }
-    appendToLog("starting S3Proxy on " + LoopbackPorts.HOST + ":" + port + ", bucket " + bucket + " in "
+  private void startProxy() throws IOException {
+    List<String> command = new ChildJvm(javaHome, proxyLibDir != null ? proxyLibDir : PROXY_LIB.locate()).serverCommand(
+        List.of("-Xmx" + heap, "-XX:+ExitOnOutOfMemoryError", "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true",
+            "-Dlogback.configurationFile=" + files.logConfig()),
+        PROXY_MAIN, List.of("--properties", files.proxyProperties().toString()), detached());
+    LogFiles.append(files.logFile(), tag(), "starting S3Proxy on " + LoopbackPorts.HOST + ":" + port + ", bucket " + bucket + " in "
         + files.bucketDir(bucket) + ": " + String.join(" ", command));
-    ProcessBuilder processBuilder = new ProcessBuilder(command)
-        .directory(dataDir.toFile())
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(files.logFile().toFile()));
-    if (detached) processBuilder.redirectInput(ProcessBuilder.Redirect.from(ChildJvm.devNull()));
-    childProcess = processBuilder.start();
-    process = childProcess.toHandle();
-    new ServerState(process.pid(), port, bucket).write(files);
-  }
-
-  private void awaitStarted() {
-    long deadline = System.nanoTime() + startupTimeout.toNanos();
-    while (true) {
-      if (!process.isAlive()) {
-        throw new IllegalStateException("S3Proxy exited" + exitCodeText() + " while starting; last lines of "
-            + files.logFile() + ":\n" + ChildJvm.tail(files.logFile(), LOG_TAIL_LINES));
-      }
-      if (LoopbackPorts.acceptsConnections(port)) return;
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("S3Proxy did not accept connections on " + LoopbackPorts.HOST + ":" + port
-            + " within " + startupTimeout + "; raise startupTimeout if the machine is busy. Last lines of "
-            + files.logFile() + ":\n" + ChildJvm.tail(files.logFile(), LOG_TAIL_LINES));
-      }
-      try {
-        Thread.sleep(100);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while waiting for S3Proxy to start", e);
-      }
-    }
-  }
-
-  private String exitCodeText() {
-    if (childProcess == null) return "";
-    try {
-      return " with code " + childProcess.waitFor();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return "";
-    }
-  }
-
-  private void shutDownAfterFailedStart() {
-    try {
-      shutDown(true);
-    } catch (RuntimeException suppressed) {
-      // the start failure is the error to report
-    }
-  }
-
-  private synchronized void shutDown(boolean removeHook) {
-    if (closed) return;
-    closed = true;
-    if (removeHook && shutdownHook != null) {
-      try {
-        Runtime.getRuntime().removeShutdownHook(shutdownHook);
-      } catch (IllegalStateException alreadyShuttingDown) {
-        // the hook is running or about to; it finds closed == true
-      }
-    }
-    try {
-      stopProcess();
-    } finally {
-      try {
-        // Only the state of a server this handle ran or attached to; a refused start leaves a running server's alone.
-        if (files != null && process != null) ServerState.delete(files);
-        if (ownsDataDir) deleteRecursively(dataDir);
-      } catch (IOException e) {
-        System.err.println("[s3-local] could not clean up " + dataDir + ": " + e);
-      }
-    }
-  }
-
-  private void stopProcess() {
-    if (process == null || !process.isAlive()) return;
-    process.destroy();
-    if (awaitExit(shutdownTimeout)) return;
-    System.err.println("[s3-local] S3Proxy pid " + process.pid() + " ignored SIGTERM for " + shutdownTimeout + "; killing it");
-    process.destroyForcibly();
-    if (!awaitExit(Duration.ofSeconds(10))) {
-      throw new IllegalStateException("S3Proxy pid " + process.pid() + " survived SIGKILL; stop it by hand");
-    }
-  }
-
-  private boolean awaitExit(Duration timeout) {
-    try {
-      process.onExit().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-      return true;
-    } catch (TimeoutException e) {
-      return false;
-    } catch (ExecutionException e) {
-      return !process.isAlive();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return !process.isAlive();
-    }
-  }
-
-  private void appendToLog(String line) throws IOException {
-    Files.writeString(files.logFile(), "[" + Instant.now() + "] [s3-local] " + line + "\n", StandardCharsets.UTF_8,
-        StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    process = ChildJvm.start("S3Proxy", command, folder("data directory"), files.logFile(), detached(), Map.of());
+    files.writeState(new ServerFiles.State(process.pid(), port, bucket));
   }
 
   private synchronized void requireStarted() {
     if (process == null) throw new IllegalStateException("the server is not started; call start() first");
   }
 
-  /** Guards against a recycled pid: the process must be a server started with this data directory's configuration. */
-  private static boolean runsFrom(ProcessHandle handle, ServerFiles files, ServerState state) {
-    return handle.info().commandLine()
-        .map(commandLine -> commandLine.contains(files.proxyProperties().toString()))
-        .orElseGet(() -> LoopbackPorts.acceptsConnections(state.port()));
-  }
-
-  private static void deleteRecursively(Path root) throws IOException {
-    if (root == null || !Files.exists(root)) return;
-    try (Stream<Path> paths = Files.walk(root)) {
-      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(path);
-      }
-    }
-  }
-
   /** Settings of a {@link LocalS3Server}; {@link #build()} checks them all. */
-  public static final class Builder {
+  public static final class Builder extends LocalServerBuilder<Builder> {
 
-    private static final Pattern JVM_SIZE = Pattern.compile("[1-9][0-9]*[kKmMgG]?");
     /** S3's bucket naming rules, as far as a path-style local server needs them. */
     private static final Pattern BUCKET = Pattern.compile("[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]");
     private static final Pattern KEY = Pattern.compile("[A-Za-z0-9+/=._-]{3,128}");
@@ -453,13 +290,11 @@ public final class LocalS3Server implements AutoCloseable {
     private String accessKey = DEFAULT_ACCESS_KEY;
     private String secretKey = DEFAULT_SECRET_KEY;
     private Path proxyLibDir;
-    private Path javaHome;
     private String heap = DEFAULT_HEAP;
-    private Duration startupTimeout = DEFAULT_STARTUP_TIMEOUT;
-    private Duration shutdownTimeout = DEFAULT_SHUTDOWN_TIMEOUT;
-    private boolean detached;
 
-    private Builder() {}
+    private Builder() {
+      super(DEFAULT_STARTUP_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT);
+    }
 
     /** Where the server keeps its configuration, log and objects. Default: a temporary directory, deleted by close(). */
     public Builder dataDir(Path dataDir) {
@@ -500,44 +335,15 @@ public final class LocalS3Server implements AutoCloseable {
       return this;
     }
 
-    /** The Java installation that runs the server (17 or newer). Default: the one running this code. */
-    public Builder javaHome(Path javaHome) {
-      this.javaHome = javaHome;
-      return this;
-    }
-
     /** The server JVM's maximum heap as a JVM size, e.g. {@code 256m} (the default). */
     public Builder heap(String heap) {
       this.heap = heap;
       return this;
     }
 
-    /** How long start() waits for the server. Default 60 s. */
-    public Builder startupTimeout(Duration startupTimeout) {
-      this.startupTimeout = startupTimeout;
-      return this;
-    }
-
-    /** How long close() waits after SIGTERM before SIGKILL. Default 10 s. */
-    public Builder shutdownTimeout(Duration shutdownTimeout) {
-      this.shutdownTimeout = shutdownTimeout;
-      return this;
-    }
-
-    /**
-     * Whether the server outlives this JVM: no shutdown hook, no parent watchdog, its own session.
-     * Find it again with {@link LocalS3Server#attach}. Requires {@link #dataDir}.
-     */
-    public Builder detached(boolean detached) {
-      this.detached = detached;
-      return this;
-    }
-
     /** @throws IllegalArgumentException or IllegalStateException naming the setting to fix */
     public LocalS3Server build() {
-      if (port < 0 || port > 65_535) {
-        throw new IllegalArgumentException("port is " + port + "; use 1-65535, or 0 for a free port");
-      }
+      checkPort("port", port);
       if (bucket == null || !BUCKET.matcher(bucket).matches() || bucket.contains("..")) {
         throw new IllegalArgumentException("bucket is '" + bucket + "'; an S3 bucket name has 3-63 lowercase letters,"
             + " digits, '.' and '-', and starts and ends with a letter or digit, e.g. " + DEFAULT_BUCKET);
@@ -548,27 +354,10 @@ public final class LocalS3Server implements AutoCloseable {
       if (secretKey == null || !KEY.matcher(secretKey).matches()) {
         throw new IllegalArgumentException("secretKey is not 3-128 letters, digits or + / = . _ -");
       }
-      if (heap == null || !JVM_SIZE.matcher(heap).matches()) {
-        throw new IllegalArgumentException("heap is '" + heap + "'; give a JVM size such as 256m or 1g (it becomes -Xmx)");
-      }
-      checkPositive("startupTimeout", startupTimeout);
-      checkPositive("shutdownTimeout", shutdownTimeout);
-      if (detached && dataDir == null) {
-        throw new IllegalArgumentException("detached(true) needs dataDir(...): a detached server is found again through its data directory");
-      }
-      Path java = javaHome != null ? javaHome : Path.of(System.getProperty("java.home"));
-      if (!Files.isExecutable(java.resolve("bin").resolve("java"))) {
-        throw new IllegalArgumentException("javaHome " + java + " has no executable bin/java; point javaHome at a Java 17+ installation");
-      }
-      Path lib = proxyLibDir != null ? ProxyLibrary.requireProxyJars(proxyLibDir, "proxyLibDir") : ProxyLibrary.locate();
-      return new LocalS3Server(this, lib, java);
-    }
-
-    private static void checkPositive(String setting, Duration value) {
-      Objects.requireNonNull(value, setting);
-      if (value.isNegative() || value.isZero()) {
-        throw new IllegalArgumentException(setting + " is " + value + "; it must be positive");
-      }
+      checkJvmSize("heap", heap, "256m or 1g");
+      LocalServerBuilder.Shared shared = checkShared("dataDir", dataDir);
+      Path lib = proxyLibDir != null ? PROXY_LIB.require(proxyLibDir, "proxyLibDir") : PROXY_LIB.locate();
+      return new LocalS3Server(this, shared, lib);
     }
   }
 }

@@ -1,9 +1,13 @@
 package dev.similarity.s3.local;
 
+import dev.similarity.local.CliCommands;
+import dev.similarity.local.CommandLineTool;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.Optional;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * Command line behind {@code scripts/s3-local}: an S3 server for people, left running in the
@@ -15,15 +19,16 @@ import java.util.Optional;
  * S3LocalCli status --data-dir DIR [--port N]
  * </pre>
  *
- * Exit codes: 0 done (also: start when already running, stop when not running), 1 failed,
- * 2 bad usage, 3 status found no running server.
+ * Exit codes ({@link CommandLineTool}): 0 done (also: start when already running, stop when not
+ * running), 1 failed, 2 bad usage, 3 status found no running server.
  */
-public final class S3LocalCli {
+@Command(name = "S3LocalCli")
+public final class S3LocalCli extends CliCommands {
 
-  static final int OK = 0;
-  static final int FAILED = 1;
-  static final int USAGE = 2;
-  static final int NOT_RUNNING = 3;
+  static final int OK = CommandLineTool.OK;
+  static final int FAILED = CommandLineTool.FAILED;
+  static final int USAGE = CommandLineTool.USAGE;
+  static final int NOT_RUNNING = CommandLineTool.NOT_RUNNING;
   static final int DEFAULT_PORT = 9000;
 
   private static final String USAGE_TEXT = """
@@ -33,89 +38,53 @@ public final class S3LocalCli {
         stop    stop it (the objects stay)
         status  say whether it runs, its endpoint, bucket, credentials and the settings to use it""";
 
-  private final PrintStream out;
-  private final PrintStream err;
-
   S3LocalCli(PrintStream out, PrintStream err) {
-    this.out = out;
-    this.err = err;
+    super(out, err, USAGE_TEXT);
   }
 
   public static void main(String[] args) {
     System.exit(new S3LocalCli(System.out, System.err).run(args));
   }
 
-  int run(String[] args) {
-    if (args.length == 0) {
-      err.println(USAGE_TEXT);
-      return USAGE;
-    }
-    String command = args[0].toLowerCase(Locale.ROOT);
-    Path dataDir = null;
-    int port = DEFAULT_PORT;
-    String bucket = LocalS3Server.DEFAULT_BUCKET;
-    for (int i = 1; i < args.length; i++) {
-      String option = args[i];
-      if (i + 1 >= args.length || !option.startsWith("--")) {
-        err.println("unexpected argument '" + option + "'\n" + USAGE_TEXT);
-        return USAGE;
-      }
-      String value = args[++i];
-      switch (option) {
-        case "--data-dir" -> dataDir = Path.of(value).toAbsolutePath().normalize();
-        case "--bucket" -> bucket = value;
-        case "--port" -> {
-          try {
-            port = Integer.parseInt(value);
-          } catch (NumberFormatException e) {
-            err.println("--port '" + value + "' is not a number; give the port, e.g. --port 9000 (S3_LOCAL_PORT for scripts/s3-local)");
-            return USAGE;
-          }
-        }
-        default -> {
-          err.println("unexpected argument '" + option + "'\n" + USAGE_TEXT);
-          return USAGE;
-        }
-      }
-    }
-    if (dataDir == null) {
-      err.println("--data-dir is missing: the directory holding the server's configuration, log and objects\n" + USAGE_TEXT);
-      return USAGE;
-    }
-    try {
-      return switch (command) {
-        case "start" -> start(dataDir, port, bucket);
-        case "stop" -> stop(dataDir);
-        case "status" -> status(dataDir, port);
-        default -> {
-          err.println("unknown command '" + args[0] + "'\n" + USAGE_TEXT);
-          yield USAGE;
-        }
-      };
-    } catch (RuntimeException e) {
-      err.println("error: " + e.getMessage());
-      return FAILED;
+  @Override
+  protected CommandLineTool configure(CommandLineTool tool) {
+    return tool
+        .conversionHint("--port", "; give the port, e.g. --port 9000 (S3_LOCAL_PORT for scripts/s3-local)");
+  }
+
+  /** What every command takes; scripts/s3-local passes --data-dir and --port to each. */
+  static final class Options {
+    @Option(names = "--data-dir", paramLabel = "DIR") Path dataDir;
+    @Option(names = "--port", converter = CommandLineTool.WholeNumber.class) int port = DEFAULT_PORT;
+    @Option(names = "--bucket", paramLabel = "NAME") String bucket = LocalS3Server.DEFAULT_BUCKET;
+
+    Path dataDir() {
+      return CommandLineTool.required(dataDir, "--data-dir is missing: the directory holding the server's configuration, log and objects")
+          .toAbsolutePath().normalize();
     }
   }
 
-  private int start(Path dataDir, int port, String bucket) {
+  @Command(name = "start")
+  int start(@Mixin Options options) {
+    Path dataDir = options.dataDir();
     Optional<LocalS3Server> running = LocalS3Server.attach(dataDir);
     if (running.isPresent()) {
       LocalS3Server server = running.get();
       out.println("S3 is already running on " + server.endpoint() + " (pid " + server.pid() + ")");
-      if (server.port() != port) out.println("  not on port " + port + ": stop it first to change the port");
+      if (server.port() != options.port) out.println("  not on port " + options.port + ": stop it first to change the port");
       describe(server);
       return OK;
     }
     long startedAt = System.nanoTime();
-    LocalS3Server server = LocalS3Server.builder().dataDir(dataDir).port(port).bucket(bucket).detached(true).build().start();
-    out.printf(Locale.ROOT, "S3 started on %s (pid %d) in %.1f s%n", server.endpoint(), server.pid(),
-        (System.nanoTime() - startedAt) / 1e9);
+    LocalS3Server server = LocalS3Server.builder().dataDir(dataDir).port(options.port).bucket(options.bucket).detached(true).build().start();
+    out.println("S3 started on " + server.endpoint() + " (pid " + server.pid() + ") in " + CommandLineTool.secondsSince(startedAt) + " s");
     describe(server);
     return OK;
   }
 
-  private int stop(Path dataDir) {
+  @Command(name = "stop")
+  int stop(@Mixin Options options) {
+    Path dataDir = options.dataDir();
     Optional<LocalS3Server> running = LocalS3Server.attach(dataDir);
     if (running.isEmpty()) {
       out.println("S3 is not running (data dir " + dataDir + ")");
@@ -125,16 +94,18 @@ public final class S3LocalCli {
     String description = server.endpoint() + " (pid " + server.pid() + ")";
     long stoppingAt = System.nanoTime();
     server.close();
-    out.printf(Locale.ROOT, "S3 on %s stopped in %.1f s; the objects stay in %s%n", description,
-        (System.nanoTime() - stoppingAt) / 1e9, dataDir.resolve("buckets"));
+    out.println("S3 on " + description + " stopped in " + CommandLineTool.secondsSince(stoppingAt) + " s; the objects stay in "
+        + dataDir.resolve("buckets"));
     return OK;
   }
 
-  private int status(Path dataDir, int port) {
+  @Command(name = "status")
+  int status(@Mixin Options options) {
+    Path dataDir = options.dataDir();
     Optional<LocalS3Server> running = LocalS3Server.attach(dataDir);
     if (running.isEmpty()) {
       out.println("not running");
-      out.println("  endpoint: http://127.0.0.1:" + port + " (once started)");
+      out.println("  endpoint: http://127.0.0.1:" + options.port + " (once started)");
       out.println("  log:      " + dataDir.resolve("s3proxy.log"));
       return NOT_RUNNING;
     }

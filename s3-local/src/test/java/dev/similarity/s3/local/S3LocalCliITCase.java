@@ -2,10 +2,8 @@ package dev.similarity.s3.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.similarity.kafka.local.internal.LoopbackPorts;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import dev.similarity.local.CliRun;
+import dev.similarity.local.LoopbackPorts;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,28 +18,28 @@ class S3LocalCliITCase {
     String port = Integer.toString(LoopbackPorts.pickFree());
     String endpoint = "http://127.0.0.1:" + port;
     try {
-      Run start = run("start", "--data-dir", dataDir.toString(), "--port", port, "--bucket", "snaps");
-      assertThat(start.exitCode).as(start.toString()).isEqualTo(S3LocalCli.OK);
-      assertThat(start.out).as(start.toString()).startsWith("S3 started on " + endpoint)
+      CliRun start = run("start", "--data-dir", dataDir.toString(), "--port", port, "--bucket", "snaps");
+      assertThat(start.exitCode()).as(start.toString()).isEqualTo(S3LocalCli.OK);
+      assertThat(start.out()).as(start.toString()).startsWith("S3 started on " + endpoint)
           .contains("bucket:   snaps, objects in " + dataDir.resolve("buckets/snaps"))
           .contains("s3.endpoint: " + endpoint)
           .contains("--snapshot.dir s3://snaps/snapshots");
       long pid = LocalS3Server.attach(dataDir).orElseThrow().pid();
 
-      Run again = run("start", "--data-dir", dataDir.toString(), "--port", port);
-      assertThat(again.out).as(again.toString()).startsWith("S3 is already running on " + endpoint + " (pid " + pid + ")");
+      CliRun again = run("start", "--data-dir", dataDir.toString(), "--port", port);
+      assertThat(again.out()).as(again.toString()).startsWith("S3 is already running on " + endpoint + " (pid " + pid + ")");
 
-      Run status = run("status", "--data-dir", dataDir.toString(), "--port", port);
-      assertThat(status.exitCode).as(status.toString()).isEqualTo(S3LocalCli.OK);
-      assertThat(status.out).startsWith("running\n  pid:      " + pid).contains("s3.secret-key: " + LocalS3Server.DEFAULT_SECRET_KEY);
+      CliRun status = run("status", "--data-dir", dataDir.toString(), "--port", port);
+      assertThat(status.exitCode()).as(status.toString()).isEqualTo(S3LocalCli.OK);
+      assertThat(status.out()).startsWith("running\n  pid:      " + pid).contains("s3.secret-key: " + LocalS3Server.DEFAULT_SECRET_KEY);
 
-      Run stop = run("stop", "--data-dir", dataDir.toString());
-      assertThat(stop.exitCode).isEqualTo(S3LocalCli.OK);
-      assertThat(stop.out).startsWith("S3 on " + endpoint + " (pid " + pid + ") stopped");
+      CliRun stop = run("stop", "--data-dir", dataDir.toString());
+      assertThat(stop.exitCode()).isEqualTo(S3LocalCli.OK);
+      assertThat(stop.out()).startsWith("S3 on " + endpoint + " (pid " + pid + ") stopped");
       assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
 
-      Run after = run("status", "--data-dir", dataDir.toString(), "--port", port);
-      assertThat(after.exitCode).as(after.toString()).isEqualTo(S3LocalCli.NOT_RUNNING);
+      CliRun after = run("status", "--data-dir", dataDir.toString(), "--port", port);
+      assertThat(after.exitCode()).as(after.toString()).isEqualTo(S3LocalCli.NOT_RUNNING);
     } finally {
       LocalS3Server.attach(dataDir).ifPresent(LocalS3Server::close); // a detached server outlives a failed test
     }
@@ -49,26 +47,15 @@ class S3LocalCliITCase {
 
   @Test
   void badUsageSaysWhatIsMissing() {
-    Run noDir = run("start");
-    assertThat(noDir.exitCode).isEqualTo(S3LocalCli.USAGE);
-    assertThat(noDir.err).contains("--data-dir is missing");
-    Run badPort = run("start", "--data-dir", dataDir.toString(), "--port", "nine");
-    assertThat(badPort.exitCode).isEqualTo(S3LocalCli.USAGE);
-    assertThat(badPort.err).contains("--port 'nine' is not a number");
+    CliRun noDir = run("start");
+    assertThat(noDir.exitCode()).isEqualTo(S3LocalCli.USAGE);
+    assertThat(noDir.err()).contains("--data-dir is missing");
+    CliRun badPort = run("start", "--data-dir", dataDir.toString(), "--port", "nine");
+    assertThat(badPort.exitCode()).isEqualTo(S3LocalCli.USAGE);
+    assertThat(badPort.err()).contains("--port 'nine' is not a number");
   }
 
-  private record Run(int exitCode, String out, String err) {
-    @Override
-    public String toString() {
-      return "exit " + exitCode + "\nstdout:\n" + out + "\nstderr:\n" + err;
-    }
-  }
-
-  private static Run run(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int exitCode = new S3LocalCli(new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8)).run(args);
-    return new Run(exitCode, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  private static CliRun run(String... args) {
+    return CliRun.of((out, err) -> new S3LocalCli(out, err)::run, args);
   }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.similarity.schemas.Availability;
 import dev.similarity.schemas.CatalogueEvent;
 import dev.similarity.schemas.CatalogueEventKind;
+import dev.similarity.schemas.EmbeddingVectors;
 import dev.similarity.schemas.SampleRecords;
 import dev.similarity.schemas.WriterSchemas;
 import java.nio.ByteBuffer;
@@ -13,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import org.apache.avro.Schema;
+import org.apache.avro.SchemaCompatibility;
 import org.apache.avro.SchemaNormalization;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -116,6 +118,40 @@ class AvroRecordCodecSchemaEvolutionTest {
         .set("title", "Lamp").set("sessionId", "s-9").set("imageUrl", null).set("brand", "Acme").build()));
     assertThat(removed.getImageUrl()).isNull();
     assertThat(removed.getBrand()).isEqualTo("Acme");
+  }
+
+  @ParameterizedTest
+  @EnumSource(AvroWireFormat.class)
+  void eventsOfProducersFromBeforeEmbeddingsReadWithoutOne(AvroWireFormat format) throws Exception {
+    Schema old = WriterSchemas.BEFORE_EMBEDDING;
+    AvroRecordCodec<CatalogueEvent> codec = AvroRecordCodec.of(CatalogueEvent.class, format, old);
+
+    CatalogueEvent event = codec.decode(WriterSchemas.encode(format, old, WriterSchemas.event(old, "p-1").build()));
+
+    assertThat(event.getProductId()).isEqualTo("p-1");
+    assertThat(event.getImageUrl()).isEqualTo("https://images.example.com/p/p-1.jpg");
+    assertThat(event.getEmbedding()).isNull();
+  }
+
+  @Test
+  void aProducerFromBeforeEmbeddingsAndOneSendingThemShareASingleObjectTopic() throws Exception {
+    Schema old = WriterSchemas.BEFORE_EMBEDDING;
+    AvroRecordCodec<CatalogueEvent> codec = AvroRecordCodec.of(CatalogueEvent.class, AvroWireFormat.SINGLE_OBJECT, old);
+    CatalogueEvent embedded = SampleRecords.upsert("p-new")
+        .setEmbedding(EmbeddingVectors.of("shoes@3", new float[] {0.25f, -1.5f, 3e-8f})).build();
+
+    CatalogueEvent fromOld = codec.decode(WriterSchemas.singleObject(old, WriterSchemas.event(old, "p-old").build()));
+    CatalogueEvent fromNew = codec.decode(codec.encode(embedded));
+
+    assertThat(fromOld.getEmbedding()).isNull();
+    assertThat(fromNew).isEqualTo(embedded);
+    assertThat(fromNew.getEmbedding().getModelId()).isEqualTo("shoes@3");
+    assertThat(EmbeddingVectors.fromBytes(fromNew.getEmbedding().getVector())).containsExactly(0.25f, -1.5f, 3e-8f);
+    // Either schema reads the other's records: consumers still on the old one skip the embedding.
+    assertThat(SchemaCompatibility.checkReaderWriterCompatibility(old, CatalogueEvent.getClassSchema()).getType())
+        .isEqualTo(SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE);
+    assertThat(SchemaCompatibility.checkReaderWriterCompatibility(CatalogueEvent.getClassSchema(), old).getType())
+        .isEqualTo(SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE);
   }
 
   @Test

@@ -180,8 +180,8 @@ public record RetrievalMetrics(
   }
 
   /**
-   * Indices of the {@code k} highest scores excluding {@code self}, best first; ties broken by the
-   * lower index so results are deterministic.
+   * Indices of the {@code k} highest scores excluding {@code self} (-1: exclude none), best first;
+   * ties broken by the lower index so results are deterministic.
    */
   static int[] topK(float[] scores, int self, int k) {
     int n = scores.length;
@@ -206,7 +206,7 @@ public record RetrievalMetrics(
 
   // Quickselect on a copy without the query's own score.
   private static float kthLargest(float[] scores, int self, int k) {
-    float[] copy = new float[scores.length - 1];
+    float[] copy = new float[self >= 0 ? scores.length - 1 : scores.length];
     for (int j = 0, c = 0; j < scores.length; j++) {
       if (j != self) {
         copy[c++] = scores[j];

@@ -21,8 +21,6 @@ import org.tensorflow.types.TInt32;
  */
 final class EmbeddingNetwork {
 
-  private static final float NORM_EPSILON = 1e-12f;
-
   /** One trainable tensor: its variable name, shape and how it is initialised. */
   record Parameter(String name, long[] shape, int fanIn, int fanOut, boolean bias) {
     int size() {
@@ -169,7 +167,7 @@ final class EmbeddingNetwork {
           }
           x = layer.linalg.matMul(x, params.get(prefix + "kernel"));
           x = layer.nn.biasAdd(x, params.get(prefix + "bias"));
-          x = l2Normalise(layer, x);
+          x = GraphOps.l2Normalise(layer, x);
         }
       }
     }
@@ -180,12 +178,6 @@ final class EmbeddingNetwork {
   private Operand<TFloat32> flatten(Ops tf, Operand<TFloat32> x, String kernelName) {
     Parameter kernel = parameters.stream().filter(p -> p.name().equals(kernelName)).findFirst().orElseThrow();
     return tf.reshape(x, tf.constant(new int[] {-1, (int) kernel.shape()[0]}));
-  }
-
-  static Operand<TFloat32> l2Normalise(Ops tf, Operand<TFloat32> x) {
-    Operand<TFloat32> squared = tf.reduceSum(tf.math.square(x), tf.constant(1),
-        org.tensorflow.op.core.ReduceSum.keepDims(true));
-    return tf.math.mul(x, tf.math.rsqrt(tf.math.add(squared, tf.constant(NORM_EPSILON))));
   }
 
   // Inverted dropout: keep with probability 1 - rate and scale the kept values by 1 / (1 - rate),

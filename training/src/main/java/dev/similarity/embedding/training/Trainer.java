@@ -58,9 +58,9 @@ public final class Trainer {
   /** Signature output key of exported models. */
   public static final String OUTPUT_KEY = "embedding";
 
-  private static final float BETA1 = 0.9f;
-  private static final float BETA2 = 0.999f;
-  private static final float ADAM_EPSILON = 1e-7f;
+  static final float BETA1 = 0.9f;
+  static final float BETA2 = 0.999f;
+  static final float ADAM_EPSILON = 1e-7f;
   private static final int MAX_SHIFT = 2;
 
   private final TrainingConfig config;
@@ -220,18 +220,8 @@ public final class Trainer {
     }
   }
 
-  private static Variable<TFloat32> variable(Ops tf, String name, Shape shape, float[] init) {
-    return scoped(tf, name).variable(tf.constant(shape, DataBuffers.of(init)));
-  }
-
-  // "layer3/kernel" becomes op "kernel" in sub-scope "layer3": op names may not contain '/'.
-  static Ops scoped(Ops tf, String name) {
-    Ops scope = tf;
-    String[] parts = name.split("/");
-    for (int i = 0; i < parts.length - 1; i++) {
-      scope = scope.withSubScope(parts[i]);
-    }
-    return scope.withName(parts[parts.length - 1]);
+  static Variable<TFloat32> variable(Ops tf, String name, Shape shape, float[] init) {
+    return GraphOps.scoped(tf, name).variable(tf.constant(shape, DataBuffers.of(init)));
   }
 
   private ConfigProto sessionConfig() {
@@ -294,7 +284,7 @@ public final class Trainer {
           Placeholder.shape(Shape.of(-1, FashionMnist.ROWS, FashionMnist.COLUMNS, 1)));
       Map<String, Variable<TFloat32>> parameters = new LinkedHashMap<>();
       for (EmbeddingNetwork.Parameter p : network.parameters()) {
-        parameters.put(p.name(), scoped(tf, p.name()).variable(Shape.of(p.shape()), TFloat32.class));
+        parameters.put(p.name(), GraphOps.scoped(tf, p.name()).variable(Shape.of(p.shape()), TFloat32.class));
       }
       Operand<TFloat32> embedding = tf.withName(OUTPUT_KEY).identity(
           network.forward(tf, input, parameters, null));

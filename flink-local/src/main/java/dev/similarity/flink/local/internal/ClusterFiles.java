@@ -1,11 +1,13 @@
 package dev.similarity.flink.local.internal;
 
+import dev.similarity.local.LocalFiles;
+import dev.similarity.local.LogFiles;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * Layout of a cluster's work directory. Everything the cluster owns lives under it, so deleting it
@@ -33,6 +35,8 @@ import java.util.Map;
 public record ClusterFiles(Path workDir) {
 
   public static final String JOB_MANAGER = "jobmanager";
+  /** The S3 plugin's folder name under a plugins directory, as in Flink's distribution. */
+  public static final String S3_PLUGIN = "s3-fs-presto";
 
   public Path stateFile() { return workDir.resolve("flink-local.properties"); }
   public Path pidDir() { return workDir.resolve("pids"); }
@@ -65,12 +69,12 @@ public record ClusterFiles(Path workDir) {
     StringBuilder out = new StringBuilder("# Written by LocalFlinkCluster at every start; edits are lost.\n"
         + "# Flink 2 configuration (YAML, flat keys). Memory sizes are whole processes; Flink splits them.\n");
     entries.forEach((key, value) -> out.append(key).append(": '").append(value.replace("'", "''")).append("'\n"));
-    writeAtomically(configYaml(), out.toString());
+    LocalFiles.writeAtomically(configYaml(), out.toString());
   }
 
   public void writeLogConfigs() throws IOException {
     // Flink's own default (conf/log4j.properties of the distribution), 50 MB files kept 3 deep.
-    writeAtomically(logConfig(), """
+    LocalFiles.writeAtomically(logConfig(), """
         monitorInterval = 30
         rootLogger.level = INFO
         rootLogger.appenderRef.file.ref = MainAppender
@@ -98,22 +102,20 @@ public record ClusterFiles(Path workDir) {
         appender.main.strategy.type = DefaultRolloverStrategy
         appender.main.strategy.max = 3
         """);
-    writeAtomically(toolsLogConfig(), """
-        status = warn
-        appender.err.type = Console
-        appender.err.name = STDERR
-        appender.err.target = SYSTEM_ERR
-        appender.err.layout.type = PatternLayout
-        appender.err.layout.pattern = [%d] %p %m (%c)%n
-        rootLogger.level = WARN
-        rootLogger.appenderRef.err.ref = STDERR
-        """);
+    LocalFiles.writeAtomically(toolsLogConfig(), LogFiles.TOOLS_LOG4J2_PROPERTIES);
   }
 
-  static void writeAtomically(Path file, String content) throws IOException {
-    Files.createDirectories(file.getParent());
-    Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-    Files.writeString(temp, content, StandardCharsets.UTF_8);
-    Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  /**
+   * The jar of Flink's S3 file system plugin that flink-local's build copies next to the cluster lib
+   * ({@code flink-local/target/plugins/s3-fs-presto/flink-s3-fs-presto-*.jar}), if there is one.
+   */
+  public static Optional<Path> s3Plugin(Path clusterLibDir) {
+    Path dir = clusterLibDir.toAbsolutePath().normalize().resolveSibling("plugins").resolve(S3_PLUGIN);
+    if (!Files.isDirectory(dir)) return Optional.empty();
+    try (Stream<Path> files = Files.list(dir)) {
+      return files.filter(p -> p.getFileName().toString().startsWith("flink-s3-fs-presto-") && p.toString().endsWith(".jar")).findFirst();
+    } catch (IOException e) {
+      return Optional.empty();
+    }
   }
 }

@@ -1,8 +1,7 @@
 package dev.similarity.flink.local.internal;
 
+import dev.similarity.local.LocalFiles;
 import java.io.IOException;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -48,14 +47,14 @@ public record ClusterState(int restPort, int rpcPort, int prometheusFirstPort, P
     jobManager.ifPresent(jm -> content.append(entry(jm)));
     content.append("taskmanagers=").append(taskManagers.stream().map(Member::name).collect(Collectors.joining(","))).append('\n');
     taskManagers.forEach(tm -> content.append(entry(tm)));
-    ClusterFiles.writeAtomically(files.stateFile(), content.toString());
+    LocalFiles.writeAtomically(files.stateFile(), content.toString());
 
     Files.createDirectories(files.pidDir());
     List<String> running = new ArrayList<>();
     jobManager.ifPresent(jm -> running.add(jm.name()));
     taskManagers.forEach(tm -> running.add(tm.name()));
     for (Member member : members()) {
-      ClusterFiles.writeAtomically(files.pidFile(member.name()), member.pid() + "\n");
+      LocalFiles.writePid(files.pidFile(member.name()), member.pid());
     }
     try (Stream<Path> pidFiles = Files.list(files.pidDir())) {
       for (Path pidFile : pidFiles.toList()) {
@@ -75,9 +74,7 @@ public record ClusterState(int restPort, int rpcPort, int prometheusFirstPort, P
 
   /** The recorded state, or empty when there is none; a damaged file reads as none. */
   public static Optional<ClusterState> read(ClusterFiles files) {
-    Properties properties = new Properties();
-    try (Reader in = Files.newBufferedReader(files.stateFile(), StandardCharsets.UTF_8)) {
-      properties.load(in);
+    return LocalFiles.readProperties(files.stateFile(), properties -> {
       Optional<Member> jobManager = properties.containsKey(ClusterFiles.JOB_MANAGER + ".pid")
           ? Optional.of(member(properties, ClusterFiles.JOB_MANAGER))
           : Optional.empty();
@@ -85,16 +82,14 @@ public record ClusterState(int restPort, int rpcPort, int prometheusFirstPort, P
       for (String name : Arrays.stream(properties.getProperty("taskmanagers", "").split(",")).filter(s -> !s.isBlank()).toList()) {
         taskManagers.add(member(properties, name.trim()));
       }
-      return Optional.of(new ClusterState(
+      return new ClusterState(
           Integer.parseInt(properties.getProperty("rest.port")),
           Integer.parseInt(properties.getProperty("jobmanager.rpc.port")),
           Integer.parseInt(properties.getProperty("prometheus.first-port")),
           Path.of(properties.getProperty("plugins.dir")),
           jobManager, taskManagers,
-          Integer.parseInt(properties.getProperty("taskmanager.next-index"))));
-    } catch (IOException | RuntimeException e) {
-      return Optional.empty();
-    }
+          Integer.parseInt(properties.getProperty("taskmanager.next-index")));
+    });
   }
 
   public static void delete(ClusterFiles files) throws IOException {

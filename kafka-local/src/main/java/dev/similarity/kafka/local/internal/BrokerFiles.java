@@ -1,14 +1,11 @@
 package dev.similarity.kafka.local.internal;
 
+import dev.similarity.local.LocalFiles;
+import dev.similarity.local.LogFiles;
 import java.io.IOException;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -44,27 +41,20 @@ public record BrokerFiles(Path dataDir) {
 
   /** The ports the last start used, read back from its server.properties; empty before the first start. */
   public Optional<Ports> previousPorts() {
-    Properties properties = new Properties();
-    try (Reader in = Files.newBufferedReader(serverProperties(), StandardCharsets.UTF_8)) {
-      properties.load(in);
-    } catch (IOException e) {
-      return Optional.empty();
-    }
-    Matcher client = Pattern.compile("PLAINTEXT://[^,:]+:(\\d+)").matcher(properties.getProperty("listeners", ""));
-    Matcher controller = Pattern.compile("CONTROLLER://[^,:]+:(\\d+)").matcher(properties.getProperty("listeners", ""));
+    String listeners = LocalFiles.readProperties(serverProperties()).map(p -> p.getProperty("listeners", "")).orElse("");
+    Matcher client = Pattern.compile("PLAINTEXT://[^,:]+:(\\d+)").matcher(listeners);
+    Matcher controller = Pattern.compile("CONTROLLER://[^,:]+:(\\d+)").matcher(listeners);
     if (!client.find() || !controller.find()) return Optional.empty();
     return Optional.of(new Ports(Integer.parseInt(client.group(1)), Integer.parseInt(controller.group(1))));
   }
 
   public void writeServerProperties(Map<String, String> properties) throws IOException {
-    StringBuilder out = new StringBuilder("# Written by LocalKafkaBroker at every start; edits are lost.\n");
-    properties.forEach((key, value) -> out.append(key).append('=').append(value.replace("\\", "\\\\")).append('\n'));
-    writeAtomically(serverProperties(), out.toString());
+    LocalFiles.writeProperties(serverProperties(), "Written by LocalKafkaBroker at every start; edits are lost.", properties);
   }
 
   public void writeLogConfigs() throws IOException {
     // WARN and up, plus the one INFO line start() waits for: "Kafka Server started".
-    writeAtomically(brokerLogConfig(), """
+    LocalFiles.writeAtomically(brokerLogConfig(), """
         status = warn
         appender.out.type = Console
         appender.out.name = STDOUT
@@ -75,21 +65,6 @@ public record BrokerFiles(Path dataDir) {
         logger.started.name = kafka.server.KafkaRaftServer
         logger.started.level = INFO
         """);
-    writeAtomically(toolsLogConfig(), """
-        status = warn
-        appender.err.type = Console
-        appender.err.name = STDERR
-        appender.err.target = SYSTEM_ERR
-        appender.err.layout.type = PatternLayout
-        appender.err.layout.pattern = [%d] %p %m (%c)%n
-        rootLogger.level = WARN
-        rootLogger.appenderRef.err.ref = STDERR
-        """);
-  }
-
-  static void writeAtomically(Path file, String content) throws IOException {
-    Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-    Files.writeString(temp, content, StandardCharsets.UTF_8);
-    Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    LocalFiles.writeAtomically(toolsLogConfig(), LogFiles.TOOLS_LOG4J2_PROPERTIES);
   }
 }

@@ -1,14 +1,12 @@
 package dev.similarity.s3.local.internal;
 
+import dev.similarity.local.LocalFiles;
 import java.io.IOException;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 
 /**
  * Layout of a server's data directory. Everything the server owns lives under it, so deleting it
@@ -37,24 +35,16 @@ public record ServerFiles(Path dataDir) {
 
   /** A value of the s3proxy.properties the last start wrote; empty before the first start. */
   public Optional<String> proxyProperty(String key) {
-    Properties properties = new Properties();
-    try (Reader in = Files.newBufferedReader(proxyProperties(), StandardCharsets.UTF_8)) {
-      properties.load(in);
-      return Optional.ofNullable(properties.getProperty(key));
-    } catch (IOException e) {
-      return Optional.empty();
-    }
+    return LocalFiles.readProperties(proxyProperties()).map(p -> p.getProperty(key));
   }
 
   public void writeProxyProperties(Map<String, String> properties) throws IOException {
-    StringBuilder out = new StringBuilder("# Written by LocalS3Server at every start; edits are lost.\n");
-    properties.forEach((key, value) -> out.append(key).append('=').append(value.replace("\\", "\\\\")).append('\n'));
-    writeAtomically(proxyProperties(), out.toString());
+    LocalFiles.writeProperties(proxyProperties(), "Written by LocalS3Server at every start; edits are lost.", properties);
   }
 
   public void writeLogConfig() throws IOException {
     // S3Proxy logs every request at DEBUG through logback; WARN and up, plus the line start() waits for.
-    writeAtomically(logConfig(), """
+    LocalFiles.writeAtomically(logConfig(), """
         <configuration>
           <appender name="out" class="ch.qos.logback.core.ConsoleAppender">
             <encoder><pattern>[%d] %level %msg \\(%logger\\)%n</pattern></encoder>
@@ -65,9 +55,30 @@ public record ServerFiles(Path dataDir) {
         """);
   }
 
-  static void writeAtomically(Path file, String content) throws IOException {
-    Path temp = file.resolveSibling(file.getFileName() + ".tmp");
-    Files.writeString(temp, content, StandardCharsets.UTF_8);
-    Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  /** What a started server records here so that another process (the CLI's stop and status) can find it again. */
+  public record State(long pid, int port, String bucket) {}
+
+  /** Records a started server; the credentials stay in s3proxy.properties. */
+  public void writeState(State state) throws IOException {
+    Map<String, String> entries = new LinkedHashMap<>();
+    entries.put("pid", Long.toString(state.pid()));
+    entries.put("port", Integer.toString(state.port()));
+    entries.put("bucket", state.bucket());
+    LocalFiles.writeProperties(stateFile(), "A server started by LocalS3Server; removed when it stops.", entries);
+    LocalFiles.writePid(pidFile(), state.pid());
+  }
+
+  /** The recorded state, or empty when there is none; a damaged file reads as none. */
+  public Optional<State> readState() {
+    return LocalFiles.readProperties(stateFile(), p -> {
+      String bucket = p.getProperty("bucket");
+      if (bucket == null || bucket.isBlank()) throw new IllegalArgumentException("no bucket");
+      return new State(Long.parseLong(p.getProperty("pid")), Integer.parseInt(p.getProperty("port")), bucket);
+    });
+  }
+
+  public void deleteState() throws IOException {
+    Files.deleteIfExists(stateFile());
+    Files.deleteIfExists(pidFile());
   }
 }
