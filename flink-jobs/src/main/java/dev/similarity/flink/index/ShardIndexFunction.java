@@ -172,6 +172,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         });
         getRuntimeContext().getMetricGroup().gauge("shardsOpen", (Gauge<Integer>) () -> shards.size());
         reverseCounts = new ReverseUpdateCounts(0, 0, 0, 0);
+        getRuntimeContext().getMetricGroup().gauge("reverseImages", (Gauge<Long>) () -> reverseCounts.images());
         getRuntimeContext().getMetricGroup().gauge("reverseSearches", (Gauge<Long>) () -> reverseCounts.searches());
         getRuntimeContext().getMetricGroup().gauge("reverseCandidates", (Gauge<Long>) () -> reverseCounts.candidates());
         getRuntimeContext().getMetricGroup().gauge("lowBarChecks", (Gauge<Long>) () -> reverseCounts.lowBarChecks());
