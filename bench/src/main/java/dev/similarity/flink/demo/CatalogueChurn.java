@@ -415,8 +415,8 @@ public final class CatalogueChurn {
      * Why the lists lack the exact neighbours they lack: each missing image m of the list of product p
      * (image P) is counted once, under the first cause that fits: {@code short_lists} (the list has fewer
      * than k other images: its reserve ran out), {@code displaced_by_removed} (more than neighbours.reserve
-     * images better than m for P were removed after both were shown, so m may have been pushed out of a
-     * full list that later lost them: the reserve's limit), {@code concurrent} (m and P were shown
+     * images better than m for P were removed after P was shown: m may have been pushed out of a full list
+     * that later lost them, or kept out by P's bar, which removals do not lower), {@code concurrent} (m and P were shown
      * within {@link #CONCURRENT_EVENTS} events of each other: the race between shards), {@code
      * reverse} (m was shown after P: P's list should have had it as a candidate), {@code forward} (m was
      * shown before P: P's own search should have found it). Without placeholders only.
@@ -453,10 +453,9 @@ public final class CatalogueChurn {
                     shortLists++;
                 } else {
                     float score = org.apache.lucene.util.VectorUtil.dotProduct(pv, vectorCache.get(m));
-                    long bothShown = Math.max(pLife[0], mLife[0]);
                     int removedAbove = 0;
                     for (int r : goneImages) {
-                        if (imageLife.get(r)[1] > bothShown
+                        if (imageLife.get(r)[1] > pLife[0]
                                 && org.apache.lucene.util.VectorUtil.dotProduct(pv, vectorCache.get(r)) > score) {
                             removedAbove++;
                         }

@@ -272,6 +272,7 @@ public final class ChurnBenchmark {
         Map<String, String> churnArgs = new LinkedHashMap<>(Map.of("--additions", "5000", "--changes", "2000", "--removals", "2000",
                 "--search-clients", "2", "--search-seconds", "30", "--shared-image-fraction", "0", "--order", "shuffled",
                 "--checks", "5", "--check-sample", "2000", "--restore-at", "-1"));
+        churnArgs.put("--final-check-sample", "-1");
         java.util.List<String> rest = new java.util.ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             if (churnArgs.containsKey(args[i]) && i + 1 < args.length) {
@@ -281,7 +282,7 @@ public final class ChurnBenchmark {
             }
         }
         DemoArgs a = DemoArgs.parse(rest.toArray(new String[0]), "scripts/bench-churn [--products N] [--additions A] [--changes C] "
-                + "[--removals R] [--shared-image-fraction F] [--order shuffled|clustered] [--checks N] [--check-sample S] "
+                + "[--removals R] [--shared-image-fraction F] [--order shuffled|clustered] [--checks N] [--check-sample S] [--final-check-sample S] "
                 + "[--restore-at FRACTION] [--embedded-events] "
                 + "[--search-clients C] [--search-seconds S] [--rate EVENTS_PER_S] [--report FILE] [--set option.key=value ...]");
         int additions = Integer.parseInt(churnArgs.get("--additions"));
@@ -301,6 +302,8 @@ public final class ChurnBenchmark {
             throw new IllegalArgumentException("--checks must be at least 1 (the last is taken at the churn's end) and --check-sample at least 0 (0: all)");
         }
         double restoreAt = Double.parseDouble(churnArgs.get("--restore-at"));
+        // The final check's sample (-1: every live product up to FULL_FINAL_CHECK_UP_TO, else --check-sample).
+        int finalCheckSample = Integer.parseInt(churnArgs.get("--final-check-sample"));
         // The crash comes at a step's end, the one nearest the fraction asked for, never after the last.
         int restoreStep = restoreAt < 0 ? -1 : (int) Math.max(1, Math.min(checks - 1, Math.round(restoreAt * checks)));
         if (restoreAt >= 0 && (restoreAt > 1 || checks < 2)) {
@@ -398,7 +401,7 @@ public final class ChurnBenchmark {
             report.put("products_showing_the_placeholder", churn.placeholderProducts());
             // Every live product at the sizes this machine runs; a sample beyond, where the brute force
             // over all pairs would take hours.
-            int finalSample = churn.liveProducts() <= FULL_FINAL_CHECK_UP_TO ? 0 : checkSample;
+            int finalSample = finalCheckSample >= 0 ? finalCheckSample : churn.liveProducts() <= FULL_FINAL_CHECK_UP_TO ? 0 : checkSample;
             report.putAll(churn.checkContract(finalSample));
             report.put("contract_checks", contractChecks.entries());
             report.putAll(contractChecks.summary());

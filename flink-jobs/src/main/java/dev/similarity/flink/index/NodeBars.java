@@ -1,7 +1,18 @@
 package dev.similarity.flink.index;
 
+import org.apache.lucene.codecs.hnsw.DefaultFlatVectorScorer;
+import org.apache.lucene.index.FloatVectorValues;
+import org.apache.lucene.index.VectorSimilarityFunction;
+import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.util.FixedBitSet;
 import org.apache.lucene.util.VectorUtil;
 import org.apache.lucene.util.hnsw.FloatHeap;
+import org.apache.lucene.util.hnsw.HnswGraphBuilder;
+import org.apache.lucene.util.hnsw.HnswGraphSearcher;
+import org.apache.lucene.util.hnsw.RandomVectorScorer;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -29,6 +40,17 @@ import java.util.function.Function;
  * rose since stays until the set is rebuilt: a wasted dot product, never a missed node). The set is
  * rebuilt from all bars, around the {@code lowBarCapacity} lowest, when it has doubled or half of it
  * went stale, so its size stays between the capacity and twice it.
+ *
+ * <p>The bar index: new image x beats node p's bar b exactly when {@code x . p - b > 0}, which is the
+ * inner product of {@code (x, 1)} with {@code (p, -b)}. So each node is also a point {@code (p, -b)} of
+ * an HNSW graph searched by maximum inner product ({@link #forEachBarBeaten}): its best results are the
+ * nodes x beats by the widest margin, wherever they lie, and a search that still ends on a positive
+ * margin is repeated twice as deep. Invariant: a node's point holds a bar at most its current one (bars
+ * only rise), so its margin there is at least its true margin: a stale point can only return a node
+ * that no longer takes x (checked against the current bar), never hide one that does. A node is put in
+ * again with its current bar after {@code depth} raises (so stale points stay few), and the graph is
+ * rebuilt from the live nodes when more of its points are dead than live (amortised: at most one
+ * insert per raise or removal).
  */
 final class NodeBars {
 
@@ -52,6 +74,9 @@ final class NodeBars {
         float[] vector;
         boolean inLowBars;
         boolean removed;
+        /** The node's point in the bar index (-1: none), and the raises of its bar since it was put there. */
+        int ord = -1;
+        int raisesSinceIndexed;
 
         private Node(String imageKey, int depth) {
             this.imageKey = imageKey;
@@ -64,12 +89,184 @@ final class NodeBars {
         }
     }
 
+    /** Bar index points by ord: {@code (p, -bar)} with the bar the node had when put in. */
+    private final List<float[]> points = new ArrayList<>();
+    /** The node's own vector by ord (the exact score of a candidate is computed from it). */
+    private final List<float[]> pointVectors = new ArrayList<>();
+    private final List<Node> pointNodes = new ArrayList<>();
+    private FixedBitSet livePoints = new FixedBitSet(64);
+    private int deadPoints;
+    private HnswGraphBuilder barGraph;
+    private FloatVectorValues pointValues;
+    private final int maxConn;
+    private final int beamWidth;
+
     NodeBars(int depth, int lowBarCapacity) {
+        this(depth, lowBarCapacity, 16, 100);
+    }
+
+    /**
+     * @param maxConn   the bar index's HNSW maximum connections per node
+     * @param beamWidth the bar index's HNSW construction beam width
+     */
+    NodeBars(int depth, int lowBarCapacity, int maxConn, int beamWidth) {
         if (depth < 1 || lowBarCapacity < 0) {
             throw new IllegalArgumentException("depth must be >= 1 and lowBarCapacity >= 0, got " + depth + ", " + lowBarCapacity);
         }
         this.depth = depth;
         this.lowBarCapacity = lowBarCapacity;
+        this.maxConn = maxConn;
+        this.beamWidth = beamWidth;
+    }
+
+    /** A bar as the bar index holds it: -infinity (fewer than depth known) as a bar every unit vector's score beats. */
+    private static float indexedBar(float bar) {
+        return Math.max(bar, LOWEST_BAR);
+    }
+
+    private static final float LOWEST_BAR = -1.001f;
+    /** Squared norm every point is brought to before it is normalised: at least 1 + bar^2 for every indexed bar. */
+    private static final double POINT_NORM_SQUARED = 1 + (double) LOWEST_BAR * LOWEST_BAR + 1e-3;
+
+    /**
+     * Node p with bar b as a unit point {@code (p, -b, sqrt(N - 1 - b^2)) / sqrt(N)}: every point has the
+     * same norm, so the nodes with the widest margins {@code x . p - b} are the nearest points to {@code (x,
+     * 1, 0) / sqrt(2)} by cosine (the usual reduction of inner-product search to nearest-neighbour search,
+     * which HNSW graphs do well; an HNSW graph built on raw inner products links points by their bars).
+     */
+    private static float[] point(float[] vector, float bar) {
+        float[] point = Arrays.copyOf(vector, vector.length + 2);
+        double b = indexedBar(bar);
+        double scale = Math.sqrt(POINT_NORM_SQUARED);
+        for (int i = 0; i < vector.length; i++) point[i] = (float) (vector[i] / scale);
+        point[vector.length] = (float) (-b / scale);
+        point[vector.length + 1] = (float) (Math.sqrt(POINT_NORM_SQUARED - 1 - b * b) / scale);
+        return point;
+    }
+
+    private static float[] query(float[] vector) {
+        float[] query = Arrays.copyOf(vector, vector.length + 2);
+        float scale = (float) Math.sqrt(2);
+        for (int i = 0; i < vector.length; i++) query[i] = vector[i] / scale;
+        query[vector.length] = 1 / scale;
+        return query;
+    }
+
+    private void putPoint(Node node, float[] vector) {
+        if (barGraph == null) {
+            pointValues = FloatVectorValues.fromFloats(points, vector.length + 2);
+            try {
+                barGraph = HnswGraphBuilder.create(DefaultFlatVectorScorer.INSTANCE.getRandomVectorScorerSupplier(
+                        VectorSimilarityFunction.DOT_PRODUCT, pointValues), maxConn, beamWidth, 42);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        float[] point = point(vector, node.bar);
+        int ord = points.size();
+        points.add(point);
+        pointVectors.add(vector);
+        pointNodes.add(node);
+        livePoints = FixedBitSet.ensureCapacity(livePoints, ord + 1);
+        livePoints.set(ord);
+        node.ord = ord;
+        node.raisesSinceIndexed = 0;
+        try {
+            barGraph.addGraphNode(ord);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void dropPoint(Node node) {
+        if (node.ord >= 0) {
+            livePoints.clear(node.ord);
+            deadPoints++;
+            node.ord = -1;
+        }
+    }
+
+    /** Puts a node back with its current bar; rebuilds the graph when more of its points are dead than live. */
+    private void refreshPoint(Node node) {
+        float[] vector = pointVectors.get(node.ord);
+        dropPoint(node);
+        if (deadPoints > Math.max(points.size() - deadPoints, 1024)) {
+            rebuildBarIndex();
+        }
+        if (!node.removed && node.ord < 0) putPoint(node, vector);
+    }
+
+    private void rebuildBarIndex() {
+        List<Node> liveNodes = new ArrayList<>();
+        List<float[]> vectors = new ArrayList<>();
+        for (int ord = 0; ord < points.size(); ord++) {
+            if (livePoints.get(ord)) {
+                liveNodes.add(pointNodes.get(ord));
+                vectors.add(pointVectors.get(ord));
+            }
+        }
+        points.clear();
+        pointVectors.clear();
+        pointNodes.clear();
+        livePoints = new FixedBitSet(Math.max(64, liveNodes.size()));
+        deadPoints = 0;
+        barGraph = null;
+        for (int i = 0; i < liveNodes.size(); i++) {
+            liveNodes.get(i).ord = -1;
+            putPoint(liveNodes.get(i), vectors.get(i));
+        }
+    }
+
+    /** Points in the bar index, live and dead (for tests and metrics). */
+    int barIndexPoints() {
+        return points.size();
+    }
+
+    /**
+     * Calls {@code beaten} with each node, not in {@code checked}, whose bar {@code vector} beats, as the
+     * bar index finds them: a maximum-inner-product search for {@code (vector, 1)}, {@code firstDepth}
+     * deep, repeated twice as deep while its last result still has a positive margin, up to {@code
+     * maxDepth}. Counts each score among the node's best and adds the node to {@code checked}.
+     *
+     * @return the searches made (0 when no node is indexed)
+     */
+    int forEachBarBeaten(float[] vector, Set<String> checked, int firstDepth, int maxDepth, BeatenConsumer beaten) throws Exception {
+        if (barGraph == null || points.size() == deadPoints) {
+            return 0;
+        }
+        float[] query = query(vector);
+        int searches = 0;
+        // HNSW finds a search's last results least surely: search at least as wide as the graph was built.
+        int searchDepth = Math.max(firstDepth, beamWidth);
+        while (true) {
+            RandomVectorScorer scorer = DefaultFlatVectorScorer.INSTANCE.getRandomVectorScorer(
+                    VectorSimilarityFunction.DOT_PRODUCT, pointValues, query);
+            ScoreDoc[] found = HnswGraphSearcher.search(scorer, searchDepth, barGraph.getGraph(), livePoints, Integer.MAX_VALUE)
+                    .topDocs().scoreDocs;
+            searches++;
+            boolean lastPositive = false;
+            List<Node> taking = new ArrayList<>();
+            List<Float> scores = new ArrayList<>();
+            for (ScoreDoc doc : found) {
+                float[] point = points.get(doc.doc);
+                lastPositive = VectorUtil.dotProduct(query, point) > 0;
+                Node node = pointNodes.get(doc.doc);
+                if (node.removed || !checked.add(node.imageKey)) continue;
+                float score = VectorUtil.dotProduct(vector, pointVectors.get(doc.doc));
+                if (score > node.bar) {
+                    taking.add(node);
+                    scores.add(score);
+                }
+            }
+            // Offered after the scan: an offer may put a node back into the graph.
+            for (int i = 0; i < taking.size(); i++) {
+                if (offer(taking.get(i), scores.get(i))) beaten.accept(taking.get(i), scores.get(i));
+            }
+            if (!lastPositive || found.length < searchDepth || searchDepth >= Math.max(maxDepth, beamWidth)) {
+                return searches;
+            }
+            searchDepth = Math.min(2 * searchDepth, maxDepth);
+        }
     }
 
     /** Scores as checkpointed state keeps them: 4-byte floats, any order. */
@@ -89,7 +286,8 @@ final class NodeBars {
     /**
      * Records node {@code imageKey} (stored on this shard) with the scores it is known to have.
      *
-     * @param vector the node's vector (kept only if the node goes into the low-bar set)
+     * @param vector the node's vector (put in the bar index; null: the node is found by the searches
+     *     near new images and the low-bar set only)
      * @return the node, for state to keep its scores ({@link Node#encode()})
      */
     Node add(String imageKey, float[] scores, float[] vector) {
@@ -98,6 +296,9 @@ final class NodeBars {
         for (float score : scores) node.best.offer(score);
         node.bar = barOf(node.best);
         nodes.put(imageKey, node);
+        if (vector != null) {
+            putPoint(node, vector);
+        }
         if (node.bar <= lowBarLimit) {
             node.vector = vector;
             node.inLowBars = true;
@@ -111,6 +312,7 @@ final class NodeBars {
         if (node != null) {
             node.removed = true;
             if (node.inLowBars) stale++;
+            dropPoint(node);
         }
     }
 
@@ -141,6 +343,9 @@ final class NodeBars {
         node.bar = barOf(node.best);
         if (node.inLowBars && before <= lowBarLimit && node.bar > lowBarLimit) {
             stale++;
+        }
+        if (node.ord >= 0 && ++node.raisesSinceIndexed >= depth) {
+            refreshPoint(node);
         }
         return true;
     }

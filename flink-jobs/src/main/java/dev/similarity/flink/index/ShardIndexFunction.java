@@ -319,8 +319,9 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         // One write per probe: the window survives a restore, so reverse updates stay exact after it.
         probeWindow.put(probes.slotOf(probe.sequence()), probe.encode());
         // Reverse updates: x goes to the list of each of this shard's nodes p whose bar it beats. Nearest
-        // neighbours are not symmetric, so the search near x deepens while nodes near its end still take x,
-        // and the nodes with the lowest bars (which take images far from them) are each checked exactly.
+        // neighbours are not symmetric, so besides the nodes near x (the search above), the bar index finds
+        // the nodes x beats by the widest margin wherever they lie, and the nodes with the lowest bars are
+        // each checked exactly.
         NodeBars bars = shard.bars;
         Set<String> candidatesSent = new HashSet<>();
         NodeBars.BeatenConsumer send = (node, score) -> {
@@ -330,24 +331,13 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             candidatesSent.add(node.imageKey);
         };
         Set<String> checked = new HashSet<>();
-        int searches = 1;
-        while (true) {
-            boolean tailTook = false;
-            for (int i = 0; i < near.size(); i++) {
-                ScoredProduct p = near.get(i);
-                NodeBars.Node node = bars.node(p.productId());
-                if (node != null && checked.add(p.productId()) && bars.offer(node, p.score())) {
-                    send.accept(node, p.score());
-                    tailTook |= 2 * i >= near.size();
-                }
+        for (ScoredProduct p : near) {
+            NodeBars.Node node = bars.node(p.productId());
+            if (node != null && checked.add(p.productId()) && bars.offer(node, p.score())) {
+                send.accept(node, p.score());
             }
-            if (!tailTook || near.size() < searchDepth || searchDepth >= reverseSearchMaxDepth) {
-                break;
-            }
-            searchDepth = Math.min(2 * searchDepth, reverseSearchMaxDepth);
-            near = index.search(message.vector(), searchDepth, SearchOptions.NONE.exclude(x));
-            searches++;
         }
+        int searches = 1 + bars.forEachBarBeaten(message.vector(), checked, searchDepth, reverseSearchMaxDepth, send);
         int lowBarChecks = bars.lowBarCount();
         bars.forEachLowBarBeaten(message.vector(), checked, send);
         reverseCounts = reverseCounts.plus(searches, candidatesSent.size(), lowBarChecks);
@@ -508,7 +498,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
      * kept) gets its partial list on this shard as its known scores, from one search per node.
      */
     private NodeBars restoreBars(ShardIndex index, List<ImageVector> restored) throws Exception {
-        NodeBars bars = new NodeBars(listDepth, config.get(IndexerOptions.LOW_BAR_NODES));
+        NodeBars bars = new NodeBars(listDepth, config.get(IndexerOptions.LOW_BAR_NODES), config.get(IndexerOptions.HNSW_MAX_CONN),
+                config.get(IndexerOptions.HNSW_BEAM_WIDTH));
         Map<String, float[]> vectors = new HashMap<>();
         for (ImageVector image : restored) {
             vectors.put(image.imageKey(), image.vector());
@@ -525,7 +516,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 for (int i = 0; i < scores.length; i++) scores[i] = near.get(i).score();
                 nodeBars.put(image.imageKey(), NodeBars.encodeScores(scores));
             }
-            bars.add(image.imageKey(), scores, null);
+            bars.add(image.imageKey(), scores, image.vector());
         }
         bars.rebuildLowBars(vectors::get);
         return bars;

@@ -70,4 +70,52 @@ class NodeBarsTest {
         bars.rebuildLowBars(vectors::get);
         assertThat(bars.lowBarCount()).isEqualTo(2); // n2, n3
     }
+
+    @Test
+    void theBarIndexFindsEveryNodeANewImageBeatsWhereverItLiesAndNoOther() throws Exception {
+        // 3,000 nodes in 8 dimensions with bars from tight to loose; no low-bar set, no search near the image.
+        java.util.Random random = new java.util.Random(7);
+        NodeBars bars = new NodeBars(2, 0, 16, 100);
+        Map<String, float[]> vectors = new HashMap<>();
+        for (int i = 0; i < 3_000; i++) {
+            float[] v = unit(random, 8);
+            vectors.put("n" + i, v);
+            float bar = 0.99f - 0.6f * random.nextFloat() * random.nextFloat();
+            bars.add("n" + i, new float[] {bar, bar + 0.001f}, v);
+        }
+        int expectedTotal = 0, foundTotal = 0;
+        for (int q = 0; q < 200; q++) {
+            float[] x = unit(random, 8);
+            Set<String> expected = new java.util.HashSet<>();
+            for (Map.Entry<String, float[]> e : vectors.entrySet()) {
+                if (org.apache.lucene.util.VectorUtil.dotProduct(x, e.getValue()) > bars.node(e.getKey()).bar) expected.add(e.getKey());
+            }
+            Set<String> found = new java.util.HashSet<>();
+            bars.forEachBarBeaten(x, new java.util.HashSet<>(), 20, 20 * 64, (node, score) -> found.add(node.imageKey));
+            assertThat(expected).containsAll(found); // never a node whose bar x does not beat
+            expectedTotal += expected.size();
+            foundTotal += found.size();
+        }
+        // Bars rose with every image taken (points go stale, are put back, the graph is rebuilt): still all found.
+        assertThat(foundTotal).isEqualTo(expectedTotal);
+        assertThat(expectedTotal).isGreaterThan(500);
+    }
+
+    @Test
+    void aRemovedNodeIsNoLongerFoundByTheBarIndex() throws Exception {
+        NodeBars bars = new NodeBars(1, 0, 16, 100);
+        bars.add("a", new float[] {0.5f}, EAST);
+        bars.add("b", new float[] {0.5f}, EAST);
+        bars.remove("a");
+        List<String> beaten = new ArrayList<>();
+        bars.forEachBarBeaten(EAST, new java.util.HashSet<>(), 4, 8, (node, score) -> beaten.add(node.imageKey));
+        assertThat(beaten).containsExactly("b");
+    }
+
+    private static float[] unit(java.util.Random random, int dimension) {
+        float[] v = new float[dimension];
+        for (int i = 0; i < dimension; i++) v[i] = (float) random.nextGaussian();
+        org.apache.lucene.util.VectorUtil.l2normalize(v);
+        return v;
+    }
 }
