@@ -92,7 +92,7 @@ public final class IndexerOptions {
 
     public static final ConfigOption<Integer> REVERSE_SEARCH_MAX_DEPTH =
             ConfigOptions.key("neighbours.reverse-search-max-depth").intType().defaultValue(16)
-                    .withDescription("Reverse updates: each shard sends a new image to the list of each of its own images whose bar (the lowest of the best k + reserve scores the image is known to have) the new image beats. It finds them with a search near the new image, 2 x (k + reserve) deep, doubled while images in the second half of the results still take the new image, up to this many times k + reserve (at least 2). Bounds the cost of one image's reverse search; deeper finds more of the images on the edge of dense regions.");
+                    .withDescription("Reverse updates: each shard sends a new image to the list of each of its own images whose bar (the lowest of the best k + reserve scores the image is known to have) the new image beats. Besides the images near the new one, it finds them in a bar index (an HNSW graph of each image with its bar, searched for the images the new one beats by the widest margin), max(2 x (k + reserve), index.hnsw.beam-width) deep, doubled while its last result is still beaten, up to this many times k + reserve (at least 2). Bounds the cost of one image's reverse search.");
 
     public static final ConfigOption<Integer> LOW_BAR_NODES =
             ConfigOptions.key("neighbours.low-bar-nodes").intType().defaultValue(2_000)

@@ -6,7 +6,6 @@ import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.util.FixedBitSet;
 import org.apache.lucene.util.VectorUtil;
-import org.apache.lucene.util.hnsw.FloatHeap;
 import org.apache.lucene.util.hnsw.HnswGraphBuilder;
 import org.apache.lucene.util.hnsw.HnswGraphSearcher;
 import org.apache.lucene.util.hnsw.RandomVectorScorer;
@@ -55,6 +54,8 @@ import java.util.function.Function;
 final class NodeBars {
 
     private final int depth;
+    /** The list length: with fewer than this many scores known, a node takes any image. */
+    private final int k;
     private final int lowBarCapacity;
     private final Map<String, Node> nodes = new HashMap<>();
     /** Nodes with a bar at most {@link #lowBarLimit} (and stale ones), with their vectors. */
@@ -66,10 +67,16 @@ final class NodeBars {
     /** Size of the set right after the last rebuild (more than the capacity when bars tie at the limit). */
     private int rebuiltSize;
 
-    /** One node's known scores; {@code vector} is held only while the node is in the low-bar set. */
+    /**
+     * One node's known scores, each with the id of the image it is the similarity to ({@link #imageId};
+     * 0: not known, from state written before ids were kept); {@code vector} is held only while the node
+     * is in the low-bar set.
+     */
     static final class Node {
         final String imageKey;
-        final FloatHeap best;
+        final float[] knownScores;
+        final long[] knownIds;
+        int known;
         float bar;
         float[] vector;
         boolean inLowBars;
@@ -80,13 +87,57 @@ final class NodeBars {
 
         private Node(String imageKey, int depth) {
             this.imageKey = imageKey;
-            this.best = new FloatHeap(depth);
+            this.knownScores = new float[depth];
+            this.knownIds = new long[depth];
         }
 
-        /** The known scores as checkpointed state keeps them (4-byte floats, any order). */
-        byte[] encode() {
-            return encodeScores(Arrays.copyOf(best.getHeap(), best.size()));
+        /** Counts a score among the best known (the lowest goes when full). */
+        void know(float score, long id) {
+            if (known < knownScores.length) {
+                knownScores[known] = score;
+                knownIds[known++] = id;
+                return;
+            }
+            int lowest = lowest();
+            if (score > knownScores[lowest]) {
+                knownScores[lowest] = score;
+                knownIds[lowest] = id;
+            }
         }
+
+        /** Forgets the score of image {@code id}; returns whether it was known. */
+        boolean forget(long id) {
+            for (int i = 0; i < known; i++) {
+                if (knownIds[i] == id) {
+                    known--;
+                    knownScores[i] = knownScores[known];
+                    knownIds[i] = knownIds[known];
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        int lowest() {
+            int lowest = 0;
+            for (int i = 1; i < known; i++) if (knownScores[i] < knownScores[lowest]) lowest = i;
+            return lowest;
+        }
+
+        /** The known scores and their images' ids as checkpointed state keeps them ({@link #decode}). */
+        byte[] encode() {
+            return NodeBars.encode(Arrays.copyOf(knownScores, known), Arrays.copyOf(knownIds, known));
+        }
+    }
+
+    /** A 64-bit id of an image key (a known score's image; 0 is kept for "not known"). */
+    static long imageId(String imageKey) {
+        long h = 0xcbf29ce484222325L;
+        for (int i = 0; i < imageKey.length(); i++) {
+            h ^= imageKey.charAt(i);
+            h *= 0x100000001b3L;
+        }
+        return h == 0 ? 1 : h;
     }
 
     /** Bar index points by ord: {@code (p, -bar)} with the bar the node had when put in. */
@@ -102,18 +153,23 @@ final class NodeBars {
     private final int beamWidth;
 
     NodeBars(int depth, int lowBarCapacity) {
-        this(depth, lowBarCapacity, 16, 100);
+        this(depth, depth, lowBarCapacity, 16, 100);
+    }
+
+    NodeBars(int depth, int lowBarCapacity, int maxConn, int beamWidth) {
+        this(depth, depth, lowBarCapacity, maxConn, beamWidth);
     }
 
     /**
      * @param maxConn   the bar index's HNSW maximum connections per node
      * @param beamWidth the bar index's HNSW construction beam width
      */
-    NodeBars(int depth, int lowBarCapacity, int maxConn, int beamWidth) {
-        if (depth < 1 || lowBarCapacity < 0) {
+    NodeBars(int depth, int k, int lowBarCapacity, int maxConn, int beamWidth) {
+        if (depth < 1 || k < 1 || k > depth || lowBarCapacity < 0) {
             throw new IllegalArgumentException("depth must be >= 1 and lowBarCapacity >= 0, got " + depth + ", " + lowBarCapacity);
         }
         this.depth = depth;
+        this.k = k;
         this.lowBarCapacity = lowBarCapacity;
         this.maxConn = maxConn;
         this.beamWidth = beamWidth;
@@ -231,6 +287,12 @@ final class NodeBars {
      * @return the searches made (0 when no node is indexed)
      */
     int forEachBarBeaten(float[] vector, Set<String> checked, int firstDepth, int maxDepth, BeatenConsumer beaten) throws Exception {
+        return forEachBarBeaten(vector, 0, checked, firstDepth, maxDepth, beaten);
+    }
+
+    /** As above, the new image's scores counted under {@code imageId} ({@link #imageId}). */
+    int forEachBarBeaten(float[] vector, long imageId, Set<String> checked, int firstDepth, int maxDepth, BeatenConsumer beaten)
+            throws Exception {
         if (barGraph == null || points.size() == deadPoints) {
             return 0;
         }
@@ -260,7 +322,7 @@ final class NodeBars {
             }
             // Offered after the scan: an offer may put a node back into the graph.
             for (int i = 0; i < taking.size(); i++) {
-                if (offer(taking.get(i), scores.get(i))) beaten.accept(taking.get(i), scores.get(i));
+                if (offer(taking.get(i), scores.get(i), imageId)) beaten.accept(taking.get(i), scores.get(i));
             }
             if (!lastPositive || found.length < searchDepth || searchDepth >= Math.max(maxDepth, beamWidth)) {
                 return searches;
@@ -269,18 +331,46 @@ final class NodeBars {
         }
     }
 
-    /** Scores as checkpointed state keeps them: 4-byte floats, any order. */
+    /** Marks the encoding with ids: NaN bits, which no score of the encoding without ids has. */
+    private static final int WITH_IDS = -1;
+
+    /** Known scores with their images' ids as checkpointed state keeps them: the marker, then (float, long) pairs. */
+    static byte[] encode(float[] scores, long[] ids) {
+        ByteBuffer out = ByteBuffer.allocate(4 + 12 * scores.length);
+        out.putInt(WITH_IDS);
+        for (int i = 0; i < scores.length; i++) out.putFloat(scores[i]).putLong(ids[i]);
+        return out.array();
+    }
+
+    /** Scores without ids (what state written before ids were kept holds): 4-byte floats, any order. */
     static byte[] encodeScores(float[] scores) {
         ByteBuffer out = ByteBuffer.allocate(4 * scores.length);
         for (float score : scores) out.putFloat(score);
         return out.array();
     }
 
+    /** The scores of either encoding. */
     static float[] decodeScores(byte[] encoded) {
         ByteBuffer in = ByteBuffer.wrap(encoded);
+        if (encoded.length >= 4 && in.getInt(0) == WITH_IDS) {
+            float[] scores = new float[(encoded.length - 4) / 12];
+            for (int i = 0; i < scores.length; i++) scores[i] = in.getFloat(4 + 12 * i);
+            return scores;
+        }
         float[] scores = new float[encoded.length / 4];
         for (int i = 0; i < scores.length; i++) scores[i] = in.getFloat();
         return scores;
+    }
+
+    /** The ids of either encoding (0 for each score of the encoding without ids). */
+    static long[] decodeIds(byte[] encoded) {
+        ByteBuffer in = ByteBuffer.wrap(encoded);
+        if (encoded.length >= 4 && in.getInt(0) == WITH_IDS) {
+            long[] ids = new long[(encoded.length - 4) / 12];
+            for (int i = 0; i < ids.length; i++) ids[i] = in.getLong(8 + 12 * i);
+            return ids;
+        }
+        return new long[encoded.length / 4];
     }
 
     /**
@@ -291,10 +381,15 @@ final class NodeBars {
      * @return the node, for state to keep its scores ({@link Node#encode()})
      */
     Node add(String imageKey, float[] scores, float[] vector) {
+        return add(imageKey, scores, new long[scores.length], vector);
+    }
+
+    /** As above, each score with the id of its image ({@link #imageId}; 0: not known). */
+    Node add(String imageKey, float[] scores, long[] ids, float[] vector) {
         remove(imageKey);
         Node node = new Node(imageKey, depth);
-        for (float score : scores) node.best.offer(score);
-        node.bar = barOf(node.best);
+        for (int i = 0; i < scores.length; i++) node.know(scores[i], ids[i]);
+        node.bar = barOf(node);
         nodes.put(imageKey, node);
         if (vector != null) {
             putPoint(node, vector);
@@ -335,12 +430,17 @@ final class NodeBars {
      * @return whether it did (the new image belongs in the node's list as far as this shard knows)
      */
     boolean offer(Node node, float score) {
+        return offer(node, score, 0);
+    }
+
+    /** As above, the score being image {@code imageId}'s ({@link #imageId}), so that it can be forgotten. */
+    boolean offer(Node node, float score, long imageId) {
         if (!(score > node.bar)) {
             return false;
         }
-        node.best.offer(score);
+        node.know(score, imageId);
         float before = node.bar;
-        node.bar = barOf(node.best);
+        node.bar = barOf(node);
         if (node.inLowBars && before <= lowBarLimit && node.bar > lowBarLimit) {
             stale++;
         }
@@ -355,13 +455,18 @@ final class NodeBars {
      * {@code vector} beats (one dot product per node of the set), and counts the score among its best.
      */
     void forEachLowBarBeaten(float[] vector, Set<String> checked, BeatenConsumer beaten) throws Exception {
+        forEachLowBarBeaten(vector, 0, checked, beaten);
+    }
+
+    /** As above, the new image's scores counted under {@code imageId} ({@link #imageId}). */
+    void forEachLowBarBeaten(float[] vector, long imageId, Set<String> checked, BeatenConsumer beaten) throws Exception {
         for (int i = 0, n = lowBars.size(); i < n; i++) {
             Node node = lowBars.get(i);
             if (node.removed) {
                 continue;
             }
             float score = VectorUtil.dotProduct(vector, node.vector);
-            if (score > node.bar && !checked.contains(node.imageKey) && offer(node, score)) {
+            if (score > node.bar && !checked.contains(node.imageKey) && offer(node, score, imageId)) {
                 beaten.accept(node, score);
             }
         }
@@ -404,8 +509,40 @@ final class NodeBars {
         rebuiltSize = lowBars.size();
     }
 
-    private float barOf(FloatHeap best) {
-        return best.size() < depth ? Float.NEGATIVE_INFINITY : best.peek();
+    /**
+     * The lowest known score once k are known (an image below it is below k live images of the list, so
+     * not in its top k), else -infinity. A node that forgot scores (their images left) keeps a bar while
+     * at least k remain: only one that lost more than its reserve takes every image until it is full
+     * again, so removals do not flood reverse updates with nodes that take anything.
+     */
+    private float barOf(Node node) {
+        return node.known < k ? Float.NEGATIVE_INFINITY : node.knownScores[node.lowest()];
+    }
+
+    /**
+     * Image {@code imageId} left: forgets its score among node {@code imageKey}'s best known, so the bar
+     * is the lowest score of live images again (-infinity once fewer than k are known, until new images
+     * fill it), and images between the list's new tail and the old bar reach the list again. A lowered bar is put into the bar index
+     * at once (invariant: a point never holds a bar above its node's) and into the low-bar set if it is
+     * at most the set's limit.
+     *
+     * @return the node when its bar changed (for state to keep its scores), else null
+     */
+    Node forget(String imageKey, long imageId) {
+        Node node = nodes.get(imageKey);
+        if (node == null || !node.forget(imageId)) {
+            return null;
+        }
+        node.bar = barOf(node);
+        if (node.ord >= 0) {
+            refreshPoint(node);
+        }
+        if (!node.inLowBars && node.bar <= lowBarLimit && node.ord >= 0) {
+            node.vector = pointVectors.get(node.ord);
+            node.inLowBars = true;
+            lowBars.add(node);
+        }
+        return node;
     }
 
     interface BeatenConsumer {

@@ -262,8 +262,15 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                     nodeBars.remove(x);
                     removeMember(shard, message.member());
                 }
+                long gone = NodeBars.imageId(x);
                 for (String lister : listers(x)) {
                     out.collect(ListMessage.drop(lister, x, at));
+                    // x's score leaves the bar of each own node that knew it: the bar falls back, so
+                    // images between the list's new tail and the old bar reach the list again.
+                    NodeBars.Node lowered = shard.bars.forget(lister, gone);
+                    if (lowered != null) {
+                        nodeBars.put(lister, lowered.encode());
+                    }
                 }
                 listedBy.remove(x);
                 candidatesOf.remove(x);
@@ -331,19 +338,22 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             candidatesSent.add(node.imageKey);
         };
         Set<String> checked = new HashSet<>();
+        long xId = NodeBars.imageId(x);
         for (ScoredProduct p : near) {
             NodeBars.Node node = bars.node(p.productId());
-            if (node != null && checked.add(p.productId()) && bars.offer(node, p.score())) {
+            if (node != null && checked.add(p.productId()) && bars.offer(node, p.score(), xId)) {
                 send.accept(node, p.score());
             }
         }
-        int searches = 1 + bars.forEachBarBeaten(message.vector(), checked, searchDepth, reverseSearchMaxDepth, send);
+        int searches = 1 + bars.forEachBarBeaten(message.vector(), xId, checked, searchDepth, reverseSearchMaxDepth, send);
         int lowBarChecks = bars.lowBarCount();
-        bars.forEachLowBarBeaten(message.vector(), checked, send);
+        bars.forEachLowBarBeaten(message.vector(), xId, checked, send);
         reverseCounts = reverseCounts.plus(searches, candidatesSent.size(), lowBarChecks);
         if (message.isOwner()) {
             // x's own bar starts from its partial list here; images x takes later raise it.
-            nodeBars.put(x, bars.add(x, scores, message.vector()).encode());
+            long[] known = new long[partialSize];
+            for (int i = 0; i < partialSize; i++) known[i] = NodeBars.imageId(ids[i]);
+            nodeBars.put(x, bars.add(x, scores, known, message.vector()).encode());
         }
         if (bars.lowBarsDue()) {
             bars.rebuildLowBars(this::storedVector);
@@ -498,25 +508,31 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
      * kept) gets its partial list on this shard as its known scores, from one search per node.
      */
     private NodeBars restoreBars(ShardIndex index, List<ImageVector> restored) throws Exception {
-        NodeBars bars = new NodeBars(listDepth, config.get(IndexerOptions.LOW_BAR_NODES), config.get(IndexerOptions.HNSW_MAX_CONN),
+        NodeBars bars = new NodeBars(listDepth, config.get(IndexerOptions.NEIGHBOURS_K), config.get(IndexerOptions.LOW_BAR_NODES),
+                config.get(IndexerOptions.HNSW_MAX_CONN),
                 config.get(IndexerOptions.HNSW_BEAM_WIDTH));
         Map<String, float[]> vectors = new HashMap<>();
         for (ImageVector image : restored) {
             vectors.put(image.imageKey(), image.vector());
         }
-        Map<String, float[]> known = new HashMap<>();
+        Map<String, byte[]> known = new HashMap<>();
         for (Map.Entry<String, byte[]> e : nodeBars.entries()) {
-            known.put(e.getKey(), NodeBars.decodeScores(e.getValue()));
+            known.put(e.getKey(), e.getValue());
         }
         for (ImageVector image : restored) {
-            float[] scores = known.get(image.imageKey());
-            if (scores == null) {
+            byte[] encoded = known.get(image.imageKey());
+            if (encoded == null) {
                 List<ScoredProduct> near = index.search(image.vector(), listDepth, SearchOptions.NONE.exclude(image.imageKey()));
-                scores = new float[near.size()];
-                for (int i = 0; i < scores.length; i++) scores[i] = near.get(i).score();
-                nodeBars.put(image.imageKey(), NodeBars.encodeScores(scores));
+                float[] scores = new float[near.size()];
+                long[] ids = new long[near.size()];
+                for (int i = 0; i < scores.length; i++) {
+                    scores[i] = near.get(i).score();
+                    ids[i] = NodeBars.imageId(near.get(i).productId());
+                }
+                encoded = NodeBars.encode(scores, ids);
+                nodeBars.put(image.imageKey(), encoded);
             }
-            bars.add(image.imageKey(), scores, image.vector());
+            bars.add(image.imageKey(), NodeBars.decodeScores(encoded), NodeBars.decodeIds(encoded), image.vector());
         }
         bars.rebuildLowBars(vectors::get);
         return bars;

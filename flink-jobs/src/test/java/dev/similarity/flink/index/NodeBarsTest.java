@@ -118,4 +118,48 @@ class NodeBarsTest {
         org.apache.lucene.util.VectorUtil.l2normalize(v);
         return v;
     }
+
+    @Test
+    void aRemovedImagesScoreLeavesTheBarsThatKnewItSoTheBarFallsBack() throws Exception {
+        NodeBars bars = new NodeBars(2, 2, 0, 16, 100); // k = depth: forgetting one takes it below k
+        NodeBars.Node node = bars.add("p", new float[] {0.9f, 0.8f}, new long[] {NodeBars.imageId("a"), NodeBars.imageId("b")}, EAST);
+        bars.add("q", new float[] {0.99f, 0.99f}, new long[] {1, 2}, NORTH);
+        assertThat(node.bar).isEqualTo(0.8f);
+        assertThat(bars.offer(node, 0.85f, NodeBars.imageId("c"))).isTrue(); // b's 0.8 goes
+        assertThat(node.bar).isEqualTo(0.85f);
+        assertThat(bars.forget("p", NodeBars.imageId("zzz"))).isNull(); // never known
+        assertThat(bars.forget("p", NodeBars.imageId("a"))).isSameAs(node);
+        assertThat(node.bar).isEqualTo(Float.NEGATIVE_INFINITY); // fewer than k known: takes anything
+        // The bar index holds the lowered bar at once: an image far from p (score 0.6) is found for it.
+        float[] nearEast = {0.6f, 0.8f};
+        List<String> beaten = new ArrayList<>();
+        bars.forEachBarBeaten(nearEast, NodeBars.imageId("d"), new java.util.HashSet<>(), 4, 8, (n, score) -> beaten.add(n.imageKey));
+        assertThat(beaten).containsExactly("p");
+        assertThat(node.bar).isEqualTo(0.6f);
+    }
+
+    @Test
+    void knownScoresKeepTheirImagesThroughStateAndOlderStateReadsWithoutThem() {
+        NodeBars bars = new NodeBars(3, 0);
+        NodeBars.Node node = bars.add("p", new float[] {0.9f, 0.7f}, new long[] {11, 12}, null);
+        byte[] encoded = node.encode();
+        assertThat(NodeBars.decodeScores(encoded)).containsExactly(0.9f, 0.7f);
+        assertThat(NodeBars.decodeIds(encoded)).containsExactly(11L, 12L);
+        byte[] older = NodeBars.encodeScores(new float[] {0.5f, 0.4f});
+        assertThat(NodeBars.decodeScores(older)).containsExactly(0.5f, 0.4f);
+        assertThat(NodeBars.decodeIds(older)).containsExactly(0L, 0L);
+    }
+
+    @Test
+    void aNodeThatForgotScoresKeepsTheLowestLiveOneAsItsBarWhileItKnowsAtLeastK() {
+        NodeBars bars = new NodeBars(4, 2, 0, 16, 100);
+        NodeBars.Node node = bars.add("p", new float[] {0.9f, 0.8f, 0.7f, 0.6f}, new long[] {1, 2, 3, 4}, EAST);
+        assertThat(node.bar).isEqualTo(0.6f);
+        bars.forget("p", 1);
+        assertThat(node.bar).isEqualTo(0.6f); // 3 live known: below 0.6 is below 2 (k) of them
+        bars.forget("p", 4);
+        assertThat(node.bar).isEqualTo(0.7f);
+        bars.forget("p", 3);
+        assertThat(node.bar).isEqualTo(Float.NEGATIVE_INFINITY); // 1 left: fewer than k
+    }
 }
