@@ -25,13 +25,17 @@ import java.util.function.Function;
 /**
  * The bars of one shard's own image nodes, for reverse updates: for each node p, the best {@code depth}
  * (k + reserve) scores p is known to have, whose lowest is the score a new image must beat to enter
- * p's list (-infinity while fewer than depth are known).
+ * p's list (-infinity while fewer than k are known).
  *
- * <p>Invariant: a node's known scores are similarities of p to images that entered p's list or were
+ * <p>Invariant: a node's known scores are similarities of p to live images that entered p's list or were
  * offered to it (its partial list on this shard when p was stored, then every new image whose score
- * beat the bar here), so the bar is never above the depth-th best score of p's list: a bar can only be
- * too low, which sends a candidate the list rejects, never too high, which would miss one. Removals do
- * not lower bars: a removed image leaves a gap that the list's reserve fills, as the list itself does.
+ * beat the bar here), each with its image's id. The bar is the lowest of them once at least k are known:
+ * an image below it is below k live images the list was offered, so it cannot enter the list's top k
+ * (with a full set of depth known, the bar is never above the list's depth-th score: a bar can only be
+ * too low, which sends a candidate the list rejects, never too high). When an image leaves, its score
+ * is forgotten ({@link #forget}), so this holds with live images only; below k known the bar is
+ * -infinity. What remains: a list that lost more than its reserve since it was made may lack an image
+ * it once pushed out, and images below the bar that entered no list's reserve meanwhile.
  *
  * <p>The low-bar set: the nodes with the lowest bars (outliers, sparse regions) take new images that are
  * not among those images' nearest, so every new image is checked against each of them (one dot product

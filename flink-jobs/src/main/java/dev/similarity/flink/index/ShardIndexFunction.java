@@ -54,8 +54,8 @@ import java.util.Set;
  *
  * <p>For each new image x this shard searches its own images near x's vector and sends (a) that
  * partial top list to x's list, (b) x as a candidate to the list of each of its own images whose bar x
- * beats ({@link NodeBars}: found by a search near x that deepens while it still meets such images, and
- * an exact check of the images with the lowest bars; the images whose recent searches x beats, on x's
+ * beats ({@link NodeBars}: the images near x, a bar-index search for the images x beats by the widest
+ * margin, and an exact check of the images with the lowest bars; the images whose recent searches x beats, on x's
  * owner, from {@link RecentProbes}); when x goes or its representative changes, (c) a drop or a
  * replacement to every image whose list may contain x.
  * Invariant for (c): whenever this shard sends a message that could put c into p's list, it records p
