@@ -45,12 +45,15 @@ import java.util.function.Function;
  * went stale, so its size stays between the capacity and twice it.
  *
  * <p>The bar index: new image x beats node p's bar b exactly when {@code x . p - b > 0}, which is the
- * inner product of {@code (x, 1)} with {@code (p, -b)}. So each node is also a point {@code (p, -b)} of
- * an HNSW graph searched by maximum inner product ({@link #forEachBarBeaten}): its best results are the
- * nodes x beats by the widest margin, wherever they lie, and a search that still ends on a positive
- * margin is repeated twice as deep. Invariant: a node's point holds a bar at most its current one (bars
- * only rise), so its margin there is at least its true margin: a stale point can only return a node
- * that no longer takes x (checked against the current bar), never hide one that does. A node is put in
+ * inner product of {@code (x, 1)} with {@code (p, -b)}. So each node is also a unit point of an HNSW
+ * graph ({@link #point}: {@code (p, -b)} with one more coordinate that gives every point the same norm,
+ * the usual reduction of inner-product search to nearest-neighbour search), searched for {@code (x, 1,
+ * 0)} ({@link #forEachBarBeaten}): its best results are the nodes x beats by the widest margin, wherever
+ * they lie, and a search that still ends on a positive margin is repeated twice as deep. Invariant: a
+ * node's point holds a bar at most its current one (a bar that rises leaves the point stale; one that
+ * falls, when an image leaves, is put back at once), so its margin there is at least its true margin: a
+ * stale point can only return a node that no longer takes x (checked against the current bar), never
+ * hide one that does. A node is put in
  * again with its current bar after {@code depth} raises (so stale points stay few), and the graph is
  * rebuilt from the live nodes when more of its points are dead than live (amortised: at most one
  * insert per raise or removal).
