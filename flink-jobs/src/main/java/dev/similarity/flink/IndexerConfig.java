@@ -141,6 +141,8 @@ public final class IndexerConfig implements Serializable {
                     "must be a positive number of products per second");
         }
         positive(c, IndexerOptions.PROBE_WINDOW);
+        positive(c, IndexerOptions.REVERSE_SEARCH_MAX_DEPTH);
+        nonNegative(c, IndexerOptions.LOW_BAR_NODES);
         positive(c, IndexerOptions.HNSW_MAX_CONN);
         positive(c, IndexerOptions.HNSW_BEAM_WIDTH);
         positive(c, IndexerOptions.SEARCH_CANDIDATES);

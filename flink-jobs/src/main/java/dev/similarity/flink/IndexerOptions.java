@@ -88,7 +88,15 @@ public final class IndexerOptions {
 
     public static final ConfigOption<Integer> PROBE_WINDOW =
             ConfigOptions.key("neighbours.probe-window").intType().defaultValue(20_000)
-                    .withDescription("Searches each shard remembers (product, vector, the best k + reserve scores the product has on the shard). Every new vector a shard stores is checked against them, and each product whose lowest best score it beats gets it as a candidate: this finds the lists a new product enters even when that product is not among the new one's nearest (nearest neighbours are not symmetric). Up to this many products it makes reverse updates exact; products whose search is older than half the window rely on a deeper search instead. Costs one dot product per remembered search per stored vector, the vectors' memory (heap), and one state write per search (the window is checkpointed and rebuilt after a restore).");
+                    .withDescription("Searches each shard remembers (image, vector, the best k + reserve scores the image has on the shard). Every new image a shard stores is checked against them, and each image whose lowest best score it beats gets it as a candidate. This closes the race between images indexed at about the same time on different shards (each may search the other's shard just before the other is stored there), so it must exceed the images in flight between the shards; reverse updates for older images come from each node's bar on its own shard (neighbours.reverse-search-max-depth, neighbours.low-bar-nodes) whatever the catalogue's size. Costs one dot product per remembered search per stored image, the vectors' memory (heap), and one state write per search (the window is checkpointed and rebuilt after a restore).");
+
+    public static final ConfigOption<Integer> REVERSE_SEARCH_MAX_DEPTH =
+            ConfigOptions.key("neighbours.reverse-search-max-depth").intType().defaultValue(16)
+                    .withDescription("Reverse updates: each shard sends a new image to the list of each of its own images whose bar (the lowest of the best k + reserve scores the image is known to have) the new image beats. Besides the images near the new one, it finds them in a bar index (an HNSW graph of each image with its bar, searched for the images the new one beats by the widest margin), max(2 x (k + reserve), index.hnsw.beam-width) deep, doubled while its last result is still beaten, up to this many times k + reserve (at least 2). Bounds the cost of one image's reverse search.");
+
+    public static final ConfigOption<Integer> LOW_BAR_NODES =
+            ConfigOptions.key("neighbours.low-bar-nodes").intType().defaultValue(2_000)
+                    .withDescription("Reverse updates: the images of each shard with the lowest bars (outliers and sparse regions, whose lists take images far from them, not found by a search near the new image) are checked against every new image, one dot product each. The set is rebuilt around this many when it doubles or half of it went stale, so it holds between this many and twice as many (the vectors are kept on the heap).");
 
     public static final ConfigOption<IdenticalImages> IDENTICAL_IMAGES =
             ConfigOptions.key("neighbours.identical-images").enumType(IdenticalImages.class).defaultValue(IdenticalImages.EXCLUDE)

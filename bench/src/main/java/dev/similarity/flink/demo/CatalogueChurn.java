@@ -54,6 +54,14 @@ public final class CatalogueChurn {
     private Map<String, float[]> checkedVectors = Map.of();
     /** Image number -> embedding, computed once per image by the same model the job runs. */
     private final Map<Integer, float[]> vectorCache = new HashMap<>();
+    /**
+     * Image number -> {events fed before it was first shown, events fed before its last product left it
+     * (Long.MAX_VALUE while shown)}: when each image lived, for {@link #missingNeighbourCauses}. The
+     * placeholder, shown by many products, is not tracked.
+     */
+    private final Map<Integer, long[]> imageLife = new HashMap<>();
+    /** Catalogue events fed so far (load and churn): the clock of {@link #imageLife}. */
+    private long fedEvents;
     /** Products with an event fed since the last {@link #awaitCaughtUp}: what it waits for. */
     private final Set<String> fedSinceCaughtUp = new HashSet<>();
 
@@ -120,6 +128,10 @@ public final class CatalogueChurn {
         int[] numbers = java.util.stream.IntStream.range(0, n).toArray();
         if (order == Order.CLUSTERED) numbers = byCategory(numbers);
         RunSummary summary = run.feedAndMeasure(numbers, 0, timeoutMs, true, this::imageOfLoaded);
+        for (int number : numbers) {
+            shown(imageOfLoaded(number));
+            fedEvents++;
+        }
         assumeLoaded(0, n);
         for (int i = 0; i < n; i++) fedSinceCaughtUp.add(catalogue.productId(i)); // the load may have timed out with lists missing
         return summary;
@@ -210,6 +222,8 @@ public final class CatalogueChurn {
                 String id = catalogue.productId(number);
                 String category = catalogue.category(number);
                 adds.add(new Event(catalogue.label(number), () -> {
+                    shown(image);
+                    fedEvents++;
                     live.put(id, image);
                     categories.put(id, category);
                     versions.put(id, 1L);
@@ -226,6 +240,9 @@ public final class CatalogueChurn {
                 int image = toPlaceholder ? DemoCatalogue.PLACEHOLDER : number;
                 String category = toPlaceholder ? categories.get(id) : catalogue.category(number);
                 others.add(new Event(-1, () -> {
+                    gone(live.get(id));
+                    shown(image);
+                    fedEvents++;
                     live.put(id, image);
                     categories.put(id, category);
                     long version = versions.merge(id, 1L, Long::sum);
@@ -236,6 +253,8 @@ public final class CatalogueChurn {
             for (int i = 0; i < removals; i++) {
                 String id = existing.get(changes + i);
                 others.add(new Event(-1, () -> {
+                    gone(live.get(id));
+                    fedEvents++;
                     live.remove(id);
                     categories.remove(id);
                     removed.add(id);
@@ -343,6 +362,15 @@ public final class CatalogueChurn {
         }
     }
 
+    private void shown(int image) {
+        if (image != DemoCatalogue.PLACEHOLDER) imageLife.put(image, new long[] {fedEvents, Long.MAX_VALUE});
+    }
+
+    private void gone(Integer image) {
+        long[] life = image == null ? null : imageLife.get(image);
+        if (life != null) life[1] = fedEvents;
+    }
+
     /** The key of image {@code number}'s bytes, as the job computes it. */
     private String imageKey(int number) {
         return imageKeys.computeIfAbsent(number, n -> ImageKeys.ofBytes(catalogue.png(n)));
@@ -373,13 +401,93 @@ public final class CatalogueChurn {
             byId.put(product.getKey(), vectorsByKey.get(key));
         }
         checkedVectors = byId;
-        return ListContract.check(products, vectorsByKey, removed, run.lists().latest(), k, policy(), sampleSize, 42);
+        Map<String, List<String>> missing = new HashMap<>();
+        Map<String, NeighbourListCollector.Seen> latest = run.lists().latest();
+        Map<String, Object> contract = ListContract.check(products, vectorsByKey, removed, latest, k, policy(), sampleSize, 42, missing);
+        contract.put("missing_neighbours", missingNeighbourCauses(missing, latest));
+        return contract;
+    }
+
+    /** Events apart within which two images count as indexed at about the same time (in flight together). */
+    static final long CONCURRENT_EVENTS = 1_000;
+
+    /**
+     * Why the lists lack the exact neighbours they lack: each missing image m of the list of product p
+     * (image P) is counted once, under the first cause that fits: {@code short_lists} (the list has fewer
+     * than k other images: its reserve ran out), {@code displaced_by_removed} (more than neighbours.reserve
+     * images better than m for P were removed after P was shown: m may have been pushed out of a full list
+     * that later lost them, or kept out by P's bar, which removals do not lower), {@code concurrent} (m and P were shown
+     * within {@link #CONCURRENT_EVENTS} events of each other: the race between shards), {@code
+     * reverse} (m was shown after P: P's list should have had it as a candidate), {@code forward} (m was
+     * shown before P: P's own search should have found it). Without placeholders only.
+     */
+    Map<String, Object> missingNeighbourCauses(Map<String, List<String>> missing, Map<String, NeighbourListCollector.Seen> latest)
+            throws Exception {
+        int reserve = run.config().get(IndexerOptions.NEIGHBOURS_RESERVE);
+        Map<String, Integer> numberOfKey = new HashMap<>();
+        for (int number : live.values()) numberOfKey.put(imageKey(number), number);
+        List<Integer> goneImages = new ArrayList<>();
+        for (Map.Entry<Integer, long[]> life : imageLife.entrySet()) {
+            if (life.getValue()[1] != Long.MAX_VALUE) goneImages.add(life.getKey());
+        }
+        embedMissing(goneImages);
+        long shortLists = 0, displaced = 0, concurrent = 0, reverse = 0, forward = 0, untracked = 0;
+        long listsMissing = 0;
+        for (Map.Entry<String, List<String>> entry : missing.entrySet()) {
+            Integer p = live.get(entry.getKey());
+            long[] pLife = p == null ? null : imageLife.get(p);
+            NeighbourListCollector.Seen seen = latest.get(entry.getKey());
+            if (pLife == null || seen == null || seen.list() == null) {
+                untracked += entry.getValue().size();
+                continue;
+            }
+            listsMissing++;
+            float[] pv = vectorCache.get(p);
+            boolean shortList = seen.list().getNeighbours().size() < Math.min(k, numberOfKey.size() - 1);
+            for (String key : entry.getValue()) {
+                Integer m = numberOfKey.get(key);
+                long[] mLife = m == null ? null : imageLife.get(m);
+                if (mLife == null) {
+                    untracked++;
+                } else if (shortList) {
+                    shortLists++;
+                } else {
+                    float score = org.apache.lucene.util.VectorUtil.dotProduct(pv, vectorCache.get(m));
+                    int removedAbove = 0;
+                    for (int r : goneImages) {
+                        if (imageLife.get(r)[1] > pLife[0]
+                                && org.apache.lucene.util.VectorUtil.dotProduct(pv, vectorCache.get(r)) > score) {
+                            removedAbove++;
+                        }
+                    }
+                    if (removedAbove > reserve) displaced++;
+                    else if (Math.abs(mLife[0] - pLife[0]) <= CONCURRENT_EVENTS) concurrent++;
+                    else if (mLife[0] > pLife[0]) reverse++;
+                    else forward++;
+                }
+            }
+        }
+        Map<String, Object> causes = new LinkedHashMap<>();
+        causes.put("lists_lacking_some", listsMissing);
+        causes.put("short_lists", shortLists);
+        causes.put("displaced_by_removed", displaced);
+        causes.put("concurrent", concurrent);
+        causes.put("reverse", reverse);
+        causes.put("forward", forward);
+        causes.put("untracked", untracked);
+        return causes;
     }
 
     /** Embeds the images among {@code numbers} not embedded yet, with the job's model, into the cache. */
     private void embedMissing(List<Integer> numbers) throws Exception {
         List<Integer> missing = numbers.stream().filter(n -> !vectorCache.containsKey(n)).toList();
         if (missing.isEmpty()) return;
+        CatalogueEmbeddings carried = run.carriedEmbeddings();
+        if (carried != null) {
+            // The vectors the job indexed (events carried them), normalised as its decoder does.
+            for (int n : missing) vectorCache.put(n, normalised(carried.vector(n)));
+            return;
+        }
         float[][] vectors = embedImages(missing);
         for (int i = 0; i < missing.size(); i++) vectorCache.put(missing.get(i), vectors[i]);
     }
@@ -502,6 +610,15 @@ public final class CatalogueChurn {
         p.put("p99", RunSummary.percentile(sorted, 0.99));
         p.put("samples", sorted.length);
         return p;
+    }
+
+    private static float[] normalised(float[] vector) {
+        double squares = 0;
+        for (float v : vector) squares += (double) v * v;
+        double norm = Math.sqrt(squares);
+        float[] out = new float[vector.length];
+        for (int i = 0; i < vector.length; i++) out[i] = (float) (vector[i] / norm);
+        return out;
     }
 
     /** The embeddings of catalogue images {@code numbers}, in order. */

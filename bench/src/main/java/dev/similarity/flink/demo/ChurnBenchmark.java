@@ -97,18 +97,65 @@ public final class ChurnBenchmark {
             entry.put("caught_up_wait_s", Math.round(caughtUp.waitedMs() / 100.0) / 10.0);
             entry.put("products_behind", caughtUp.behind());
             for (String key : List.of("missing_tombstones", "missing_lists", "lists_behind_current_version", "lists_of_wrong_size",
-                    "lists_naming_themselves", "lists_repeating_an_image", "mean_overlap_unshared_images")) {
+                    "lists_naming_themselves", "lists_repeating_an_image", "mean_overlap_unshared_images", "missing_neighbours")) {
                 entry.put(key, contract.get(key));
             }
             entry.put("check_s", Math.round((System.currentTimeMillis() - at) / 100.0) / 10.0);
             entry.put("jvm_heap_used_mb_after_gc", heapUsedAfterGcMb());
             entry.putAll(latestCheckpoint());
+            entry.put("reverse_update_cost", reverseUpdateCost());
             entries.add(entry);
             System.out.printf("contract check %d/%d at %.1f s: %,d live products, mean overlap %s over %,d sampled, %s lists naming "
                             + "removed products; waited %.1f s for the job to catch up%s%n", step, steps, (double) entry.get("elapsed_s"),
                     (int) contract.get("live_products"), contract.get("mean_overlap"), (int) contract.get("overlap_sample"),
                     contract.get("lists_naming_removed"), caughtUp.waitedMs() / 1000.0,
                     caughtUp.caughtUp() ? "" : " and gave up with " + caughtUp.behind() + " products behind");
+        }
+
+        /** Reverse-update counters (summed over the shard subtasks) at the previous check; reset when the job restarts. */
+        private Map<String, Double> reverseCountersBefore = Map.of();
+
+        /**
+         * What reverse updates cost per new image searched on a shard since the previous check (the shard
+         * operator's counters, summed over its subtasks): index searches, candidates sent, low-bar nodes
+         * checked; and the low-bar nodes held now. Flat per image as the catalogue grows is the claim.
+         */
+        private Map<String, Object> reverseUpdateCost() {
+            Map<String, Object> out = new LinkedHashMap<>();
+            try {
+                com.fasterxml.jackson.databind.ObjectMapper json = new ObjectMapper();
+                String jobId = run.job().getJobID().toString();
+                Map<String, Double> now = new LinkedHashMap<>();
+                for (com.fasterxml.jackson.databind.JsonNode vertex : json.readTree(rest.get("/jobs/" + jobId)).path("vertices")) {
+                    String base = "/jobs/" + jobId + "/vertices/" + vertex.path("id").asText() + "/subtasks/metrics";
+                    List<String> wanted = new java.util.ArrayList<>();
+                    for (com.fasterxml.jackson.databind.JsonNode metric : json.readTree(rest.get(base))) {
+                        String id = metric.path("id").asText();
+                        for (String name : List.of("reverseImages", "reverseSearches", "reverseCandidates", "lowBarChecks", "lowBarNodes")) {
+                            if (id.endsWith("." + name)) wanted.add(id);
+                        }
+                    }
+                    if (wanted.isEmpty()) continue;
+                    for (com.fasterxml.jackson.databind.JsonNode metric : json.readTree(rest.get(base + "?get=" + String.join(",", wanted) + "&agg=sum"))) {
+                        String id = metric.path("id").asText();
+                        now.merge(id.substring(id.lastIndexOf('.') + 1), metric.path("sum").asDouble(), Double::sum);
+                    }
+                }
+                double images = now.getOrDefault("reverseImages", 0.0);
+                boolean restarted = images < reverseCountersBefore.getOrDefault("reverseImages", 0.0);
+                Map<String, Double> before = restarted ? Map.of() : reverseCountersBefore;
+                double newImages = images - before.getOrDefault("reverseImages", 0.0);
+                out.put("shard_image_searches", (long) newImages);
+                for (String name : List.of("reverseSearches", "reverseCandidates", "lowBarChecks")) {
+                    double delta = now.getOrDefault(name, 0.0) - before.getOrDefault(name, 0.0);
+                    out.put(name + "_per_image", newImages == 0 ? null : Math.round(delta / newImages * 100) / 100.0);
+                }
+                out.put("lowBarNodes", now.getOrDefault("lowBarNodes", 0.0).longValue());
+                reverseCountersBefore = now;
+            } catch (Exception e) {
+                out.put("error", String.valueOf(e));
+            }
+            return out;
         }
 
         /** The job's latest completed checkpoint from its REST API: full state bytes, bytes written, duration. */
@@ -225,6 +272,7 @@ public final class ChurnBenchmark {
         Map<String, String> churnArgs = new LinkedHashMap<>(Map.of("--additions", "5000", "--changes", "2000", "--removals", "2000",
                 "--search-clients", "2", "--search-seconds", "30", "--shared-image-fraction", "0", "--order", "shuffled",
                 "--checks", "5", "--check-sample", "2000", "--restore-at", "-1"));
+        churnArgs.put("--final-check-sample", "-1");
         java.util.List<String> rest = new java.util.ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             if (churnArgs.containsKey(args[i]) && i + 1 < args.length) {
@@ -234,7 +282,7 @@ public final class ChurnBenchmark {
             }
         }
         DemoArgs a = DemoArgs.parse(rest.toArray(new String[0]), "scripts/bench-churn [--products N] [--additions A] [--changes C] "
-                + "[--removals R] [--shared-image-fraction F] [--order shuffled|clustered] [--checks N] [--check-sample S] "
+                + "[--removals R] [--shared-image-fraction F] [--order shuffled|clustered] [--checks N] [--check-sample S] [--final-check-sample S] "
                 + "[--restore-at FRACTION] [--embedded-events] "
                 + "[--search-clients C] [--search-seconds S] [--rate EVENTS_PER_S] [--report FILE] [--set option.key=value ...]");
         int additions = Integer.parseInt(churnArgs.get("--additions"));
@@ -254,6 +302,8 @@ public final class ChurnBenchmark {
             throw new IllegalArgumentException("--checks must be at least 1 (the last is taken at the churn's end) and --check-sample at least 0 (0: all)");
         }
         double restoreAt = Double.parseDouble(churnArgs.get("--restore-at"));
+        // The final check's sample (-1: every live product up to FULL_FINAL_CHECK_UP_TO, else --check-sample).
+        int finalCheckSample = Integer.parseInt(churnArgs.get("--final-check-sample"));
         // The crash comes at a step's end, the one nearest the fraction asked for, never after the last.
         int restoreStep = restoreAt < 0 ? -1 : (int) Math.max(1, Math.min(checks - 1, Math.round(restoreAt * checks)));
         if (restoreAt >= 0 && (restoreAt > 1 || checks < 2)) {
@@ -351,7 +401,7 @@ public final class ChurnBenchmark {
             report.put("products_showing_the_placeholder", churn.placeholderProducts());
             // Every live product at the sizes this machine runs; a sample beyond, where the brute force
             // over all pairs would take hours.
-            int finalSample = churn.liveProducts() <= FULL_FINAL_CHECK_UP_TO ? 0 : checkSample;
+            int finalSample = finalCheckSample >= 0 ? finalCheckSample : churn.liveProducts() <= FULL_FINAL_CHECK_UP_TO ? 0 : checkSample;
             report.putAll(churn.checkContract(finalSample));
             report.put("contract_checks", contractChecks.entries());
             report.putAll(contractChecks.summary());

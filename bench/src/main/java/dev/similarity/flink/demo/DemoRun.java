@@ -117,6 +117,11 @@ public final class DemoRun implements AutoCloseable {
     }
 
     /** What an upsert of a product showing catalogue image {@code image} carries: its embedding, or null (see above). */
+    /** The embeddings upserts carry (null: none, the job fetches and embeds). */
+    public CatalogueEmbeddings carriedEmbeddings() {
+        return embeddings;
+    }
+
     public dev.similarity.schemas.ImageEmbedding embeddingOf(int image) {
         CatalogueEmbeddings carried = embeddings;
         return carried == null ? null : carried.event(image);

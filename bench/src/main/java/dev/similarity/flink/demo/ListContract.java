@@ -52,6 +52,16 @@ public final class ListContract {
     public static Map<String, Object> check(Map<String, Product> live, Map<String, float[]> vectors, Collection<String> removed,
                                             Map<String, NeighbourListCollector.Seen> latest, int k, IdenticalImages policy,
                                             int sampleSize, long seed) {
+        return check(live, vectors, removed, latest, k, policy, sampleSize, seed, null);
+    }
+
+    /**
+     * As above; {@code missing}, when not null, receives for each sampled product whose list lacks some
+     * of its exact top-k images those images' keys (what {@link CatalogueChurn} classifies by cause).
+     */
+    public static Map<String, Object> check(Map<String, Product> live, Map<String, float[]> vectors, Collection<String> removed,
+                                            Map<String, NeighbourListCollector.Seen> latest, int k, IdenticalImages policy,
+                                            int sampleSize, long seed, Map<String, List<String>> missing) {
         // Distinct images, numbered in a fixed order so that ties in the exact top-k break the same way.
         List<String> ids = new ArrayList<>(live.keySet());
         Collections.sort(ids);
@@ -113,6 +123,11 @@ public final class ListContract {
                     } else if (exact.contains(key)) {
                         hits++;
                     }
+                }
+                if (missing != null && sampled && hits < othersExpected) {
+                    Set<String> lacking = new HashSet<>(exact);
+                    lacking.removeAll(listedImages);
+                    missing.put(id, new ArrayList<>(lacking));
                 }
                 if (namesRemoved) namingRemoved++;
                 if (repeats) repeating++;

@@ -73,6 +73,16 @@ class ListContractTest {
     }
 
     @Test
+    void theExactNeighboursAListLacksAreReportedForItsProduct() {
+        publish("p0", 1, "p1", "p4");
+        Map<String, List<String>> missing = new HashMap<>();
+
+        ListContract.check(live, vectors, Set.of("gone"), latest, K, IdenticalImages.EXCLUDE, 0, 42, missing);
+
+        assertThat(missing).containsOnlyKeys("p0").containsEntry("p0", List.of("image-2"));
+    }
+
+    @Test
     void aNeighbourFromTheOtherGroupLowersTheOverlap() {
         publish("p0", 1, "p1", "p4");
 

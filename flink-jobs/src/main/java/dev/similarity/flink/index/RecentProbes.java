@@ -8,9 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 
 /**
@@ -18,6 +16,7 @@ import java.util.Map;
  * for it, whose lowest is the bar a product written later must beat to belong in its list. A product
  * written after a probe was invisible to it; checking new writes against recent probes closes that race,
  * which otherwise lets two products indexed at about the same time on different shards miss each other.
+ * (Lists beyond the window are kept by each node's bar on its own shard: {@link NodeBars}.)
  *
  * <p>A write that beats a bar takes its place among the probe's best scores, so the bar rises as the
  * shard fills and old probes do not keep drawing candidates their lists reject.
@@ -40,8 +39,6 @@ final class RecentProbes {
     private final float[] bars;
     /** Per slot: the best scores of the probe's product on this shard (Lucene's bounded min-heap). */
     private final FloatHeap[] bestScores;
-    /** Product -> sequence number of its newest probe still in the window. */
-    private final Map<String, Long> newestProbe = new HashMap<>();
     /** Probes added so far; probe number n sits in slot n % capacity. */
     private long added;
     private int size;
@@ -112,9 +109,6 @@ final class RecentProbes {
     Probe add(String productId, long version, float[] vector, float[] partialScoresBestFirst) {
         long sequence = added;
         int slot = (int) (added % ids.length);
-        if (ids[slot] != null) {
-            newestProbe.remove(ids[slot], added - ids.length);
-        }
         ids[slot] = productId;
         versions[slot] = version;
         vectors[slot] = vector;
@@ -127,20 +121,9 @@ final class RecentProbes {
             bestScores[slot].offer(score);
         }
         bars[slot] = barOf(bestScores[slot]);
-        newestProbe.put(productId, added);
         added++;
         size = Math.min(size + 1, ids.length);
         return new Probe(sequence, productId, version, vector, partialScoresBestFirst);
-    }
-
-    /**
-     * Whether {@code productId}'s newest probe is among the last {@code probes} added. Every shard
-     * receives every probe, in orders that differ only by what is in flight between them, so a probe
-     * well inside this window is still inside every other shard's window of the same capacity.
-     */
-    boolean holdsRecent(String productId, int probes) {
-        Long sequence = newestProbe.get(productId);
-        return sequence != null && added - sequence <= probes;
     }
 
     int capacity() {

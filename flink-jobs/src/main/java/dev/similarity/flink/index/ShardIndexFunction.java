@@ -54,8 +54,11 @@ import java.util.Set;
  * (re)start, so a restored or rescaled job searches exactly the checkpointed images.
  *
  * <p>For each new image x this shard searches its own images near x's vector and sends (a) that
- * partial top list to x's list, (b) x as a candidate to each of those images' lists; when x goes or
- * its representative changes, (c) a drop or a replacement to every image whose list may contain x.
+ * partial top list to x's list, (b) x as a candidate to the list of each of its own images whose bar x
+ * beats ({@link NodeBars}: the images near x, a bar-index search for the images x beats by the widest
+ * margin, and an exact check of the images with the lowest bars; the images whose recent searches x beats, on x's
+ * owner, from {@link RecentProbes}); when x goes or its representative changes, (c) a drop or a
+ * replacement to every image whose list may contain x.
  * Invariant for (c): whenever this shard sends a message that could put c into p's list, it records p
  * under c, in {@code candidatesOf} or {@code listedBy}. An image's vector never changes (same bytes,
  * same vector): a product with a new image leaves one image and joins another.
@@ -85,6 +88,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     private final boolean promoteOnSwitch;
     private transient boolean switchSeen;
     private final int listDepth;
+    /** Most nearest nodes a reverse-update search of one new image looks at per shard. */
+    private final int reverseSearchMaxDepth;
 
     /** Image key -> the image's node (owner shard). */
     private transient MapState<String, StoredImage> images;
@@ -111,11 +116,30 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     private transient ValueState<Long> nextRefresh;
     /** Per shard: the probe window's probes by slot (RecentProbes.Probe encoded), so it survives restores. */
     private transient MapState<Integer, byte[]> probeWindow;
+    /** Image key -> the best scores its node is known to have ({@link NodeBars.Node#encode()}; owner shard). */
+    private transient MapState<String, byte[]> nodeBars;
     /** The shards this subtask has touched since it started (a concurrent map: metric reporters read it). */
     private transient Map<Integer, OpenShard> shards;
     private transient SnapshotStore snapshotStore;
     /** Runs every shard's snapshot uploads and publications, one at a time. */
     private transient ExecutorService snapshotUploads;
+    /** What reverse updates cost so far (read by metrics and benchmarks; written by the operator thread only). */
+    private transient volatile ReverseUpdateCounts reverseCounts;
+
+    /**
+     * Totals over this subtask's shards: images searched for reverse updates, index searches made for
+     * them (the first one is shared with the partial list), candidates sent, and low-bar nodes checked.
+     */
+    record ReverseUpdateCounts(long images, long searches, long candidates, long lowBarChecks) {
+        ReverseUpdateCounts plus(long searches, long candidates, long lowBarChecks) {
+            return new ReverseUpdateCounts(images + 1, this.searches + searches, this.candidates + candidates,
+                    this.lowBarChecks + lowBarChecks);
+        }
+    }
+
+    ReverseUpdateCounts reverseUpdateCounts() {
+        return reverseCounts;
+    }
 
     public ShardIndexFunction(IndexerConfig config, ShardRouting routing, int dimension, String modelId) {
         this(config, routing, dimension, modelId, config.snapshotDir(), null, false);
@@ -139,6 +163,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         this.dimension = dimension;
         this.modelId = modelId;
         this.listDepth = config.get(IndexerOptions.NEIGHBOURS_K) + config.get(IndexerOptions.NEIGHBOURS_RESERVE);
+        this.reverseSearchMaxDepth = Math.max(CANDIDATE_DEPTH_FACTOR, config.get(IndexerOptions.REVERSE_SEARCH_MAX_DEPTH)) * listDepth;
     }
 
     @Override
@@ -156,6 +181,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         nextRefresh = getRuntimeContext().getState(new ValueStateDescriptor<>("next-refresh", Long.class));
         probeWindow = getRuntimeContext().getMapState(new MapStateDescriptor<>("probe-window", Types.INT,
                 PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        nodeBars = getRuntimeContext().getMapState(new MapStateDescriptor<>("node-bars", Types.STRING,
+                PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         shards = new ConcurrentHashMap<>();
         getRuntimeContext().getMetricGroup().gauge("imagesInShards", (Gauge<Integer>) () -> {
             int total = 0;
@@ -168,6 +195,16 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             return total;
         });
         getRuntimeContext().getMetricGroup().gauge("shardsOpen", (Gauge<Integer>) () -> shards.size());
+        reverseCounts = new ReverseUpdateCounts(0, 0, 0, 0);
+        getRuntimeContext().getMetricGroup().gauge("reverseImages", (Gauge<Long>) () -> reverseCounts.images());
+        getRuntimeContext().getMetricGroup().gauge("reverseSearches", (Gauge<Long>) () -> reverseCounts.searches());
+        getRuntimeContext().getMetricGroup().gauge("reverseCandidates", (Gauge<Long>) () -> reverseCounts.candidates());
+        getRuntimeContext().getMetricGroup().gauge("lowBarChecks", (Gauge<Long>) () -> reverseCounts.lowBarChecks());
+        getRuntimeContext().getMetricGroup().gauge("lowBarNodes", (Gauge<Integer>) () -> {
+            int total = 0;
+            for (OpenShard open : shards.values()) total += open.bars.lowBarCount();
+            return total;
+        });
         snapshotStore = SnapshotStore.at(snapshotDir);
         snapshotUploads = Executors.newSingleThreadExecutor(runnable -> {
             Thread thread = new Thread(runnable, "snapshot-uploads-" + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask());
@@ -270,10 +307,19 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                     shard.changed = true;
                     shard.generations.remove(x);
                     shard.representatives.remove(x);
+                    shard.bars.remove(x);
+                    nodeBars.remove(x);
                     removeMember(shard, message.member());
                 }
+                long gone = NodeBars.imageId(x);
                 for (String lister : listers(x)) {
                     out.collect(ListMessage.drop(lister, x, at));
+                    // x's score leaves the bar of each own node that knew it: the bar falls back, so
+                    // images between the list's new tail and the old bar reach the list again.
+                    NodeBars.Node lowered = shard.bars.forget(lister, gone);
+                    if (lowered != null) {
+                        nodeBars.put(lister, lowered.encode());
+                    }
                 }
                 listedBy.remove(x);
                 candidatesOf.remove(x);
@@ -313,12 +359,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             });
             addListers(x, probers);
         }
-        // Nearest neighbours are not symmetric: x may belong in the list of an image that is not among
-        // x's own nearest, so candidates come from a deeper search than x's partial list. An image
-        // whose probe is well inside the probe window needs none: x's owner shard checks x against that
-        // probe when it stores x, or the probe comes later and finds x in the index.
-        int freshProbes = probes.capacity() / 2;
-        List<ScoredProduct> near = index.search(message.vector(), CANDIDATE_DEPTH_FACTOR * listDepth, SearchOptions.NONE.exclude(x));
+        int searchDepth = CANDIDATE_DEPTH_FACTOR * listDepth;
+        List<ScoredProduct> near = index.search(message.vector(), searchDepth, SearchOptions.NONE.exclude(x));
         int partialSize = Math.min(listDepth, near.size());
         String[] ids = new String[partialSize];
         String[] representatives = new String[partialSize];
@@ -332,19 +374,51 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         RecentProbes.Probe probe = probes.add(x, message.generation(), message.vector(), scores);
         // One write per probe: the window survives a restore, so reverse updates stay exact after it.
         probeWindow.put(probes.slotOf(probe.sequence()), probe.encode());
+        // Reverse updates: x goes to the list of each of this shard's nodes p whose bar it beats. Nearest
+        // neighbours are not symmetric, so besides the nodes near x (the search above), the bar index finds
+        // the nodes x beats by the widest margin wherever they lie, and the nodes with the lowest bars are
+        // each checked exactly.
+        NodeBars bars = shard.bars;
         Set<String> candidatesSent = new HashSet<>();
+        NodeBars.BeatenConsumer send = (node, score) -> {
+            out.collect(ListMessage.candidate(node.imageKey, shard.generations.getOrDefault(node.imageKey, -1L), x,
+                    representative, score, at));
+            nodeBars.put(node.imageKey, node.encode()); // the raised bar survives a restore
+            candidatesSent.add(node.imageKey);
+        };
+        Set<String> checked = new HashSet<>();
+        long xId = NodeBars.imageId(x);
         for (ScoredProduct p : near) {
-            String image = p.productId();
-            if (probes.holdsRecent(image, freshProbes)) {
-                continue;
+            NodeBars.Node node = bars.node(p.productId());
+            if (node != null && checked.add(p.productId()) && bars.offer(node, p.score(), xId)) {
+                send.accept(node, p.score());
             }
-            out.collect(ListMessage.candidate(image, shard.generations.getOrDefault(image, -1L), x, representative, p.score(), at));
-            candidatesSent.add(image);
+        }
+        int searches = 1 + bars.forEachBarBeaten(message.vector(), xId, checked, searchDepth, reverseSearchMaxDepth, send);
+        int lowBarChecks = bars.lowBarCount();
+        bars.forEachLowBarBeaten(message.vector(), xId, checked, send);
+        reverseCounts = reverseCounts.plus(searches, candidatesSent.size(), lowBarChecks);
+        if (message.isOwner()) {
+            // x's own bar starts from its partial list here; images x takes later raise it.
+            long[] known = new long[partialSize];
+            for (int i = 0; i < partialSize; i++) known[i] = NodeBars.imageId(ids[i]);
+            nodeBars.put(x, bars.add(x, scores, known, message.vector()).encode());
+        }
+        if (bars.lowBarsDue()) {
+            bars.rebuildLowBars(this::storedVector);
         }
         out.collect(ListMessage.partial(x, message.generation(), message.shardCount(), ids, representatives, scores, at));
         if (!candidatesSent.isEmpty()) {
             // A new generation of x: its earlier candidates were forgotten when its last generation went.
             candidatesOf.put(x, ListerIds.withAll(null, candidatesSent));
+        }
+    }
+
+    private float[] storedVector(String imageKey) {
+        try {
+            return images.get(imageKey).vector();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot read the vector of image " + imageKey + " from shard state", e);
         }
     }
 
@@ -450,7 +524,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 for (RecentProbes.Probe p : kept) probeWindow.put(probes.slotOf(p.sequence()), p.encode());
             }
         }
-        open = new OpenShard(index, probes, generations, representatives, restoredProducts.size(), snapshots);
+        NodeBars bars = restoreBars(index, restored);
+        open = new OpenShard(index, probes, bars, generations, representatives, restoredProducts.size(), snapshots);
         // A rebuilt index has new files: the next snapshot re-publishes it whole, so a restore from a
         // checkpoint newer than the shard's last snapshot is published even if the shard stays quiet.
         open.changed = !restored.isEmpty() || !restoredProducts.isEmpty();
@@ -475,10 +550,46 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         return open;
     }
 
+    /**
+     * The bars of the shard's nodes from state. A node without one (state written before bars were
+     * kept) gets its partial list on this shard as its known scores, from one search per node.
+     */
+    private NodeBars restoreBars(ShardIndex index, List<ImageVector> restored) throws Exception {
+        NodeBars bars = new NodeBars(listDepth, config.get(IndexerOptions.NEIGHBOURS_K), config.get(IndexerOptions.LOW_BAR_NODES),
+                config.get(IndexerOptions.HNSW_MAX_CONN),
+                config.get(IndexerOptions.HNSW_BEAM_WIDTH));
+        Map<String, float[]> vectors = new HashMap<>();
+        for (ImageVector image : restored) {
+            vectors.put(image.imageKey(), image.vector());
+        }
+        Map<String, byte[]> known = new HashMap<>();
+        for (Map.Entry<String, byte[]> e : nodeBars.entries()) {
+            known.put(e.getKey(), e.getValue());
+        }
+        for (ImageVector image : restored) {
+            byte[] encoded = known.get(image.imageKey());
+            if (encoded == null) {
+                List<ScoredProduct> near = index.search(image.vector(), listDepth, SearchOptions.NONE.exclude(image.imageKey()));
+                float[] scores = new float[near.size()];
+                long[] ids = new long[near.size()];
+                for (int i = 0; i < scores.length; i++) {
+                    scores[i] = near.get(i).score();
+                    ids[i] = NodeBars.imageId(near.get(i).productId());
+                }
+                encoded = NodeBars.encode(scores, ids);
+                nodeBars.put(image.imageKey(), encoded);
+            }
+            bars.add(image.imageKey(), NodeBars.decodeScores(encoded), NodeBars.decodeIds(encoded), image.vector());
+        }
+        bars.rebuildLowBars(vectors::get);
+        return bars;
+    }
+
     /** What a subtask holds in heap for one shard it owns; Flink state stays the source of truth. */
     private static final class OpenShard {
         final ShardIndex index;
         final RecentProbes probes;
+        final NodeBars bars;
         /** Generation of each of the shard's images (heap copy of {@code images}). */
         final Map<String, Long> generations;
         /** Representative of each of the shard's images (heap copy of {@code images}). */
@@ -491,10 +602,11 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         boolean changed;
         long lastCaptureMillis = Long.MIN_VALUE / 2;
 
-        OpenShard(ShardIndex index, RecentProbes probes, Map<String, Long> generations, Map<String, String> representatives,
-                  int productCount, ShardSnapshotWriter snapshots) {
+        OpenShard(ShardIndex index, RecentProbes probes, NodeBars bars, Map<String, Long> generations,
+                  Map<String, String> representatives, int productCount, ShardSnapshotWriter snapshots) {
             this.index = index;
             this.probes = probes;
+            this.bars = bars;
             this.generations = generations;
             this.representatives = representatives;
             this.productCount = productCount;

@@ -6,6 +6,7 @@ import dev.similarity.flink.embed.EmbeddingOutcome;
 import dev.similarity.flink.event.ProductChange;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.state.storage.JobManagerCheckpointStorage;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
@@ -29,6 +30,8 @@ import java.util.Map;
  * the newest published record of every product, and can checkpoint and restore every operator.
  */
 final class IndexPipeline implements AutoCloseable {
+
+    private static final int MAX_CHECKPOINT_BYTES = 256 << 20;
 
     private final IndexerConfig config;
     private final ShardRouting routing;
@@ -65,6 +68,8 @@ final class IndexPipeline implements AutoCloseable {
                 NeighbourListUpdate::productId, Types.STRING);
         List<KeyedOneInputStreamOperatorTestHarness<?, ?, ?>> all = List.of(products, sharers, shards, lists, publisher);
         for (int i = 0; i < all.size(); i++) {
+            // Checkpoints of a few thousand images exceed the default 5 MB of in-memory checkpoint storage.
+            all.get(i).setCheckpointStorage(new JobManagerCheckpointStorage(MAX_CHECKPOINT_BYTES));
             if (restored != null) {
                 all.get(i).initializeState(restored[i]);
             }

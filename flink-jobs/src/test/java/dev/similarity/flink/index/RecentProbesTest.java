@@ -62,50 +62,15 @@ class RecentProbesTest {
     }
 
     @Test
-    void holdsAProbeForAsManyLaterProbesAsAsked() {
-        RecentProbes probes = new RecentProbes(100, 1);
-        probes.add("a", 1, EAST, new float[] {0f});
-        probes.add("b", 1, NORTH, new float[] {0f});
-        probes.add("c", 1, NORTH, new float[] {0f});
-
-        assertThat(probes.holdsRecent("a", 3)).isTrue();
-        assertThat(probes.holdsRecent("a", 2)).isFalse();
-        assertThat(probes.holdsRecent("c", 1)).isTrue();
-        assertThat(probes.holdsRecent("never-probed", 100)).isFalse();
-    }
-
-    @Test
-    void aNewerProbeOfTheSameProductCounts() {
-        RecentProbes probes = new RecentProbes(100, 1);
-        probes.add("a", 1, EAST, new float[] {0f});
-        probes.add("b", 1, NORTH, new float[] {0f});
-        probes.add("a", 2, NORTH, new float[] {0f});
-
-        assertThat(probes.holdsRecent("a", 1)).isTrue();
-    }
-
-    @Test
     void forgetsProbesPushedOutOfTheWindow() {
         RecentProbes probes = new RecentProbes(2, 1);
         probes.add("a", 1, EAST, new float[] {0f});
         probes.add("b", 1, NORTH, new float[] {0f});
         probes.add("c", 1, NORTH, new float[] {0f});
 
-        assertThat(probes.holdsRecent("a", Integer.MAX_VALUE)).isFalse();
-        assertThat(probes.holdsRecent("b", Integer.MAX_VALUE)).isTrue();
         List<String> beaten = new ArrayList<>();
         probes.forEachBeaten("x", EAST, (id, version, score) -> beaten.add(id));
         assertThat(beaten).doesNotContain("a");
-    }
-
-    @Test
-    void anOverwrittenSlotDoesNotForgetANewerProbeOfTheSameProduct() {
-        RecentProbes probes = new RecentProbes(2, 1);
-        probes.add("a", 1, EAST, new float[] {0f});
-        probes.add("a", 2, NORTH, new float[] {0f});
-        probes.add("b", 1, NORTH, new float[] {0f}); // overwrites a's first probe
-
-        assertThat(probes.holdsRecent("a", 2)).isTrue();
     }
 
     @Test
@@ -124,8 +89,6 @@ class RecentProbesTest {
         List<String> beaten = new ArrayList<>();
         after.forEachBeaten("x", NORTH_EAST, (id, version, score) -> beaten.add(id + "@" + version));
         assertThat(beaten).containsExactly("east@2");
-        assertThat(after.holdsRecent("north", 1)).isTrue();
-        assertThat(after.holdsRecent("old", 2)).isFalse();
         // The next probe takes the slot after the restored ones.
         assertThat(after.add("next", 4, EAST, new float[0]).sequence()).isEqualTo(3);
     }
