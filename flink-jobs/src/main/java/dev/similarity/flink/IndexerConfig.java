@@ -146,6 +146,12 @@ public final class IndexerConfig implements Serializable {
         positive(c, IndexerOptions.HNSW_MAX_CONN);
         positive(c, IndexerOptions.HNSW_BEAM_WIDTH);
         positive(c, IndexerOptions.SEARCH_CANDIDATES);
+        if (c.get(IndexerOptions.INDEX_BATCH_BACKLOG_LAG).isNegative()) {
+            throw bad(IndexerOptions.INDEX_BATCH_BACKLOG_LAG, c.get(IndexerOptions.INDEX_BATCH_BACKLOG_LAG), "must not be negative (0 turns batching off)");
+        }
+        positiveDuration(c, IndexerOptions.INDEX_BATCH_QUIET);
+        positiveDuration(c, IndexerOptions.INDEX_BATCH_MAX_DELAY);
+        positive(c, IndexerOptions.INDEX_BATCH_MAX_IMAGES);
         positive(c, IndexerOptions.BATCH_SIZE);
         positive(c, IndexerOptions.MAX_IN_FLIGHT);
         if (c.getOptional(IndexerOptions.PARALLELISM).isPresent()) positive(c, IndexerOptions.PARALLELISM);

@@ -122,6 +122,22 @@ public final class IndexerOptions {
             ConfigOptions.key("index.refresh-max-age").durationType().defaultValue(Duration.ofSeconds(10))
                     .withDescription("Longest a write waits in the exact-search buffer before the HNSW reader is reopened. Writes are visible to queries at once either way.");
 
+    public static final ConfigOption<Duration> INDEX_BATCH_BACKLOG_LAG =
+            ConfigOptions.key("index.batch.backlog-lag").durationType().defaultValue(Duration.ofSeconds(5))
+                    .withDescription("Bulk phase: a new image whose catalogue event is at least this old when it reaches a shard (the job is working through a backlog: a first run on an existing catalogue, a re-index, a restart after downtime) is not searched at once but collected, and the shard indexes and searches everything collected in one batch (one bulk graph build, each image's partial list searched against the whole batch, reverse updates as for streamed images) when images stop arriving (index.batch.quiet), when a caught-up image arrives, at index.batch.max-images, or after index.batch.max-delay. 0 turns batching off: every image is searched as it arrives. Events whose timestamps are older than the real change (a producer's clock, a replay) are batched too, their lists held at most index.batch.max-delay.");
+
+    public static final ConfigOption<Duration> INDEX_BATCH_QUIET =
+            ConfigOptions.key("index.batch.quiet").durationType().defaultValue(Duration.ofMillis(500))
+                    .withDescription("Bulk phase: a shard searches its collected batch once no new image has reached it for this long (index.batch.backlog-lag).");
+
+    public static final ConfigOption<Integer> INDEX_BATCH_MAX_IMAGES =
+            ConfigOptions.key("index.batch.max-images").intType().defaultValue(500_000)
+                    .withDescription("Bulk phase: most images a shard collects before it searches the batch (index.batch.backlog-lag). The batch's vectors are held on the heap while it is searched (dimension x 4 bytes each) and kept in state until then.");
+
+    public static final ConfigOption<Duration> INDEX_BATCH_MAX_DELAY =
+            ConfigOptions.key("index.batch.max-delay").durationType().defaultValue(Duration.ofMinutes(3))
+                    .withDescription("Bulk phase: longest the first image of a batch waits before the shard searches the batch, whatever else arrives (index.batch.backlog-lag). Bounds how late a list can be when event timestamps lag behind the real changes.");
+
     // ---- Embedding -----------------------------------------------------------------------------
 
     public static final ConfigOption<String> MODEL_DIR =

@@ -112,6 +112,13 @@ final class NodeBars {
             }
         }
 
+        boolean knows(long id) {
+            for (int i = 0; i < known; i++) {
+                if (knownIds[i] == id) return true;
+            }
+            return false;
+        }
+
         /** Forgets the score of image {@code id}; returns whether it was known. */
         boolean forget(long id) {
             for (int i = 0; i < known; i++) {
@@ -440,9 +447,13 @@ final class NodeBars {
         return offer(node, score, 0);
     }
 
-    /** As above, the score being image {@code imageId}'s ({@link #imageId}), so that it can be forgotten. */
+    /**
+     * As above, the score being image {@code imageId}'s ({@link #imageId}), so that it can be forgotten.
+     * An image whose score the node already knows is not counted again (a batch offers the images of its
+     * own partial lists too): each known score stays one live image's.
+     */
     boolean offer(Node node, float score, long imageId) {
-        if (!(score > node.bar)) {
+        if (!(score > node.bar) || (imageId != 0 && node.knows(imageId))) {
             return false;
         }
         node.know(score, imageId);

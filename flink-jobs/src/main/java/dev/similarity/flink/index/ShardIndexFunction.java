@@ -90,6 +90,11 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     private final int listDepth;
     /** Most nearest nodes a reverse-update search of one new image looks at per shard. */
     private final int reverseSearchMaxDepth;
+    /** Bulk phase settings (index.batch.*), in ms; batching is off when the lag is 0. */
+    private final long batchBacklogLagMs;
+    private final long batchQuietMs;
+    private final long batchMaxDelayMs;
+    private final int batchMaxImages;
 
     /** Image key -> the image's node (owner shard). */
     private transient MapState<String, StoredImage> images;
@@ -118,6 +123,14 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     private transient MapState<Integer, byte[]> probeWindow;
     /** Image key -> the best scores its node is known to have ({@link NodeBars.Node#encode()}; owner shard). */
     private transient MapState<String, byte[]> nodeBars;
+    /**
+     * Image key -> its IMAGE_ADDED message, collected for the shard's next batch (bulk phase, see
+     * {@link #searchBatch}). Invariant: an image is here exactly while its searches on this shard are
+     * owed; an owner's node is in {@code images} (state) but not yet in the Lucene index or the bars.
+     */
+    private transient MapState<String, ShardMessage> batchPending;
+    /** The time of the shard's pending batch-check timer, if any. */
+    private transient ValueState<Long> batchCheck;
     /** The shards this subtask has touched since it started (a concurrent map: metric reporters read it). */
     private transient Map<Integer, OpenShard> shards;
     private transient SnapshotStore snapshotStore;
@@ -139,6 +152,15 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
 
     ReverseUpdateCounts reverseUpdateCounts() {
         return reverseCounts;
+    }
+
+    /** Batches searched by this subtask and the images in them (read by metrics and tests). */
+    record BatchCounts(long batches, long images) {}
+
+    private transient volatile BatchCounts batchCounts;
+
+    BatchCounts batchCounts() {
+        return batchCounts;
     }
 
     public ShardIndexFunction(IndexerConfig config, ShardRouting routing, int dimension, String modelId) {
@@ -164,6 +186,10 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         this.modelId = modelId;
         this.listDepth = config.get(IndexerOptions.NEIGHBOURS_K) + config.get(IndexerOptions.NEIGHBOURS_RESERVE);
         this.reverseSearchMaxDepth = Math.max(CANDIDATE_DEPTH_FACTOR, config.get(IndexerOptions.REVERSE_SEARCH_MAX_DEPTH)) * listDepth;
+        this.batchBacklogLagMs = config.get(IndexerOptions.INDEX_BATCH_BACKLOG_LAG).toMillis();
+        this.batchQuietMs = config.get(IndexerOptions.INDEX_BATCH_QUIET).toMillis();
+        this.batchMaxDelayMs = config.get(IndexerOptions.INDEX_BATCH_MAX_DELAY).toMillis();
+        this.batchMaxImages = config.get(IndexerOptions.INDEX_BATCH_MAX_IMAGES);
     }
 
     @Override
@@ -183,7 +209,18 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         nodeBars = getRuntimeContext().getMapState(new MapStateDescriptor<>("node-bars", Types.STRING,
                 PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        batchPending = getRuntimeContext().getMapState(new MapStateDescriptor<>("batch-pending", Types.STRING,
+                TypeInformation.of(ShardMessage.class)));
+        batchCheck = getRuntimeContext().getState(new ValueStateDescriptor<>("batch-check", Long.class));
         shards = new ConcurrentHashMap<>();
+        getRuntimeContext().getMetricGroup().gauge("batchPendingImages", (Gauge<Integer>) () -> {
+            int total = 0;
+            for (OpenShard open : shards.values()) total += open.pendingCount;
+            return total;
+        });
+        getRuntimeContext().getMetricGroup().gauge("batchesSearched", (Gauge<Long>) () -> batchCounts.batches());
+        getRuntimeContext().getMetricGroup().gauge("batchImagesSearched", (Gauge<Long>) () -> batchCounts.images());
+        batchCounts = new BatchCounts(0, 0);
         getRuntimeContext().getMetricGroup().gauge("imagesInShards", (Gauge<Integer>) () -> {
             int total = 0;
             for (OpenShard open : shards.values()) total += open.index.size();
@@ -232,7 +269,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         long now = System.currentTimeMillis();
         long interval = config.get(IndexerOptions.SNAPSHOT_INTERVAL).toMillis();
         for (OpenShard open : shards.values()) {
-            if (open.changed && now - open.lastCaptureMillis >= interval) {
+            // A shard with a batch pending holds nodes its Lucene index lacks: it is captured after the batch.
+            if (open.changed && open.pendingCount == 0 && now - open.lastCaptureMillis >= interval) {
                 // Refresh first: the commit then flushes no segment of its own (segment count is what
                 // makes searches slow), and searches move to the same segments.
                 open.index.refresh();
@@ -301,6 +339,10 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 }
             }
             case IMAGE_REMOVED -> {
+                if (shard.pendingCount > 0 && batchPending.contains(x)) {
+                    batchPending.remove(x); // never searched here: no list was told of it by this shard
+                    shard.pendingCount--;
+                }
                 if (message.isOwner()) {
                     images.remove(x);
                     shard.index.delete(x);
@@ -325,6 +367,12 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 candidatesOf.remove(x);
             }
             case REPRESENTATIVE_CHANGED -> {
+                if (shard.pendingCount > 0) {
+                    ShardMessage pending = batchPending.get(x);
+                    if (pending != null) {
+                        batchPending.put(x, withRepresentative(pending, message.representative()));
+                    }
+                }
                 if (message.isOwner()) {
                     StoredImage stored = images.get(x);
                     images.put(x, new StoredImage(stored.generation(), stored.vector(), message.representative()));
@@ -335,8 +383,206 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                     out.collect(ListMessage.replace(lister, x, message.representative(), at));
                 }
             }
-            case IMAGE_ADDED -> imageAdded(shard, message, out);
+            case IMAGE_ADDED -> {
+                long now = ctx.timerService().currentProcessingTime();
+                boolean behind = batchBacklogLagMs > 0 && now - message.eventTimestamp() >= batchBacklogLagMs;
+                if (shard.pendingCount == 0 && !behind) {
+                    imageAdded(shard, message, out);
+                } else {
+                    collect(shard, message, now);
+                    if (!behind || shard.pendingCount >= batchMaxImages || now - shard.firstPendingAt >= batchMaxDelayMs) {
+                        searchBatch(shard, out);
+                    } else if (batchCheck.value() == null) {
+                        scheduleBatchCheck(ctx, now + batchQuietMs);
+                    }
+                }
+            }
         }
+    }
+
+    private static ShardMessage withRepresentative(ShardMessage m, String representative) {
+        return new ShardMessage(m.routingKey(), m.shard(), m.shardCount(), m.ownerShard(), m.type(), m.imageKey(),
+                m.generation(), m.vector(), representative, m.member(), m.eventTimestamp());
+    }
+
+    /**
+     * Bulk phase: stores a new image as streaming does (an owner's node and member in state) but owes its
+     * searches to the shard's next batch.
+     */
+    private void collect(OpenShard shard, ShardMessage message, long now) throws Exception {
+        String x = message.imageKey();
+        if (message.isOwner()) {
+            images.put(x, new StoredImage(message.generation(), message.vector(), message.representative()));
+            putMember(shard, message.member());
+            shard.changed = true;
+            shard.generations.put(x, message.generation());
+            shard.representatives.put(x, message.representative());
+        }
+        if (!batchPending.contains(x)) {
+            shard.pendingCount++;
+        }
+        batchPending.put(x, message);
+        if (shard.pendingCount == 1) {
+            shard.firstPendingAt = now;
+        }
+        shard.lastPendingArrival = now;
+    }
+
+    /**
+     * Searches a batch of new images at once, leaving state as if they had been streamed one by one:
+     * the owners' nodes go into the graph in one bulk build; every image's partial list is searched
+     * against the shard with the whole batch in it; the owners' bars start from those lists; then each
+     * image gets the reverse updates a streamed image gets (the recent probes from before the batch,
+     * and every node whose bar it beats, the batch's own included, so two images of the batch on
+     * different shards find each other as they would streamed). A node already knowing an image's
+     * score is not offered it twice ({@link NodeBars#offer}).
+     */
+    private void searchBatch(OpenShard shard, Collector<ListMessage> out) throws Exception {
+        List<ShardMessage> batch = new ArrayList<>(shard.pendingCount);
+        for (ShardMessage m : batchPending.values()) {
+            batch.add(m);
+        }
+        batchPending.clear();
+        shard.pendingCount = 0;
+        if (batch.isEmpty()) {
+            return;
+        }
+        // Arrival order, as far as event times tell it: the probe window keeps the latest.
+        batch.sort(java.util.Comparator.comparingLong(ShardMessage::eventTimestamp));
+        ShardIndex index = shard.index;
+        List<ImageVector> owned = new ArrayList<>();
+        for (ShardMessage m : batch) {
+            if (m.isOwner()) owned.add(new ImageVector(m.imageKey(), m.vector()));
+        }
+        if (!owned.isEmpty()) {
+            index.bulkLoadImages(owned, List.of(), List.of());
+            shard.changed = true;
+        }
+        RecentProbes probes = shard.probes;
+        NodeBars bars = shard.bars;
+        int n = batch.size();
+        int searchDepth = CANDIDATE_DEPTH_FACTOR * listDepth;
+        List<List<ScoredProduct>> near = new ArrayList<>(n);
+        Map<String, List<String>> newListers = new HashMap<>();
+        for (ShardMessage m : batch) {
+            String x = m.imageKey();
+            if (m.isOwner()) {
+                // Searches made before this batch: the batch's own are all made with the whole batch indexed.
+                List<String> probers = new ArrayList<>();
+                probes.forEachBeaten(x, m.vector(), (prober, proberGeneration, score) -> {
+                    out.collect(ListMessage.candidate(prober, proberGeneration, x, representativeOf(shard, m), score,
+                            m.eventTimestamp()));
+                    probers.add(prober);
+                });
+                addListers(x, probers);
+            }
+            List<ScoredProduct> found = index.search(m.vector(), searchDepth, SearchOptions.NONE.exclude(x));
+            near.add(found);
+            for (int i = 0, size = Math.min(listDepth, found.size()); i < size; i++) {
+                newListers.computeIfAbsent(found.get(i).productId(), id -> new ArrayList<>()).add(x);
+            }
+        }
+        for (Map.Entry<String, List<String>> e : newListers.entrySet()) {
+            addListers(e.getKey(), e.getValue());
+        }
+        // This shard's own new images first, against the nodes stored before the batch: the batch's nodes
+        // were searched with them in the index, so their partial lists already hold them.
+        for (int b = 0; b < n; b++) {
+            if (batch.get(b).isOwner()) reverseUpdatesAndPartial(shard, batch.get(b), near.get(b), out);
+        }
+        for (int b = 0; b < n; b++) {
+            ShardMessage m = batch.get(b);
+            if (m.isOwner()) {
+                List<ScoredProduct> found = near.get(b);
+                int partialSize = Math.min(listDepth, found.size());
+                float[] scores = new float[partialSize];
+                long[] known = new long[partialSize];
+                for (int i = 0; i < partialSize; i++) {
+                    scores[i] = found.get(i).score();
+                    known[i] = NodeBars.imageId(found.get(i).productId());
+                }
+                nodeBars.put(m.imageKey(), bars.add(m.imageKey(), scores, known, m.vector()).encode());
+            }
+        }
+        if (bars.lowBarsDue()) {
+            bars.rebuildLowBars(this::storedVector);
+        }
+        // Then the other shards' new images, against every node here, the batch's included: another shard
+        // may have searched its batch before one of them arrived there, so this is where they meet.
+        for (int b = 0; b < n; b++) {
+            if (!batch.get(b).isOwner()) reverseUpdatesAndPartial(shard, batch.get(b), near.get(b), out);
+        }
+        // The batch's searches join the probe window last (only the latest fit; older ones would be evicted at once).
+        for (int b = Math.max(0, n - probes.capacity()); b < n; b++) {
+            ShardMessage m = batch.get(b);
+            List<ScoredProduct> found = near.get(b);
+            int partialSize = Math.min(listDepth, found.size());
+            float[] scores = new float[partialSize];
+            for (int i = 0; i < partialSize; i++) scores[i] = found.get(i).score();
+            RecentProbes.Probe probe = probes.add(m.imageKey(), m.generation(), m.vector(), scores);
+            probeWindow.put(probes.slotOf(probe.sequence()), probe.encode());
+        }
+        batchCounts = new BatchCounts(batchCounts.batches() + 1, batchCounts.images() + n);
+    }
+
+    /**
+     * A batch image's reverse updates (as {@link #imageAdded}: the nodes near it, the bar index, the
+     * low-bar set; never its own node) and then its partial list.
+     */
+    private void reverseUpdatesAndPartial(OpenShard shard, ShardMessage m, List<ScoredProduct> found,
+                                          Collector<ListMessage> out) throws Exception {
+        NodeBars bars = shard.bars;
+        String x = m.imageKey();
+        String representative = representativeOf(shard, m);
+        long at = m.eventTimestamp();
+        Set<String> candidatesSent = new HashSet<>();
+        NodeBars.BeatenConsumer send = (node, score) -> {
+            out.collect(ListMessage.candidate(node.imageKey, shard.generations.getOrDefault(node.imageKey, -1L), x,
+                    representative, score, at));
+            nodeBars.put(node.imageKey, node.encode());
+            candidatesSent.add(node.imageKey);
+        };
+        Set<String> checked = new HashSet<>();
+        checked.add(x); // its own node
+        long xId = NodeBars.imageId(x);
+        for (ScoredProduct p : found) {
+            NodeBars.Node node = bars.node(p.productId());
+            if (node != null && checked.add(p.productId()) && bars.offer(node, p.score(), xId)) {
+                send.accept(node, p.score());
+            }
+        }
+        int searchDepth = CANDIDATE_DEPTH_FACTOR * listDepth;
+        int searches = 1 + bars.forEachBarBeaten(m.vector(), xId, checked, searchDepth, reverseSearchMaxDepth, send);
+        int lowBarChecks = bars.lowBarCount();
+        bars.forEachLowBarBeaten(m.vector(), xId, checked, send);
+        reverseCounts = reverseCounts.plus(searches, candidatesSent.size(), lowBarChecks);
+        if (bars.lowBarsDue()) {
+            bars.rebuildLowBars(this::storedVector);
+        }
+        int partialSize = Math.min(listDepth, found.size());
+        String[] ids = new String[partialSize];
+        String[] representatives = new String[partialSize];
+        float[] scores = new float[partialSize];
+        for (int i = 0; i < partialSize; i++) {
+            ids[i] = found.get(i).productId();
+            representatives[i] = shard.representatives.get(ids[i]);
+            scores[i] = found.get(i).score();
+        }
+        out.collect(ListMessage.partial(x, m.generation(), m.shardCount(), ids, representatives, scores, at));
+        if (!candidatesSent.isEmpty()) {
+            candidatesOf.put(x, ListerIds.withAll(null, candidatesSent));
+        }
+    }
+
+    /** The image's representative now: the owner's record, else the latest the batch was told. */
+    private static String representativeOf(OpenShard shard, ShardMessage m) {
+        String current = m.isOwner() ? shard.representatives.get(m.imageKey()) : null;
+        return current != null ? current : m.representative();
+    }
+
+    private void scheduleBatchCheck(Context ctx, long at) throws Exception {
+        batchCheck.update(at);
+        ctx.timerService().registerProcessingTimeTimer(at);
     }
 
     private void imageAdded(OpenShard shard, ShardMessage message, Collector<ListMessage> out) throws Exception {
@@ -463,6 +709,21 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     /** One refresh timer chain per shard: a timer not matching {@code nextRefresh} is a leftover and ends. */
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<ListMessage> out) throws Exception {
+        Long batchDue = batchCheck.value();
+        if (batchDue != null && batchDue == timestamp) {
+            batchCheck.clear();
+            OpenShard shard = open(routing.shardOf(ctx.getCurrentKey()), ctx);
+            if (shard.pendingCount > 0) {
+                long now = ctx.timerService().currentProcessingTime();
+                long quietAt = shard.lastPendingArrival + batchQuietMs;
+                long lateAt = shard.firstPendingAt + batchMaxDelayMs;
+                if (now >= quietAt || now >= lateAt) {
+                    searchBatch(shard, out);
+                } else {
+                    scheduleBatchCheck(ctx, Math.min(quietAt, lateAt));
+                }
+            }
+        }
         Long expected = nextRefresh.value();
         if (expected == null || expected != timestamp) {
             return;
@@ -489,12 +750,17 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 .searchCandidates(Math.max(config.get(IndexerOptions.SEARCH_CANDIDATES), CANDIDATE_DEPTH_FACTOR * listDepth))
                 .refreshMaxAge(config.get(IndexerOptions.INDEX_REFRESH_MAX_AGE))
                 .build();
+        // Images of a batch not searched yet go into the graph with their batch (searchBatch).
+        Set<String> pendingKeys = new HashSet<>();
+        for (String key : batchPending.keys()) {
+            pendingKeys.add(key);
+        }
         List<ImageVector> restored = new ArrayList<>();
         Map<String, Long> generations = new HashMap<>();
         Map<String, String> representatives = new HashMap<>();
         for (Map.Entry<String, StoredImage> e : images.entries()) {
             StoredImage image = e.getValue();
-            restored.add(new ImageVector(e.getKey(), image.vector()));
+            if (!pendingKeys.contains(e.getKey())) restored.add(new ImageVector(e.getKey(), image.vector()));
             generations.put(e.getKey(), image.generation());
             representatives.put(e.getKey(), image.representative());
         }
@@ -526,9 +792,12 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         }
         NodeBars bars = restoreBars(index, restored);
         open = new OpenShard(index, probes, bars, generations, representatives, restoredProducts.size(), snapshots);
+        open.pendingCount = pendingKeys.size();
+        // A restored batch waits as if its images had just arrived (index.batch.quiet, index.batch.max-delay).
+        open.firstPendingAt = open.lastPendingArrival = ctx.timerService().currentProcessingTime();
         // A rebuilt index has new files: the next snapshot re-publishes it whole, so a restore from a
         // checkpoint newer than the shard's last snapshot is published even if the shard stays quiet.
-        open.changed = !restored.isEmpty() || !restoredProducts.isEmpty();
+        open.changed = !restored.isEmpty() || !restoredProducts.isEmpty() || !pendingKeys.isEmpty();
         shards.put(shard, open);
         var shardMetrics = getRuntimeContext().getMetricGroup().addGroup("shard", String.valueOf(shard));
         shardMetrics.gauge("images", (Gauge<Integer>) index::size);
@@ -600,6 +869,10 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         volatile int productCount;
         /** Written since the last snapshot capture. */
         boolean changed;
+        /** Images in {@code batchPending}; when the first of them and the latest arrived (ms, processing time). */
+        volatile int pendingCount;
+        long firstPendingAt;
+        long lastPendingArrival;
         long lastCaptureMillis = Long.MIN_VALUE / 2;
 
         OpenShard(ShardIndex index, RecentProbes probes, NodeBars bars, Map<String, Long> generations,

@@ -44,6 +44,7 @@ final class IndexPipeline implements AutoCloseable {
     private final Map<String, NeighbourListUpdate> latest = new HashMap<>();
     private long checkpoint;
     private long time = 1_000;
+    private ShardIndexFunction shardFunction;
 
     IndexPipeline(Path work, int dimension, Map<String, String> options) throws Exception {
         Map<String, String> settings = new HashMap<>(options);
@@ -59,8 +60,9 @@ final class IndexPipeline implements AutoCloseable {
                 outcome -> outcome.change().productId(), Types.STRING);
         sharers = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new ImageSharers(routing)),
                 ImageChange::imageKey, Types.STRING);
-        shards = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(
-                new ShardIndexFunction(config, routing, dimension, "test-model@1")), ShardMessage::routingKey, Types.INT);
+        shardFunction = new ShardIndexFunction(config, routing, dimension, "test-model@1");
+        shards = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(shardFunction),
+                ShardMessage::routingKey, Types.INT);
         lists = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new NeighbourListFunction(
                 config.get(IndexerOptions.NEIGHBOURS_K), config.get(IndexerOptions.NEIGHBOURS_RESERVE),
                 config.get(IndexerOptions.IDENTICAL_IMAGES))), ListMessage::target, Types.STRING);
@@ -103,20 +105,16 @@ final class IndexPipeline implements AutoCloseable {
                 sharers.processElement(change, 0L);
                 moved = true;
             }
-            for (StreamRecord<ShardMessage> record : products.getSideOutput(ProductImages.PRODUCT_DOCUMENTS)) {
-                shards.processElement(record.getValue(), 0L);
+            for (ShardMessage message : takeSide(products, ProductImages.PRODUCT_DOCUMENTS)) {
+                shards.processElement(message, 0L);
                 moved = true;
             }
-            products.getSideOutput(ProductImages.PRODUCT_DOCUMENTS).clear();
             Deque<ListMessage> toLists = new ArrayDeque<>();
             for (ShardMessage message : take(sharers)) {
                 shards.processElement(message, 0L);
                 moved = true;
             }
-            for (StreamRecord<ListMessage> record : sharers.getSideOutput(ImageSharers.SHARERS)) {
-                toLists.add(record.getValue());
-            }
-            sharers.getSideOutput(ImageSharers.SHARERS).clear();
+            toLists.addAll(takeSide(sharers, ImageSharers.SHARERS));
             toLists.addAll(take(shards));
             for (ListMessage message : toLists) {
                 lists.processElement(message, 0L);
@@ -132,10 +130,38 @@ final class IndexPipeline implements AutoCloseable {
         }
     }
 
+    private static <T> List<T> takeSide(KeyedOneInputStreamOperatorTestHarness<?, ?, ?> harness,
+                                        org.apache.flink.util.OutputTag<T> tag) {
+        var side = harness.getSideOutput(tag);
+        if (side == null) {
+            return List.of(); // nothing was ever sent there
+        }
+        List<T> out = new java.util.ArrayList<>();
+        for (StreamRecord<T> record : side) out.add(record.getValue());
+        side.clear();
+        return out;
+    }
+
     private static <T> List<T> take(KeyedOneInputStreamOperatorTestHarness<?, ?, T> harness) {
         List<T> out = harness.extractOutputValues();
         harness.getOutput().clear();
         return out;
+    }
+
+    /** Events sent from now on carry timestamps from {@code eventTime} on (ms; the shards' clock starts at 0). */
+    void eventTime(long eventTime) {
+        time = eventTime;
+    }
+
+    /** Sets the shards' processing-time clock (ms), fires their timers due by then, and moves what they send. */
+    void shardsClock(long processingTime) throws Exception {
+        shards.setProcessingTime(processingTime);
+        drain();
+    }
+
+    /** Batches the shards searched since they were (re)opened, and the images in them. */
+    ShardIndexFunction.BatchCounts shardBatches() {
+        return shardFunction.batchCounts();
     }
 
     /** The newest record published for {@code id}: its list, or a tombstone; null if none. */

@@ -153,6 +153,46 @@ class ReverseUpdatesBeyondTheProbeWindowTest {
         assertThat(meanOverlap()).isGreaterThanOrEqualTo(0.995);
     }
 
+    /** The shards' clock when a backlog is replayed: every event sent with timestamps from 1 s on is far behind it. */
+    private static final long BACKLOG_CLOCK = 1_000_000;
+
+    /**
+     * Bulk phase: a catalogue replayed as a backlog (a first run on an existing catalogue) is collected
+     * by each shard and searched in one batch, then streamed changes and a second backlog (a batch onto a
+     * full shard: reverse updates to the nodes of the first) follow, across a restore; lists stay exact.
+     */
+    @Test
+    void aCatalogueReplayedAsABacklogIsSearchedInOneBatchPerShardAndListsAreExact() throws Exception {
+        open();
+        pipeline.shardsClock(BACKLOG_CLOCK);
+        for (int i = 0; i < CATALOGUE; i++) show("p" + i);
+        assertThat(pipeline.latest("p0")).as("no list before the batch is searched").isNull();
+        assertThat(pipeline.shardBatches().batches()).isZero();
+        pipeline.shardsClock(BACKLOG_CLOCK + IndexerOptions.INDEX_BATCH_QUIET.defaultValue().toMillis());
+        assertThat(pipeline.shardBatches().batches()).as("one batch per shard").isEqualTo(2);
+        assertThat(pipeline.shardBatches().images()).as("every image searched on both shards").isEqualTo(2L * CATALOGUE);
+        assertThat(meanOverlap()).as("mean overlap after the batch").isGreaterThanOrEqualTo(0.995);
+
+        // Caught up: changes stream through one by one.
+        pipeline.eventTime(BACKLOG_CLOCK);
+        churn(300, 1);
+        assertThat(pipeline.shardBatches().batches()).as("streamed changes are not batched").isEqualTo(2);
+        assertThat(meanOverlap()).as("mean overlap after streamed changes").isGreaterThanOrEqualTo(0.995);
+
+        // A second backlog onto full shards, with a restore while its batch is pending.
+        pipeline.eventTime(1_000);
+        churn(150, 2);
+        pipeline.checkpointAndRestore();
+        pipeline.shardsClock(BACKLOG_CLOCK);
+        churn(150, 3);
+        pipeline.shardsClock(BACKLOG_CLOCK + 10 * IndexerOptions.INDEX_BATCH_QUIET.defaultValue().toMillis());
+        assertThat(pipeline.shardBatches().batches()).as("after the restore, one batch per shard: the restored images with the new")
+                .isEqualTo(2);
+        assertThat(pipeline.shardBatches().images()).as("images searched in them (images that left while pending are not)")
+                .isGreaterThan(2L * 300);
+        assertThat(meanOverlap()).as("mean overlap after a second backlog across a restore").isGreaterThanOrEqualTo(0.995);
+    }
+
     private void put(String id, float[] vector) throws Exception {
         int n = images++;
         live.put(id, vector);
