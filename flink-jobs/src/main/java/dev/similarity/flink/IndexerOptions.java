@@ -127,8 +127,8 @@ public final class IndexerOptions {
                     .withDescription("Bulk phase: a new image whose catalogue event is at least this old when it reaches a shard (the job is working through a backlog: a first run on an existing catalogue, a re-index, a restart after downtime) is not searched at once but collected, and the shard indexes and searches everything collected in one batch (one bulk graph build, each image's partial list searched against the whole batch, reverse updates as for streamed images) when images stop arriving (index.batch.quiet), when a caught-up image arrives, at index.batch.max-images, or after index.batch.max-delay. 0 turns batching off: every image is searched as it arrives. Events whose timestamps are older than the real change (a producer's clock, a replay) are batched too, their lists held at most index.batch.max-delay.");
 
     public static final ConfigOption<Duration> INDEX_BATCH_QUIET =
-            ConfigOptions.key("index.batch.quiet").durationType().defaultValue(Duration.ofMillis(500))
-                    .withDescription("Bulk phase: a shard searches its collected batch once no new image has reached it for this long (index.batch.backlog-lag).");
+            ConfigOptions.key("index.batch.quiet").durationType().defaultValue(Duration.ofSeconds(1))
+                    .withDescription("Bulk phase: a shard searches its collected batch once no new image has reached it for this long, or for twice as long as its subtask's last batch search took if that is longer (while one subtask searches a batch, back-pressure holds back the others' input too) (index.batch.backlog-lag).");
 
     public static final ConfigOption<Integer> INDEX_BATCH_MAX_IMAGES =
             ConfigOptions.key("index.batch.max-images").intType().defaultValue(500_000)

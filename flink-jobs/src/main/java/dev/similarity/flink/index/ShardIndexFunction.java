@@ -72,6 +72,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         implements CheckpointedFunction, CheckpointListener {
 
     private static final long serialVersionUID = 1L;
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ShardIndexFunction.class);
     private static final long REFRESH_TICK_MS = 500;
     /** Candidates searched per change, as a multiple of the list depth (k + reserve). */
     private static final int CANDIDATE_DEPTH_FACTOR = 2;
@@ -158,6 +159,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     record BatchCounts(long batches, long images) {}
 
     private transient volatile BatchCounts batchCounts;
+    /** How long this subtask's latest batch search took (ms; heap only). */
+    private transient long lastBatchSearchMs;
 
     BatchCounts batchCounts() {
         return batchCounts;
@@ -391,7 +394,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 } else {
                     collect(shard, message, now);
                     if (!behind || shard.pendingCount >= batchMaxImages || now - shard.firstPendingAt >= batchMaxDelayMs) {
-                        searchBatch(shard, out);
+                        searchBatch(shard, out, !behind ? "caught up" : shard.pendingCount >= batchMaxImages ? "full" : "max delay");
                     } else if (batchCheck.value() == null) {
                         scheduleBatchCheck(ctx, now + batchQuietMs);
                     }
@@ -437,7 +440,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
      * different shards find each other as they would streamed). A node already knowing an image's
      * score is not offered it twice ({@link NodeBars#offer}).
      */
-    private void searchBatch(OpenShard shard, Collector<ListMessage> out) throws Exception {
+    private void searchBatch(OpenShard shard, Collector<ListMessage> out, String trigger) throws Exception {
+        long started = System.nanoTime();
         List<ShardMessage> batch = new ArrayList<>(shard.pendingCount);
         for (ShardMessage m : batchPending.values()) {
             batch.add(m);
@@ -523,6 +527,9 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             probeWindow.put(probes.slotOf(probe.sequence()), probe.encode());
         }
         batchCounts = new BatchCounts(batchCounts.batches() + 1, batchCounts.images() + n);
+        lastBatchSearchMs = (System.nanoTime() - started) / 1_000_000;
+        LOG.info("shard {}: searched a batch of {} new images ({} of them its own) in {} ms; batch ended by: {}",
+                shard.number, n, owned.size(), lastBatchSearchMs, trigger);
     }
 
     /**
@@ -715,10 +722,12 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             OpenShard shard = open(routing.shardOf(ctx.getCurrentKey()), ctx);
             if (shard.pendingCount > 0) {
                 long now = ctx.timerService().currentProcessingTime();
-                long quietAt = shard.lastPendingArrival + batchQuietMs;
+                // While another subtask searches its batch, back-pressure starves this one of input as long:
+                // a silence shorter than twice this subtask's own last batch search does not end a batch.
+                long quietAt = shard.lastPendingArrival + Math.max(batchQuietMs, 2 * lastBatchSearchMs);
                 long lateAt = shard.firstPendingAt + batchMaxDelayMs;
                 if (now >= quietAt || now >= lateAt) {
-                    searchBatch(shard, out);
+                    searchBatch(shard, out, now >= quietAt ? "quiet" : "max delay");
                 } else {
                     scheduleBatchCheck(ctx, Math.min(quietAt, lateAt));
                 }
@@ -793,6 +802,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         NodeBars bars = restoreBars(index, restored);
         open = new OpenShard(index, probes, bars, generations, representatives, restoredProducts.size(), snapshots);
         open.pendingCount = pendingKeys.size();
+        open.number = shard;
         // A restored batch waits as if its images had just arrived (index.batch.quiet, index.batch.max-delay).
         open.firstPendingAt = open.lastPendingArrival = ctx.timerService().currentProcessingTime();
         // A rebuilt index has new files: the next snapshot re-publishes it whole, so a restore from a
@@ -874,6 +884,9 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         long firstPendingAt;
         long lastPendingArrival;
         long lastCaptureMillis = Long.MIN_VALUE / 2;
+
+        /** The shard's number (set once opened). */
+        int number;
 
         OpenShard(ShardIndex index, RecentProbes probes, NodeBars bars, Map<String, Long> generations,
                   Map<String, String> representatives, int productCount, ShardSnapshotWriter snapshots) {

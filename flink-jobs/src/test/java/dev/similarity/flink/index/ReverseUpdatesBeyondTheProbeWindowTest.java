@@ -185,7 +185,8 @@ class ReverseUpdatesBeyondTheProbeWindowTest {
         pipeline.checkpointAndRestore();
         pipeline.shardsClock(BACKLOG_CLOCK);
         churn(150, 3);
-        pipeline.shardsClock(BACKLOG_CLOCK + 10 * IndexerOptions.INDEX_BATCH_QUIET.defaultValue().toMillis());
+        // Long enough for any quiet rule (a second batch waits out twice the last batch search's real time).
+        pipeline.shardsClock(BACKLOG_CLOCK + IndexerOptions.INDEX_BATCH_MAX_DELAY.defaultValue().toMillis());
         assertThat(pipeline.shardBatches().batches()).as("after the restore, one batch per shard: the restored images with the new")
                 .isEqualTo(2);
         assertThat(pipeline.shardBatches().images()).as("images searched in them (images that left while pending are not)")
