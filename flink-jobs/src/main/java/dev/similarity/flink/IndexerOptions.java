@@ -128,7 +128,7 @@ public final class IndexerOptions {
 
     public static final ConfigOption<Duration> INDEX_BATCH_QUIET =
             ConfigOptions.key("index.batch.quiet").durationType().defaultValue(Duration.ofSeconds(1))
-                    .withDescription("Bulk phase: a shard searches its collected batch once no new image has reached it for this long, or for twice as long as its subtask's last batch search took if that is longer (while one subtask searches a batch, back-pressure holds back the others' input too) (index.batch.backlog-lag).");
+                    .withDescription("Bulk phase: a shard searches its collected batch once no new image has reached it for this long, not counting its subtask's own batch searches meanwhile; with parallelism above 1, or for twice as long as its subtask's last batch search if that is longer (while one subtask searches a batch, back-pressure holds back the others' input too) (index.batch.backlog-lag).");
 
     public static final ConfigOption<Integer> INDEX_BATCH_MAX_IMAGES =
             ConfigOptions.key("index.batch.max-images").intType().defaultValue(500_000)

@@ -159,8 +159,9 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     record BatchCounts(long batches, long images) {}
 
     private transient volatile BatchCounts batchCounts;
-    /** How long this subtask's latest batch search took (ms; heap only). */
+    /** How long this subtask's latest batch search took, and all of them together (ms; heap only). */
     private transient long lastBatchSearchMs;
+    private transient long batchSearchMsTotal;
 
     BatchCounts batchCounts() {
         return batchCounts;
@@ -429,6 +430,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             shard.firstPendingAt = now;
         }
         shard.lastPendingArrival = now;
+        shard.batchSearchMsAtLastArrival = batchSearchMsTotal;
     }
 
     /**
@@ -528,6 +530,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         }
         batchCounts = new BatchCounts(batchCounts.batches() + 1, batchCounts.images() + n);
         lastBatchSearchMs = (System.nanoTime() - started) / 1_000_000;
+        batchSearchMsTotal += lastBatchSearchMs;
         LOG.info("shard {}: searched a batch of {} new images ({} of them its own) in {} ms; batch ended by: {}",
                 shard.number, n, owned.size(), lastBatchSearchMs, trigger);
     }
@@ -722,9 +725,13 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             OpenShard shard = open(routing.shardOf(ctx.getCurrentKey()), ctx);
             if (shard.pendingCount > 0) {
                 long now = ctx.timerService().currentProcessingTime();
-                // While another subtask searches its batch, back-pressure starves this one of input as long:
-                // a silence shorter than twice this subtask's own last batch search does not end a batch.
-                long quietAt = shard.lastPendingArrival + Math.max(batchQuietMs, 2 * lastBatchSearchMs);
+                // Silence is counted without this subtask's own batch searches (no input is read meanwhile). While
+                // another subtask searches its batch, back-pressure starves this one of input as long: with
+                // other subtasks, a silence shorter than twice this subtask's own last batch search does not
+                // end a batch.
+                long ownSearches = batchSearchMsTotal - shard.batchSearchMsAtLastArrival;
+                long starvation = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks() > 1 ? 2 * lastBatchSearchMs : 0;
+                long quietAt = shard.lastPendingArrival + ownSearches + Math.max(batchQuietMs, starvation);
                 long lateAt = shard.firstPendingAt + batchMaxDelayMs;
                 if (now >= quietAt || now >= lateAt) {
                     searchBatch(shard, out, now >= quietAt ? "quiet" : "max delay");
@@ -805,6 +812,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         open.number = shard;
         // A restored batch waits as if its images had just arrived (index.batch.quiet, index.batch.max-delay).
         open.firstPendingAt = open.lastPendingArrival = ctx.timerService().currentProcessingTime();
+        open.batchSearchMsAtLastArrival = batchSearchMsTotal;
         // A rebuilt index has new files: the next snapshot re-publishes it whole, so a restore from a
         // checkpoint newer than the shard's last snapshot is published even if the shard stays quiet.
         open.changed = !restored.isEmpty() || !restoredProducts.isEmpty() || !pendingKeys.isEmpty();
@@ -883,6 +891,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         volatile int pendingCount;
         long firstPendingAt;
         long lastPendingArrival;
+        /** The subtask's total batch search time when the latest pending image arrived. */
+        long batchSearchMsAtLastArrival;
         long lastCaptureMillis = Long.MIN_VALUE / 2;
 
         /** The shard's number (set once opened). */

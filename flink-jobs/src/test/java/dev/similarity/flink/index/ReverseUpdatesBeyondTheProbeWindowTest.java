@@ -168,25 +168,27 @@ class ReverseUpdatesBeyondTheProbeWindowTest {
         for (int i = 0; i < CATALOGUE; i++) show("p" + i);
         assertThat(pipeline.latest("p0")).as("no list before the batch is searched").isNull();
         assertThat(pipeline.shardBatches().batches()).isZero();
+        // Silence is counted without the subtask's own batch searches, which take real time here.
         pipeline.shardsClock(BACKLOG_CLOCK + IndexerOptions.INDEX_BATCH_QUIET.defaultValue().toMillis());
+        pipeline.shardsClock(BACKLOG_CLOCK + IndexerOptions.INDEX_BATCH_MAX_DELAY.defaultValue().toMillis());
         assertThat(pipeline.shardBatches().batches()).as("one batch per shard").isEqualTo(2);
         assertThat(pipeline.shardBatches().images()).as("every image searched on both shards").isEqualTo(2L * CATALOGUE);
         assertThat(meanOverlap()).as("mean overlap after the batch").isGreaterThanOrEqualTo(0.995);
 
         // Caught up: changes stream through one by one.
-        pipeline.eventTime(BACKLOG_CLOCK);
+        pipeline.eventTime(BACKLOG_CLOCK + IndexerOptions.INDEX_BATCH_MAX_DELAY.defaultValue().toMillis());
         churn(300, 1);
         assertThat(pipeline.shardBatches().batches()).as("streamed changes are not batched").isEqualTo(2);
         assertThat(meanOverlap()).as("mean overlap after streamed changes").isGreaterThanOrEqualTo(0.995);
 
         // A second backlog onto full shards, with a restore while its batch is pending.
+        long maxDelay = IndexerOptions.INDEX_BATCH_MAX_DELAY.defaultValue().toMillis();
         pipeline.eventTime(1_000);
         churn(150, 2);
         pipeline.checkpointAndRestore();
-        pipeline.shardsClock(BACKLOG_CLOCK);
+        pipeline.shardsClock(BACKLOG_CLOCK + 2 * maxDelay);
         churn(150, 3);
-        // Long enough for any quiet rule (a second batch waits out twice the last batch search's real time).
-        pipeline.shardsClock(BACKLOG_CLOCK + IndexerOptions.INDEX_BATCH_MAX_DELAY.defaultValue().toMillis());
+        pipeline.shardsClock(BACKLOG_CLOCK + 4 * maxDelay);
         assertThat(pipeline.shardBatches().batches()).as("after the restore, one batch per shard: the restored images with the new")
                 .isEqualTo(2);
         assertThat(pipeline.shardBatches().images()).as("images searched in them (images that left while pending are not)")
