@@ -26,6 +26,18 @@ class NodeBarsTest {
         assertThat(NodeBars.decodeScores(node.encode())).containsExactlyInAnyOrder(0.9f, 0.8f, 0.7f);
     }
 
+    /** A batch offers a node the images of its own partial list again: each must count once, or the bar rises too high. */
+    @Test
+    void anImageWhoseScoreTheNodeKnowsIsNotCountedAgain() {
+        NodeBars bars = new NodeBars(3, 10);
+        NodeBars.Node node = bars.add("a", new float[] {0.9f, 0.5f, 0.7f}, new long[] {11, 12, 13}, EAST);
+        assertThat(bars.offer(node, 0.9f, 11)).as("image 11 is known").isFalse();
+        assertThat(node.bar).isEqualTo(0.5f);
+        assertThat(bars.offer(node, 0.6f, 14)).as("a new image above the bar").isTrue();
+        assertThat(node.bar).isEqualTo(0.6f);
+        assertThat(NodeBars.decodeIds(node.encode())).containsExactlyInAnyOrder(11L, 13L, 14L);
+    }
+
     @Test
     void aNodeWithFewerThanDepthScoresTakesAnything() {
         NodeBars bars = new NodeBars(3, 10);
