@@ -536,8 +536,11 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     }
 
     /**
-     * A batch image's reverse updates (as {@link #imageAdded}: the nodes near it, the bar index, the
-     * low-bar set; never its own node) and then its partial list.
+     * A new image's reverse updates on this shard, then its partial list ({@code found}: the shard's
+     * nodes nearest to it, best first). Reverse updates: x goes to the list of each of this shard's nodes
+     * p whose bar it beats. Nearest neighbours are not symmetric, so besides the nodes near x, the bar
+     * index finds the nodes x beats by the widest margin wherever they lie, and the nodes with the lowest
+     * bars are each checked exactly. Never x's own node.
      */
     private void reverseUpdatesAndPartial(OpenShard shard, ShardMessage m, List<ScoredProduct> found,
                                           Collector<ListMessage> out) throws Exception {
@@ -618,55 +621,23 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         int searchDepth = CANDIDATE_DEPTH_FACTOR * listDepth;
         List<ScoredProduct> near = index.search(message.vector(), searchDepth, SearchOptions.NONE.exclude(x));
         int partialSize = Math.min(listDepth, near.size());
-        String[] ids = new String[partialSize];
-        String[] representatives = new String[partialSize];
         float[] scores = new float[partialSize];
+        long[] known = new long[partialSize];
         for (int i = 0; i < partialSize; i++) {
-            ids[i] = near.get(i).productId();
-            representatives[i] = shard.representatives.get(ids[i]);
             scores[i] = near.get(i).score();
-            addListers(ids[i], List.of(x));
+            known[i] = NodeBars.imageId(near.get(i).productId());
+            addListers(near.get(i).productId(), List.of(x));
         }
         RecentProbes.Probe probe = probes.add(x, message.generation(), message.vector(), scores);
         // One write per probe: the window survives a restore, so reverse updates stay exact after it.
         probeWindow.put(probes.slotOf(probe.sequence()), probe.encode());
-        // Reverse updates: x goes to the list of each of this shard's nodes p whose bar it beats. Nearest
-        // neighbours are not symmetric, so besides the nodes near x (the search above), the bar index finds
-        // the nodes x beats by the widest margin wherever they lie, and the nodes with the lowest bars are
-        // each checked exactly.
-        NodeBars bars = shard.bars;
-        Set<String> candidatesSent = new HashSet<>();
-        NodeBars.BeatenConsumer send = (node, score) -> {
-            out.collect(ListMessage.candidate(node.imageKey, shard.generations.getOrDefault(node.imageKey, -1L), x,
-                    representative, score, at));
-            nodeBars.put(node.imageKey, node.encode()); // the raised bar survives a restore
-            candidatesSent.add(node.imageKey);
-        };
-        Set<String> checked = new HashSet<>();
-        long xId = NodeBars.imageId(x);
-        for (ScoredProduct p : near) {
-            NodeBars.Node node = bars.node(p.productId());
-            if (node != null && checked.add(p.productId()) && bars.offer(node, p.score(), xId)) {
-                send.accept(node, p.score());
-            }
-        }
-        int searches = 1 + bars.forEachBarBeaten(message.vector(), xId, checked, searchDepth, reverseSearchMaxDepth, send);
-        int lowBarChecks = bars.lowBarCount();
-        bars.forEachLowBarBeaten(message.vector(), xId, checked, send);
-        reverseCounts = reverseCounts.plus(searches, candidatesSent.size(), lowBarChecks);
+        reverseUpdatesAndPartial(shard, message, near, out);
         if (message.isOwner()) {
             // x's own bar starts from its partial list here; images x takes later raise it.
-            long[] known = new long[partialSize];
-            for (int i = 0; i < partialSize; i++) known[i] = NodeBars.imageId(ids[i]);
-            nodeBars.put(x, bars.add(x, scores, known, message.vector()).encode());
-        }
-        if (bars.lowBarsDue()) {
-            bars.rebuildLowBars(this::storedVector);
-        }
-        out.collect(ListMessage.partial(x, message.generation(), message.shardCount(), ids, representatives, scores, at));
-        if (!candidatesSent.isEmpty()) {
-            // A new generation of x: its earlier candidates were forgotten when its last generation went.
-            candidatesOf.put(x, ListerIds.withAll(null, candidatesSent));
+            nodeBars.put(x, shard.bars.add(x, scores, known, message.vector()).encode());
+            if (shard.bars.lowBarsDue()) {
+                shard.bars.rebuildLowBars(this::storedVector);
+            }
         }
     }
 
