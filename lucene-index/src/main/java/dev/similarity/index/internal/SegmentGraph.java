@@ -20,7 +20,8 @@ import org.apache.lucene.util.hnsw.RandomVectorScorer;
 
 /**
  * One segment's HNSW graph with its vectors copied onto the heap by graph ordinal, searched through
- * Lucene's {@link HnswGraphSearcher} without a query, a searcher or a codec scorer per call.
+ * Lucene's {@link HnswGraphSearcher} without a query, a searcher or a codec scorer per call; the
+ * graph's neighbour lists are copied onto the heap too ({@link HeapHnswGraph}).
  *
  * <p>Why the copy: an in-memory shard lives in a {@code ByteBuffersDirectory}, whose vectors the
  * codec's scorer copies out of byte buffers for every graph node it visits; at 128 dimensions that
@@ -38,7 +39,8 @@ final class SegmentGraph {
 
   /** The reader this instance reads ids through; a reopened view passes its own (see reopenedBy). */
   private final LeafReader segment;
-  private final HnswGraph graph;
+  /** The segment's graph copied onto the heap (see HeapHnswGraph). */
+  private final HeapHnswGraph graph;
   /** By graph ordinal. */
   private final float[][] vectors;
   /** Document of each graph ordinal; null when they are equal (every document has a vector). */
@@ -48,7 +50,7 @@ final class SegmentGraph {
   private SortedDocValues idValues;
 
   private SegmentGraph(
-      LeafReader segment, HnswGraph graph, float[][] vectors, int[] docOfOrd, String[] idOfDoc) {
+      LeafReader segment, HeapHnswGraph graph, float[][] vectors, int[] docOfOrd, String[] idOfDoc) {
     this.segment = segment;
     this.graph = graph;
     this.vectors = vectors;
@@ -82,7 +84,11 @@ final class SegmentGraph {
       dense &= docOfOrd[ord] == ord;
     }
     return new SegmentGraph(
-        segment, graph, vectors, dense ? null : docOfOrd, new String[segment.maxDoc()]);
+        segment,
+        HeapHnswGraph.copyOf(graph),
+        vectors,
+        dense ? null : docOfOrd,
+        new String[segment.maxDoc()]);
   }
 
   /**
@@ -90,14 +96,14 @@ final class SegmentGraph {
    * documents and vectors, perhaps more deletions), keeping the heap copy and the ids read so far.
    */
   SegmentGraph reopenedBy(LeafReader reopened) throws IOException {
-    HnswGraph reopenedGraph = graphOf(reopened);
-    if (reopenedGraph == null || reopened.maxDoc() != idOfDoc.length) {
+    if (graphOf(reopened) == null || reopened.maxDoc() != idOfDoc.length) {
       return load(reopened);
     }
-    return new SegmentGraph(reopened, reopenedGraph, vectors, docOfOrd, idOfDoc);
+    return new SegmentGraph(reopened, graph, vectors, docOfOrd, idOfDoc);
   }
 
-  private static HnswGraph graphOf(LeafReader segment) throws IOException {
+  /** The codec's graph of the segment's vector field, or null if its format has none. */
+  static HnswGraph graphOf(LeafReader segment) throws IOException {
     LeafReader unwrapped = FilterLeafReader.unwrap(segment);
     if (!(unwrapped instanceof CodecReader codec)) {
       return null;
