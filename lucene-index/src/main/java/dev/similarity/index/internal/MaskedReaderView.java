@@ -126,19 +126,22 @@ public final class MaskedReaderView implements Closeable {
     for (LeafReaderContext leaf : leaves) {
       SegmentGraph graph = graphs[leaf.ord];
       int beam = segmentBeam(k, candidates, nodesOf(leaf) / (double) nodes);
-      TopKnnCollector collector = new TopKnnCollector(beam, Integer.MAX_VALUE);
       Bits live = leaf.reader().getLiveDocs();
+      TopDocs top;
       if (graph != null) {
-        graph.search(query, collector, live);
-      } else if (hasVectors(leaf.reader())) {
-        leaf.reader()
-            .searchNearestVectors(
-                ProductDocuments.VECTOR_FIELD,
-                query,
-                collector,
-                AcceptDocs.fromLiveDocs(live, leaf.reader().maxDoc()));
+        top = graph.search(query, beam, live);
+      } else {
+        TopKnnCollector collector = new TopKnnCollector(beam, Integer.MAX_VALUE);
+        if (hasVectors(leaf.reader())) {
+          leaf.reader()
+              .searchNearestVectors(
+                  ProductDocuments.VECTOR_FIELD,
+                  query,
+                  collector,
+                  AcceptDocs.fromLiveDocs(live, leaf.reader().maxDoc()));
+        }
+        top = collector.topDocs();
       }
-      TopDocs top = collector.topDocs();
       for (ScoreDoc hit : top.scoreDocs) {
         hit.doc += leaf.docBase;
       }
