@@ -158,11 +158,10 @@ public final class MaskedReaderView implements Closeable {
 
   /**
    * Standard deviations of margin in {@link #segmentBeam}. Lucene's per-segment k uses 16 (it has
-   * a second pass for segments that were cut short; this path has none). Measured on a live shard
-   * of 5 segments of our 128-d embeddings (80,000 + 20,000 + 8,000 + 4,000 + 2,000, one JVM, CPU
-   * time): 4 gives the same recall@10 for about 15-25 % more queries/s than 16, at a larger
-   * candidate count (k'=75: 0.973 at 2,968 QPS vs k'=50: 0.974 at 2,571); 2 loses recall faster
-   * than it gains speed (docs/shard-index.md).
+   * a second pass for segments that were cut short; this path has none). Measured on a shard of 5
+   * segments of our 128-d embeddings (80,000 + 20,000 + 8,000 + 4,000 + 2,000; both rules in one
+   * JVM, interleaved, CPU time): with 4, k'=75 gives recall@10 0.9727 at 3,061 queries/s where 16
+   * gives 0.9735 at 2,372 with k'=50 (+29 %), +17-22 % at recall 0.98-0.987 (docs/shard-index.md).
    */
   static final double BEAM_MARGIN = 4;
 

@@ -23,8 +23,7 @@ import org.apache.lucene.util.hnsw.RandomVectorScorer;
 
 /**
  * One segment's HNSW graph with its vectors copied onto the heap by graph ordinal, searched through
- * Lucene's {@link HnswGraphSearcher} without a query, a searcher or a codec scorer per call; the
- * graph's neighbour lists are copied onto the heap too ({@link HeapHnswGraph}).
+ * Lucene's {@link HnswGraphSearcher} without a query, a searcher or a codec scorer per call.
  *
  * <p>Why the copy: an in-memory shard lives in a {@code ByteBuffersDirectory}, whose vectors the
  * codec's scorer copies out of byte buffers for every graph node it visits; at 128 dimensions that
@@ -43,8 +42,7 @@ final class SegmentGraph {
 
   /** The reader this instance reads ids through; a reopened view passes its own (see reopenedBy). */
   private final LeafReader segment;
-  /** The segment's graph copied onto the heap (see HeapHnswGraph). */
-  private final HeapHnswGraph graph;
+  private final HnswGraph graph;
   /** By graph ordinal. */
   private final float[][] vectors;
   /** By graph ordinal: int8 codes of the vectors, {@code round(x * codeScale)} within [-127, 127]. */
@@ -61,7 +59,7 @@ final class SegmentGraph {
 
   private SegmentGraph(
       LeafReader segment,
-      HeapHnswGraph graph,
+      HnswGraph graph,
       float[][] vectors,
       byte[][] codes,
       float codeScale,
@@ -80,7 +78,7 @@ final class SegmentGraph {
   /** A segment graph with int8 codes of {@code vectors}, one scale for the segment. */
   private static SegmentGraph withCodes(
       LeafReader segment,
-      HeapHnswGraph graph,
+      HnswGraph graph,
       float[][] vectors,
       int[] docOfOrd,
       String[] idOfDoc) {
@@ -125,7 +123,7 @@ final class SegmentGraph {
     }
     return withCodes(
         segment,
-        HeapHnswGraph.copyOf(graph),
+        graph,
         vectors,
         dense ? null : docOfOrd,
         new String[segment.maxDoc()]);
@@ -136,14 +134,14 @@ final class SegmentGraph {
    * documents and vectors, perhaps more deletions), keeping the heap copy and the ids read so far.
    */
   SegmentGraph reopenedBy(LeafReader reopened) throws IOException {
-    if (graphOf(reopened) == null || reopened.maxDoc() != idOfDoc.length) {
+    HnswGraph reopenedGraph = graphOf(reopened);
+    if (reopenedGraph == null || reopened.maxDoc() != idOfDoc.length) {
       return load(reopened);
     }
-    return new SegmentGraph(reopened, graph, vectors, codes, codeScale, docOfOrd, idOfDoc);
+    return new SegmentGraph(reopened, reopenedGraph, vectors, codes, codeScale, docOfOrd, idOfDoc);
   }
 
-  /** The codec's graph of the segment's vector field, or null if its format has none. */
-  static HnswGraph graphOf(LeafReader segment) throws IOException {
+  private static HnswGraph graphOf(LeafReader segment) throws IOException {
     LeafReader unwrapped = FilterLeafReader.unwrap(segment);
     if (!(unwrapped instanceof CodecReader codec)) {
       return null;
@@ -169,8 +167,9 @@ final class SegmentGraph {
    *
    * <p>The walk scores nodes by the dot product of int8 codes (a quarter of the memory a visit
    * reads, and a cheaper product); the {@code beam} nodes it keeps are then rescored exactly and
-   * sorted. Measured on a live shard of 5 segments of our 128-d embeddings (one JVM, interleaved):
-   * 7-14 % more queries/s than walking by float vectors, recall@10 0.9723 vs 0.9727 at k'=75.
+   * sorted. Measured on a shard of 5 segments of our 128-d embeddings (both in one JVM,
+   * interleaved, CPU time): 9-10 % more queries/s than walking by float vectors at k'=75-150,
+   * recall@10 0.9723 vs 0.9727 at k'=75, 0.9862 vs 0.9867 at k'=150.
    * Hidden and deleted documents are walked as graph nodes (the graph stays connected) but never
    * collected.
    *
