@@ -103,6 +103,42 @@ class ShardIndexGraphSearchTest {
     }
   }
 
+  /**
+   * The graph walk scores by int8 codes, which cannot tell these vectors apart (they differ by
+   * 1e-4 in one component); the hits must still come in the order of their exact scores, with
+   * those scores.
+   */
+  @Test
+  void hitsThatInt8CodesCannotTellApartAreRankedByTheirExactScores() {
+    try (ShardIndex index = manualRefreshIndex()) {
+      float[] query = TestVectors.axis(DIM, 0);
+      for (int i = 0; i < 200; i++) {
+        upsert(index, "far" + i); // clustered vectors elsewhere, so the graph has a real shape
+      }
+      // Inserted worst first: ties on the codes would come back in document order, worst first.
+      for (int i = 9; i >= 0; i--) {
+        float[] v = query.clone();
+        v[1] = 0.05f + 1e-4f * i;
+        VectorUtil.l2normalize(v);
+        index.upsert("near" + i, v, null);
+        live.put("near" + i, v);
+      }
+      index.refresh();
+
+      List<ScoredProduct> found = index.search(query, 10, SearchOptions.NONE);
+
+      assertThat(ids(found))
+          .containsExactly(
+              "near0", "near1", "near2", "near3", "near4", "near5", "near6", "near7", "near8",
+              "near9");
+      for (ScoredProduct hit : found) {
+        assertThat(hit.score())
+            .isEqualTo(VectorUtil.dotProduct(query, live.get(hit.productId())),
+                org.assertj.core.data.Offset.offset(1e-6f));
+      }
+    }
+  }
+
   @Test
   void idsOfSegmentsKeptAcrossRefreshesAreReadFromTheLiveReader() {
     try (ShardIndex index = manualRefreshIndex()) {

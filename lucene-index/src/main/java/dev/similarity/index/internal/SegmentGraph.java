@@ -1,6 +1,7 @@
 package dev.similarity.index.internal;
 
 import java.io.IOException;
+import java.util.Arrays;
 import org.apache.lucene.codecs.KnnVectorsReader;
 import org.apache.lucene.codecs.hnsw.HnswGraphProvider;
 import org.apache.lucene.codecs.perfield.PerFieldKnnVectorsFormat;
@@ -11,9 +12,11 @@ import org.apache.lucene.index.FilterLeafReader;
 import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.LeafReader;
 import org.apache.lucene.index.SortedDocValues;
-import org.apache.lucene.search.KnnCollector;
+import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.search.TopKnnCollector;
 import org.apache.lucene.util.Bits;
+import org.apache.lucene.util.VectorUtil;
 import org.apache.lucene.util.hnsw.HnswGraph;
 import org.apache.lucene.util.hnsw.HnswGraphSearcher;
 import org.apache.lucene.util.hnsw.RandomVectorScorer;
@@ -26,7 +29,8 @@ import org.apache.lucene.util.hnsw.RandomVectorScorer;
  * codec's scorer copies out of byte buffers for every graph node it visits; at 128 dimensions that
  * copy was about 60 % of a search's time (JFR), the dot product itself 3 %. Scoring against {@code
  * float[]}s on the heap removes it, for 4 bytes per dimension and graph node (the segment's {@code
- * .vec} file once more; members and product documents have no vector and cost nothing).
+ * .vec} file once more; members and product documents have no vector and cost nothing), plus 1
+ * byte per dimension for the int8 codes the walk scores by (see {@link #search}).
  *
  * <p>Also per segment and read once: product ids by document, filled on first use (a hit costs an
  * array read, not a doc-values lookup). A segment's documents never change, so an instance is valid
@@ -41,6 +45,12 @@ final class SegmentGraph {
   private final HnswGraph graph;
   /** By graph ordinal. */
   private final float[][] vectors;
+  /** By graph ordinal: int8 codes of the vectors, {@code round(x * codeScale)} within [-127, 127]. */
+  private final byte[][] codes;
+  /** 127 over the segment's largest absolute vector component. */
+  private final float codeScale;
+  /** The dot product of two vectors per unit of the dot product of their codes. */
+  private final float codeUnit;
   /** Document of each graph ordinal; null when they are equal (every document has a vector). */
   private final int[] docOfOrd;
   /** Product id by document, filled on first use. */
@@ -48,12 +58,42 @@ final class SegmentGraph {
   private SortedDocValues idValues;
 
   private SegmentGraph(
-      LeafReader segment, HnswGraph graph, float[][] vectors, int[] docOfOrd, String[] idOfDoc) {
+      LeafReader segment,
+      HnswGraph graph,
+      float[][] vectors,
+      byte[][] codes,
+      float codeScale,
+      int[] docOfOrd,
+      String[] idOfDoc) {
     this.segment = segment;
     this.graph = graph;
     this.vectors = vectors;
+    this.codes = codes;
+    this.codeScale = codeScale;
+    this.codeUnit = 1 / (codeScale * codeScale);
     this.docOfOrd = docOfOrd;
     this.idOfDoc = idOfDoc;
+  }
+
+  /** A segment graph with int8 codes of {@code vectors}, one scale for the segment. */
+  private static SegmentGraph withCodes(
+      LeafReader segment,
+      HnswGraph graph,
+      float[][] vectors,
+      int[] docOfOrd,
+      String[] idOfDoc) {
+    float maxAbs = 0;
+    for (float[] vector : vectors) {
+      for (float x : vector) {
+        maxAbs = Math.max(maxAbs, Math.abs(x));
+      }
+    }
+    float scale = maxAbs == 0 ? 1 : 127 / maxAbs; // unit vectors: maxAbs <= 1
+    byte[][] codes = new byte[vectors.length][];
+    for (int ord = 0; ord < vectors.length; ord++) {
+      codes[ord] = encode(vectors[ord], scale);
+    }
+    return new SegmentGraph(segment, graph, vectors, codes, scale, docOfOrd, idOfDoc);
   }
 
   /**
@@ -81,8 +121,12 @@ final class SegmentGraph {
       docOfOrd[ord] = values.ordToDoc(ord);
       dense &= docOfOrd[ord] == ord;
     }
-    return new SegmentGraph(
-        segment, graph, vectors, dense ? null : docOfOrd, new String[segment.maxDoc()]);
+    return withCodes(
+        segment,
+        graph,
+        vectors,
+        dense ? null : docOfOrd,
+        new String[segment.maxDoc()]);
   }
 
   /**
@@ -94,7 +138,7 @@ final class SegmentGraph {
     if (reopenedGraph == null || reopened.maxDoc() != idOfDoc.length) {
       return load(reopened);
     }
-    return new SegmentGraph(reopened, reopenedGraph, vectors, docOfOrd, idOfDoc);
+    return new SegmentGraph(reopened, reopenedGraph, vectors, codes, codeScale, docOfOrd, idOfDoc);
   }
 
   private static HnswGraph graphOf(LeafReader segment) throws IOException {
@@ -117,16 +161,62 @@ final class SegmentGraph {
   }
 
   /**
-   * Searches the graph for {@code query}, collecting into {@code collector} segment-local document
-   * ids with Lucene's score for the similarity ({@code (1 + dot) / 2} for unit vectors).
+   * The {@code beam} graph nodes nearest to {@code query} among {@code liveDocs}, best first:
+   * segment-local document ids with Lucene's score for the similarity ({@code (1 + dot) / 2} for
+   * unit vectors), computed exactly from the float vectors.
+   *
+   * <p>The walk scores nodes by the dot product of int8 codes (a quarter of the memory a visit
+   * reads, and a cheaper product); the {@code beam} nodes it keeps are then rescored exactly and
+   * sorted. Measured on a shard of 5 segments of our 128-d embeddings (both in one JVM,
+   * interleaved, CPU time): 9-10 % more queries/s than walking by float vectors at k'=75-150,
+   * recall@10 0.9723 vs 0.9727 at k'=75, 0.9862 vs 0.9867 at k'=150.
+   * Hidden and deleted documents are walked as graph nodes (the graph stays connected) but never
+   * collected.
    *
    * @param liveDocs the documents that may be hits, or null for all
    */
-  void search(float[] query, TopKnnCollector collector, Bits liveDocs) throws IOException {
-    HeapScorer scorer = new HeapScorer(query);
-    KnnCollector byDoc = docOfOrd == null ? collector : new DocCollector(collector, docOfOrd);
-    // Hidden documents are walked as graph nodes (the graph stays connected) but never collected.
-    HnswGraphSearcher.search(scorer, byDoc, graph, scorer.getAcceptOrds(liveDocs));
+  TopDocs search(float[] query, int beam, Bits liveDocs) throws IOException {
+    TopKnnCollector collector = new TopKnnCollector(beam, Integer.MAX_VALUE);
+    CodeScorer scorer = new CodeScorer(query);
+    HnswGraphSearcher.search(scorer, collector, graph, acceptOrds(liveDocs));
+    TopDocs top = collector.topDocs(); // graph ordinals, approximate scores
+    for (ScoreDoc hit : top.scoreDocs) {
+      int ord = hit.doc;
+      hit.score = ProductDocuments.SIMILARITY.compare(query, vectors[ord]);
+      hit.doc = docOf(ord);
+    }
+    Arrays.sort(top.scoreDocs, (a, b) -> Float.compare(b.score, a.score));
+    return top;
+  }
+
+  /** Graph ordinals whose document is in {@code acceptDocs} (null: all). */
+  private Bits acceptOrds(Bits acceptDocs) {
+    if (acceptDocs == null || docOfOrd == null) {
+      return acceptDocs;
+    }
+    return new Bits() {
+      @Override
+      public boolean get(int ord) {
+        return acceptDocs.get(docOfOrd[ord]);
+      }
+
+      @Override
+      public int length() {
+        return docOfOrd.length;
+      }
+    };
+  }
+
+  /**
+   * The int8 code of {@code vector}: each component times {@code scale}, rounded, within [-127,
+   * 127] (a query component beyond the segment's largest is clamped; only the walk uses codes).
+   */
+  static byte[] encode(float[] vector, float scale) {
+    byte[] code = new byte[vector.length];
+    for (int i = 0; i < vector.length; i++) {
+      code[i] = (byte) Math.max(-127, Math.min(127, Math.round(vector[i] * scale)));
+    }
+    return code;
   }
 
   /** The product id of segment-local document {@code doc}, which must have one. */
@@ -150,60 +240,31 @@ final class SegmentGraph {
     return docOfOrd == null ? ord : docOfOrd[ord];
   }
 
-  /** Scores graph ordinals against one query from the heap copy, as the codec would from its file. */
-  private final class HeapScorer implements RandomVectorScorer {
-    private final float[] query;
+  /**
+   * Scores graph ordinals against one query by their int8 codes: {@code (1 + approximate dot) / 2},
+   * Lucene's scale for the dot product of unit vectors. The collector receives graph ordinals;
+   * {@link #search} maps them to documents after rescoring.
+   */
+  private final class CodeScorer implements RandomVectorScorer {
+    private final byte[] query;
 
-    HeapScorer(float[] query) {
-      this.query = query;
+    CodeScorer(float[] query) {
+      this.query = encode(query, codeScale);
     }
 
     @Override
     public float score(int ord) {
-      return ProductDocuments.SIMILARITY.compare(query, vectors[ord]);
+      return (1 + VectorUtil.dotProduct(query, codes[ord]) * codeUnit) / 2;
     }
 
     @Override
     public int maxOrd() {
-      return vectors.length;
+      return codes.length;
     }
 
     @Override
     public int ordToDoc(int ord) {
-      return docOf(ord);
-    }
-
-    @Override
-    public Bits getAcceptOrds(Bits acceptDocs) {
-      if (acceptDocs == null || docOfOrd == null) {
-        return acceptDocs;
-      }
-      return new Bits() {
-        @Override
-        public boolean get(int ord) {
-          return acceptDocs.get(docOfOrd[ord]);
-        }
-
-        @Override
-        public int length() {
-          return docOfOrd.length;
-        }
-      };
-    }
-  }
-
-  /** Passes hits on with their document instead of their graph ordinal. */
-  private static final class DocCollector extends KnnCollector.Decorator {
-    private final int[] docOfOrd;
-
-    DocCollector(KnnCollector collector, int[] docOfOrd) {
-      super(collector);
-      this.docOfOrd = docOfOrd;
-    }
-
-    @Override
-    public boolean collect(int ord, float similarity) {
-      return super.collect(docOfOrd[ord], similarity);
+      return ord;
     }
   }
 }

@@ -12,12 +12,19 @@ class SegmentBeamTest {
   void aSegmentHoldingMostOfTheShardGetsEveryCandidate() {
     assertEquals(50, MaskedReaderView.segmentBeam(10, 50, 1.0));
     assertEquals(50, MaskedReaderView.segmentBeam(10, 50, 0.76));
-    assertEquals(50, MaskedReaderView.segmentBeam(10, 50, 0.2));
+  }
+
+  /** Its expected share of the best candidates plus four standard deviations (binomial). */
+  @Test
+  void aSegmentWithAFifthOfTheShardGetsItsShareOfTheCandidatesPlusAMargin() {
+    assertEquals(22, MaskedReaderView.segmentBeam(10, 50, 0.2)); // 10 + 4 sqrt(8)
+    assertEquals(26, MaskedReaderView.segmentBeam(10, 30, 0.5)); // 15 + 4 sqrt(7.5)
   }
 
   @Test
   void aSmallSegmentGetsANarrowerBeamButNeverFewerThanK() {
-    assertEquals(21, MaskedReaderView.segmentBeam(10, 50, 0.03)); // 1.5 + 16 sqrt(1.455)
+    assertEquals(16, MaskedReaderView.segmentBeam(10, 200, 0.03)); // 6 + 4 sqrt(5.82)
+    assertEquals(10, MaskedReaderView.segmentBeam(10, 50, 0.03)); // 1.5 + 4 sqrt(1.455) < k
     assertEquals(10, MaskedReaderView.segmentBeam(10, 50, 0.001));
     assertEquals(10, MaskedReaderView.segmentBeam(10, 50, 0.0));
     assertEquals(25, MaskedReaderView.segmentBeam(25, 50, 0.001), "k is the floor");
