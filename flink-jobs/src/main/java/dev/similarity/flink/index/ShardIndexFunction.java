@@ -33,8 +33,11 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -72,7 +75,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         implements CheckpointedFunction, CheckpointListener {
 
     private static final long serialVersionUID = 1L;
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ShardIndexFunction.class);
+    private static final Logger LOG = LoggerFactory.getLogger(ShardIndexFunction.class);
     private static final long REFRESH_TICK_MS = 500;
     /** Candidates searched per change, as a multiple of the list depth (k + reserve). */
     private static final int CANDIDATE_DEPTH_FACTOR = 2;
@@ -416,11 +419,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     private void collect(OpenShard shard, ShardMessage message, long now) throws Exception {
         String x = message.imageKey();
         if (message.isOwner()) {
-            images.put(x, new StoredImage(message.generation(), message.vector(), message.representative()));
-            putMember(shard, message.member());
-            shard.changed = true;
-            shard.generations.put(x, message.generation());
-            shard.representatives.put(x, message.representative());
+            storeNode(shard, message);
         }
         if (!batchPending.contains(x)) {
             shard.pendingCount++;
@@ -454,7 +453,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             return;
         }
         // Arrival order, as far as event times tell it: the probe window keeps the latest.
-        batch.sort(java.util.Comparator.comparingLong(ShardMessage::eventTimestamp));
+        batch.sort(Comparator.comparingLong(ShardMessage::eventTimestamp));
         ShardIndex index = shard.index;
         List<ImageVector> owned = new ArrayList<>();
         for (ShardMessage m : batch) {
@@ -464,8 +463,6 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             index.bulkLoadImages(owned, List.of(), List.of());
             shard.changed = true;
         }
-        RecentProbes probes = shard.probes;
-        NodeBars bars = shard.bars;
         int n = batch.size();
         int searchDepth = CANDIDATE_DEPTH_FACTOR * listDepth;
         List<List<ScoredProduct>> near = new ArrayList<>(n);
@@ -474,13 +471,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             String x = m.imageKey();
             if (m.isOwner()) {
                 // Searches made before this batch: the batch's own are all made with the whole batch indexed.
-                List<String> probers = new ArrayList<>();
-                probes.forEachBeaten(x, m.vector(), (prober, proberGeneration, score) -> {
-                    out.collect(ListMessage.candidate(prober, proberGeneration, x, representativeOf(shard, m), score,
-                            m.eventTimestamp()));
-                    probers.add(prober);
-                });
-                addListers(x, probers);
+                offerToRecentProbes(shard, m, out);
             }
             List<ScoredProduct> found = index.search(m.vector(), searchDepth, SearchOptions.NONE.exclude(x));
             near.add(found);
@@ -497,21 +488,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             if (batch.get(b).isOwner()) reverseUpdatesAndPartial(shard, batch.get(b), near.get(b), out);
         }
         for (int b = 0; b < n; b++) {
-            ShardMessage m = batch.get(b);
-            if (m.isOwner()) {
-                List<ScoredProduct> found = near.get(b);
-                int partialSize = Math.min(listDepth, found.size());
-                float[] scores = new float[partialSize];
-                long[] known = new long[partialSize];
-                for (int i = 0; i < partialSize; i++) {
-                    scores[i] = found.get(i).score();
-                    known[i] = NodeBars.imageId(found.get(i).productId());
-                }
-                nodeBars.put(m.imageKey(), bars.add(m.imageKey(), scores, known, m.vector()).encode());
-            }
-        }
-        if (bars.lowBarsDue()) {
-            bars.rebuildLowBars(this::storedVector);
+            if (batch.get(b).isOwner()) addBar(shard, batch.get(b), near.get(b));
         }
         // Then the other shards' new images, against every node here, the batch's included: another shard
         // may have searched its batch before one of them arrived there, so this is where they meet.
@@ -519,14 +496,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             if (!batch.get(b).isOwner()) reverseUpdatesAndPartial(shard, batch.get(b), near.get(b), out);
         }
         // The batch's searches join the probe window last (only the latest fit; older ones would be evicted at once).
-        for (int b = Math.max(0, n - probes.capacity()); b < n; b++) {
-            ShardMessage m = batch.get(b);
-            List<ScoredProduct> found = near.get(b);
-            int partialSize = Math.min(listDepth, found.size());
-            float[] scores = new float[partialSize];
-            for (int i = 0; i < partialSize; i++) scores[i] = found.get(i).score();
-            RecentProbes.Probe probe = probes.add(m.imageKey(), m.generation(), m.vector(), scores);
-            probeWindow.put(probes.slotOf(probe.sequence()), probe.encode());
+        for (int b = Math.max(0, n - shard.probes.capacity()); b < n; b++) {
+            rememberProbe(shard, batch.get(b), near.get(b));
         }
         batchCounts = new BatchCounts(batchCounts.batches() + 1, batchCounts.images() + n);
         lastBatchSearchMs = (System.nanoTime() - started) / 1_000_000;
@@ -599,46 +570,69 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     }
 
     private void imageAdded(OpenShard shard, ShardMessage message, Collector<ListMessage> out) throws Exception {
-        ShardIndex index = shard.index;
         String x = message.imageKey();
-        String representative = message.representative();
-        long at = message.eventTimestamp();
-        RecentProbes probes = shard.probes;
         if (message.isOwner()) {
-            images.put(x, new StoredImage(message.generation(), message.vector(), representative));
-            index.upsertImage(x, message.vector());
-            putMember(shard, message.member());
-            shard.changed = true;
-            shard.generations.put(x, message.generation());
-            shard.representatives.put(x, representative);
-            List<String> probers = new ArrayList<>();
-            probes.forEachBeaten(x, message.vector(), (prober, proberGeneration, score) -> {
-                out.collect(ListMessage.candidate(prober, proberGeneration, x, representative, score, at));
-                probers.add(prober);
-            });
-            addListers(x, probers);
+            storeNode(shard, message);
+            shard.index.upsertImage(x, message.vector());
+            offerToRecentProbes(shard, message, out);
         }
-        int searchDepth = CANDIDATE_DEPTH_FACTOR * listDepth;
-        List<ScoredProduct> near = index.search(message.vector(), searchDepth, SearchOptions.NONE.exclude(x));
-        int partialSize = Math.min(listDepth, near.size());
-        float[] scores = new float[partialSize];
-        long[] known = new long[partialSize];
-        for (int i = 0; i < partialSize; i++) {
-            scores[i] = near.get(i).score();
-            known[i] = NodeBars.imageId(near.get(i).productId());
+        List<ScoredProduct> near = shard.index.search(message.vector(), CANDIDATE_DEPTH_FACTOR * listDepth,
+                SearchOptions.NONE.exclude(x));
+        for (int i = 0, size = Math.min(listDepth, near.size()); i < size; i++) {
             addListers(near.get(i).productId(), List.of(x));
         }
-        RecentProbes.Probe probe = probes.add(x, message.generation(), message.vector(), scores);
-        // One write per probe: the window survives a restore, so reverse updates stay exact after it.
-        probeWindow.put(probes.slotOf(probe.sequence()), probe.encode());
+        rememberProbe(shard, message, near);
         reverseUpdatesAndPartial(shard, message, near, out);
         if (message.isOwner()) {
             // x's own bar starts from its partial list here; images x takes later raise it.
-            nodeBars.put(x, shard.bars.add(x, scores, known, message.vector()).encode());
-            if (shard.bars.lowBarsDue()) {
-                shard.bars.rebuildLowBars(this::storedVector);
-            }
+            addBar(shard, message, near);
         }
+    }
+
+    /** An owner's new image node into state and the shard's heap maps (not the Lucene index). */
+    private void storeNode(OpenShard shard, ShardMessage message) throws Exception {
+        String x = message.imageKey();
+        images.put(x, new StoredImage(message.generation(), message.vector(), message.representative()));
+        putMember(shard, message.member());
+        shard.changed = true;
+        shard.generations.put(x, message.generation());
+        shard.representatives.put(x, message.representative());
+    }
+
+    /** An owner's new image as a candidate to each recent probe whose bar it beats (the probe window). */
+    private void offerToRecentProbes(OpenShard shard, ShardMessage m, Collector<ListMessage> out) throws Exception {
+        String x = m.imageKey();
+        String representative = representativeOf(shard, m);
+        List<String> probers = new ArrayList<>();
+        shard.probes.forEachBeaten(x, m.vector(), (prober, proberGeneration, score) -> {
+            out.collect(ListMessage.candidate(prober, proberGeneration, x, representative, score, m.eventTimestamp()));
+            probers.add(prober);
+        });
+        addListers(x, probers);
+    }
+
+    /** The image's search ({@code found}, best first) joins the probe window, in state too so it survives a restore. */
+    private void rememberProbe(OpenShard shard, ShardMessage m, List<ScoredProduct> found) throws Exception {
+        RecentProbes.Probe probe = shard.probes.add(m.imageKey(), m.generation(), m.vector(), partialScores(found));
+        probeWindow.put(shard.probes.slotOf(probe.sequence()), probe.encode());
+    }
+
+    /** An owner's node gets its bar from its partial list on this shard ({@code found}, best first). */
+    private void addBar(OpenShard shard, ShardMessage m, List<ScoredProduct> found) throws Exception {
+        float[] scores = partialScores(found);
+        long[] known = new long[scores.length];
+        for (int i = 0; i < known.length; i++) known[i] = NodeBars.imageId(found.get(i).productId());
+        nodeBars.put(m.imageKey(), shard.bars.add(m.imageKey(), scores, known, m.vector()).encode());
+        if (shard.bars.lowBarsDue()) {
+            shard.bars.rebuildLowBars(this::storedVector);
+        }
+    }
+
+    /** The scores of the partial list (the first k + reserve of {@code found}). */
+    private float[] partialScores(List<ScoredProduct> found) {
+        float[] scores = new float[Math.min(listDepth, found.size())];
+        for (int i = 0; i < scores.length; i++) scores[i] = found.get(i).score();
+        return scores;
     }
 
     private float[] storedVector(String imageKey) {
