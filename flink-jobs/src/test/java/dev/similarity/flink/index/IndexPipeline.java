@@ -45,6 +45,9 @@ final class IndexPipeline implements AutoCloseable {
     private long checkpoint;
     private long time = 1_000;
     private ShardIndexFunction shardFunction;
+    /** Shards whose messages wait in {@link #held} (in arrival order) instead of reaching them. */
+    private final java.util.Set<Integer> heldShards = new java.util.HashSet<>();
+    private final Deque<ShardMessage> held = new ArrayDeque<>();
 
     IndexPipeline(Path work, int dimension, Map<String, String> options) throws Exception {
         Map<String, String> settings = new HashMap<>(options);
@@ -106,12 +109,12 @@ final class IndexPipeline implements AutoCloseable {
                 moved = true;
             }
             for (ShardMessage message : takeSide(products, ProductImages.PRODUCT_DOCUMENTS)) {
-                shards.processElement(message, 0L);
+                toShard(message);
                 moved = true;
             }
             Deque<ListMessage> toLists = new ArrayDeque<>();
             for (ShardMessage message : take(sharers)) {
-                shards.processElement(message, 0L);
+                toShard(message);
                 moved = true;
             }
             toLists.addAll(takeSide(sharers, ImageSharers.SHARERS));
@@ -128,6 +131,37 @@ final class IndexPipeline implements AutoCloseable {
                 latest.put(update.productId(), update);
             }
         }
+    }
+
+    private void toShard(ShardMessage message) throws Exception {
+        if (heldShards.contains(message.shard())) {
+            held.add(message);
+        } else {
+            shards.processElement(message, 0L);
+        }
+    }
+
+    /**
+     * Messages for {@code shard} wait from now on until {@link #releaseShard}, as when the channels to
+     * one subtask lag behind the others': the other shards search and publish meanwhile.
+     */
+    void holdShard(int shard) {
+        heldShards.add(shard);
+    }
+
+    /** Delivers the messages held for {@code shard}, in the order they were sent, and moves what follows. */
+    void releaseShard(int shard) throws Exception {
+        heldShards.remove(shard);
+        List<ShardMessage> release = new java.util.ArrayList<>();
+        for (var it = held.iterator(); it.hasNext(); ) {
+            ShardMessage m = it.next();
+            if (m.shard() == shard) {
+                release.add(m);
+                it.remove();
+            }
+        }
+        for (ShardMessage m : release) shards.processElement(m, 0L);
+        drain();
     }
 
     private static <T> List<T> takeSide(KeyedOneInputStreamOperatorTestHarness<?, ?, ?> harness,

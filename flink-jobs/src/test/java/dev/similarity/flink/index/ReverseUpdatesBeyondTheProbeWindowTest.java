@@ -196,6 +196,34 @@ class ReverseUpdatesBeyondTheProbeWindowTest {
         assertThat(meanOverlap()).as("mean overlap after a second backlog across a restore").isGreaterThanOrEqualTo(0.995);
     }
 
+    /**
+     * Bulk phase, batches that end at different moments on different shards: shard 1 searches the first
+     * half of a backlog before shard 0 has received any of it (its input lags); the second half then
+     * reaches shard 1 as a second batch, and shard 0 gets both halves in one batch. Shard 1 searched the
+     * first half's images before the second half's nodes were stored there, so for the first-half images
+     * owned by shard 0 the second half can only arrive through shard 0, which sees the pairs inside one
+     * batch (the probe window, 100 searches, is far too small to bridge 1,500).
+     */
+    @Test
+    void imagesThatReachAShardAfterItSearchedItsBatchEnterTheListsOfAnotherShardsBatch() throws Exception {
+        open();
+        long quiet = IndexerOptions.INDEX_BATCH_QUIET.defaultValue().toMillis();
+        long maxDelay = IndexerOptions.INDEX_BATCH_MAX_DELAY.defaultValue().toMillis();
+        pipeline.shardsClock(BACKLOG_CLOCK);
+        pipeline.holdShard(0);
+        for (int i = 0; i < CATALOGUE / 2; i++) show("p" + i);
+        pipeline.shardsClock(BACKLOG_CLOCK + quiet);
+        pipeline.shardsClock(BACKLOG_CLOCK + maxDelay);
+        assertThat(pipeline.shardBatches().batches()).as("shard 1 searched the first half alone").isEqualTo(1);
+        for (int i = CATALOGUE / 2; i < CATALOGUE; i++) show("p" + i);
+        pipeline.releaseShard(0);
+        pipeline.shardsClock(BACKLOG_CLOCK + 2 * maxDelay);
+        pipeline.shardsClock(BACKLOG_CLOCK + 4 * maxDelay);
+        assertThat(pipeline.shardBatches().batches()).as("shard 1: two batches, shard 0: one").isEqualTo(3);
+        assertThat(pipeline.shardBatches().images()).as("every image searched on both shards").isEqualTo(2L * CATALOGUE);
+        assertThat(meanOverlap()).as("mean overlap after batches that ended apart").isGreaterThanOrEqualTo(0.995);
+    }
+
     private void put(String id, float[] vector) throws Exception {
         int n = images++;
         live.put(id, vector);
