@@ -30,6 +30,11 @@ final class RecentProbes {
 
     private final int depth;
     private final String[] ids;
+    /**
+     * Per slot: a copy of the probe's vector. All slots are allocated together at the first probe, so
+     * that they lie next to each other in memory: the scan of every write reads them all in order, and
+     * vectors scattered over the heap (as messages leave them) made it three times slower.
+     */
     private final float[][] vectors;
     private final long[] versions;
     /**
@@ -109,9 +114,15 @@ final class RecentProbes {
     Probe add(String productId, long version, float[] vector, float[] partialScoresBestFirst) {
         long sequence = added;
         int slot = (int) (added % ids.length);
+        if (vectors[slot] == null) {
+            for (int i = 0; i < vectors.length; i++) vectors[i] = new float[vector.length];
+        }
+        if (vector.length != vectors[slot].length) {
+            throw new IllegalArgumentException("probe vectors have " + vectors[slot].length + " dimensions, got " + vector.length);
+        }
         ids[slot] = productId;
         versions[slot] = version;
-        vectors[slot] = vector;
+        System.arraycopy(vector, 0, vectors[slot], 0, vector.length);
         if (bestScores[slot] == null) {
             bestScores[slot] = new FloatHeap(depth);
         } else {
