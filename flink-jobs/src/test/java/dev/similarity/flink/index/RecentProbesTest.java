@@ -25,6 +25,28 @@ class RecentProbesTest {
     }
 
     @Test
+    void aProbeKeepsTheVectorItWasAddedWithWhenTheCallersArrayChangesLater() {
+        RecentProbes probes = new RecentProbes(8, 1);
+        float[] vector = EAST.clone();
+        probes.add("east", 1, vector, new float[] {0.5f});
+        System.arraycopy(NORTH, 0, vector, 0, 2);
+
+        List<String> beaten = new ArrayList<>();
+        probes.forEachBeaten("x", EAST, (id, version, score) -> beaten.add(id + "=" + score));
+
+        assertThat(beaten).containsExactly("east=1.0");
+    }
+
+    @Test
+    void aVectorOfAnotherDimensionIsRefused() {
+        RecentProbes probes = new RecentProbes(8, 1);
+        probes.add("east", 1, EAST, new float[0]);
+
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> probes.add("3d", 1, new float[] {1f, 0f, 0f}, new float[0]))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("2 dimensions, got 3");
+    }
+
+    @Test
     void aProductNeverBeatsItsOwnProbe() {
         RecentProbes probes = new RecentProbes(8, 1);
         probes.add("east", 1, EAST, new float[0]);
