@@ -131,8 +131,8 @@ public final class IndexerOptions {
                     .withDescription("Bulk phase: a shard searches its collected batch once no new image has reached it for this long, not counting its subtask's own batch searches meanwhile; with parallelism above 1, or for twice as long as its subtask's last batch search if that is longer (while one subtask searches a batch, back-pressure holds back the others' input too) (index.batch.backlog-lag).");
 
     public static final ConfigOption<Integer> INDEX_BATCH_MAX_IMAGES =
-            ConfigOptions.key("index.batch.max-images").intType().defaultValue(500_000)
-                    .withDescription("Bulk phase: most images a shard collects before it searches the batch (index.batch.backlog-lag). The batch's vectors are held on the heap while it is searched (dimension x 4 bytes each) and kept in state until then.");
+            ConfigOptions.key("index.batch.max-images").intType().defaultValue(100_000)
+                    .withDescription("Bulk phase: most images a shard collects before it searches the batch (index.batch.backlog-lag). The batch's vectors are held on the heap while it is searched (dimension x 4 bytes each) and kept in state until then. The search holds the shard's checkpoint barrier while it runs (100,000 images of 128 dimensions: about 3 min on one core, more as the shard grows), so keep it well within execution.checkpointing.timeout (30 min unless set).");
 
     public static final ConfigOption<Duration> INDEX_BATCH_MAX_DELAY =
             ConfigOptions.key("index.batch.max-delay").durationType().defaultValue(Duration.ofMinutes(3))
