@@ -152,11 +152,6 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             return new ReverseUpdateCounts(images + 1, this.searches + searches, this.candidates + candidates,
                     this.lowBarChecks + lowBarChecks);
         }
-
-        /** Searches and candidates that no new image's reverse update made (a batch's searches from its nodes' side). */
-        ReverseUpdateCounts plusSearches(long searches, long candidates) {
-            return new ReverseUpdateCounts(images, this.searches + searches, this.candidates + candidates, lowBarChecks);
-        }
     }
 
     ReverseUpdateCounts reverseUpdateCounts() {
@@ -440,12 +435,11 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     /**
      * Searches a batch of new images at once, leaving state as if they had been streamed one by one:
      * the owners' nodes go into the graph in one bulk build; every image's partial list is searched
-     * against the shard with the whole batch in it; every image gets the reverse updates a streamed image
-     * gets from the nodes stored before the batch (and the owners' new images the recent probes from
-     * before it); the owners' bars start from their partial lists; then each of the owner's new nodes
-     * takes the other shards' images of the batch that enter its list ({@link #othersIntoOwnNodes}), so
-     * two images of the batch on different shards find each other as they would streamed. A node already
-     * knowing an image's score is not offered it twice ({@link NodeBars#offer}).
+     * against the shard with the whole batch in it; the owners' bars start from those lists; then each
+     * image gets the reverse updates a streamed image gets (the recent probes from before the batch,
+     * and every node whose bar it beats, the batch's own included, so two images of the batch on
+     * different shards find each other as they would streamed). A node already knowing an image's
+     * score is not offered it twice ({@link NodeBars#offer}).
      */
     private void searchBatch(OpenShard shard, Collector<ListMessage> out, String trigger) throws Exception {
         long started = System.nanoTime();
@@ -488,16 +482,19 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         for (Map.Entry<String, List<String>> e : newListers.entrySet()) {
             addListers(e.getKey(), e.getValue());
         }
-        // Every image of the batch, this shard's and the others', against the nodes stored before the
-        // batch (the bar index holds no node of the batch yet): the batch's own nodes were searched with
-        // this shard's images in the index, so their partial lists hold them already.
+        // This shard's own new images first, against the nodes stored before the batch: the batch's nodes
+        // were searched with them in the index, so their partial lists already hold them.
         for (int b = 0; b < n; b++) {
-            reverseUpdatesAndPartial(shard, batch.get(b), near.get(b), out);
+            if (batch.get(b).isOwner()) reverseUpdatesAndPartial(shard, batch.get(b), near.get(b), out);
         }
         for (int b = 0; b < n; b++) {
             if (batch.get(b).isOwner()) addBar(shard, batch.get(b), near.get(b));
         }
-        othersIntoOwnNodes(shard, batch, near, out);
+        // Then the other shards' new images, against every node here, the batch's included: another shard
+        // may have searched its batch before one of them arrived there, so this is where they meet.
+        for (int b = 0; b < n; b++) {
+            if (!batch.get(b).isOwner()) reverseUpdatesAndPartial(shard, batch.get(b), near.get(b), out);
+        }
         // The batch's searches join the probe window last (only the latest fit; older ones would be evicted at once).
         for (int b = Math.max(0, n - shard.probes.capacity()); b < n; b++) {
             rememberProbe(shard, batch.get(b), near.get(b));
@@ -507,79 +504,6 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         batchSearchMsTotal += lastBatchSearchMs;
         LOG.info("shard {}: searched a batch of {} new images ({} of them its own) in {} ms; batch ended by: {}",
                 shard.number, n, owned.size(), lastBatchSearchMs, trigger);
-    }
-
-    /**
-     * The other shards' images of a batch into the lists of this shard's new nodes of the batch. Another
-     * shard may have searched its batch, this shard's images in it, before one of its own images of this
-     * batch reached it (batches end at different moments on different shards); such a pair meets only
-     * here. Two routes, as HNSW searches are approximate: each other image is offered to the batch's nodes
-     * among its own nearest here (its partial search, already made); then each own new node searches, from
-     * its side, a graph of the batch's other images for its {@code k + reserve} nearest, and each that
-     * beats its bar is sent as a candidate: that is every such image that can enter its list (one that is
-     * not among them is below that many of them), also those the node is nearest to while they are not
-     * near it. One search per own node, where a reverse search from each other image's side needs the bar
-     * index searched deeper while bars are still this shard's partial scores.
-     */
-    private void othersIntoOwnNodes(OpenShard shard, List<ShardMessage> batch, List<List<ScoredProduct>> near,
-                                    Collector<ListMessage> out) throws Exception {
-        List<ShardMessage> others = new ArrayList<>();
-        List<float[]> otherVectors = new ArrayList<>();
-        Map<Integer, Set<String>> sentTo = new HashMap<>();
-        long candidates = 0;
-        for (int b = 0; b < batch.size(); b++) {
-            ShardMessage m = batch.get(b);
-            if (m.isOwner()) continue;
-            int ord = others.size();
-            others.add(m);
-            otherVectors.add(m.vector());
-            // First from the image's side: the batch's nodes among its nearest here (its partial search).
-            for (ScoredProduct p : near.get(b)) {
-                NodeBars.Node node = shard.bars.node(p.productId());
-                if (node != null && shard.bars.offer(node, p.score(), NodeBars.imageId(m.imageKey()))) {
-                    out.collect(ListMessage.candidate(p.productId(), shard.generations.getOrDefault(p.productId(), -1L),
-                            m.imageKey(), representativeOf(shard, m), p.score(), m.eventTimestamp()));
-                    nodeBars.put(p.productId(), node.encode());
-                    sentTo.computeIfAbsent(ord, o -> new HashSet<>()).add(p.productId());
-                    candidates++;
-                }
-            }
-        }
-        if (others.isEmpty()) {
-            return;
-        }
-        // Then from each node's side, which finds the images it is nearest to though they are not near it.
-        BatchGraph graph = null;
-        long searches = 0;
-        for (ShardMessage own : batch) {
-            NodeBars.Node node = own.isOwner() ? shard.bars.node(own.imageKey()) : null;
-            if (node == null) {
-                continue; // not this shard's, or left meanwhile
-            }
-            if (graph == null) {
-                graph = new BatchGraph(otherVectors, config.get(IndexerOptions.HNSW_MAX_CONN), config.get(IndexerOptions.HNSW_BEAM_WIDTH));
-            }
-            searches++;
-            boolean raised = false;
-            for (BatchGraph.Hit hit : graph.nearest(own.vector(), listDepth)) {
-                ShardMessage other = others.get(hit.ord());
-                if (shard.bars.offer(node, hit.score(), NodeBars.imageId(other.imageKey()))) {
-                    out.collect(ListMessage.candidate(own.imageKey(), shard.generations.getOrDefault(own.imageKey(), -1L),
-                            other.imageKey(), representativeOf(shard, other), hit.score(), other.eventTimestamp()));
-                    sentTo.computeIfAbsent(hit.ord(), ord -> new HashSet<>()).add(own.imageKey());
-                    raised = true;
-                    candidates++;
-                }
-            }
-            if (raised) {
-                nodeBars.put(own.imageKey(), node.encode());
-            }
-        }
-        for (Map.Entry<Integer, Set<String>> e : sentTo.entrySet()) {
-            String x = others.get(e.getKey()).imageKey();
-            candidatesOf.put(x, ListerIds.withAll(candidatesOf.get(x), e.getValue()));
-        }
-        reverseCounts = reverseCounts.plusSearches(searches, candidates);
     }
 
     /**
