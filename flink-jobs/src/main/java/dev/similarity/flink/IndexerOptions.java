@@ -132,7 +132,7 @@ public final class IndexerOptions {
 
     public static final ConfigOption<Integer> INDEX_BATCH_MAX_IMAGES =
             ConfigOptions.key("index.batch.max-images").intType().defaultValue(100_000)
-                    .withDescription("Bulk phase: most images a shard collects before it searches the batch (index.batch.backlog-lag). The batch's vectors are held on the heap while it is searched (dimension x 4 bytes each) and kept in state until then. The search holds the shard's checkpoint barrier while it runs (100,000 images of 128 dimensions: about 3 min on one core, more as the shard grows), so keep it well within execution.checkpointing.timeout (30 min unless set).");
+                    .withDescription("Bulk phase: most images a shard collects before it searches the batch (index.batch.backlog-lag). The batch's vectors are held on the heap while it is searched (dimension x 4 bytes each) and kept in state until then. The search holds the shard's checkpoint barrier while it runs (100,000 images of 128 dimensions: about 3 min on one core, more as the shard grows), so keep it well within execution.checkpointing.timeout and kafka.transaction-timeout (10 min each by default): the lists' Kafka transaction stays open until the checkpoint completes.");
 
     public static final ConfigOption<Duration> INDEX_BATCH_MAX_DELAY =
             ConfigOptions.key("index.batch.max-delay").durationType().defaultValue(Duration.ofMinutes(3))

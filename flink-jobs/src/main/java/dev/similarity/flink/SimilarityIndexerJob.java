@@ -300,9 +300,6 @@ public final class SimilarityIndexerJob {
      * RocksDB, incremental exactly-once checkpoints kept on cancellation, from the job's options; then
      * any of Flink's job-level options given as arguments ({@code --execution.state-recovery.path ...}).
      */
-    /** Checkpoint timeout unless given: Flink's 10 min default is shorter than a large batch search. */
-    static final Duration BATCH_CHECKPOINT_TIMEOUT = Duration.ofMinutes(30);
-
     public static Configuration runtimeConfiguration(IndexerConfig config) {
         Configuration conf = new Configuration();
         conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
@@ -314,10 +311,6 @@ public final class SimilarityIndexerJob {
         // Barriers overtake queued records, so lists commit on time even while the job runs behind.
         conf.set(CheckpointingOptions.ENABLE_UNALIGNED, true);
         conf.set(CheckpointingOptions.ALIGNED_CHECKPOINT_TIMEOUT, Duration.ZERO);
-        // A shard searching a bulk-phase batch holds its barrier until the search ends (minutes for
-        // index.batch.max-images images): the checkpoint completes late instead of expiring, as an
-        // expired checkpoint fails the job over and the batch would be searched again.
-        conf.set(CheckpointingOptions.CHECKPOINTING_TIMEOUT, BATCH_CHECKPOINT_TIMEOUT);
         // Unset, the cluster's checkpoint directory applies.
         String dir = config.get(IndexerOptions.CHECKPOINT_DIR);
         if (dir != null) conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, dir);

@@ -35,17 +35,6 @@ class FlinkJobArgumentsTest {
     }
 
     @Test
-    void checkpointsOutlastABatchSearchUnlessTheTimeoutIsGiven() {
-        var defaults = SimilarityIndexerJob.runtimeConfiguration(IndexerConfig.from(java.util.Map.of()));
-        assertThat(defaults.get(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTING_TIMEOUT))
-                .isEqualTo(java.time.Duration.ofMinutes(30));
-        var given = SimilarityIndexerJob.runtimeConfiguration(IndexerConfig.from(SimilarityIndexerJob.parseArgs(new String[] {
-            "--execution.checkpointing.timeout", "2 min"})));
-        assertThat(given.get(org.apache.flink.configuration.CheckpointingOptions.CHECKPOINTING_TIMEOUT))
-                .isEqualTo(java.time.Duration.ofMinutes(2));
-    }
-
-    @Test
     void aMisspeltFlinkOptionIsStillRefused() {
         assertThatThrownBy(() -> IndexerConfig.from(SimilarityIndexerJob.parseArgs(new String[] {
             "--execution.state-recovery.pth", "file:///tmp/savepoints/savepoint-1f2e3d",
