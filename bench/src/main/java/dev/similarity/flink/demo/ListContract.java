@@ -85,11 +85,8 @@ public final class ListContract {
         // The brute force (sample x images dot products) dominates a check: on every core, before the pass below.
         Map<String, int[]> exactOfSampled = new java.util.concurrent.ConcurrentHashMap<>();
         sample.parallelStream().forEach(id -> {
-            NeighbourListCollector.Seen seen = latest.get(id);
-            if (seen == null || seen.list() == null) return;
-            Product product = live.get(id);
-            int others = Math.min(k - policy.shown(sharers.get(product.imageKey()) - 1, k), all.length - 1);
-            exactOfSampled.put(id, exactTopK(all, imageIndex.get(product.imageKey()), others));
+            String key = live.get(id).imageKey();
+            exactOfSampled.put(id, exactTopK(all, imageIndex.get(key), othersExpected(policy, sharers.get(key) - 1, k, all.length)));
         });
         long namingRemoved = 0, wrongSize = 0, selfListed = 0, missingLists = 0, stale = 0, repeating = 0, breakingPolicy = 0;
         long sharedCount = 0, sampledShared = 0, sampledSole = 0;
@@ -101,7 +98,7 @@ public final class ListContract {
             NeighbourListCollector.Seen seen = latest.get(id);
             NeighbourList list = seen == null ? null : seen.list();
             int ownShown = policy.shown(twins, k);
-            int othersExpected = Math.min(k - ownShown, all.length - 1);
+            int othersExpected = othersExpected(policy, twins, k, all.length);
             boolean sampled = sample.contains(id);
             int hits = 0;
             if (list == null) {
@@ -186,6 +183,11 @@ public final class ListContract {
         List<String> shuffled = new ArrayList<>(sortedIds);
         Collections.shuffle(shuffled, new Random(seed));
         return new HashSet<>(shuffled.subList(0, size));
+    }
+
+    /** Other images a list of k shows for a product whose image {@code twins} other products share, of {@code images} distinct. */
+    private static int othersExpected(IdenticalImages policy, int twins, int k, int images) {
+        return Math.min(k - policy.shown(twins, k), images - 1);
     }
 
     static double round4(double v) {

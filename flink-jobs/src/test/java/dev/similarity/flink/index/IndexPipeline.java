@@ -18,10 +18,13 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The job's index operators (product images, image sharers, shards, image lists, publisher) chained
@@ -46,7 +49,7 @@ final class IndexPipeline implements AutoCloseable {
     private long time = 1_000;
     private ShardIndexFunction shardFunction;
     /** Shards whose messages wait in {@link #held} (in arrival order) instead of reaching them. */
-    private final java.util.Set<Integer> heldShards = new java.util.HashSet<>();
+    private final Set<Integer> heldShards = new HashSet<>();
     private final Deque<ShardMessage> held = new ArrayDeque<>();
 
     IndexPipeline(Path work, int dimension, Map<String, String> options) throws Exception {
@@ -152,7 +155,7 @@ final class IndexPipeline implements AutoCloseable {
     /** Delivers the messages held for {@code shard}, in the order they were sent, and moves what follows. */
     void releaseShard(int shard) throws Exception {
         heldShards.remove(shard);
-        List<ShardMessage> release = new java.util.ArrayList<>();
+        List<ShardMessage> release = new ArrayList<>();
         for (var it = held.iterator(); it.hasNext(); ) {
             ShardMessage m = it.next();
             if (m.shard() == shard) {
@@ -170,7 +173,7 @@ final class IndexPipeline implements AutoCloseable {
         if (side == null) {
             return List.of(); // nothing was ever sent there
         }
-        List<T> out = new java.util.ArrayList<>();
+        List<T> out = new ArrayList<>();
         for (StreamRecord<T> record : side) out.add(record.getValue());
         side.clear();
         return out;

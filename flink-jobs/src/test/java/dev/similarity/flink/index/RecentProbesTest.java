@@ -1,6 +1,7 @@
 package dev.similarity.flink.index;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -42,7 +43,7 @@ class RecentProbesTest {
         RecentProbes probes = new RecentProbes(8, 1);
         probes.add("east", 1, EAST, new float[0]);
 
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> probes.add("3d", 1, new float[] {1f, 0f, 0f}, new float[0]))
+        assertThatThrownBy(() -> probes.add("3d", 1, new float[] {1f, 0f, 0f}, new float[0]))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("2 dimensions, got 3");
     }
 
