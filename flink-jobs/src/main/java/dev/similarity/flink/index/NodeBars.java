@@ -4,10 +4,12 @@ import org.apache.lucene.codecs.hnsw.DefaultFlatVectorScorer;
 import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.TopKnnCollector;
 import org.apache.lucene.util.FixedBitSet;
 import org.apache.lucene.util.VectorUtil;
 import org.apache.lucene.util.hnsw.HnswGraphBuilder;
 import org.apache.lucene.util.hnsw.HnswGraphSearcher;
+import org.apache.lucene.util.hnsw.NeighborQueue;
 import org.apache.lucene.util.hnsw.RandomVectorScorer;
 
 import java.io.IOException;
@@ -19,7 +21,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -91,6 +92,8 @@ final class NodeBars {
         /** The node's point in the bar index (-1: none), and the raises of its bar since it was put there. */
         int ord = -1;
         int raisesSinceIndexed;
+        /** The last {@link Visit} that reached this node. */
+        long visit;
 
         private Node(String imageKey, int depth) {
             this.imageKey = imageKey;
@@ -163,6 +166,10 @@ final class NodeBars {
     private int deadPoints;
     private HnswGraphBuilder barGraph;
     private FloatVectorValues pointValues;
+    /** Searches the bar index with its scratch state (visited set, candidate queue) kept between searches. */
+    private HnswGraphSearcher barSearcher;
+    /** Visits started so far ({@link #newVisit}). */
+    private long visits;
     private final int maxConn;
     private final int beamWidth;
 
@@ -293,19 +300,44 @@ final class NodeBars {
     }
 
     /**
-     * Calls {@code beaten} with each node, not in {@code checked}, whose bar {@code vector} beats, as the
-     * bar index finds them: a maximum-inner-product search for {@code (vector, 1)}, {@code firstDepth}
-     * deep, repeated twice as deep while its last result still has a positive margin, up to {@code
-     * maxDepth}. Counts each score among the node's best and adds the node to {@code checked}.
+     * One new image's pass over this shard's nodes: the nodes it was offered to (or that are its own),
+     * each offered it at most once. Marks the nodes themselves (no set of keys to hash), so a pass costs
+     * nothing per node beyond the mark; a new visit forgets every earlier one.
+     */
+    final class Visit {
+        private final long id;
+
+        private Visit(long id) {
+            this.id = id;
+        }
+
+        /** Marks the node as reached by this visit; returns false when it already was. */
+        boolean add(Node node) {
+            if (node.visit == id) return false;
+            node.visit = id;
+            return true;
+        }
+
+        boolean contains(Node node) {
+            return node.visit == id;
+        }
+    }
+
+    /** Starts a new image's pass over the nodes (no node reached yet). */
+    Visit newVisit() {
+        return new Visit(++visits);
+    }
+
+    /**
+     * Calls {@code beaten} with each node, not yet reached by {@code visit}, whose bar {@code vector}
+     * beats, as the bar index finds them: a maximum-inner-product search for {@code (vector, 1)},
+     * {@code firstDepth} deep, repeated twice as deep while its last result still has a positive margin,
+     * up to {@code maxDepth}. Counts each score among the node's best (under {@code imageId}, {@link
+     * #imageId}; 0: not known) and adds the node to {@code visit}.
      *
      * @return the searches made (0 when no node is indexed)
      */
-    int forEachBarBeaten(float[] vector, Set<String> checked, int firstDepth, int maxDepth, BeatenConsumer beaten) throws Exception {
-        return forEachBarBeaten(vector, 0, checked, firstDepth, maxDepth, beaten);
-    }
-
-    /** As above, the new image's scores counted under {@code imageId} ({@link #imageId}). */
-    int forEachBarBeaten(float[] vector, long imageId, Set<String> checked, int firstDepth, int maxDepth, BeatenConsumer beaten)
+    int forEachBarBeaten(float[] vector, long imageId, Visit visit, int firstDepth, int maxDepth, BeatenConsumer beaten)
             throws Exception {
         if (barGraph == null || points.size() == deadPoints) {
             return 0;
@@ -317,8 +349,12 @@ final class NodeBars {
         while (true) {
             RandomVectorScorer scorer = DefaultFlatVectorScorer.INSTANCE.getRandomVectorScorer(
                     VectorSimilarityFunction.DOT_PRODUCT, pointValues, query);
-            ScoreDoc[] found = HnswGraphSearcher.search(scorer, searchDepth, barGraph.getGraph(), livePoints, Integer.MAX_VALUE)
-                    .topDocs().scoreDocs;
+            if (barSearcher == null) {
+                barSearcher = new HnswGraphSearcher(new NeighborQueue(searchDepth, true), new FixedBitSet(points.size()));
+            }
+            TopKnnCollector collector = new TopKnnCollector(searchDepth, Integer.MAX_VALUE);
+            barSearcher.search(collector, scorer, barGraph.getGraph(), livePoints);
+            ScoreDoc[] found = collector.topDocs().scoreDocs;
             searches++;
             boolean lastPositive = false;
             List<Node> taking = new ArrayList<>();
@@ -327,7 +363,7 @@ final class NodeBars {
                 float[] point = points.get(doc.doc);
                 lastPositive = VectorUtil.dotProduct(query, point) > 0;
                 Node node = pointNodes.get(doc.doc);
-                if (node.removed || !checked.add(node.imageKey)) continue;
+                if (node.removed || !visit.add(node)) continue;
                 float score = VectorUtil.dotProduct(vector, pointVectors.get(doc.doc));
                 if (score > node.bar) {
                     taking.add(node);
@@ -469,22 +505,18 @@ final class NodeBars {
     }
 
     /**
-     * Calls {@code beaten} with each node of the low-bar set, not in {@code checked}, whose bar
-     * {@code vector} beats (one dot product per node of the set), and counts the score among its best.
+     * Calls {@code beaten} with each node of the low-bar set, not reached by {@code visit}, whose bar
+     * {@code vector} beats (one dot product per node of the set), and counts the score among its best
+     * (under {@code imageId}, {@link #imageId}; 0: not known).
      */
-    void forEachLowBarBeaten(float[] vector, Set<String> checked, BeatenConsumer beaten) throws Exception {
-        forEachLowBarBeaten(vector, 0, checked, beaten);
-    }
-
-    /** As above, the new image's scores counted under {@code imageId} ({@link #imageId}). */
-    void forEachLowBarBeaten(float[] vector, long imageId, Set<String> checked, BeatenConsumer beaten) throws Exception {
+    void forEachLowBarBeaten(float[] vector, long imageId, Visit visit, BeatenConsumer beaten) throws Exception {
         for (int i = 0, n = lowBars.size(); i < n; i++) {
             Node node = lowBars.get(i);
             if (node.removed) {
                 continue;
             }
             float score = VectorUtil.dotProduct(vector, node.vector);
-            if (score > node.bar && !checked.contains(node.imageKey) && offer(node, score, imageId)) {
+            if (score > node.bar && !visit.contains(node) && offer(node, score, imageId)) {
                 beaten.accept(node, score);
             }
         }

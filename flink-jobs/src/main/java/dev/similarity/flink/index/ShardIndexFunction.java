@@ -463,6 +463,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             index.bulkLoadImages(owned, List.of(), List.of());
             shard.changed = true;
         }
+        long built = System.nanoTime();
         int n = batch.size();
         int searchDepth = CANDIDATE_DEPTH_FACTOR * listDepth;
         List<List<ScoredProduct>> near = new ArrayList<>(n);
@@ -482,19 +483,27 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         for (Map.Entry<String, List<String>> e : newListers.entrySet()) {
             addListers(e.getKey(), e.getValue());
         }
+        long searched = System.nanoTime();
         // This shard's own new images first, against the nodes stored before the batch: the batch's nodes
         // were searched with them in the index, so their partial lists already hold them.
+        BatchCandidates candidates = new BatchCandidates();
         for (int b = 0; b < n; b++) {
-            if (batch.get(b).isOwner()) reverseUpdatesAndPartial(shard, batch.get(b), near.get(b), out);
+            if (batch.get(b).isOwner()) reverseUpdatesAndPartial(shard, batch.get(b), near.get(b), candidates, out);
         }
+        long ownReverse = System.nanoTime();
+        ReverseUpdateCounts beforeOthers = reverseCounts;
         for (int b = 0; b < n; b++) {
             if (batch.get(b).isOwner()) addBar(shard, batch.get(b), near.get(b));
         }
+        long barsAdded = System.nanoTime();
         // Then the other shards' new images, against every node here, the batch's included: another shard
         // may have searched its batch before one of them arrived there, so this is where they meet.
         for (int b = 0; b < n; b++) {
-            if (!batch.get(b).isOwner()) reverseUpdatesAndPartial(shard, batch.get(b), near.get(b), out);
+            if (!batch.get(b).isOwner()) reverseUpdatesAndPartial(shard, batch.get(b), near.get(b), candidates, out);
         }
+        int sent = sendBatchCandidates(shard, candidates, out);
+        long otherReverse = System.nanoTime();
+        ReverseUpdateCounts afterBatch = reverseCounts;
         // The batch's searches join the probe window last (only the latest fit; older ones would be evicted at once).
         for (int b = Math.max(0, n - shard.probes.capacity()); b < n; b++) {
             rememberProbe(shard, batch.get(b), near.get(b));
@@ -502,8 +511,14 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         batchCounts = new BatchCounts(batchCounts.batches() + 1, batchCounts.images() + n);
         lastBatchSearchMs = (System.nanoTime() - started) / 1_000_000;
         batchSearchMsTotal += lastBatchSearchMs;
-        LOG.info("shard {}: searched a batch of {} new images ({} of them its own) in {} ms; batch ended by: {}",
-                shard.number, n, owned.size(), lastBatchSearchMs, trigger);
+        LOG.info("shard {}: searched a batch of {} new images ({} of them its own) in {} ms (graph build {}, partial lists {}, "
+                        + "own reverse updates {}, bars {}, other shards' reverse updates {}); batch ended by: {}",
+                shard.number, n, owned.size(), lastBatchSearchMs, (built - started) / 1_000_000, (searched - built) / 1_000_000,
+                (ownReverse - searched) / 1_000_000, (barsAdded - ownReverse) / 1_000_000, (otherReverse - barsAdded) / 1_000_000, trigger);
+        LOG.info("shard {}: other shards' reverse updates: {} bar-index searches, {} candidates, {} low-bar checks; {} points in the bar index for {} nodes; "
+                        + "{} candidates sent",
+                shard.number, afterBatch.searches() - beforeOthers.searches(), afterBatch.candidates() - beforeOthers.candidates(),
+                afterBatch.lowBarChecks() - beforeOthers.lowBarChecks(), shard.bars.barIndexPoints(), shard.bars.size(), sent);
     }
 
     /**
@@ -514,31 +529,37 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
      * bars are each checked exactly. Never x's own node.
      */
     private void reverseUpdatesAndPartial(OpenShard shard, ShardMessage m, List<ScoredProduct> found,
-                                          Collector<ListMessage> out) throws Exception {
+                                          BatchCandidates batchCandidates, Collector<ListMessage> out) throws Exception {
         NodeBars bars = shard.bars;
         String x = m.imageKey();
         String representative = representativeOf(shard, m);
         long at = m.eventTimestamp();
         Set<String> candidatesSent = new HashSet<>();
-        NodeBars.BeatenConsumer send = (node, score) -> {
-            out.collect(ListMessage.candidate(node.imageKey, shard.generations.getOrDefault(node.imageKey, -1L), x,
-                    representative, score, at));
-            nodeBars.put(node.imageKey, node.encode());
-            candidatesSent.add(node.imageKey);
-        };
-        Set<String> checked = new HashSet<>();
-        checked.add(x); // its own node
+        NodeBars.BeatenConsumer send = batchCandidates != null
+                ? (node, score) -> {
+                    batchCandidates.add(node, new BatchCandidate(x, representative, score, at));
+                    candidatesSent.add(node.imageKey);
+                }
+                : (node, score) -> {
+                    out.collect(ListMessage.candidate(node.imageKey, shard.generations.getOrDefault(node.imageKey, -1L), x,
+                            representative, score, at));
+                    nodeBars.put(node.imageKey, node.encode());
+                    candidatesSent.add(node.imageKey);
+                };
+        NodeBars.Visit visit = bars.newVisit();
+        NodeBars.Node own = bars.node(x);
+        if (own != null) visit.add(own); // never offered to its own node
         long xId = NodeBars.imageId(x);
         for (ScoredProduct p : found) {
             NodeBars.Node node = bars.node(p.productId());
-            if (node != null && checked.add(p.productId()) && bars.offer(node, p.score(), xId)) {
+            if (node != null && visit.add(node) && bars.offer(node, p.score(), xId)) {
                 send.accept(node, p.score());
             }
         }
         int searchDepth = CANDIDATE_DEPTH_FACTOR * listDepth;
-        int searches = 1 + bars.forEachBarBeaten(m.vector(), xId, checked, searchDepth, reverseSearchMaxDepth, send);
+        int searches = 1 + bars.forEachBarBeaten(m.vector(), xId, visit, searchDepth, reverseSearchMaxDepth, send);
         int lowBarChecks = bars.lowBarCount();
-        bars.forEachLowBarBeaten(m.vector(), xId, checked, send);
+        bars.forEachLowBarBeaten(m.vector(), xId, visit, send);
         reverseCounts = reverseCounts.plus(searches, candidatesSent.size(), lowBarChecks);
         if (bars.lowBarsDue()) {
             bars.rebuildLowBars(this::storedVector);
@@ -553,9 +574,51 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             scores[i] = found.get(i).score();
         }
         out.collect(ListMessage.partial(x, m.generation(), m.shardCount(), ids, representatives, scores, at));
-        if (!candidatesSent.isEmpty()) {
+        if (batchCandidates == null && !candidatesSent.isEmpty()) {
             candidatesOf.put(x, ListerIds.withAll(null, candidatesSent));
         }
+    }
+
+    /** A new image that beat a node's bar during a batch search, for {@link #sendBatchCandidates}. */
+    private record BatchCandidate(String imageKey, String representative, float score, long eventTimestamp) {}
+
+    /** The candidates a batch search found, by node (identity: a node is one object for the whole search). */
+    private static final class BatchCandidates {
+        final Map<NodeBars.Node, List<BatchCandidate>> byNode = new HashMap<>();
+
+        void add(NodeBars.Node node, BatchCandidate candidate) {
+            byNode.computeIfAbsent(node, key -> new ArrayList<>(4)).add(candidate);
+        }
+    }
+
+    /**
+     * Sends a batch's candidates once its reverse updates are done, each node's state written once. A
+     * candidate is sent only while its node still knows its score: one it no longer knows was pushed out
+     * of the node's best known scores by k + reserve live images, every one of which its list is told of
+     * (the node's partial list, or candidates sent), so it could not enter the list (streamed, the list
+     * would receive it and drop it). Records, per image, the lists it was sent to (its drops go there).
+     *
+     * @return the candidates sent
+     */
+    private int sendBatchCandidates(OpenShard shard, BatchCandidates candidates, Collector<ListMessage> out) throws Exception {
+        Map<String, List<String>> sentTo = new HashMap<>();
+        int sent = 0;
+        for (Map.Entry<NodeBars.Node, List<BatchCandidate>> e : candidates.byNode.entrySet()) {
+            NodeBars.Node node = e.getKey();
+            long generation = shard.generations.getOrDefault(node.imageKey, -1L);
+            for (BatchCandidate c : e.getValue()) {
+                if (!node.knows(NodeBars.imageId(c.imageKey()))) continue;
+                out.collect(ListMessage.candidate(node.imageKey, generation, c.imageKey(), c.representative(), c.score(),
+                        c.eventTimestamp()));
+                sentTo.computeIfAbsent(c.imageKey(), key -> new ArrayList<>()).add(node.imageKey);
+                sent++;
+            }
+            nodeBars.put(node.imageKey, node.encode());
+        }
+        for (Map.Entry<String, List<String>> e : sentTo.entrySet()) {
+            candidatesOf.put(e.getKey(), ListerIds.withAll(candidatesOf.get(e.getKey()), e.getValue()));
+        }
+        return sent;
     }
 
     /** The image's representative now: the owner's record, else the latest the batch was told. */
@@ -582,7 +645,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             addListers(near.get(i).productId(), List.of(x));
         }
         rememberProbe(shard, message, near);
-        reverseUpdatesAndPartial(shard, message, near, out);
+        reverseUpdatesAndPartial(shard, message, near, null, out);
         if (message.isOwner()) {
             // x's own bar starts from its partial list here; images x takes later raise it.
             addBar(shard, message, near);

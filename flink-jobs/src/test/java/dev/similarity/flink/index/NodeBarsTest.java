@@ -56,12 +56,12 @@ class NodeBarsTest {
         bars.rebuildLowBars(vectors::get);
         assertThat(bars.lowBarCount()).isEqualTo(2); // n0 (bar 0) and n1 (bar 0.1)
         List<String> beaten = new ArrayList<>();
-        bars.forEachLowBarBeaten(EAST, Set.of(), (node, score) -> beaten.add(node.imageKey));
+        bars.forEachLowBarBeaten(EAST, 0, bars.newVisit(), (node, score) -> beaten.add(node.imageKey));
         assertThat(beaten).containsExactly("n0"); // n1 points north: score 0
         // A node stored later with a bar under the limit joins the set without a rebuild.
         bars.add("low", new float[] {-0.5f}, NORTH);
         beaten.clear();
-        bars.forEachLowBarBeaten(NORTH, Set.of(), (node, score) -> beaten.add(node.imageKey));
+        bars.forEachLowBarBeaten(NORTH, 0, bars.newVisit(), (node, score) -> beaten.add(node.imageKey));
         assertThat(beaten).containsExactlyInAnyOrder("n1", "low");
     }
 
@@ -103,7 +103,7 @@ class NodeBarsTest {
                 if (org.apache.lucene.util.VectorUtil.dotProduct(x, e.getValue()) > bars.node(e.getKey()).bar) expected.add(e.getKey());
             }
             Set<String> found = new java.util.HashSet<>();
-            bars.forEachBarBeaten(x, new java.util.HashSet<>(), 20, 20 * 64, (node, score) -> found.add(node.imageKey));
+            bars.forEachBarBeaten(x, 0, bars.newVisit(), 20, 20 * 64, (node, score) -> found.add(node.imageKey));
             assertThat(expected).containsAll(found); // never a node whose bar x does not beat
             expectedTotal += expected.size();
             foundTotal += found.size();
@@ -120,7 +120,7 @@ class NodeBarsTest {
         bars.add("b", new float[] {0.5f}, EAST);
         bars.remove("a");
         List<String> beaten = new ArrayList<>();
-        bars.forEachBarBeaten(EAST, new java.util.HashSet<>(), 4, 8, (node, score) -> beaten.add(node.imageKey));
+        bars.forEachBarBeaten(EAST, 0, bars.newVisit(), 4, 8, (node, score) -> beaten.add(node.imageKey));
         assertThat(beaten).containsExactly("b");
     }
 
@@ -145,7 +145,7 @@ class NodeBarsTest {
         // The bar index holds the lowered bar at once: an image far from p (score 0.6) is found for it.
         float[] nearEast = {0.6f, 0.8f};
         List<String> beaten = new ArrayList<>();
-        bars.forEachBarBeaten(nearEast, NodeBars.imageId("d"), new java.util.HashSet<>(), 4, 8, (n, score) -> beaten.add(n.imageKey));
+        bars.forEachBarBeaten(nearEast, NodeBars.imageId("d"), bars.newVisit(), 4, 8, (n, score) -> beaten.add(n.imageKey));
         assertThat(beaten).containsExactly("p");
         assertThat(node.bar).isEqualTo(0.6f);
     }
