@@ -357,7 +357,8 @@ public final class SimilarityIndexerJob {
                 .build();
     }
 
-    private static <T> KafkaSink<T> kafkaSink(IndexerConfig config,
+    /** The job's Kafka sinks (package-private for SinkFailoverIT, which fails a job over under one). */
+    static <T> KafkaSink<T> kafkaSink(IndexerConfig config,
             org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema<T> serializer, String name) {
         Properties producer = new Properties();
         producer.setProperty("transaction.timeout.ms", String.valueOf(config.get(IndexerOptions.TRANSACTION_TIMEOUT).toMillis()));
