@@ -484,6 +484,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             addListers(e.getKey(), e.getValue());
         }
         long searched = System.nanoTime();
+        ReverseUpdateCounts beforeReverse = reverseCounts;
         // This shard's own new images first, against the nodes stored before the batch: the batch's nodes
         // were searched with them in the index, so their partial lists already hold them.
         BatchCandidates candidates = new BatchCandidates();
@@ -491,7 +492,6 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             if (batch.get(b).isOwner()) reverseUpdatesAndPartial(shard, batch.get(b), near.get(b), candidates, out);
         }
         long ownReverse = System.nanoTime();
-        ReverseUpdateCounts beforeOthers = reverseCounts;
         for (int b = 0; b < n; b++) {
             if (batch.get(b).isOwner()) addBar(shard, batch.get(b), near.get(b));
         }
@@ -503,7 +503,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         }
         int sent = sendBatchCandidates(shard, candidates, out);
         long otherReverse = System.nanoTime();
-        ReverseUpdateCounts afterBatch = reverseCounts;
+        long found = reverseCounts.candidates() - beforeReverse.candidates();
         // The batch's searches join the probe window last (only the latest fit; older ones would be evicted at once).
         for (int b = Math.max(0, n - shard.probes.capacity()); b < n; b++) {
             rememberProbe(shard, batch.get(b), near.get(b));
@@ -512,13 +512,11 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         lastBatchSearchMs = (System.nanoTime() - started) / 1_000_000;
         batchSearchMsTotal += lastBatchSearchMs;
         LOG.info("shard {}: searched a batch of {} new images ({} of them its own) in {} ms (graph build {}, partial lists {}, "
-                        + "own reverse updates {}, bars {}, other shards' reverse updates {}); batch ended by: {}",
+                        + "own reverse updates {}, bars {}, other shards' reverse updates {}; {} candidates found, {} sent); "
+                        + "batch ended by: {}",
                 shard.number, n, owned.size(), lastBatchSearchMs, (built - started) / 1_000_000, (searched - built) / 1_000_000,
-                (ownReverse - searched) / 1_000_000, (barsAdded - ownReverse) / 1_000_000, (otherReverse - barsAdded) / 1_000_000, trigger);
-        LOG.info("shard {}: other shards' reverse updates: {} bar-index searches, {} candidates, {} low-bar checks; {} points in the bar index for {} nodes; "
-                        + "{} candidates sent",
-                shard.number, afterBatch.searches() - beforeOthers.searches(), afterBatch.candidates() - beforeOthers.candidates(),
-                afterBatch.lowBarChecks() - beforeOthers.lowBarChecks(), shard.bars.barIndexPoints(), shard.bars.size(), sent);
+                (ownReverse - searched) / 1_000_000, (barsAdded - ownReverse) / 1_000_000, (otherReverse - barsAdded) / 1_000_000,
+                found, sent, trigger);
     }
 
     /**
