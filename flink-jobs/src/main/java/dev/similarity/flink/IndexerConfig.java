@@ -152,6 +152,7 @@ public final class IndexerConfig implements Serializable {
         positiveDuration(c, IndexerOptions.INDEX_BATCH_QUIET);
         positiveDuration(c, IndexerOptions.INDEX_BATCH_MAX_DELAY);
         positive(c, IndexerOptions.INDEX_BATCH_MAX_IMAGES);
+        positiveDuration(c, IndexerOptions.INDEX_BATCH_SLICE);
         positive(c, IndexerOptions.BATCH_SIZE);
         positive(c, IndexerOptions.MAX_IN_FLIGHT);
         if (c.getOptional(IndexerOptions.PARALLELISM).isPresent()) positive(c, IndexerOptions.PARALLELISM);

@@ -131,8 +131,12 @@ public final class IndexerOptions {
                     .withDescription("Bulk phase: a shard searches its collected batch once no new image has reached it for this long, not counting its subtask's own batch searches meanwhile; with parallelism above 1, or for twice as long as its subtask's last batch search if that is longer (while one subtask searches a batch, back-pressure holds back the others' input too) (index.batch.backlog-lag).");
 
     public static final ConfigOption<Integer> INDEX_BATCH_MAX_IMAGES =
-            ConfigOptions.key("index.batch.max-images").intType().defaultValue(100_000)
-                    .withDescription("Bulk phase: most images a shard collects before it searches the batch (index.batch.backlog-lag). The batch's vectors are held on the heap while it is searched (dimension x 4 bytes each) and kept in state until then. The search holds the shard's checkpoint barrier while it runs (100,000 images of 128 dimensions: about 3 min on one core, more as the shard grows), so keep it well within execution.checkpointing.timeout and kafka.transaction-timeout (10 min each by default): the lists' Kafka transaction stays open until the checkpoint completes.");
+            ConfigOptions.key("index.batch.max-images").intType().defaultValue(1_000_000)
+                    .withDescription("Bulk phase: most images a shard collects before it searches the batch (index.batch.backlog-lag). While a batch is searched its images and their search results are on the heap (about dimension x 4 + 500 bytes per image: 1 GB for 1,000,000 images of 128 dimensions), and until then in state. The search runs in slices (index.batch.slice), so a batch of any size lets checkpoints complete while it runs.");
+
+    public static final ConfigOption<Duration> INDEX_BATCH_SLICE =
+            ConfigOptions.key("index.batch.slice").durationType().defaultValue(Duration.ofMillis(500))
+                    .withDescription("Bulk phase: a shard searches its batch in slices of about this much work, and reads its input and lets checkpoint barriers pass between them; what arrives meanwhile waits in state and follows the batch in order. The batch's last step (its lists and state writes) is one slice of its own, about 10-50 microseconds per image (index.batch.backlog-lag).");
 
     public static final ConfigOption<Duration> INDEX_BATCH_MAX_DELAY =
             ConfigOptions.key("index.batch.max-delay").durationType().defaultValue(Duration.ofMinutes(3))

@@ -91,6 +91,8 @@ public final class ShardIndex implements Closeable {
   private long refreshes;
   private long refreshNanos;
   private boolean closed;
+  /** Image nodes written by {@link #bulkAddImages} since the bulk load began; -1: no bulk load open. */
+  private int bulkLoadAdded = -1;
 
   private ShardIndex(Builder settings) throws IOException {
     this.dimension = settings.dimension;
@@ -193,7 +195,7 @@ public final class ShardIndex implements Closeable {
    * a committed snapshot ({@code null} for none).
    */
   public void upsert(String productId, float[] vector, String category, String imageUrl) {
-    ensureOpen();
+    ensureOpenNoBulkLoad();
     requireId(productId);
     if (category != null && category.isBlank()) {
       throw new IllegalArgumentException(
@@ -218,7 +220,7 @@ public final class ShardIndex implements Closeable {
    * @param vector L2-normalised, of the index's dimension; copied
    */
   public void upsertImage(String imageKey, float[] vector) {
-    ensureOpen();
+    ensureOpenNoBulkLoad();
     requireId(imageKey);
     VectorChecks.requireUnitVector("vector of image '" + imageKey + "'", vector, dimension);
     writeNode(
@@ -250,7 +252,7 @@ public final class ShardIndex implements Closeable {
    * {@link #removeMember}, whatever order the two calls come in.
    */
   public void putMember(ImageMember member) {
-    ensureOpen();
+    ensureOpenNoBulkLoad();
     Objects.requireNonNull(member, "member");
     try {
       writer.updateDocument(
@@ -262,7 +264,7 @@ public final class ShardIndex implements Closeable {
 
   /** Forgets the member {@code productId} of image {@code imageKey}; nothing happens if there is none. */
   public void removeMember(String productId, String imageKey) {
-    ensureOpen();
+    ensureOpenNoBulkLoad();
     requireId(productId);
     requireId(imageKey);
     try {
@@ -281,7 +283,7 @@ public final class ShardIndex implements Closeable {
    * @throws IllegalArgumentException if the vector is not a unit vector of the index's dimension
    */
   public void putProduct(ProductImage product) {
-    ensureOpen();
+    ensureOpenNoBulkLoad();
     Objects.requireNonNull(product, "product");
     requireId(product.productId());
     VectorChecks.requireUnitVector(
@@ -295,7 +297,7 @@ public final class ShardIndex implements Closeable {
 
   /** Forgets a product recorded with {@link #putProduct}; nothing happens if there is none. */
   public void removeProduct(String productId) {
-    ensureOpen();
+    ensureOpenNoBulkLoad();
     requireId(productId);
     try {
       writer.deleteDocuments(ProductDocuments.productTerm(productId));
@@ -320,7 +322,7 @@ public final class ShardIndex implements Closeable {
    * @return true if the product was in the index
    */
   public boolean delete(String productId) {
-    ensureOpen();
+    ensureOpenNoBulkLoad();
     requireId(productId);
     boolean existed;
     try {
@@ -364,7 +366,7 @@ public final class ShardIndex implements Closeable {
    * @return the number of products loaded
    */
   public int bulkLoad(Iterable<ProductVector> products) {
-    ensureOpen();
+    ensureOpenNoBulkLoad();
     Objects.requireNonNull(products, "products");
     int loaded = 0;
     try {
@@ -397,7 +399,7 @@ public final class ShardIndex implements Closeable {
    */
   public int bulkLoadImages(
       Iterable<ImageVector> images, Iterable<ImageMember> members, Iterable<ProductImage> products) {
-    ensureOpen();
+    ensureOpenNoBulkLoad();
     Objects.requireNonNull(images, "images");
     Objects.requireNonNull(members, "members");
     Objects.requireNonNull(products, "products");
@@ -428,6 +430,60 @@ public final class ShardIndex implements Closeable {
   }
 
   /**
+   * Part of a bulk load fed in parts, so that a caller can do other work between them (a Flink operator
+   * lets checkpoint barriers pass): writes image nodes as {@link #bulkLoadImages} does, without making
+   * them searchable. Until {@link #endBulkLoad()}, every search, write and refresh of this index is
+   * refused with {@link IllegalStateException}; {@link #size()} and {@link #contains} answer for the
+   * index as it was. Graphs are built as the nodes are written (one segment per {@code ramBufferMb}), so
+   * the parts together cost what one {@link #bulkLoadImages} call costs.
+   *
+   * @param images nodes with L2-normalised vectors of the index's dimension
+   * @return the number of image nodes written by this call
+   */
+  public int bulkAddImages(Iterable<ImageVector> images) {
+    ensureOpen();
+    Objects.requireNonNull(images, "images");
+    if (bulkLoadAdded < 0) {
+      bulkLoadAdded = 0;
+    }
+    int added = 0;
+    try {
+      for (ImageVector image : images) {
+        requireId(image.imageKey());
+        VectorChecks.requireUnitVector(
+            "vector of image '" + image.imageKey() + "'", image.vector(), dimension);
+        writer.updateDocument(
+            ProductDocuments.idTerm(image.imageKey()),
+            ProductDocuments.imageDocument(image.imageKey(), image.vector()));
+        added++;
+      }
+    } catch (IOException e) {
+      endBulkLoad(); // the view must agree with the writer again, also after a failure part-way
+      throw failure("bulk-add image number " + (bulkLoadAdded + added + 1), e);
+    }
+    bulkLoadAdded += added;
+    return added;
+  }
+
+  /**
+   * Ends a bulk load begun by {@link #bulkAddImages}: its nodes become searchable (one reopen). Does
+   * nothing when none is open.
+   *
+   * @return the image nodes the bulk load wrote
+   */
+  public int endBulkLoad() {
+    ensureOpen();
+    int added = bulkLoadAdded;
+    if (added < 0) {
+      return 0;
+    }
+    bulkLoadAdded = -1;
+    reopen();
+    LOG.debug("{}: bulk-loaded {} image nodes in parts; {} segments", location, added, segmentCount());
+    return added;
+  }
+
+  /**
    * The {@code k} live products most similar to {@code query}, best first, as cosine similarity.
    *
    * <p>Approximate for products already refreshed into the HNSW graph (see {@code
@@ -439,7 +495,7 @@ public final class ShardIndex implements Closeable {
    * @param options exclusions and category filter; {@link SearchOptions#NONE} for none
    */
   public List<ScoredProduct> search(float[] query, int k, SearchOptions options) {
-    ensureOpen();
+    ensureOpenNoBulkLoad();
     VectorChecks.requireUnitVector("query vector", query, dimension);
     if (k < 1) {
       throw new IllegalArgumentException("k is " + k + "; it must be at least 1");
@@ -468,7 +524,7 @@ public final class ShardIndex implements Closeable {
    *     index's dimension (nothing is searched then)
    */
   public List<List<ScoredProduct>> search(float[][] queries, int k, SearchOptions options) {
-    ensureOpen();
+    ensureOpenNoBulkLoad();
     Objects.requireNonNull(queries, "queries");
     for (int i = 0; i < queries.length; i++) {
       VectorChecks.requireUnitVector("query vector " + i, queries[i], dimension);
@@ -584,7 +640,7 @@ public final class ShardIndex implements Closeable {
    * finished. Owners call this from a timer so that a quiet shard still refreshes on time.
    */
   public void maybeRefresh() {
-    ensureOpen();
+    ensureOpenNoBulkLoad();
     refreshIfDue();
   }
 
@@ -603,7 +659,7 @@ public final class ShardIndex implements Closeable {
    * empties the pending buffer. Flushes a new segment if there were writes.
    */
   public void refresh() {
-    ensureOpen();
+    ensureOpenNoBulkLoad();
     int liveBefore = size();
     reopen();
     assert view.liveCount() == liveBefore
@@ -642,7 +698,7 @@ public final class ShardIndex implements Closeable {
    * Expensive (it rebuilds HNSW graphs); meant for benchmarks and quiet periods.
    */
   public void forceMerge(int maxSegments) {
-    ensureOpen();
+    ensureOpenNoBulkLoad();
     if (maxSegments < 1) {
       throw new IllegalArgumentException("maxSegments is " + maxSegments + "; it must be >= 1");
     }
@@ -716,7 +772,7 @@ public final class ShardIndex implements Closeable {
    * Flink checkpoint it belongs to), and describes it. Does not refresh searches.
    */
   public ShardCommit commit(Map<String, String> userData) {
-    ensureOpen();
+    ensureOpenNoBulkLoad();
     Map<String, String> data = Map.copyOf(Objects.requireNonNull(userData, "userData"));
     try {
       writer.setLiveCommitData(data.entrySet());
@@ -780,6 +836,17 @@ public final class ShardIndex implements Closeable {
   private void ensureOpen() {
     if (closed) {
       throw new IllegalStateException(location + " is closed");
+    }
+  }
+
+  private void ensureOpenNoBulkLoad() {
+    ensureOpen();
+    if (bulkLoadAdded >= 0) {
+      throw new IllegalStateException(
+          location
+              + " has a bulk load in parts open ("
+              + bulkLoadAdded
+              + " image nodes written): end it with endBulkLoad() first");
     }
   }
 

@@ -99,6 +99,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     private final long batchQuietMs;
     private final long batchMaxDelayMs;
     private final int batchMaxImages;
+    private final long batchSliceNanos;
 
     /** Image key -> the image's node (owner shard). */
     private transient MapState<String, StoredImage> images;
@@ -135,6 +136,17 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     private transient MapState<String, ShardMessage> batchPending;
     /** The time of the shard's pending batch-check timer, if any. */
     private transient ValueState<Long> batchCheck;
+    /** The time of the timer that continues the shard's batch search or the replay of held messages, if any. */
+    private transient ValueState<Long> batchContinue;
+    /** Set while the shard searches the batch in {@code batch-pending}: a restored shard searches it again. */
+    private transient ValueState<Boolean> batchRunning;
+    /**
+     * Messages that reached the shard while it searched a batch (or while older ones still waited here), by
+     * arrival number: they are handled in that order once the batch ends.
+     */
+    private transient MapState<Long, ShardMessage> batchHeld;
+    /** The arrival number of the next held message. */
+    private transient ValueState<Long> batchHeldNext;
     /** The shards this subtask has touched since it started (a concurrent map: metric reporters read it). */
     private transient Map<Integer, OpenShard> shards;
     private transient SnapshotStore snapshotStore;
@@ -158,16 +170,27 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         return reverseCounts;
     }
 
-    /** Batches searched by this subtask and the images in them (read by metrics and tests). */
-    record BatchCounts(long batches, long images) {}
+    /** Batches searched by this subtask, the images in them and the slices they took (read by metrics and tests). */
+    record BatchCounts(long batches, long images, long slices) {}
 
     private transient volatile BatchCounts batchCounts;
-    /** How long this subtask's latest batch search took, and all of them together (ms; heap only). */
+    /**
+     * The longest a slice of this subtask's latest batch search held the thread, and all slices together
+     * (ms; heap only).
+     */
     private transient long lastBatchSearchMs;
     private transient long batchSearchMsTotal;
 
     BatchCounts batchCounts() {
         return batchCounts;
+    }
+
+    /** Whether a shard of this subtask searches a batch, or has held messages to handle (read by tests). */
+    boolean batchInProgress() {
+        for (OpenShard open : shards.values()) {
+            if (open.run != null || open.heldCount > 0) return true;
+        }
+        return false;
     }
 
     public ShardIndexFunction(IndexerConfig config, ShardRouting routing, int dimension, String modelId) {
@@ -197,6 +220,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         this.batchQuietMs = config.get(IndexerOptions.INDEX_BATCH_QUIET).toMillis();
         this.batchMaxDelayMs = config.get(IndexerOptions.INDEX_BATCH_MAX_DELAY).toMillis();
         this.batchMaxImages = config.get(IndexerOptions.INDEX_BATCH_MAX_IMAGES);
+        this.batchSliceNanos = config.get(IndexerOptions.INDEX_BATCH_SLICE).toNanos();
     }
 
     @Override
@@ -219,15 +243,25 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         batchPending = getRuntimeContext().getMapState(new MapStateDescriptor<>("batch-pending", Types.STRING,
                 TypeInformation.of(ShardMessage.class)));
         batchCheck = getRuntimeContext().getState(new ValueStateDescriptor<>("batch-check", Long.class));
+        batchContinue = getRuntimeContext().getState(new ValueStateDescriptor<>("batch-continue", Long.class));
+        batchRunning = getRuntimeContext().getState(new ValueStateDescriptor<>("batch-running", Boolean.class));
+        batchHeld = getRuntimeContext().getMapState(new MapStateDescriptor<>("batch-held", Types.LONG,
+                TypeInformation.of(ShardMessage.class)));
+        batchHeldNext = getRuntimeContext().getState(new ValueStateDescriptor<>("batch-held-next", Long.class));
         shards = new ConcurrentHashMap<>();
         getRuntimeContext().getMetricGroup().gauge("batchPendingImages", (Gauge<Integer>) () -> {
             int total = 0;
             for (OpenShard open : shards.values()) total += open.pendingCount;
             return total;
         });
+        getRuntimeContext().getMetricGroup().gauge("batchHeldMessages", (Gauge<Integer>) () -> {
+            int total = 0;
+            for (OpenShard open : shards.values()) total += open.heldCount;
+            return total;
+        });
         getRuntimeContext().getMetricGroup().gauge("batchesSearched", (Gauge<Long>) () -> batchCounts.batches());
         getRuntimeContext().getMetricGroup().gauge("batchImagesSearched", (Gauge<Long>) () -> batchCounts.images());
-        batchCounts = new BatchCounts(0, 0);
+        batchCounts = new BatchCounts(0, 0, 0);
         getRuntimeContext().getMetricGroup().gauge("imagesInShards", (Gauge<Integer>) () -> {
             int total = 0;
             for (OpenShard open : shards.values()) total += open.index.size();
@@ -320,6 +354,15 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     @Override
     public void processElement(ShardMessage message, Context ctx, Collector<ListMessage> out) throws Exception {
         OpenShard shard = open(message.shard(), ctx);
+        if (shard.run != null || shard.heldCount > 0) {
+            hold(shard, message);
+            return;
+        }
+        handle(shard, message, ctx, out);
+    }
+
+    /** Handles a message in its turn: none is held before it, and the shard searches no batch. */
+    private void handle(OpenShard shard, ShardMessage message, Context ctx, Collector<ListMessage> out) throws Exception {
         String x = message.imageKey();
         long at = message.eventTimestamp();
         switch (message.type()) {
@@ -398,7 +441,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 } else {
                     collect(shard, message, now);
                     if (!behind || shard.pendingCount >= batchMaxImages || now - shard.firstPendingAt >= batchMaxDelayMs) {
-                        searchBatch(shard, out, !behind ? "caught up" : shard.pendingCount >= batchMaxImages ? "full" : "max delay");
+                        startBatch(shard, ctx, out, !behind ? "caught up" : shard.pendingCount >= batchMaxImages ? "full" : "max delay");
                     } else if (batchCheck.value() == null) {
                         scheduleBatchCheck(ctx, now + batchQuietMs);
                     }
@@ -432,102 +475,289 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         shard.batchSearchMsAtLastArrival = batchSearchMsTotal;
     }
 
+    /** A message that arrived while the shard searches a batch, or while older ones still wait: handled after them. */
+    private void hold(OpenShard shard, ShardMessage message) throws Exception {
+        Long next = batchHeldNext.value();
+        long number = next == null ? 0 : next;
+        batchHeld.put(number, message);
+        batchHeldNext.update(number + 1);
+        shard.heldCount++;
+    }
+
     /**
-     * Searches a batch of new images at once, leaving state as if they had been streamed one by one:
-     * the owners' nodes go into the graph in one bulk build; every image's partial list is searched
-     * against the shard with the whole batch in it; the owners' bars start from those lists; then each
-     * image gets the reverse updates a streamed image gets (the recent probes from before the batch,
-     * and every node whose bar it beats, the batch's own included, so two images of the batch on
-     * different shards find each other as they would streamed). A node already knowing an image's
-     * score is not offered it twice ({@link NodeBars#offer}).
+     * Handles held messages in arrival order until none is left, a batch search starts (the rest wait for
+     * it), or the slice is used up (a timer continues).
      */
-    private void searchBatch(OpenShard shard, Collector<ListMessage> out, String trigger) throws Exception {
+    private void replayHeld(OpenShard shard, Context ctx, Collector<ListMessage> out) throws Exception {
+        if (shard.heldCount == 0 || shard.replaying) {
+            return; // a batch that starts and ends within a replayed message leaves the rest to the replay
+        }
+        shard.replaying = true;
+        long deadline = System.nanoTime() + batchSliceNanos;
+        try {
+            List<Long> numbers = new ArrayList<>(shard.heldCount);
+            for (Long number : batchHeld.keys()) numbers.add(number);
+            numbers.sort(null);
+            for (Long number : numbers) {
+                if (shard.run != null) {
+                    return; // the rest follow that batch
+                }
+                if (System.nanoTime() >= deadline) {
+                    scheduleBatchContinue(ctx);
+                    return;
+                }
+                ShardMessage message = batchHeld.get(number);
+                batchHeld.remove(number);
+                shard.heldCount--;
+                handle(shard, message, ctx, out);
+            }
+            batchHeldNext.clear();
+        } finally {
+            shard.replaying = false;
+        }
+    }
+
+    private void scheduleBatchContinue(Context ctx) throws Exception {
+        // After now: a timer at the firing one's own time would run in the same mail, with no barrier between.
+        long at = ctx.timerService().currentProcessingTime() + 1;
+        batchContinue.update(at);
+        ctx.timerService().registerProcessingTimeTimer(at);
+    }
+
+    /**
+     * Starts searching the batch in {@code batch-pending}, leaving state as if its images had been streamed
+     * one by one: the owners' nodes go into the graph in one bulk build; every image's partial list is
+     * searched against the shard with the whole batch in it; the owners' bars start from those lists; then
+     * each image gets the reverse updates a streamed image gets (the recent probes from before the batch,
+     * and every node whose bar it beats, the batch's own included, so two images of the batch on different
+     * shards find each other as they would streamed). A node already knowing an image's score is not
+     * offered it twice ({@link NodeBars#offer}). The first slice runs now; timers run the rest
+     * ({@link BatchRun}: nothing is sent or written until the last step).
+     */
+    private void startBatch(OpenShard shard, Context ctx, Collector<ListMessage> out, String trigger) throws Exception {
         long started = System.nanoTime();
         List<ShardMessage> batch = new ArrayList<>(shard.pendingCount);
         for (ShardMessage m : batchPending.values()) {
             batch.add(m);
         }
-        batchPending.clear();
-        shard.pendingCount = 0;
         if (batch.isEmpty()) {
+            shard.pendingCount = 0;
+            batchRunning.clear();
+            replayHeld(shard, ctx, out);
             return;
         }
         // Arrival order, as far as event times tell it: the probe window keeps the latest.
         batch.sort(Comparator.comparingLong(ShardMessage::eventTimestamp));
-        ShardIndex index = shard.index;
         List<ImageVector> owned = new ArrayList<>();
         for (ShardMessage m : batch) {
             if (m.isOwner()) owned.add(new ImageVector(m.imageKey(), m.vector()));
         }
-        if (!owned.isEmpty()) {
-            index.bulkLoadImages(owned, List.of(), List.of());
+        shard.run = new BatchRun(batch, owned, CANDIDATE_DEPTH_FACTOR * listDepth, trigger, reverseCounts);
+        shard.run.stepNanos[BatchRun.Step.BUILD.ordinal()] += System.nanoTime() - started;
+        batchRunning.update(true);
+        runSlice(shard, ctx, out, started);
+    }
+
+    /** Searches the shard's batch until it ends or the slice is used up, then schedules the next slice. */
+    private void runSlice(OpenShard shard, Context ctx, Collector<ListMessage> out, long sliceStarted) throws Exception {
+        BatchRun run = shard.run;
+        long deadline = sliceStarted + batchSliceNanos;
+        run.slices++;
+        boolean ended = false;
+        while (true) {
+            if (run.step == BatchRun.Step.FINISH) {
+                if (System.nanoTime() < deadline) {
+                    finishBatch(shard, run, out);
+                    ended = true;
+                }
+                break;
+            }
+            long stepStarted = System.nanoTime();
+            boolean stepDone = switch (run.step) {
+                case BUILD -> buildPart(shard, run, deadline);
+                case PROBES -> probesPart(shard, run, deadline);
+                case PARTIAL_LISTS -> partialListsPart(shard, run, deadline);
+                case OWN_REVERSE -> reversePart(shard, run, deadline, true);
+                case BARS -> barsPart(shard, run, deadline);
+                case OTHER_REVERSE -> reversePart(shard, run, deadline, false);
+                case FINISH -> throw new IllegalStateException("unreachable");
+            };
+            run.stepNanos[run.step.ordinal()] += System.nanoTime() - stepStarted;
+            if (stepDone) {
+                run.advance();
+            } else {
+                break;
+            }
+        }
+        long slice = System.nanoTime() - sliceStarted;
+        run.longestSliceNanos = Math.max(run.longestSliceNanos, slice);
+        batchSearchMsTotal += BatchRun.millis(slice);
+        if (ended) {
+            lastBatchSearchMs = BatchRun.millis(run.longestSliceNanos);
+            replayHeld(shard, ctx, out);
+        } else {
+            scheduleBatchContinue(ctx);
+        }
+    }
+
+    private static final int BUILD_PART = 1_000;
+
+    /** Step 1, a part of it: the owner's new nodes into the graph; searchable once all are in. */
+    private boolean buildPart(OpenShard shard, BatchRun run, long deadline) {
+        int size = run.owned.size();
+        while (run.next < size) {
+            int to = Math.min(size, run.next + BUILD_PART);
+            shard.index.bulkAddImages(run.owned.subList(run.next, to));
+            run.next = to;
+            if (System.nanoTime() >= deadline) return false;
+        }
+        if (size > 0) {
+            shard.index.endBulkLoad();
             shard.changed = true;
         }
-        long built = System.nanoTime();
-        int n = batch.size();
-        int searchDepth = CANDIDATE_DEPTH_FACTOR * listDepth;
-        List<List<ScoredProduct>> near = new ArrayList<>(n);
-        Map<String, List<String>> newListers = new HashMap<>();
-        for (ShardMessage m : batch) {
-            String x = m.imageKey();
+        return true;
+    }
+
+    /** Step 2, a part of it: the owner's new images as candidates to the searches made before the batch. */
+    private boolean probesPart(OpenShard shard, BatchRun run, long deadline) {
+        while (run.next < run.size()) {
+            ShardMessage m = run.batch.get(run.next++);
             if (m.isOwner()) {
-                // Searches made before this batch: the batch's own are all made with the whole batch indexed.
-                offerToRecentProbes(shard, m, out);
+                String x = m.imageKey();
+                String representative = representativeOf(shard, m);
+                List<String> probers = new ArrayList<>();
+                shard.probes.forEachBeaten(x, m.vector(), (prober, proberGeneration, score) -> {
+                    run.probeCandidates.add(ListMessage.candidate(prober, proberGeneration, x, representative, score,
+                            m.eventTimestamp()));
+                    probers.add(prober);
+                });
+                if (!probers.isEmpty()) run.probeListers.put(x, probers);
             }
-            List<ScoredProduct> found = index.search(m.vector(), searchDepth, SearchOptions.NONE.exclude(x));
-            near.add(found);
+            if (System.nanoTime() >= deadline) return run.next == run.size();
+        }
+        return true;
+    }
+
+    /** Step 3, a part of it: each image's partial list against the shard with the whole batch in it. */
+    private boolean partialListsPart(OpenShard shard, BatchRun run, long deadline) {
+        int searchDepth = CANDIDATE_DEPTH_FACTOR * listDepth;
+        while (run.next < run.size()) {
+            int b = run.next++;
+            String x = run.batch.get(b).imageKey();
+            List<ScoredProduct> found = shard.index.search(run.batch.get(b).vector(), searchDepth, SearchOptions.NONE.exclude(x));
+            run.setNear(b, found);
             for (int i = 0, size = Math.min(listDepth, found.size()); i < size; i++) {
-                newListers.computeIfAbsent(found.get(i).productId(), id -> new ArrayList<>()).add(x);
+                run.newListers.computeIfAbsent(found.get(i).productId(), id -> new ArrayList<>()).add(x);
             }
+            if (System.nanoTime() >= deadline) return run.next == run.size();
         }
-        for (Map.Entry<String, List<String>> e : newListers.entrySet()) {
-            addListers(e.getKey(), e.getValue());
-        }
-        long searched = System.nanoTime();
-        ReverseUpdateCounts beforeReverse = reverseCounts;
-        // This shard's own new images first, against the nodes stored before the batch: the batch's nodes
-        // were searched with them in the index, so their partial lists already hold them.
-        BatchCandidates candidates = new BatchCandidates();
-        for (int b = 0; b < n; b++) {
-            if (batch.get(b).isOwner()) reverseUpdatesAndPartial(shard, batch.get(b), near.get(b), candidates, out);
-        }
-        long ownReverse = System.nanoTime();
-        for (int b = 0; b < n; b++) {
-            if (batch.get(b).isOwner()) addBar(shard, batch.get(b), near.get(b));
-        }
-        long barsAdded = System.nanoTime();
-        // Then the other shards' new images, against every node here, the batch's included: another shard
-        // may have searched its batch before one of them arrived there, so this is where they meet.
-        for (int b = 0; b < n; b++) {
-            if (!batch.get(b).isOwner()) reverseUpdatesAndPartial(shard, batch.get(b), near.get(b), candidates, out);
-        }
-        int sent = sendBatchCandidates(shard, candidates, out);
-        long otherReverse = System.nanoTime();
-        long found = reverseCounts.candidates() - beforeReverse.candidates();
-        // The batch's searches join the probe window last (only the latest fit; older ones would be evicted at once).
-        for (int b = Math.max(0, n - shard.probes.capacity()); b < n; b++) {
-            rememberProbe(shard, batch.get(b), near.get(b));
-        }
-        batchCounts = new BatchCounts(batchCounts.batches() + 1, batchCounts.images() + n);
-        lastBatchSearchMs = (System.nanoTime() - started) / 1_000_000;
-        batchSearchMsTotal += lastBatchSearchMs;
-        LOG.info("shard {}: searched a batch of {} new images ({} of them its own) in {} ms (graph build {}, partial lists {}, "
-                        + "own reverse updates {}, bars {}, other shards' reverse updates {}; {} candidates found, {} sent); "
-                        + "batch ended by: {}",
-                shard.number, n, owned.size(), lastBatchSearchMs, (built - started) / 1_000_000, (searched - built) / 1_000_000,
-                (ownReverse - searched) / 1_000_000, (barsAdded - ownReverse) / 1_000_000, (otherReverse - barsAdded) / 1_000_000,
-                found, sent, trigger);
+        return true;
     }
 
     /**
-     * A new image's reverse updates on this shard, then its partial list ({@code found}: the shard's
-     * nodes nearest to it, best first). Reverse updates: x goes to the list of each of this shard's nodes
-     * p whose bar it beats. Nearest neighbours are not symmetric, so besides the nodes near x, the bar
-     * index finds the nodes x beats by the widest margin wherever they lie, and the nodes with the lowest
-     * bars are each checked exactly. Never x's own node.
+     * Steps 4 and 6, a part of them: reverse updates of the owner's own new images against the nodes stored
+     * before the batch (the batch's nodes were searched with them in the index, so their partial lists
+     * already hold them), or of the other shards' new images against every node here, the batch's
+     * included (another shard may have searched its batch before one of them arrived there, so this is
+     * where they meet).
      */
-    private void reverseUpdatesAndPartial(OpenShard shard, ShardMessage m, List<ScoredProduct> found,
-                                          BatchCandidates batchCandidates, Collector<ListMessage> out) throws Exception {
+    private boolean reversePart(OpenShard shard, BatchRun run, long deadline, boolean own) throws Exception {
+        while (run.next < run.size()) {
+            int b = run.next++;
+            ShardMessage m = run.batch.get(b);
+            if (m.isOwner() == own) {
+                reverseUpdates(shard, m, run.near(b), run.candidates, null);
+            }
+            if (System.nanoTime() >= deadline) return run.next == run.size();
+        }
+        return true;
+    }
+
+    /** Step 5, a part of it: the owner's new nodes get their bars (heap only until the batch ends). */
+    private boolean barsPart(OpenShard shard, BatchRun run, long deadline) {
+        while (run.next < run.size()) {
+            int b = run.next++;
+            ShardMessage m = run.batch.get(b);
+            if (m.isOwner()) {
+                List<ScoredProduct> found = run.near(b);
+                float[] scores = partialScores(found);
+                long[] known = new long[scores.length];
+                for (int i = 0; i < known.length; i++) known[i] = NodeBars.imageId(found.get(i).productId());
+                shard.bars.add(m.imageKey(), scores, known, m.vector());
+                if (shard.bars.lowBarsDue()) {
+                    shard.bars.rebuildLowBars(this::storedVector);
+                }
+            }
+            if (System.nanoTime() >= deadline) return run.next == run.size();
+        }
+        return true;
+    }
+
+    /**
+     * Steps 7 and 8, in one slice: what the batch found is sent (the probes' candidates, every image's
+     * partial list, the reverse updates' candidates once), state is written (listers, node bars, the
+     * probe window), and the batch leaves {@code batch-pending}.
+     */
+    private void finishBatch(OpenShard shard, BatchRun run, Collector<ListMessage> out) throws Exception {
+        long started = System.nanoTime();
+        for (ListMessage candidate : run.probeCandidates) {
+            out.collect(candidate);
+        }
+        for (Map.Entry<String, List<String>> e : run.probeListers.entrySet()) {
+            addListers(e.getKey(), e.getValue());
+        }
+        for (Map.Entry<String, List<String>> e : run.newListers.entrySet()) {
+            addListers(e.getKey(), e.getValue());
+        }
+        // Each image's partial list, the owner's images first, as streamed images send theirs.
+        for (int pass = 0; pass < 2; pass++) {
+            for (int b = 0; b < run.size(); b++) {
+                ShardMessage m = run.batch.get(b);
+                if (m.isOwner() == (pass == 0)) out.collect(partialList(shard, m, run.near(b)));
+            }
+        }
+        int sent = sendBatchCandidates(shard, run.candidates, out);
+        for (ShardMessage m : run.batch) {
+            if (m.isOwner()) {
+                NodeBars.Node node = shard.bars.node(m.imageKey());
+                if (node != null && !run.candidates.byNode.containsKey(node)) nodeBars.put(m.imageKey(), node.encode());
+            }
+        }
+        // The batch's searches join the probe window last (only the latest fit; older ones would be evicted at once).
+        int n = run.size();
+        for (int b = Math.max(0, n - shard.probes.capacity()); b < n; b++) {
+            rememberProbe(shard, run.batch.get(b), run.near(b));
+        }
+        batchPending.clear();
+        batchRunning.clear();
+        shard.pendingCount = 0;
+        shard.run = null;
+        long finished = System.nanoTime();
+        run.stepNanos[BatchRun.Step.FINISH.ordinal()] += finished - started;
+        batchCounts = new BatchCounts(batchCounts.batches() + 1, batchCounts.images() + n, batchCounts.slices() + run.slices);
+        long found = reverseCounts.candidates() - run.countsBefore.candidates();
+        long[] ms = new long[run.stepNanos.length];
+        for (int i = 0; i < ms.length; i++) ms[i] = BatchRun.millis(run.stepNanos[i]);
+        LOG.info("shard {}: searched a batch of {} new images ({} of them its own) in {} ms of work over {} ms in {} slices, "
+                        + "the longest {} ms (graph build {}, probe window {}, partial lists {}, own reverse updates {}, bars {}, "
+                        + "other shards' reverse updates {}, sends and state writes {}; {} candidates found, {} sent); batch ended by: {}",
+                shard.number, n, run.owned.size(), BatchRun.millis(java.util.Arrays.stream(run.stepNanos).sum()),
+                BatchRun.millis(finished - run.startedNanos), run.slices, BatchRun.millis(Math.max(run.longestSliceNanos, finished - started)),
+                ms[0], ms[1], ms[2], ms[3], ms[4], ms[5], ms[6], found, sent, run.trigger);
+    }
+
+    /**
+     * A new image's reverse updates on this shard: x goes to the list of each of this shard's nodes p whose
+     * bar it beats ({@code found}: the shard's nodes nearest to x, best first). Nearest neighbours are not
+     * symmetric, so besides the nodes near x, the bar index finds the nodes x beats by the widest margin
+     * wherever they lie, and the nodes with the lowest bars are each checked exactly. Never x's own node.
+     * Streamed ({@code batchCandidates} null), each candidate is sent at once with its node's state;
+     * in a batch, it is kept for {@link #sendBatchCandidates}.
+     *
+     * @return the nodes x was a candidate to
+     */
+    private Set<String> reverseUpdates(OpenShard shard, ShardMessage m, List<ScoredProduct> found,
+                                       BatchRun.Candidates batchCandidates, Collector<ListMessage> out) throws Exception {
         NodeBars bars = shard.bars;
         String x = m.imageKey();
         String representative = representativeOf(shard, m);
@@ -535,7 +765,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         Set<String> candidatesSent = new HashSet<>();
         NodeBars.BeatenConsumer send = batchCandidates != null
                 ? (node, score) -> {
-                    batchCandidates.add(node, new BatchCandidate(x, representative, score, at));
+                    batchCandidates.add(node, new BatchRun.Candidate(x, representative, score, at));
                     candidatesSent.add(node.imageKey);
                 }
                 : (node, score) -> {
@@ -562,6 +792,11 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         if (bars.lowBarsDue()) {
             bars.rebuildLowBars(this::storedVector);
         }
+        return candidatesSent;
+    }
+
+    /** The new image's partial list on this shard: the first k + reserve of {@code found} (best first). */
+    private ListMessage partialList(OpenShard shard, ShardMessage m, List<ScoredProduct> found) {
         int partialSize = Math.min(listDepth, found.size());
         String[] ids = new String[partialSize];
         String[] representatives = new String[partialSize];
@@ -571,22 +806,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             representatives[i] = shard.representatives.get(ids[i]);
             scores[i] = found.get(i).score();
         }
-        out.collect(ListMessage.partial(x, m.generation(), m.shardCount(), ids, representatives, scores, at));
-        if (batchCandidates == null && !candidatesSent.isEmpty()) {
-            candidatesOf.put(x, ListerIds.withAll(null, candidatesSent));
-        }
-    }
-
-    /** A new image that beat a node's bar during a batch search, for {@link #sendBatchCandidates}. */
-    private record BatchCandidate(String imageKey, String representative, float score, long eventTimestamp) {}
-
-    /** The candidates a batch search found, by node (identity: a node is one object for the whole search). */
-    private static final class BatchCandidates {
-        final Map<NodeBars.Node, List<BatchCandidate>> byNode = new HashMap<>();
-
-        void add(NodeBars.Node node, BatchCandidate candidate) {
-            byNode.computeIfAbsent(node, key -> new ArrayList<>(4)).add(candidate);
-        }
+        return ListMessage.partial(m.imageKey(), m.generation(), m.shardCount(), ids, representatives, scores, m.eventTimestamp());
     }
 
     /**
@@ -598,13 +818,13 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
      *
      * @return the candidates sent
      */
-    private int sendBatchCandidates(OpenShard shard, BatchCandidates candidates, Collector<ListMessage> out) throws Exception {
+    private int sendBatchCandidates(OpenShard shard, BatchRun.Candidates candidates, Collector<ListMessage> out) throws Exception {
         Map<String, List<String>> sentTo = new HashMap<>();
         int sent = 0;
-        for (Map.Entry<NodeBars.Node, List<BatchCandidate>> e : candidates.byNode.entrySet()) {
+        for (Map.Entry<NodeBars.Node, List<BatchRun.Candidate>> e : candidates.byNode.entrySet()) {
             NodeBars.Node node = e.getKey();
             long generation = shard.generations.getOrDefault(node.imageKey, -1L);
-            for (BatchCandidate c : e.getValue()) {
+            for (BatchRun.Candidate c : e.getValue()) {
                 if (!node.knows(NodeBars.imageId(c.imageKey()))) continue;
                 out.collect(ListMessage.candidate(node.imageKey, generation, c.imageKey(), c.representative(), c.score(),
                         c.eventTimestamp()));
@@ -643,7 +863,11 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             addListers(near.get(i).productId(), List.of(x));
         }
         rememberProbe(shard, message, near);
-        reverseUpdatesAndPartial(shard, message, near, null, out);
+        Set<String> candidatesSent = reverseUpdates(shard, message, near, null, out);
+        out.collect(partialList(shard, message, near));
+        if (!candidatesSent.isEmpty()) {
+            candidatesOf.put(x, ListerIds.withAll(null, candidatesSent));
+        }
         if (message.isOwner()) {
             // x's own bar starts from its partial list here; images x takes later raise it.
             addBar(shard, message, near);
@@ -745,11 +969,23 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     /** One refresh timer chain per shard: a timer not matching {@code nextRefresh} is a leftover and ends. */
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<ListMessage> out) throws Exception {
+        Long continueDue = batchContinue.value();
+        if (continueDue != null && continueDue == timestamp) {
+            batchContinue.clear();
+            OpenShard shard = open(routing.shardOf(ctx.getCurrentKey()), ctx);
+            if (shard.run != null) {
+                runSlice(shard, ctx, out, System.nanoTime());
+            } else if (Boolean.TRUE.equals(batchRunning.value())) {
+                startBatch(shard, ctx, out, "restored"); // the job was restored while the shard searched this batch
+            } else {
+                replayHeld(shard, ctx, out);
+            }
+        }
         Long batchDue = batchCheck.value();
         if (batchDue != null && batchDue == timestamp) {
             batchCheck.clear();
             OpenShard shard = open(routing.shardOf(ctx.getCurrentKey()), ctx);
-            if (shard.pendingCount > 0) {
+            if (shard.pendingCount > 0 && shard.run == null && !Boolean.TRUE.equals(batchRunning.value())) {
                 long now = ctx.timerService().currentProcessingTime();
                 // Silence is counted without this subtask's own batch searches (no input is read meanwhile). While
                 // another subtask searches its batch, back-pressure starves this one of input as long: with
@@ -760,7 +996,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 long quietAt = shard.lastPendingArrival + ownSearches + Math.max(batchQuietMs, starvation);
                 long lateAt = shard.firstPendingAt + batchMaxDelayMs;
                 if (now >= quietAt || now >= lateAt) {
-                    searchBatch(shard, out, now >= quietAt ? "quiet" : "max delay");
+                    startBatch(shard, ctx, out, now >= quietAt ? "quiet" : "max delay");
                 } else {
                     scheduleBatchCheck(ctx, Math.min(quietAt, lateAt));
                 }
@@ -770,7 +1006,10 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         if (expected == null || expected != timestamp) {
             return;
         }
-        open(routing.shardOf(ctx.getCurrentKey()), ctx).index.maybeRefresh();
+        OpenShard shard = open(routing.shardOf(ctx.getCurrentKey()), ctx);
+        if (shard.run == null) {
+            shard.index.maybeRefresh(); // a batch search refreshes when its graph build ends
+        }
         scheduleRefresh(ctx, timestamp + REFRESH_TICK_MS);
     }
 
@@ -836,6 +1075,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         open = new OpenShard(index, probes, bars, generations, representatives, restoredProducts.size(), snapshots);
         open.pendingCount = pendingKeys.size();
         open.number = shard;
+        for (Long ignored : batchHeld.keys()) open.heldCount++;
         // A restored batch waits as if its images had just arrived (index.batch.quiet, index.batch.max-delay).
         open.firstPendingAt = open.lastPendingArrival = ctx.timerService().currentProcessingTime();
         open.batchSearchMsAtLastArrival = batchSearchMsTotal;
@@ -923,6 +1163,11 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
 
         /** The shard's number (set once opened). */
         int number;
+        /** The batch search in progress, if any. */
+        BatchRun run;
+        /** Messages in {@code batch-held} (read by a metric); whether they are being handled now. */
+        volatile int heldCount;
+        boolean replaying;
 
         OpenShard(ShardIndex index, RecentProbes probes, NodeBars bars, Map<String, Long> generations,
                   Map<String, String> representatives, int productCount, ShardSnapshotWriter snapshots) {

@@ -51,6 +51,7 @@ final class IndexPipeline implements AutoCloseable {
     /** Shards whose messages wait in {@link #held} (in arrival order) instead of reaching them. */
     private final Set<Integer> heldShards = new HashSet<>();
     private final Deque<ShardMessage> held = new ArrayDeque<>();
+    private boolean autoContinue = true;
 
     IndexPipeline(Path work, int dimension, Map<String, String> options) throws Exception {
         Map<String, String> settings = new HashMap<>(options);
@@ -133,6 +134,11 @@ final class IndexPipeline implements AutoCloseable {
             for (NeighbourListUpdate update : take(publisher)) {
                 latest.put(update.productId(), update);
             }
+            if (!moved && autoContinue && shardFunction.batchInProgress()) {
+                // A batch searched in slices continues from a timer just after now, as on a cluster.
+                shards.setProcessingTime(shards.getProcessingTime() + 1);
+                moved = true;
+            }
         }
     }
 
@@ -194,6 +200,20 @@ final class IndexPipeline implements AutoCloseable {
     void shardsClock(long processingTime) throws Exception {
         shards.setProcessingTime(processingTime);
         drain();
+    }
+
+    /**
+     * Whether a batch searched in slices goes on by itself (the default: the shards' clock moves on 1 ms
+     * per slice, as its timers fire on a cluster) or waits for {@link #shardsClock}, so that a test can act
+     * between two slices.
+     */
+    void autoContinue(boolean on) {
+        autoContinue = on;
+    }
+
+    /** Whether a shard searches a batch, or has messages held for after one. */
+    boolean batchInProgress() {
+        return shardFunction.batchInProgress();
     }
 
     /** Batches the shards searched since they were (re)opened, and the images in them. */

@@ -46,10 +46,16 @@ class ReverseUpdatesBeyondTheProbeWindowTest {
     }
 
     private void open(int lowBarNodes) throws Exception {
-        pipeline = new IndexPipeline(work, DIM, Map.of(IndexerOptions.NEIGHBOURS_K.key(), String.valueOf(K),
+        open(lowBarNodes, Map.of());
+    }
+
+    private void open(int lowBarNodes, Map<String, String> more) throws Exception {
+        Map<String, String> options = new java.util.HashMap<>(Map.of(IndexerOptions.NEIGHBOURS_K.key(), String.valueOf(K),
                 IndexerOptions.NEIGHBOURS_RESERVE.key(), "10", IndexerOptions.PROBE_WINDOW.key(), String.valueOf(PROBE_WINDOW),
                 IndexerOptions.SHARDS.key(), "2", IndexerOptions.SNAPSHOT_INTERVAL.key(), "10 min",
                 IndexerOptions.LOW_BAR_NODES.key(), String.valueOf(lowBarNodes)));
+        options.putAll(more);
+        pipeline = new IndexPipeline(work, DIM, options);
     }
 
     @AfterEach
@@ -222,6 +228,48 @@ class ReverseUpdatesBeyondTheProbeWindowTest {
         assertThat(pipeline.shardBatches().batches()).as("shard 1: two batches, shard 0: one").isEqualTo(3);
         assertThat(pipeline.shardBatches().images()).as("every image searched on both shards").isEqualTo(2L * CATALOGUE);
         assertThat(meanOverlap()).as("mean overlap after batches that ended apart").isGreaterThanOrEqualTo(0.995);
+    }
+
+    /**
+     * Bulk phase, a batch searched in slices (1 ms each here, hundreds per batch): changes that arrive while
+     * it runs (additions, image changes, removals of products in the batch) wait and follow it in order; a
+     * checkpoint taken between two slices, with changes waiting, restores to a shard that searches the whole
+     * batch again. Lists end exact, and none names a removed product.
+     */
+    @Test
+    void aBatchSearchedInSlicesAcrossARestoreLeavesListsExactAndChangesFollowIt() throws Exception {
+        open(IndexerOptions.LOW_BAR_NODES.defaultValue(), Map.of(IndexerOptions.INDEX_BATCH_SLICE.key(), "1 ms"));
+        long quiet = IndexerOptions.INDEX_BATCH_QUIET.defaultValue().toMillis();
+        long maxDelay = IndexerOptions.INDEX_BATCH_MAX_DELAY.defaultValue().toMillis();
+        pipeline.autoContinue(false);
+        pipeline.shardsClock(BACKLOG_CLOCK);
+        for (int i = 0; i < CATALOGUE; i++) show("p" + i);
+        pipeline.shardsClock(BACKLOG_CLOCK + quiet);
+        assertThat(pipeline.batchInProgress()).as("the batch is searched in slices").isTrue();
+        assertThat(pipeline.latest("p0")).as("nothing is sent before the batch ends").isNull();
+        churn(100, 1); // held: the batch runs
+        pipeline.checkpointAndRestore();
+        pipeline.autoContinue(true);
+        pipeline.shardsClock(BACKLOG_CLOCK + quiet + 10);
+        pipeline.shardsClock(BACKLOG_CLOCK + 2 * maxDelay);
+        pipeline.shardsClock(BACKLOG_CLOCK + 4 * maxDelay);
+        assertThat(pipeline.batchInProgress()).isFalse();
+        ShardIndexFunction.BatchCounts batches = pipeline.shardBatches();
+        // A shard that was searching at the checkpoint searches the batch again, then the changes held for it;
+        // a shard whose silence had not ended yet took the changes into its pending batch.
+        assertThat(batches.batches()).as("batches after the restore").isBetween(3L, 4L);
+        assertThat(batches.slices()).as("slices").isGreaterThan(100);
+        assertThat(meanOverlap()).as("mean overlap after a sliced batch across a restore").isGreaterThanOrEqualTo(0.995);
+        for (String id : live.keySet()) {
+            for (String neighbour : pipeline.latest(id).neighbourIds()) {
+                assertThat(live).as("%s's list names only live products", id).containsKey(neighbour);
+            }
+        }
+        for (int i = 0; i < CATALOGUE; i++) {
+            if (!live.containsKey("p" + i)) {
+                assertThat(pipeline.latest("p" + i).removed()).as("tombstone of removed p%d", i).isTrue();
+            }
+        }
     }
 
     private void put(String id, float[] vector) throws Exception {

@@ -1,0 +1,131 @@
+package dev.similarity.flink.index;
+
+import dev.similarity.index.ImageVector;
+import dev.similarity.index.ScoredProduct;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A shard's batch search in progress, on the heap only: the batch's images in arrival order, how far the
+ * search got, and everything it found, kept until the batch ends. Nothing a run finds is sent or written to
+ * state before its last step ({@link Step#FINISH}), so a checkpoint taken between two of its slices holds the
+ * shard as it was before the batch, the batch still in {@code batch-pending}: a job restored from it searches
+ * the whole batch again.
+ */
+final class BatchRun {
+
+    /** The steps of a batch search (README, "Starting on an existing catalogue"), in order. */
+    enum Step {
+        /** (1) the owner's new nodes into the HNSW graph, a part per slice, searchable at the step's end. */
+        BUILD,
+        /** (2) the owner's new images against the probe window of searches made before the batch. */
+        PROBES,
+        /** (3) every image's partial list against the shard with the whole batch in it. */
+        PARTIAL_LISTS,
+        /** (4) the owner's new images' reverse updates against the nodes stored before the batch. */
+        OWN_REVERSE,
+        /** (5) the owner's new nodes get their bars from their partial lists. */
+        BARS,
+        /** (6) the other shards' new images' reverse updates against every node. */
+        OTHER_REVERSE,
+        /** (7, 8) sends and state writes, in one slice. */
+        FINISH
+    }
+
+    final List<ShardMessage> batch;
+    final List<ImageVector> owned;
+    final String trigger;
+    final long startedNanos;
+    Step step = Step.BUILD;
+    /** The next item of {@link #step} (an index into {@link #batch}, or into {@link #owned} while building). */
+    int next;
+    /** Time spent in each step, and in the slice that took longest (ns). */
+    final long[] stepNanos = new long[Step.values().length];
+    long longestSliceNanos;
+    int slices;
+    /** Candidates the probe window found (step 2), and the probes each image entered the list of. */
+    final List<ListMessage> probeCandidates = new ArrayList<>();
+    final Map<String, List<String>> probeListers = new HashMap<>();
+    /** Images each listed image entered the partial list of (its future listers). */
+    final Map<String, List<String>> newListers = new HashMap<>();
+    final ShardIndexFunction.ReverseUpdateCounts countsBefore;
+    /** What the reverse updates (steps 4 and 6) found, sent once they are done. */
+    final Candidates candidates = new Candidates();
+
+    /** A new image that beat a node's bar during the batch search. */
+    record Candidate(String imageKey, String representative, float score, long eventTimestamp) {}
+
+    /** The candidates a batch search found, by node (identity: a node is one object for the whole search). */
+    static final class Candidates {
+        final Map<NodeBars.Node, List<Candidate>> byNode = new HashMap<>();
+
+        void add(NodeBars.Node node, Candidate candidate) {
+            byNode.computeIfAbsent(node, key -> new ArrayList<>(4)).add(candidate);
+        }
+    }
+
+    /** Step 3's results, compactly: image b's found nodes are {@code ids[b * depth + i]} for {@code i < found[b]}. */
+    private final int depth;
+    private final int[] nearIds;
+    private final float[] nearScores;
+    private final byte[] nearFound;
+    private final Map<String, Integer> idOrdinals = new HashMap<>();
+    private final List<String> ids = new ArrayList<>();
+
+    BatchRun(List<ShardMessage> batch, List<ImageVector> owned, int depth, String trigger,
+             ShardIndexFunction.ReverseUpdateCounts countsBefore) {
+        if (depth > Byte.MAX_VALUE) {
+            throw new IllegalArgumentException("search depth " + depth + " above " + Byte.MAX_VALUE);
+        }
+        this.batch = batch;
+        this.owned = owned;
+        this.depth = depth;
+        this.trigger = trigger;
+        this.countsBefore = countsBefore;
+        this.startedNanos = System.nanoTime();
+        this.nearIds = new int[batch.size() * depth];
+        this.nearScores = new float[batch.size() * depth];
+        this.nearFound = new byte[batch.size()];
+    }
+
+    /** Keeps image {@code b}'s search results (best first; at most the run's depth are kept). */
+    void setNear(int b, List<ScoredProduct> found) {
+        int size = Math.min(depth, found.size());
+        for (int i = 0; i < size; i++) {
+            ScoredProduct p = found.get(i);
+            nearIds[b * depth + i] = idOrdinals.computeIfAbsent(p.productId(), id -> {
+                ids.add(id);
+                return ids.size() - 1;
+            });
+            nearScores[b * depth + i] = p.score();
+        }
+        nearFound[b] = (byte) size;
+    }
+
+    /** Image {@code b}'s search results as kept by {@link #setNear}, best first. */
+    List<ScoredProduct> near(int b) {
+        int size = nearFound[b];
+        List<ScoredProduct> found = new ArrayList<>(size);
+        for (int i = 0; i < size; i++) {
+            found.add(new ScoredProduct(ids.get(nearIds[b * depth + i]), nearScores[b * depth + i]));
+        }
+        return found;
+    }
+
+    int size() {
+        return batch.size();
+    }
+
+    /** Moves on to the next step, from its first item. */
+    void advance() {
+        step = Step.values()[step.ordinal() + 1];
+        next = 0;
+    }
+
+    static long millis(long nanos) {
+        return nanos / 1_000_000;
+    }
+}
