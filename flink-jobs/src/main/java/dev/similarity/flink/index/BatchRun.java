@@ -10,10 +10,15 @@ import java.util.Map;
 
 /**
  * A shard's batch search in progress, on the heap only: the batch's images in arrival order, how far the
- * search got, and everything it found, kept until the batch ends. Nothing a run finds is sent or written to
- * state before its last step ({@link Step#FINISH}), so a checkpoint taken between two of its slices holds the
- * shard as it was before the batch, the batch still in {@code batch-pending}: a job restored from it searches
- * the whole batch again.
+ * search got, and what it found, kept until the batch ends.
+ *
+ * <p>Invariant: before its last step ({@link Step#FINISH}) a run writes to state only the listers of its
+ * partial lists ({@link Step#LISTERS}, a superset of what any search of the batch sends is harmless: a
+ * drop to a list without the image changes nothing), and sends only partial lists, each after its
+ * listers are written. So a checkpoint taken between two slices holds the shard as it was before the
+ * batch, the batch still in {@code batch-pending}: a job restored from it searches the whole batch again
+ * and sends the partial lists again, which the lists take as before (each shard's partial counted once,
+ * its images offered again).
  */
 final class BatchRun {
 
@@ -25,11 +30,13 @@ final class BatchRun {
         PROBES,
         /** (3) every image's partial list against the shard with the whole batch in it. */
         PARTIAL_LISTS,
-        /** (4) the owner's new images' reverse updates against the nodes stored before the batch. */
+        /** (3, end) the images each partial list names record it as a lister, before any partial list is sent. */
+        LISTERS,
+        /** (4) the owner's new images' reverse updates against the nodes stored before the batch; their partial lists sent. */
         OWN_REVERSE,
         /** (5) the owner's new nodes get their bars from their partial lists. */
         BARS,
-        /** (6) the other shards' new images' reverse updates against every node. */
+        /** (6) the other shards' new images' reverse updates against every node; their partial lists sent. */
         OTHER_REVERSE,
         /** (7, 8) sends and state writes, in one slice. */
         FINISH
@@ -51,6 +58,8 @@ final class BatchRun {
     final Map<String, List<String>> probeListers = new HashMap<>();
     /** Images each listed image entered the partial list of (its future listers). */
     final Map<String, List<String>> newListers = new HashMap<>();
+    /** {@link #newListers} as a list, for {@link Step#LISTERS} to write in parts. */
+    List<Map.Entry<String, List<String>>> listersToWrite;
     final ShardIndexFunction.ReverseUpdateCounts countsBefore;
     /** What the reverse updates (steps 4 and 6) found, sent once they are done. */
     final Candidates candidates = new Candidates();

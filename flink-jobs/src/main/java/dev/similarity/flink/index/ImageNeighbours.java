@@ -17,6 +17,8 @@ public class ImageNeighbours {
     public long version = -1;
     public int shardCount;
     public int partialsReceived;
+    /** Bit i set: shard i's partial list arrived (a shard that sends it again is not counted twice). */
+    public byte[] shardsAnswered = new byte[0];
     public String[] ids = new String[0];
     public String[] representatives = new String[0];
     public float[] scores = new float[0];
@@ -42,6 +44,23 @@ public class ImageNeighbours {
         version = newVersion;
         shardCount = shards;
         partialsReceived = 0;
+        shardsAnswered = new byte[(shards + 7) / 8];
+    }
+
+    /**
+     * Counts shard {@code shard}'s partial list, once per shard (-1: a sender that does not say, counted
+     * every time). Returns whether it was counted.
+     */
+    public boolean partialFrom(int shard) {
+        if (shard >= 0 && shard / 8 < shardsAnswered.length) {
+            int bit = 1 << (shard % 8);
+            if ((shardsAnswered[shard / 8] & bit) != 0) {
+                return false;
+            }
+            shardsAnswered[shard / 8] |= (byte) bit;
+        }
+        partialsReceived++;
+        return true;
     }
 
     /**
@@ -133,14 +152,15 @@ public class ImageNeighbours {
     /**
      * Compact encoding: version, shardCount, partialsReceived, the candidates (score, UTF-8 image id,
      * UTF-8 representative) best first, then the published images and representatives (count -1 for
-     * never published).
+     * never published), then the shards that answered (length, bitmap; absent in encodings written before
+     * it was kept).
      */
     public byte[] encode() {
         byte[][] idBytes = utf8(ids);
         byte[][] representativeBytes = utf8(representatives);
         byte[][] publishedBytes = publishedIds == null ? new byte[0][] : utf8(publishedIds);
         byte[][] publishedRepresentativeBytes = publishedIds == null ? new byte[0][] : utf8(publishedRepresentatives);
-        int size = 8 + 4 + 4 + 4 + 4;
+        int size = 8 + 4 + 4 + 4 + 4 + 2 + shardsAnswered.length;
         for (int i = 0; i < ids.length; i++) size += 4 + 2 + idBytes[i].length + 2 + representativeBytes[i].length;
         for (int i = 0; i < publishedBytes.length; i++) size += 2 + publishedBytes[i].length + 2 + publishedRepresentativeBytes[i].length;
         ByteBuffer out = ByteBuffer.allocate(size);
@@ -156,6 +176,7 @@ public class ImageNeighbours {
             out.putShort((short) publishedBytes[i].length).put(publishedBytes[i]);
             out.putShort((short) publishedRepresentativeBytes[i].length).put(publishedRepresentativeBytes[i]);
         }
+        out.putShort((short) shardsAnswered.length).put(shardsAnswered);
         return out.array();
     }
 
@@ -183,6 +204,10 @@ public class ImageNeighbours {
                 decoded.publishedIds[i] = readId(in);
                 decoded.publishedRepresentatives[i] = readId(in);
             }
+        }
+        if (in.hasRemaining()) {
+            decoded.shardsAnswered = new byte[in.getShort()];
+            in.get(decoded.shardsAnswered);
         }
         return decoded;
     }

@@ -27,6 +27,7 @@ public record ListMessage(
         Type type,
         long version,
         int shardCount,
+        int fromShard,
         String[] ids,
         String[] representatives,
         float[] scores,
@@ -40,37 +41,41 @@ public record ListMessage(
 
     public enum Type { PARTIAL, CANDIDATE, REPLACE, DROP, SHARER_JOINED, SHARER_LEFT, SHARER_REMOVED }
 
-    public static ListMessage partial(String target, long generation, int shardCount, String[] ids,
+    /**
+     * Shard {@code fromShard}'s partial list of image {@code target} (one of {@code shardCount}); a shard may
+     * send it twice (a batch searched again after a restore): the list counts each shard once.
+     */
+    public static ListMessage partial(String target, long generation, int shardCount, int fromShard, String[] ids,
                                       String[] representatives, float[] scores, long eventTimestamp) {
-        return new ListMessage(target, Type.PARTIAL, generation, shardCount, ids, representatives, scores,
+        return new ListMessage(target, Type.PARTIAL, generation, shardCount, fromShard, ids, representatives, scores,
                 null, null, 0f, null, 0, 0, eventTimestamp);
     }
 
     public static ListMessage candidate(String target, long targetGeneration, String candidateId,
                                         String candidateRepresentative, float score, long eventTimestamp) {
-        return new ListMessage(target, Type.CANDIDATE, targetGeneration, 0, null, null, null,
+        return new ListMessage(target, Type.CANDIDATE, targetGeneration, 0, -1, null, null, null,
                 candidateId, candidateRepresentative, score, null, 0, 0, eventTimestamp);
     }
 
     public static ListMessage replace(String target, String candidateId, String representative, long eventTimestamp) {
-        return new ListMessage(target, Type.REPLACE, 0, 0, null, null, null, candidateId, representative, 0f,
+        return new ListMessage(target, Type.REPLACE, 0, 0, -1, null, null, null, candidateId, representative, 0f,
                 null, 0, 0, eventTimestamp);
     }
 
     public static ListMessage drop(String target, String candidateId, long eventTimestamp) {
-        return new ListMessage(target, Type.DROP, 0, 0, null, null, null, candidateId, null, 0f, null, 0, 0,
+        return new ListMessage(target, Type.DROP, 0, 0, -1, null, null, null, candidateId, null, 0f, null, 0, 0,
                 eventTimestamp);
     }
 
     public static ListMessage sharerJoined(String image, long generation, String productId, long productVersion,
                                            long sequence, long eventTimestamp) {
-        return new ListMessage(image, Type.SHARER_JOINED, generation, 0, null, null, null, null, null, 0f,
+        return new ListMessage(image, Type.SHARER_JOINED, generation, 0, -1, null, null, null, null, null, 0f,
                 productId, productVersion, sequence, eventTimestamp);
     }
 
     public static ListMessage sharerLeft(String image, long generation, String productId, long productVersion,
                                          boolean removed, long eventTimestamp) {
-        return new ListMessage(image, removed ? Type.SHARER_REMOVED : Type.SHARER_LEFT, generation, 0, null, null,
+        return new ListMessage(image, removed ? Type.SHARER_REMOVED : Type.SHARER_LEFT, generation, 0, -1, null, null,
                 null, null, null, 0f, productId, productVersion, 0, eventTimestamp);
     }
 }

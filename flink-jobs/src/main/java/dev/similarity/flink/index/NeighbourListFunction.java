@@ -92,7 +92,7 @@ public final class NeighbourListFunction extends KeyedProcessFunction<String, Li
                 for (int i = 0; i < message.ids().length; i++) {
                     state.offer(message.ids()[i], message.representatives()[i], message.scores()[i], depth);
                 }
-                state.partialsReceived++;
+                state.partialFrom(message.fromShard());
             }
             case CANDIDATE -> {
                 if (state == null) {

@@ -185,7 +185,10 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         return batchCounts;
     }
 
-    /** Whether a shard of this subtask searches a batch, or has held messages to handle (read by tests). */
+    /**
+     * Whether a shard of this subtask searches a batch, or has held messages to handle (read by tests; a
+     * restored shard's owed batch does not count until its timer starts it).
+     */
     boolean batchInProgress() {
         for (OpenShard open : shards.values()) {
             if (open.run != null || open.heldCount > 0) return true;
@@ -354,7 +357,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     @Override
     public void processElement(ShardMessage message, Context ctx, Collector<ListMessage> out) throws Exception {
         OpenShard shard = open(message.shard(), ctx);
-        if (shard.run != null || shard.heldCount > 0) {
+        if (shard.run != null || shard.runOwed || shard.heldCount > 0) {
             hold(shard, message);
             return;
         }
@@ -542,6 +545,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         }
         if (batch.isEmpty()) {
             shard.pendingCount = 0;
+            shard.runOwed = false;
             batchRunning.clear();
             replayHeld(shard, ctx, out);
             return;
@@ -553,6 +557,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             if (m.isOwner()) owned.add(new ImageVector(m.imageKey(), m.vector()));
         }
         shard.run = new BatchRun(batch, owned, CANDIDATE_DEPTH_FACTOR * listDepth, trigger, reverseCounts);
+        shard.runOwed = false;
         shard.run.stepNanos[BatchRun.Step.BUILD.ordinal()] += System.nanoTime() - started;
         batchRunning.update(true);
         runSlice(shard, ctx, out, started);
@@ -577,9 +582,10 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 case BUILD -> buildPart(shard, run, deadline);
                 case PROBES -> probesPart(shard, run, deadline);
                 case PARTIAL_LISTS -> partialListsPart(shard, run, deadline);
-                case OWN_REVERSE -> reversePart(shard, run, deadline, true);
+                case LISTERS -> listersPart(run, deadline);
+                case OWN_REVERSE -> reversePart(shard, run, deadline, true, out);
                 case BARS -> barsPart(shard, run, deadline);
-                case OTHER_REVERSE -> reversePart(shard, run, deadline, false);
+                case OTHER_REVERSE -> reversePart(shard, run, deadline, false, out);
                 case FINISH -> throw new IllegalStateException("unreachable");
             };
             run.stepNanos[run.step.ordinal()] += System.nanoTime() - stepStarted;
@@ -654,6 +660,21 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         return true;
     }
 
+    /** Step 3's end, a part of it: each image named by a partial list records the image as its lister. */
+    private boolean listersPart(BatchRun run, long deadline) throws Exception {
+        if (run.listersToWrite == null) {
+            run.listersToWrite = new ArrayList<>(run.newListers.entrySet());
+        }
+        while (run.next < run.listersToWrite.size()) {
+            Map.Entry<String, List<String>> e = run.listersToWrite.get(run.next++);
+            addListers(e.getKey(), e.getValue());
+            if (System.nanoTime() >= deadline) return run.next == run.listersToWrite.size();
+        }
+        run.newListers.clear();
+        run.listersToWrite = null;
+        return true;
+    }
+
     /**
      * Steps 4 and 6, a part of them: reverse updates of the owner's own new images against the nodes stored
      * before the batch (the batch's nodes were searched with them in the index, so their partial lists
@@ -661,12 +682,16 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
      * included (another shard may have searched its batch before one of them arrived there, so this is
      * where they meet).
      */
-    private boolean reversePart(OpenShard shard, BatchRun run, long deadline, boolean own) throws Exception {
+    private boolean reversePart(OpenShard shard, BatchRun run, long deadline, boolean own, Collector<ListMessage> out)
+            throws Exception {
         while (run.next < run.size()) {
             int b = run.next++;
             ShardMessage m = run.batch.get(b);
             if (m.isOwner() == own) {
-                reverseUpdates(shard, m, run.near(b), run.candidates, null);
+                List<ScoredProduct> found = run.near(b);
+                reverseUpdates(shard, m, found, run.candidates, null);
+                // Sent while the search goes on, so the lists work meanwhile; its listers are in state (step 3's end).
+                out.collect(partialList(shard, m, found));
             }
             if (System.nanoTime() >= deadline) return run.next == run.size();
         }
@@ -694,9 +719,9 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     }
 
     /**
-     * Steps 7 and 8, in one slice: what the batch found is sent (the probes' candidates, every image's
-     * partial list, the reverse updates' candidates once), state is written (listers, node bars, the
-     * probe window), and the batch leaves {@code batch-pending}.
+     * Steps 7 and 8, in one slice: what the batch found is sent (the probes' candidates, the reverse
+     * updates' candidates once), state is written (the probes' listers, node bars, the probe window), and
+     * the batch leaves {@code batch-pending}.
      */
     private void finishBatch(OpenShard shard, BatchRun run, Collector<ListMessage> out) throws Exception {
         long started = System.nanoTime();
@@ -705,16 +730,6 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         }
         for (Map.Entry<String, List<String>> e : run.probeListers.entrySet()) {
             addListers(e.getKey(), e.getValue());
-        }
-        for (Map.Entry<String, List<String>> e : run.newListers.entrySet()) {
-            addListers(e.getKey(), e.getValue());
-        }
-        // Each image's partial list, the owner's images first, as streamed images send theirs.
-        for (int pass = 0; pass < 2; pass++) {
-            for (int b = 0; b < run.size(); b++) {
-                ShardMessage m = run.batch.get(b);
-                if (m.isOwner() == (pass == 0)) out.collect(partialList(shard, m, run.near(b)));
-            }
         }
         int sent = sendBatchCandidates(shard, run.candidates, out);
         for (ShardMessage m : run.batch) {
@@ -739,11 +754,12 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         long[] ms = new long[run.stepNanos.length];
         for (int i = 0; i < ms.length; i++) ms[i] = BatchRun.millis(run.stepNanos[i]);
         LOG.info("shard {}: searched a batch of {} new images ({} of them its own) in {} ms of work over {} ms in {} slices, "
-                        + "the longest {} ms (graph build {}, probe window {}, partial lists {}, own reverse updates {}, bars {}, "
-                        + "other shards' reverse updates {}, sends and state writes {}; {} candidates found, {} sent); batch ended by: {}",
+                        + "the longest {} ms (graph build {}, probe window {}, partial lists {}, their listers {}, own reverse updates {}, "
+                        + "bars {}, other shards' reverse updates {}, sends and state writes {}; {} candidates found, {} sent); "
+                        + "batch ended by: {}",
                 shard.number, n, run.owned.size(), BatchRun.millis(java.util.Arrays.stream(run.stepNanos).sum()),
                 BatchRun.millis(finished - run.startedNanos), run.slices, BatchRun.millis(Math.max(run.longestSliceNanos, finished - started)),
-                ms[0], ms[1], ms[2], ms[3], ms[4], ms[5], ms[6], found, sent, run.trigger);
+                ms[0], ms[1], ms[2], ms[3], ms[4], ms[5], ms[6], ms[7], found, sent, run.trigger);
     }
 
     /**
@@ -806,7 +822,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             representatives[i] = shard.representatives.get(ids[i]);
             scores[i] = found.get(i).score();
         }
-        return ListMessage.partial(m.imageKey(), m.generation(), m.shardCount(), ids, representatives, scores, m.eventTimestamp());
+        return ListMessage.partial(m.imageKey(), m.generation(), m.shardCount(), shard.number, ids, representatives, scores,
+                m.eventTimestamp());
     }
 
     /**
@@ -1076,6 +1093,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         open.pendingCount = pendingKeys.size();
         open.number = shard;
         for (Long ignored : batchHeld.keys()) open.heldCount++;
+        open.runOwed = Boolean.TRUE.equals(batchRunning.value());
         // A restored batch waits as if its images had just arrived (index.batch.quiet, index.batch.max-delay).
         open.firstPendingAt = open.lastPendingArrival = ctx.timerService().currentProcessingTime();
         open.batchSearchMsAtLastArrival = batchSearchMsTotal;
@@ -1165,6 +1183,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         int number;
         /** The batch search in progress, if any. */
         BatchRun run;
+        /** Restored while it searched a batch: it searches it again before anything else (a timer starts it). */
+        boolean runOwed;
         /** Messages in {@code batch-held} (read by a metric); whether they are being handled now. */
         volatile int heldCount;
         boolean replaying;

@@ -63,7 +63,10 @@ class ImageNeighboursTest {
         n.offer("early", "r", 0.5f, 3); // a candidate before the image's first partial: kept
         n.startVersion(1, 2);
         assertThat(n.ids).containsExactly("early");
-        n.partialsReceived = 2;
+        assertThat(n.partialFrom(0)).isTrue();
+        assertThat(n.partialFrom(0)).as("a shard's partial list sent again").isFalse();
+        assertThat(n.complete()).isFalse();
+        assertThat(n.partialFrom(1)).isTrue();
         assertThat(n.complete()).isTrue();
         n.markPublished(3);
         n.startVersion(2, 2);
@@ -76,7 +79,9 @@ class ImageNeighboursTest {
     void encodingRoundTripsEveryField() {
         ImageNeighbours n = new ImageNeighbours();
         n.startVersion(7, 4);
-        n.partialsReceived = 3;
+        n.partialFrom(0);
+        n.partialFrom(1);
+        n.partialFrom(3);
         n.offer("img-1", "p-1", 0.9f, 5);
         n.offer("img-2", "ürün-2", 0.8f, 5);
         n.offer("img-3", "p-3", -0.25f, 5);

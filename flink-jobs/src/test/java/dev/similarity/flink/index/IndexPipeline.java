@@ -52,6 +52,7 @@ final class IndexPipeline implements AutoCloseable {
     private final Set<Integer> heldShards = new HashSet<>();
     private final Deque<ShardMessage> held = new ArrayDeque<>();
     private boolean autoContinue = true;
+    private long partialListsSent;
 
     IndexPipeline(Path work, int dimension, Map<String, String> options) throws Exception {
         Map<String, String> settings = new HashMap<>(options);
@@ -124,6 +125,7 @@ final class IndexPipeline implements AutoCloseable {
             toLists.addAll(takeSide(sharers, ImageSharers.SHARERS));
             toLists.addAll(take(shards));
             for (ListMessage message : toLists) {
+                if (message.type() == ListMessage.Type.PARTIAL) partialListsSent++;
                 lists.processElement(message, 0L);
                 moved = true;
             }
@@ -209,6 +211,17 @@ final class IndexPipeline implements AutoCloseable {
      */
     void autoContinue(boolean on) {
         autoContinue = on;
+    }
+
+    /** Moves the shards' clock on by 1 ms (one slice of a batch search), and moves what they send. */
+    void shardsTick() throws Exception {
+        shards.setProcessingTime(shards.getProcessingTime() + 1);
+        drain();
+    }
+
+    /** Partial lists the shards sent so far (all of them, restores included). */
+    long partialListsSent() {
+        return partialListsSent;
     }
 
     /** Whether a shard searches a batch, or has messages held for after one. */

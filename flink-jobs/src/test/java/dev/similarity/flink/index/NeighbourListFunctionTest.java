@@ -37,10 +37,34 @@ class NeighbourListFunctionTest {
         return out;
     }
 
+    /** Partial lists sent so far per image and generation: the next comes from the next shard. */
+    private final java.util.Map<String, Integer> partialsSent = new java.util.HashMap<>();
+
     private void partial(String image, long generation, int shards, String[] ids, float[] scores, long at) throws Exception {
+        int shard = partialsSent.merge(image + "@" + generation, 1, Integer::sum) - 1;
+        partialFrom(shard % shards, image, generation, shards, ids, scores, at);
+    }
+
+    private void partialFrom(int shard, String image, long generation, int shards, String[] ids, float[] scores, long at)
+            throws Exception {
         String[] representatives = new String[ids.length];
         for (int i = 0; i < ids.length; i++) representatives[i] = "rep-of-" + ids[i];
-        send(ListMessage.partial(image, generation, shards, ids, representatives, scores, at));
+        send(ListMessage.partial(image, generation, shards, shard, ids, representatives, scores, at));
+    }
+
+    /** A batch searched again after a restore sends its partial lists again: the list waits for the other shard. */
+    @Test
+    void aPartialListSentTwiceByOneShardDoesNotCompleteTheList() throws Exception {
+        open(IdenticalImages.EXCLUDE);
+        send(ListMessage.sharerJoined("img", 1, "a", 4, 0, 90));
+        partialFrom(0, "img", 1, 2, new String[]{"x"}, new float[]{0.9f}, 100);
+        partialFrom(0, "img", 1, 2, new String[]{"y"}, new float[]{0.8f}, 101);
+        assertThat(published()).as("one shard of two answered, twice").isEmpty();
+        partialFrom(1, "img", 1, 2, new String[]{"z"}, new float[]{0.7f}, 102);
+        List<NeighbourListUpdate> lists = published();
+        assertThat(lists).hasSize(1);
+        assertThat(lists.get(0).neighbourIds()).as("the top 2 (k), both from shard 0's two answers")
+                .containsExactly("rep-of-x", "rep-of-y");
     }
 
     @Test
