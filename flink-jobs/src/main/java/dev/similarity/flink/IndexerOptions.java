@@ -128,7 +128,7 @@ public final class IndexerOptions {
 
     public static final ConfigOption<Duration> INDEX_BATCH_QUIET =
             ConfigOptions.key("index.batch.quiet").durationType().defaultValue(Duration.ofSeconds(1))
-                    .withDescription("Bulk phase: a shard searches its collected batch once no new image has reached it for this long, not counting its subtask's own batch searches meanwhile; with parallelism above 1, or for twice as long as its subtask's last batch search if that is longer (while one subtask searches a batch, back-pressure holds back the others' input too) (index.batch.backlog-lag).");
+                    .withDescription("Bulk phase: a shard searches its collected batch once no new image has reached it for this long, not counting its subtask's own batch searches meanwhile; with parallelism above 1, or for twice as long as the longest slice of its subtask's last batch search if that is longer (while one subtask holds its thread, back-pressure holds back the others' input too), or 1 s per 30,000 images collected if that is longer (a large batch waits out pauses upstream: at 10^6 products a 1 s silence cut a bootstrap's first batch at 304,000 images) (index.batch.backlog-lag).");
 
     public static final ConfigOption<Integer> INDEX_BATCH_MAX_IMAGES =
             ConfigOptions.key("index.batch.max-images").intType().defaultValue(1_000_000)
@@ -136,7 +136,7 @@ public final class IndexerOptions {
 
     public static final ConfigOption<Duration> INDEX_BATCH_SLICE =
             ConfigOptions.key("index.batch.slice").durationType().defaultValue(Duration.ofMillis(500))
-                    .withDescription("Bulk phase: a shard searches its batch in slices of about this much work, and reads its input and lets checkpoint barriers pass between them; what arrives meanwhile waits in state and follows the batch in order. The batch's last step (its lists and state writes) is one slice of its own, about 10-50 microseconds per image (index.batch.backlog-lag).");
+                    .withDescription("Bulk phase: a shard searches its batch in slices of about this much work, and reads its input and lets checkpoint barriers pass between them; what arrives meanwhile waits in state and follows the batch in order. A slice also waits while the lists' operator back-pressures the shard (index.batch.backlog-lag).");
 
     public static final ConfigOption<Duration> INDEX_BATCH_MAX_DELAY =
             ConfigOptions.key("index.batch.max-delay").durationType().defaultValue(Duration.ofMinutes(3))

@@ -12,13 +12,13 @@ import java.util.Map;
  * A shard's batch search in progress, on the heap only: the batch's images in arrival order, how far the
  * search got, and what it found, kept until the batch ends.
  *
- * <p>Invariant: before its last step ({@link Step#FINISH}) a run writes to state only the listers of its
- * partial lists ({@link Step#LISTERS}, a superset of what any search of the batch sends is harmless: a
- * drop to a list without the image changes nothing), and sends only partial lists, each after its
- * listers are written. So a checkpoint taken between two slices holds the shard as it was before the
- * batch, the batch still in {@code batch-pending}: a job restored from it searches the whole batch again
- * and sends the partial lists again, which the lists take as before (each shard's partial counted once,
- * its images offered again).
+ * <p>Invariants, so that a checkpoint may fall between any two slices: a run sends a partial list only after
+ * its listers are in state ({@link Step#LISTERS}: a superset is harmless, a drop to a list without the
+ * image changes nothing), and a candidate only with its node's known scores and its image's listers,
+ * written in the same slice ({@link Step#SEND_CANDIDATES}); the batch stays in {@code batch-pending}
+ * until the last slice. A job restored from such a checkpoint searches the whole batch again: the partial
+ * lists it sends again are taken as before (each shard's counted once, its images offered again), and a
+ * node whose candidates were sent knows their scores, so they are not offered to it twice.
  */
 final class BatchRun {
 
@@ -38,7 +38,11 @@ final class BatchRun {
         BARS,
         /** (6) the other shards' new images' reverse updates against every node; their partial lists sent. */
         OTHER_REVERSE,
-        /** (7, 8) sends and state writes, in one slice. */
+        /** (7) the candidates found, node by node, each with its node's state and its images' listers. */
+        SEND_CANDIDATES,
+        /** (7) the bars of the owner's new nodes that took no candidate, into state. */
+        OWN_BARS,
+        /** (2, 8) the probes' candidates sent, the batch's searches into the probe window; the batch ends. */
         FINISH
     }
 
@@ -60,6 +64,9 @@ final class BatchRun {
     final Map<String, List<String>> newListers = new HashMap<>();
     /** {@link #newListers} as a list, for {@link Step#LISTERS} to write in parts. */
     List<Map.Entry<String, List<String>>> listersToWrite;
+    /** The candidates by node as a list, for {@link Step#SEND_CANDIDATES} to send in parts; how many were sent. */
+    List<Map.Entry<NodeBars.Node, List<Candidate>>> candidatesToSend;
+    int candidatesSent;
     final ShardIndexFunction.ReverseUpdateCounts countsBefore;
     /** What the reverse updates (steps 4 and 6) found, sent once they are done. */
     final Candidates candidates = new Candidates();

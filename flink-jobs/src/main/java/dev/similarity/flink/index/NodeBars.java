@@ -94,6 +94,8 @@ final class NodeBars {
         int raisesSinceIndexed;
         /** The last {@link Visit} that reached this node. */
         long visit;
+        /** Set while a batch search's last steps run, once the node's state was written with its candidates. */
+        boolean barsWritten;
 
         private Node(String imageKey, int depth) {
             this.imageKey = imageKey;

@@ -586,6 +586,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 case OWN_REVERSE -> reversePart(shard, run, deadline, true, out);
                 case BARS -> barsPart(shard, run, deadline);
                 case OTHER_REVERSE -> reversePart(shard, run, deadline, false, out);
+                case SEND_CANDIDATES -> candidatesPart(shard, run, deadline, out);
+                case OWN_BARS -> ownBarsPart(shard, run, deadline);
                 case FINISH -> throw new IllegalStateException("unreachable");
             };
             run.stepNanos[run.step.ordinal()] += System.nanoTime() - stepStarted;
@@ -607,6 +609,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     }
 
     private static final int BUILD_PART = 1_000;
+    /** Images collected per second of silence a batch waits for beyond index.batch.quiet (see onTimer). */
+    private static final int QUIET_IMAGES_PER_SECOND = 30_000;
 
     /** Step 1, a part of it: the owner's new nodes into the graph; searchable once all are in. */
     private boolean buildPart(OpenShard shard, BatchRun run, long deadline) {
@@ -719,25 +723,58 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     }
 
     /**
-     * Steps 7 and 8, in one slice: what the batch found is sent (the probes' candidates, the reverse
-     * updates' candidates once), state is written (the probes' listers, node bars, the probe window), and
-     * the batch leaves {@code batch-pending}.
+     * Step 7, a part of it: the reverse updates' candidates, node by node (see {@link #sendBatchCandidates});
+     * what this slice sent is recorded in state before it ends.
+     */
+    private boolean candidatesPart(OpenShard shard, BatchRun run, long deadline, Collector<ListMessage> out) throws Exception {
+        if (run.candidatesToSend == null) {
+            run.candidatesToSend = new ArrayList<>(run.candidates.byNode.entrySet());
+            run.candidates.byNode.clear();
+        }
+        Map<String, List<String>> sentTo = new HashMap<>();
+        try {
+            while (run.next < run.candidatesToSend.size()) {
+                Map.Entry<NodeBars.Node, List<BatchRun.Candidate>> e = run.candidatesToSend.get(run.next);
+                run.candidatesToSend.set(run.next++, null); // sent: let it go
+                run.candidatesSent += sendBatchCandidates(shard, e.getKey(), e.getValue(), sentTo, out);
+                if (System.nanoTime() >= deadline) return run.next == run.candidatesToSend.size();
+            }
+            return true;
+        } finally {
+            for (Map.Entry<String, List<String>> e : sentTo.entrySet()) {
+                candidatesOf.put(e.getKey(), ListerIds.withAll(candidatesOf.get(e.getKey()), e.getValue()));
+            }
+        }
+    }
+
+    /** Step 7, a part of it: the owner's new nodes that took no candidate get their bars into state. */
+    private boolean ownBarsPart(OpenShard shard, BatchRun run, long deadline) throws Exception {
+        while (run.next < run.size()) {
+            ShardMessage m = run.batch.get(run.next++);
+            if (m.isOwner()) {
+                NodeBars.Node node = shard.bars.node(m.imageKey());
+                // A node that took candidates was written with them (sendBatchCandidates).
+                if (node != null && !node.barsWritten) nodeBars.put(m.imageKey(), node.encode());
+                if (node != null) node.barsWritten = false;
+            }
+            if (System.nanoTime() >= deadline) return run.next == run.size();
+        }
+        return true;
+    }
+
+    /**
+     * Step 8, the batch's last slice: the probes' candidates are sent (with their listers), the batch's
+     * latest searches join the probe window, and the batch leaves {@code batch-pending}.
      */
     private void finishBatch(OpenShard shard, BatchRun run, Collector<ListMessage> out) throws Exception {
         long started = System.nanoTime();
-        for (ListMessage candidate : run.probeCandidates) {
-            out.collect(candidate);
-        }
         for (Map.Entry<String, List<String>> e : run.probeListers.entrySet()) {
             addListers(e.getKey(), e.getValue());
         }
-        int sent = sendBatchCandidates(shard, run.candidates, out);
-        for (ShardMessage m : run.batch) {
-            if (m.isOwner()) {
-                NodeBars.Node node = shard.bars.node(m.imageKey());
-                if (node != null && !run.candidates.byNode.containsKey(node)) nodeBars.put(m.imageKey(), node.encode());
-            }
+        for (ListMessage candidate : run.probeCandidates) {
+            out.collect(candidate);
         }
+        int sent = run.candidatesSent;
         // The batch's searches join the probe window last (only the latest fit; older ones would be evicted at once).
         int n = run.size();
         for (int b = Math.max(0, n - shard.probes.capacity()); b < n; b++) {
@@ -827,32 +864,28 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     }
 
     /**
-     * Sends a batch's candidates once its reverse updates are done, each node's state written once. A
+     * Sends one node's candidates once the batch's reverse updates are done, its state written once. A
      * candidate is sent only while its node still knows its score: one it no longer knows was pushed out
      * of the node's best known scores by k + reserve live images, every one of which its list is told of
      * (the node's partial list, or candidates sent), so it could not enter the list (streamed, the list
-     * would receive it and drop it). Records, per image, the lists it was sent to (its drops go there).
+     * would receive it and drop it). Adds to {@code sentTo}, per image, the lists it was sent to (its drops
+     * go there), which the caller writes to state in the same slice.
      *
      * @return the candidates sent
      */
-    private int sendBatchCandidates(OpenShard shard, BatchRun.Candidates candidates, Collector<ListMessage> out) throws Exception {
-        Map<String, List<String>> sentTo = new HashMap<>();
+    private int sendBatchCandidates(OpenShard shard, NodeBars.Node node, List<BatchRun.Candidate> candidates,
+                                    Map<String, List<String>> sentTo, Collector<ListMessage> out) throws Exception {
         int sent = 0;
-        for (Map.Entry<NodeBars.Node, List<BatchRun.Candidate>> e : candidates.byNode.entrySet()) {
-            NodeBars.Node node = e.getKey();
-            long generation = shard.generations.getOrDefault(node.imageKey, -1L);
-            for (BatchRun.Candidate c : e.getValue()) {
-                if (!node.knows(NodeBars.imageId(c.imageKey()))) continue;
-                out.collect(ListMessage.candidate(node.imageKey, generation, c.imageKey(), c.representative(), c.score(),
-                        c.eventTimestamp()));
-                sentTo.computeIfAbsent(c.imageKey(), key -> new ArrayList<>()).add(node.imageKey);
-                sent++;
-            }
-            nodeBars.put(node.imageKey, node.encode());
+        long generation = shard.generations.getOrDefault(node.imageKey, -1L);
+        for (BatchRun.Candidate c : candidates) {
+            if (!node.knows(NodeBars.imageId(c.imageKey()))) continue;
+            out.collect(ListMessage.candidate(node.imageKey, generation, c.imageKey(), c.representative(), c.score(),
+                    c.eventTimestamp()));
+            sentTo.computeIfAbsent(c.imageKey(), key -> new ArrayList<>()).add(node.imageKey);
+            sent++;
         }
-        for (Map.Entry<String, List<String>> e : sentTo.entrySet()) {
-            candidatesOf.put(e.getKey(), ListerIds.withAll(candidatesOf.get(e.getKey()), e.getValue()));
-        }
+        nodeBars.put(node.imageKey, node.encode());
+        node.barsWritten = true;
         return sent;
     }
 
@@ -1010,7 +1043,10 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 // end a batch.
                 long ownSearches = batchSearchMsTotal - shard.batchSearchMsAtLastArrival;
                 long starvation = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks() > 1 ? 2 * lastBatchSearchMs : 0;
-                long quietAt = shard.lastPendingArrival + ownSearches + Math.max(batchQuietMs, starvation);
+                // A larger batch waits out longer pauses upstream (checkpoints, GC of a large state): 1 s more per
+                // QUIET_IMAGES_PER_SECOND collected, a few per cent of the time the batch's search will take.
+                long growing = shard.pendingCount * 1000L / QUIET_IMAGES_PER_SECOND;
+                long quietAt = shard.lastPendingArrival + ownSearches + Math.max(Math.max(batchQuietMs, starvation), growing);
                 long lateAt = shard.firstPendingAt + batchMaxDelayMs;
                 if (now >= quietAt || now >= lateAt) {
                     startBatch(shard, ctx, out, now >= quietAt ? "quiet" : "max delay");

@@ -53,6 +53,7 @@ final class IndexPipeline implements AutoCloseable {
     private final Deque<ShardMessage> held = new ArrayDeque<>();
     private boolean autoContinue = true;
     private long partialListsSent;
+    private long candidatesSent;
 
     IndexPipeline(Path work, int dimension, Map<String, String> options) throws Exception {
         Map<String, String> settings = new HashMap<>(options);
@@ -126,6 +127,7 @@ final class IndexPipeline implements AutoCloseable {
             toLists.addAll(take(shards));
             for (ListMessage message : toLists) {
                 if (message.type() == ListMessage.Type.PARTIAL) partialListsSent++;
+                if (message.type() == ListMessage.Type.CANDIDATE) candidatesSent++;
                 lists.processElement(message, 0L);
                 moved = true;
             }
@@ -217,6 +219,11 @@ final class IndexPipeline implements AutoCloseable {
     void shardsTick() throws Exception {
         shards.setProcessingTime(shards.getProcessingTime() + 1);
         drain();
+    }
+
+    /** Reverse-update candidates the shards sent so far (all of them, restores included). */
+    long candidatesSent() {
+        return candidatesSent;
     }
 
     /** Partial lists the shards sent so far (all of them, restores included). */

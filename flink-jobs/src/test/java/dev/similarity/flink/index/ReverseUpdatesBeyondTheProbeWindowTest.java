@@ -239,6 +239,16 @@ class ReverseUpdatesBeyondTheProbeWindowTest {
      */
     @Test
     void aBatchSearchedInSlicesAcrossARestoreLeavesListsExactAndChangesFollowIt() throws Exception {
+        restoreBetweenSlicesOfABatch(() -> pipeline.partialListsSent() >= 500, "partial lists sent");
+    }
+
+    /** The same, with the checkpoint taken while the batch's candidates are being sent, node by node. */
+    @Test
+    void aBatchRestoredWhileItSendsItsCandidatesLeavesListsExact() throws Exception {
+        restoreBetweenSlicesOfABatch(() -> pipeline.candidatesSent() >= 200, "candidates sent");
+    }
+
+    private void restoreBetweenSlicesOfABatch(java.util.function.BooleanSupplier checkpointWhen, String when) throws Exception {
         open(IndexerOptions.LOW_BAR_NODES.defaultValue(), Map.of(IndexerOptions.INDEX_BATCH_SLICE.key(), "1 ms"));
         long quiet = IndexerOptions.INDEX_BATCH_QUIET.defaultValue().toMillis();
         long maxDelay = IndexerOptions.INDEX_BATCH_MAX_DELAY.defaultValue().toMillis();
@@ -248,13 +258,13 @@ class ReverseUpdatesBeyondTheProbeWindowTest {
         pipeline.shardsClock(BACKLOG_CLOCK + quiet);
         assertThat(pipeline.batchInProgress()).as("the batch is searched in slices").isTrue();
         assertThat(pipeline.partialListsSent()).as("no partial list before the search reaches step 4").isZero();
-        for (int i = 0; i < 5_000 && pipeline.partialListsSent() < 500; i++) pipeline.shardsTick();
-        assertThat(pipeline.partialListsSent()).as("partial lists sent before the checkpoint").isGreaterThanOrEqualTo(500);
-        assertThat(pipeline.batchInProgress()).isTrue();
+        for (int i = 0; i < 20_000 && !checkpointWhen.getAsBoolean() && pipeline.batchInProgress(); i++) pipeline.shardsTick();
+        assertThat(checkpointWhen.getAsBoolean()).as(when + " before the checkpoint").isTrue();
+        assertThat(pipeline.batchInProgress()).as("the batch still runs at the checkpoint").isTrue();
         churn(100, 1); // held: the batch runs
         pipeline.checkpointAndRestore();
         pipeline.autoContinue(true);
-        pipeline.shardsClock(BACKLOG_CLOCK + quiet + 10);
+        pipeline.shardsClock(BACKLOG_CLOCK + quiet + 10_000);
         pipeline.shardsClock(BACKLOG_CLOCK + 2 * maxDelay);
         pipeline.shardsClock(BACKLOG_CLOCK + 4 * maxDelay);
         assertThat(pipeline.batchInProgress()).isFalse();
