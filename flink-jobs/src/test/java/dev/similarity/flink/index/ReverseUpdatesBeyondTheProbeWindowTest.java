@@ -248,6 +248,31 @@ class ReverseUpdatesBeyondTheProbeWindowTest {
         restoreBetweenSlicesOfABatch(() -> pipeline.candidatesSent() >= 200, "candidates sent");
     }
 
+    /**
+     * Bulk phase: images that arrive while a batch is searched in slices wait, then form the next batch,
+     * which their silence ends like any other (not only index.batch.max-delay).
+     */
+    @Test
+    void imagesHeldDuringABatchFormTheNextBatchWhichQuietEnds() throws Exception {
+        open(IndexerOptions.LOW_BAR_NODES.defaultValue(), Map.of(IndexerOptions.INDEX_BATCH_SLICE.key(), "1 ms"));
+        long quiet = IndexerOptions.INDEX_BATCH_QUIET.defaultValue().toMillis();
+        pipeline.autoContinue(false);
+        pipeline.shardsClock(BACKLOG_CLOCK);
+        for (int i = 0; i < CATALOGUE / 2; i++) show("p" + i);
+        pipeline.shardsClock(BACKLOG_CLOCK + quiet);
+        assertThat(pipeline.batchInProgress()).isTrue();
+        for (int i = CATALOGUE / 2; i < CATALOGUE; i++) show("p" + i); // held where a batch runs
+        pipeline.autoContinue(true);
+        long maxDelay = IndexerOptions.INDEX_BATCH_MAX_DELAY.defaultValue().toMillis();
+        for (long t = BACKLOG_CLOCK + quiet + 1_000; t < BACKLOG_CLOCK + maxDelay / 2; t += quiet) {
+            pipeline.shardsClock(t);
+        }
+        assertThat(pipeline.shardBatches().images()).as("every image searched on both shards, well before max-delay")
+                .isEqualTo(2L * CATALOGUE);
+        assertThat(pipeline.shardBatches().batches()).as("the held images' batch too").isGreaterThanOrEqualTo(3);
+        assertThat(meanOverlap()).isGreaterThanOrEqualTo(0.995);
+    }
+
     private void restoreBetweenSlicesOfABatch(java.util.function.BooleanSupplier checkpointWhen, String when) throws Exception {
         open(IndexerOptions.LOW_BAR_NODES.defaultValue(), Map.of(IndexerOptions.INDEX_BATCH_SLICE.key(), "1 ms"));
         long quiet = IndexerOptions.INDEX_BATCH_QUIET.defaultValue().toMillis();
