@@ -406,12 +406,7 @@ public final class ShardIndex implements Closeable {
     int loaded = 0;
     try {
       for (ImageVector image : images) {
-        requireId(image.imageKey());
-        VectorChecks.requireUnitVector(
-            "vector of image '" + image.imageKey() + "'", image.vector(), dimension);
-        writer.updateDocument(
-            ProductDocuments.idTerm(image.imageKey()),
-            ProductDocuments.imageDocument(image.imageKey(), image.vector()));
+        writeImageNode(image);
         loaded++;
       }
       for (ImageMember member : members) {
@@ -427,6 +422,16 @@ public final class ShardIndex implements Closeable {
       reopen(); // as in bulkLoad: only a reopen makes the view agree with the writer again
     }
     return loaded;
+  }
+
+  /** Writes an image node (replacing one of the same key) without refreshing: bulk loads only. */
+  private void writeImageNode(ImageVector image) throws IOException {
+    requireId(image.imageKey());
+    VectorChecks.requireUnitVector(
+        "vector of image '" + image.imageKey() + "'", image.vector(), dimension);
+    writer.updateDocument(
+        ProductDocuments.idTerm(image.imageKey()),
+        ProductDocuments.imageDocument(image.imageKey(), image.vector()));
   }
 
   /**
@@ -449,12 +454,7 @@ public final class ShardIndex implements Closeable {
     int added = 0;
     try {
       for (ImageVector image : images) {
-        requireId(image.imageKey());
-        VectorChecks.requireUnitVector(
-            "vector of image '" + image.imageKey() + "'", image.vector(), dimension);
-        writer.updateDocument(
-            ProductDocuments.idTerm(image.imageKey()),
-            ProductDocuments.imageDocument(image.imageKey(), image.vector()));
+        writeImageNode(image);
         added++;
       }
     } catch (IOException e) {
