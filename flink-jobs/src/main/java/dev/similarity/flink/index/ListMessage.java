@@ -9,6 +9,10 @@ package dev.similarity.flink.index;
  *       list is complete once all {@code shardCount} shards answered.</li>
  *   <li>CANDIDATE: image {@code candidateId}, represented by {@code candidateRepresentative}, has
  *       similarity {@code score} to target, as of target's generation {@code version}.</li>
+ *   <li>CANDIDATES: CANDIDATE for each of images {@code ids} (named by {@code representatives}, with
+ *       similarities {@code scores}) in one message, as of target's generation {@code version}: a batch
+ *       search sends all of one image's candidates together, so its list reads and writes its state once.
+ *       {@code eventTimestamp} is the newest of their events.</li>
  *   <li>REPLACE: image {@code candidateId}, which target may list, is now represented by
  *       {@code candidateRepresentative}.</li>
  *   <li>DROP: image {@code candidateId} is gone; target must not list it.</li>
@@ -39,7 +43,8 @@ public record ListMessage(
         long sequence,
         long eventTimestamp) {
 
-    public enum Type { PARTIAL, CANDIDATE, REPLACE, DROP, SHARER_JOINED, SHARER_LEFT, SHARER_REMOVED }
+    // CANDIDATES last: a constant added to the end keeps the serialized ordinals of the others.
+    public enum Type { PARTIAL, CANDIDATE, REPLACE, DROP, SHARER_JOINED, SHARER_LEFT, SHARER_REMOVED, CANDIDATES }
 
     /**
      * Shard {@code fromShard}'s partial list of image {@code target} (one of {@code shardCount}); a shard may
@@ -55,6 +60,22 @@ public record ListMessage(
                                         String candidateRepresentative, float score, long eventTimestamp) {
         return new ListMessage(target, Type.CANDIDATE, targetGeneration, 0, -1, null, null, null,
                 candidateId, candidateRepresentative, score, null, 0, 0, eventTimestamp);
+    }
+
+    /**
+     * Images {@code ids} as candidates to image {@code target}'s list, as {@link #candidate} each; the three
+     * arrays are parallel and not empty.
+     *
+     * @throws IllegalArgumentException if they are empty or of different lengths
+     */
+    public static ListMessage candidates(String target, long targetGeneration, String[] ids, String[] representatives,
+                                         float[] scores, long eventTimestamp) {
+        if (ids.length == 0 || representatives.length != ids.length || scores.length != ids.length) {
+            throw new IllegalArgumentException("candidates of '" + target + "': " + ids.length + " ids, "
+                    + representatives.length + " representatives, " + scores.length + " scores");
+        }
+        return new ListMessage(target, Type.CANDIDATES, targetGeneration, 0, -1, ids, representatives, scores,
+                null, null, 0f, null, 0, 0, eventTimestamp);
     }
 
     public static ListMessage replace(String target, String candidateId, String representative, long eventTimestamp) {

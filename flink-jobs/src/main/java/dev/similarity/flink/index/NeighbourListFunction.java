@@ -68,7 +68,7 @@ public final class NeighbourListFunction extends KeyedProcessFunction<String, Li
 
     private void listChanged(ListMessage message, Collector<NeighbourListUpdate> out) throws Exception {
         byte[] stored = neighbours.value();
-        if (message.type() == ListMessage.Type.CANDIDATE && stored != null && candidateChangesNothing(stored, message)) {
+        if (stored != null && candidatesChangeNothing(stored, message)) {
             return; // most candidates do not rank: decided without decoding the state
         }
         ImageNeighbours state = stored == null ? null : ImageNeighbours.decode(stored);
@@ -94,7 +94,7 @@ public final class NeighbourListFunction extends KeyedProcessFunction<String, Li
                 }
                 state.partialFrom(message.fromShard());
             }
-            case CANDIDATE -> {
+            case CANDIDATE, CANDIDATES -> {
                 if (state == null) {
                     Long retired = retiredVersion.value();
                     if (retired != null && message.version() <= retired) {
@@ -104,8 +104,7 @@ public final class NeighbourListFunction extends KeyedProcessFunction<String, Li
                 }
                 boolean scoredForOtherVersion = message.version() >= 0 && state.version >= 0
                         && message.version() != state.version;
-                if (scoredForOtherVersion
-                        || !state.offer(message.candidateId(), message.candidateRepresentative(), message.score(), depth)) {
+                if (scoredForOtherVersion || !offerCandidates(state, message)) {
                     return; // most candidates do not rank: no state write
                 }
             }
@@ -128,11 +127,39 @@ public final class NeighbourListFunction extends KeyedProcessFunction<String, Li
         neighbours.update(state.encode());
     }
 
-    private boolean candidateChangesNothing(byte[] stored, ListMessage message) {
+    /** Whether the candidates of a CANDIDATE(S) message would leave the stored list as it is (false for other types). */
+    private boolean candidatesChangeNothing(byte[] stored, ListMessage message) {
+        boolean one = message.type() == ListMessage.Type.CANDIDATE;
+        if (!one && message.type() != ListMessage.Type.CANDIDATES) {
+            return false;
+        }
         long version = ImageNeighbours.encodedVersion(stored);
-        boolean scoredForOtherVersion = message.version() >= 0 && version >= 0 && message.version() != version;
-        return scoredForOtherVersion || !ImageNeighbours.offerWouldChange(stored, message.candidateId(),
-                message.candidateRepresentative(), message.score(), depth);
+        if (message.version() >= 0 && version >= 0 && message.version() != version) {
+            return true; // scored for another generation of the image
+        }
+        if (one) {
+            return !ImageNeighbours.offerWouldChange(stored, message.candidateId(), message.candidateRepresentative(),
+                    message.score(), depth);
+        }
+        for (int i = 0; i < message.ids().length; i++) {
+            if (ImageNeighbours.offerWouldChange(stored, message.ids()[i], message.representatives()[i],
+                    message.scores()[i], depth)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Offers the message's candidates to the list; whether any changed it. */
+    private boolean offerCandidates(ImageNeighbours state, ListMessage message) {
+        if (message.type() == ListMessage.Type.CANDIDATE) {
+            return state.offer(message.candidateId(), message.candidateRepresentative(), message.score(), depth);
+        }
+        boolean changed = false;
+        for (int i = 0; i < message.ids().length; i++) {
+            changed |= state.offer(message.ids()[i], message.representatives()[i], message.scores()[i], depth);
+        }
+        return changed;
     }
 
     private void sharerJoined(ListMessage message, Collector<NeighbourListUpdate> out) throws Exception {

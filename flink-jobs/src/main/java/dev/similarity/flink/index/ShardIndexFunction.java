@@ -37,6 +37,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Collection;
 import java.util.HashMap;
@@ -864,8 +865,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     }
 
     /**
-     * Sends one node's candidates once the batch's reverse updates are done, its state written once. A
-     * candidate is sent only while its node still knows its score: one it no longer knows was pushed out
+     * Sends one node's candidates, in one message, once the batch's reverse updates are done, its state
+     * written once. A candidate is sent only while its node still knows its score: one it no longer knows was pushed out
      * of the node's best known scores by k + reserve live images, every one of which its list is told of
      * (the node's partial list, or candidates sent), so it could not enter the list (streamed, the list
      * would receive it and drop it). Adds to {@code sentTo}, per image, the lists it was sent to (its drops
@@ -877,12 +878,22 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                                     Map<String, List<String>> sentTo, Collector<ListMessage> out) throws Exception {
         int sent = 0;
         long generation = shard.generations.getOrDefault(node.imageKey, -1L);
+        String[] ids = new String[candidates.size()];
+        String[] representatives = new String[ids.length];
+        float[] scores = new float[ids.length];
+        long newestEvent = Long.MIN_VALUE;
         for (BatchRun.Candidate c : candidates) {
             if (!node.knows(NodeBars.imageId(c.imageKey()))) continue;
-            out.collect(ListMessage.candidate(node.imageKey, generation, c.imageKey(), c.representative(), c.score(),
-                    c.eventTimestamp()));
+            ids[sent] = c.imageKey();
+            representatives[sent] = c.representative();
+            scores[sent] = c.score();
+            newestEvent = Math.max(newestEvent, c.eventTimestamp());
             sentTo.computeIfAbsent(c.imageKey(), key -> new ArrayList<>()).add(node.imageKey);
             sent++;
+        }
+        if (sent > 0) { // one message per list: the list reads and writes its state once for all of them
+            out.collect(ListMessage.candidates(node.imageKey, generation, Arrays.copyOf(ids, sent),
+                    Arrays.copyOf(representatives, sent), Arrays.copyOf(scores, sent), newestEvent));
         }
         nodeBars.put(node.imageKey, node.encode());
         node.barsWritten = true;

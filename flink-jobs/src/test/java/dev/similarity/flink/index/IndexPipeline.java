@@ -128,6 +128,7 @@ final class IndexPipeline implements AutoCloseable {
             for (ListMessage message : toLists) {
                 if (message.type() == ListMessage.Type.PARTIAL) partialListsSent++;
                 if (message.type() == ListMessage.Type.CANDIDATE) candidatesSent++;
+                if (message.type() == ListMessage.Type.CANDIDATES) candidatesSent += message.ids().length;
                 lists.processElement(message, 0L);
                 moved = true;
             }

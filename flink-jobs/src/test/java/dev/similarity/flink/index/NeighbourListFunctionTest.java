@@ -24,7 +24,7 @@ class NeighbourListFunctionTest {
 
     @AfterEach
     void close() throws Exception {
-        harness.close();
+        if (harness != null) harness.close();
     }
 
     private void send(ListMessage message) throws Exception {
@@ -107,6 +107,38 @@ class NeighbourListFunctionTest {
             assertThat(u.neighbourIds()).containsExactly("near-rep", "rep-of-x");
             assertThat(u.eventTimestamp()).isEqualTo(300);
         });
+    }
+
+    /** A batch sends one image's candidates in one message: the list is as if they came one by one. */
+    @Test
+    void candidatesSentTogetherRankAsIfSentOneByOne() throws Exception {
+        open(IdenticalImages.EXCLUDE);
+        send(ListMessage.sharerJoined("img", 1, "a", 1, 0, 90));
+        partial("img", 1, 1, new String[] {"x", "y", "z"}, new float[] {0.9f, 0.5f, 0.4f}, 100);
+        published();
+        send(ListMessage.candidates("img", 1, new String[] {"far", "further"}, new String[] {"far-rep", "further-rep"},
+                new float[] {0.1f, 0.05f}, 200));
+        assertThat(published()).as("none ranks").isEmpty();
+        send(ListMessage.candidates("img", 1, new String[] {"far", "near", "nearer"},
+                new String[] {"far-rep", "near-rep", "nearer-rep"}, new float[] {0.1f, 0.6f, 0.95f}, 300));
+        assertThat(published()).singleElement().satisfies(u -> {
+            assertThat(u.neighbourIds()).containsExactly("nearer-rep", "rep-of-x");
+            assertThat(u.eventTimestamp()).isEqualTo(300);
+        });
+        send(ListMessage.drop("img", "nearer", 400));
+        assertThat(published()).as("the message's other ranking candidate was kept in the reserve")
+                .singleElement().satisfies(u -> assertThat(u.neighbourIds()).containsExactly("rep-of-x", "near-rep"));
+        send(ListMessage.candidates("img", 0, new String[] {"stale"}, new String[] {"s"}, new float[] {0.99f}, 500));
+        assertThat(published()).as("scored for another generation").isEmpty();
+    }
+
+    @Test
+    void aCandidatesMessageNeedsParallelNonEmptyArrays() {
+        org.assertj.core.api.Assertions.assertThatIllegalArgumentException().isThrownBy(() -> ListMessage.candidates(
+                "img", 1, new String[] {"a"}, new String[] {"a", "b"}, new float[] {0.5f}, 0));
+        org.assertj.core.api.Assertions.assertThatIllegalArgumentException().isThrownBy(() -> ListMessage.candidates(
+                "img", 1, new String[0], new String[0], new float[0], 0));
+        harness = null;
     }
 
     @Test
