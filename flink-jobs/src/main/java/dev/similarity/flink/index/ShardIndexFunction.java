@@ -22,6 +22,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
@@ -634,15 +635,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         while (run.next < run.size()) {
             ShardMessage m = run.batch.get(run.next++);
             if (m.isOwner()) {
-                String x = m.imageKey();
-                String representative = representativeOf(shard, m);
-                List<String> probers = new ArrayList<>();
-                shard.probes.forEachBeaten(x, m.vector(), (prober, proberGeneration, score) -> {
-                    run.probeCandidates.add(ListMessage.candidate(prober, proberGeneration, x, representative, score,
-                            m.eventTimestamp()));
-                    probers.add(prober);
-                });
-                if (!probers.isEmpty()) run.probeListers.put(x, probers);
+                List<String> probers = beatenProbes(shard, m, run.probeCandidates::add);
+                if (!probers.isEmpty()) run.probeListers.put(m.imageKey(), probers);
             }
             if (System.nanoTime() >= deadline) return run.next == run.size();
         }
@@ -709,11 +703,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             int b = run.next++;
             ShardMessage m = run.batch.get(b);
             if (m.isOwner()) {
-                List<ScoredProduct> found = run.near(b);
-                float[] scores = partialScores(found);
-                long[] known = new long[scores.length];
-                for (int i = 0; i < known.length; i++) known[i] = NodeBars.imageId(found.get(i).productId());
-                shard.bars.add(m.imageKey(), scores, known, m.vector());
+                barFromPartialList(shard, m, run.near(b));
                 if (shard.bars.lowBarsDue()) {
                     shard.bars.rebuildLowBars(this::storedVector);
                 }
@@ -754,9 +744,11 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             ShardMessage m = run.batch.get(run.next++);
             if (m.isOwner()) {
                 NodeBars.Node node = shard.bars.node(m.imageKey());
-                // A node that took candidates was written with them (sendBatchCandidates).
-                if (node != null && !node.barsWritten) nodeBars.put(m.imageKey(), node.encode());
-                if (node != null) node.barsWritten = false;
+                if (node != null) {
+                    // A node that took candidates was written with them (sendBatchCandidates).
+                    if (!node.barsWritten) nodeBars.put(m.imageKey(), node.encode());
+                    node.barsWritten = false;
+                }
             }
             if (System.nanoTime() >= deadline) return run.next == run.size();
         }
@@ -795,7 +787,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                         + "the longest {} ms (graph build {}, probe window {}, partial lists {}, their listers {}, own reverse updates {}, "
                         + "bars {}, other shards' reverse updates {}, sends and state writes {}; {} candidates found, {} sent); "
                         + "batch ended by: {}",
-                shard.number, n, run.owned.size(), BatchRun.millis(java.util.Arrays.stream(run.stepNanos).sum()),
+                shard.number, n, run.owned.size(), BatchRun.millis(Arrays.stream(run.stepNanos).sum()),
                 BatchRun.millis(finished - run.startedNanos), run.slices, BatchRun.millis(Math.max(run.longestSliceNanos, finished - started)),
                 ms[0], ms[1], ms[2], ms[3], ms[4], ms[5], ms[6], ms[7], found, sent, run.trigger);
     }
@@ -866,8 +858,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
 
     /**
      * Sends one node's candidates, in one message, once the batch's reverse updates are done, its state
-     * written once. A candidate is sent only while its node still knows its score: one it no longer knows was pushed out
-     * of the node's best known scores by k + reserve live images, every one of which its list is told of
+     * written once. A candidate is sent only while its node still knows its score: one it no longer knows
+     * was pushed out of the node's best known scores by k + reserve live images, every one of which its list is told of
      * (the node's partial list, or candidates sent), so it could not enter the list (streamed, the list
      * would receive it and drop it). Adds to {@code sentTo}, per image, the lists it was sent to (its drops
      * go there), which the caller writes to state in the same slice.
@@ -947,14 +939,19 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
 
     /** An owner's new image as a candidate to each recent probe whose bar it beats (the probe window). */
     private void offerToRecentProbes(OpenShard shard, ShardMessage m, Collector<ListMessage> out) throws Exception {
+        addListers(m.imageKey(), beatenProbes(shard, m, out::collect));
+    }
+
+    /** Gives {@code send} image m as a candidate to each remembered search it beats; returns those searches' images. */
+    private static List<String> beatenProbes(OpenShard shard, ShardMessage m, Consumer<ListMessage> send) {
         String x = m.imageKey();
         String representative = representativeOf(shard, m);
         List<String> probers = new ArrayList<>();
         shard.probes.forEachBeaten(x, m.vector(), (prober, proberGeneration, score) -> {
-            out.collect(ListMessage.candidate(prober, proberGeneration, x, representative, score, m.eventTimestamp()));
+            send.accept(ListMessage.candidate(prober, proberGeneration, x, representative, score, m.eventTimestamp()));
             probers.add(prober);
         });
-        addListers(x, probers);
+        return probers;
     }
 
     /** The image's search ({@code found}, best first) joins the probe window, in state too so it survives a restore. */
@@ -965,13 +962,18 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
 
     /** An owner's node gets its bar from its partial list on this shard ({@code found}, best first). */
     private void addBar(OpenShard shard, ShardMessage m, List<ScoredProduct> found) throws Exception {
-        float[] scores = partialScores(found);
-        long[] known = new long[scores.length];
-        for (int i = 0; i < known.length; i++) known[i] = NodeBars.imageId(found.get(i).productId());
-        nodeBars.put(m.imageKey(), shard.bars.add(m.imageKey(), scores, known, m.vector()).encode());
+        nodeBars.put(m.imageKey(), barFromPartialList(shard, m, found).encode());
         if (shard.bars.lowBarsDue()) {
             shard.bars.rebuildLowBars(this::storedVector);
         }
+    }
+
+    /** The owner's node m gets its bar, on the heap, from its partial list on this shard ({@code found}, best first). */
+    private NodeBars.Node barFromPartialList(OpenShard shard, ShardMessage m, List<ScoredProduct> found) {
+        float[] scores = partialScores(found);
+        long[] known = new long[scores.length];
+        for (int i = 0; i < known.length; i++) known[i] = NodeBars.imageId(found.get(i).productId());
+        return shard.bars.add(m.imageKey(), scores, known, m.vector());
     }
 
     /** The scores of the partial list (the first k + reserve of {@code found}). */
