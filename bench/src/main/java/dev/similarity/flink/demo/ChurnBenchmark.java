@@ -84,6 +84,11 @@ public final class ChurnBenchmark {
         /** Check {@code step} of {@code steps} (0: after the load, before the churn). */
         void take(int step, int steps) throws Exception {
             CatalogueChurn.CaughtUp caughtUp = churn.awaitCaughtUp(quietMs, timeoutMs);
+            // Every product having a list is not enough: a batch's last steps still send reverse updates.
+            long idleWaitStarted = System.currentTimeMillis();
+            boolean shardsIdle = awaitShardsIdle(Math.max(1, timeoutMs - caughtUp.waitedMs()));
+            long idleWaitMs = System.currentTimeMillis() - idleWaitStarted;
+            if (idleWaitMs > IDLE_HELD_MS + 2_000) churn.awaitQuiet(quietMs, Math.max(1, timeoutMs - caughtUp.waitedMs() - idleWaitMs));
             long at = System.currentTimeMillis();
             Map<String, Object> contract = churn.checkContract(sample);
             Map<String, Object> entry = new LinkedHashMap<>();
@@ -93,8 +98,9 @@ public final class ChurnBenchmark {
             entry.put("mean_overlap", contract.get("mean_overlap"));
             entry.put("lists_naming_removed", contract.get("lists_naming_removed"));
             entry.put("overlap_sample", contract.get("overlap_sample"));
-            entry.put("caught_up", caughtUp.caughtUp());
-            entry.put("caught_up_wait_s", Math.round(caughtUp.waitedMs() / 100.0) / 10.0);
+            entry.put("caught_up", caughtUp.caughtUp() && shardsIdle);
+            entry.put("shards_idle_wait_s", Math.round(idleWaitMs / 100.0) / 10.0);
+            entry.put("caught_up_wait_s", Math.round((idleWaitMs + caughtUp.waitedMs()) / 100.0) / 10.0);
             entry.put("products_behind", caughtUp.behind());
             for (String key : List.of("missing_tombstones", "missing_lists", "lists_behind_current_version", "lists_of_wrong_size",
                     "lists_naming_themselves", "lists_repeating_an_image", "mean_overlap_unshared_images", "missing_neighbours")) {
@@ -108,8 +114,64 @@ public final class ChurnBenchmark {
             System.out.printf("contract check %d/%d at %.1f s: %,d live products, mean overlap %s over %,d sampled, %s lists naming "
                             + "removed products; waited %.1f s for the job to catch up%s%n", step, steps, (double) entry.get("elapsed_s"),
                     (int) contract.get("live_products"), contract.get("mean_overlap"), (int) contract.get("overlap_sample"),
-                    contract.get("lists_naming_removed"), caughtUp.waitedMs() / 1000.0,
+                    contract.get("lists_naming_removed"), (idleWaitMs + caughtUp.waitedMs()) / 1000.0,
+                    !shardsIdle ? " and gave up with a batch still searched" :
                     caughtUp.caughtUp() ? "" : " and gave up with " + caughtUp.behind() + " products behind");
+        }
+
+        /**
+         * Waits until no shard searches a batch or holds messages: the shard operator's
+         * {@code batchPendingImages} and {@code batchHeldMessages}, summed over its subtasks, both read 0
+         * for {@link #IDLE_HELD_MS} (longer than the REST API's metric cache, 10 s by default). Until then
+         * the lists may still lack a batch's reverse updates, although every product has a list. Returns
+         * false when {@code timeoutMs} passed first.
+         */
+        private boolean awaitShardsIdle(long timeoutMs) throws InterruptedException {
+            long deadline = System.currentTimeMillis() + timeoutMs;
+            long idleSince = -1;
+            while (System.currentTimeMillis() < deadline) {
+                Map<String, Double> batch = shardMetricSums(List.of("batchPendingImages", "batchHeldMessages"));
+                // No reading (the job restarting, the metrics not yet reported) counts as busy.
+                boolean idle = batch.size() == 2 && batch.values().stream().allMatch(v -> v == 0.0);
+                long now = System.currentTimeMillis();
+                idleSince = !idle ? -1 : idleSince < 0 ? now : idleSince;
+                if (idleSince >= 0 && now - idleSince >= IDLE_HELD_MS) return true;
+                Thread.sleep(1_000);
+            }
+            return false;
+        }
+
+        static final long IDLE_HELD_MS = 11_000;
+
+        /**
+         * The sums over all subtasks of the job's operator metrics named {@code names} (the metric's last
+         * name part), from the REST API; a name no subtask reports is absent, and so is everything when
+         * the REST API does not answer.
+         */
+        private Map<String, Double> shardMetricSums(List<String> names) {
+            Map<String, Double> sums = new LinkedHashMap<>();
+            try {
+                ObjectMapper json = new ObjectMapper();
+                String jobId = run.job().getJobID().toString();
+                for (com.fasterxml.jackson.databind.JsonNode vertex : json.readTree(rest.get("/jobs/" + jobId)).path("vertices")) {
+                    String base = "/jobs/" + jobId + "/vertices/" + vertex.path("id").asText() + "/subtasks/metrics";
+                    List<String> wanted = new java.util.ArrayList<>();
+                    for (com.fasterxml.jackson.databind.JsonNode metric : json.readTree(rest.get(base))) {
+                        String id = metric.path("id").asText();
+                        for (String name : names) {
+                            if (id.endsWith("." + name)) wanted.add(id);
+                        }
+                    }
+                    if (wanted.isEmpty()) continue;
+                    for (com.fasterxml.jackson.databind.JsonNode metric : json.readTree(rest.get(base + "?get=" + String.join(",", wanted) + "&agg=sum"))) {
+                        String id = metric.path("id").asText();
+                        sums.merge(id.substring(id.lastIndexOf('.') + 1), metric.path("sum").asDouble(), Double::sum);
+                    }
+                }
+            } catch (Exception e) {
+                return Map.of();
+            }
+            return sums;
         }
 
         /** Reverse-update counters (summed over the shard subtasks) at the previous check; reset when the job restarts. */
@@ -123,24 +185,8 @@ public final class ChurnBenchmark {
         private Map<String, Object> reverseUpdateCost() {
             Map<String, Object> out = new LinkedHashMap<>();
             try {
-                com.fasterxml.jackson.databind.ObjectMapper json = new ObjectMapper();
-                String jobId = run.job().getJobID().toString();
-                Map<String, Double> now = new LinkedHashMap<>();
-                for (com.fasterxml.jackson.databind.JsonNode vertex : json.readTree(rest.get("/jobs/" + jobId)).path("vertices")) {
-                    String base = "/jobs/" + jobId + "/vertices/" + vertex.path("id").asText() + "/subtasks/metrics";
-                    List<String> wanted = new java.util.ArrayList<>();
-                    for (com.fasterxml.jackson.databind.JsonNode metric : json.readTree(rest.get(base))) {
-                        String id = metric.path("id").asText();
-                        for (String name : List.of("reverseImages", "reverseSearches", "reverseCandidates", "lowBarChecks", "lowBarNodes")) {
-                            if (id.endsWith("." + name)) wanted.add(id);
-                        }
-                    }
-                    if (wanted.isEmpty()) continue;
-                    for (com.fasterxml.jackson.databind.JsonNode metric : json.readTree(rest.get(base + "?get=" + String.join(",", wanted) + "&agg=sum"))) {
-                        String id = metric.path("id").asText();
-                        now.merge(id.substring(id.lastIndexOf('.') + 1), metric.path("sum").asDouble(), Double::sum);
-                    }
-                }
+                Map<String, Double> now = shardMetricSums(List.of("reverseImages", "reverseSearches", "reverseCandidates", "lowBarChecks", "lowBarNodes"));
+                if (now.isEmpty()) throw new IllegalStateException("the job's REST API gave no reverse-update metrics");
                 double images = now.getOrDefault("reverseImages", 0.0);
                 boolean restarted = images < reverseCountersBefore.getOrDefault("reverseImages", 0.0);
                 Map<String, Double> before = restarted ? Map.of() : reverseCountersBefore;
