@@ -136,7 +136,7 @@ public final class IndexerOptions {
 
     public static final ConfigOption<Duration> INDEX_BATCH_SLICE =
             ConfigOptions.key("index.batch.slice").durationType().defaultValue(Duration.ofMillis(500))
-                    .withDescription("Bulk phase: a shard searches its batch in slices of about this much work, and reads its input and lets checkpoint barriers pass between them; what arrives meanwhile waits in state and follows the batch in order. A slice also waits while the lists' operator back-pressures the shard (index.batch.backlog-lag).");
+                    .withDescription("Bulk phase: a shard searches its batch in slices of about this much work, and reads its input and lets checkpoint barriers pass between them; what arrives meanwhile waits in state and follows the batch in order. A slice also waits while the lists' operator back-pressures the shard (index.batch.backlog-lag). A shard restored from a checkpoint or savepoint rebuilds its HNSW graph and bar index from state in slices of the same size, holding its messages until it is done.");
 
     public static final ConfigOption<Duration> INDEX_BATCH_MAX_DELAY =
             ConfigOptions.key("index.batch.max-delay").durationType().defaultValue(Duration.ofMinutes(3))

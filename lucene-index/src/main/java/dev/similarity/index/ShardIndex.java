@@ -255,8 +255,7 @@ public final class ShardIndex implements Closeable {
     ensureOpenNoBulkLoad();
     Objects.requireNonNull(member, "member");
     try {
-      writer.updateDocument(
-          ProductDocuments.memberTerm(member.productId(), member.imageKey()), memberDocument(member));
+      writeMember(member);
     } catch (IOException e) {
       throw failure("record member '" + member.productId() + "'", e);
     }
@@ -285,11 +284,8 @@ public final class ShardIndex implements Closeable {
   public void putProduct(ProductImage product) {
     ensureOpenNoBulkLoad();
     Objects.requireNonNull(product, "product");
-    requireId(product.productId());
-    VectorChecks.requireUnitVector(
-        "vector of product '" + product.productId() + "'", product.vector(), dimension);
     try {
-      writer.updateDocument(ProductDocuments.productTerm(product.productId()), productDocument(product));
+      writeProduct(product);
     } catch (IOException e) {
       throw failure("record product '" + product.productId() + "'", e);
     }
@@ -410,11 +406,10 @@ public final class ShardIndex implements Closeable {
         loaded++;
       }
       for (ImageMember member : members) {
-        writer.updateDocument(
-            ProductDocuments.memberTerm(member.productId(), member.imageKey()), memberDocument(member));
+        writeMember(member);
       }
       for (ProductImage product : products) {
-        writer.updateDocument(ProductDocuments.productTerm(product.productId()), productDocument(product));
+        writeProduct(product);
       }
     } catch (IOException e) {
       throw failure("bulk-load image number " + (loaded + 1) + ", members or products", e);
@@ -422,6 +417,20 @@ public final class ShardIndex implements Closeable {
       reopen(); // as in bulkLoad: only a reopen makes the view agree with the writer again
     }
     return loaded;
+  }
+
+  /** Writes a member (replacing one of the same product and image) without refreshing: bulk loads only. */
+  private void writeMember(ImageMember member) throws IOException {
+    writer.updateDocument(
+        ProductDocuments.memberTerm(member.productId(), member.imageKey()), memberDocument(member));
+  }
+
+  /** Writes a product's record (replacing its earlier one) without refreshing: bulk loads only. */
+  private void writeProduct(ProductImage product) throws IOException {
+    requireId(product.productId());
+    VectorChecks.requireUnitVector(
+        "vector of product '" + product.productId() + "'", product.vector(), dimension);
+    writer.updateDocument(ProductDocuments.productTerm(product.productId()), productDocument(product));
   }
 
   /** Writes an image node (replacing one of the same key) without refreshing: bulk loads only. */
@@ -462,6 +471,57 @@ public final class ShardIndex implements Closeable {
       throw failure("bulk-add image number " + (bulkLoadAdded + added + 1), e);
     }
     bulkLoadAdded += added;
+    return added;
+  }
+
+  /**
+   * Part of a bulk load fed in parts, as {@link #bulkAddImages}: writes members (as {@link #putMember}
+   * would) without making them visible until {@link #endBulkLoad()}; opens the bulk load if none is.
+   *
+   * @return the number of members written by this call
+   */
+  public int bulkAddMembers(Iterable<ImageMember> members) {
+    ensureOpen();
+    Objects.requireNonNull(members, "members");
+    if (bulkLoadAdded < 0) {
+      bulkLoadAdded = 0;
+    }
+    int added = 0;
+    try {
+      for (ImageMember member : members) {
+        writeMember(member);
+        added++;
+      }
+    } catch (IOException e) {
+      endBulkLoad();
+      throw failure("bulk-add member number " + (added + 1), e);
+    }
+    return added;
+  }
+
+  /**
+   * Part of a bulk load fed in parts, as {@link #bulkAddImages}: writes products' records (as {@link
+   * #putProduct} would) without making them visible until {@link #endBulkLoad()}; opens the bulk load if
+   * none is.
+   *
+   * @return the number of products written by this call
+   */
+  public int bulkAddProducts(Iterable<ProductImage> products) {
+    ensureOpen();
+    Objects.requireNonNull(products, "products");
+    if (bulkLoadAdded < 0) {
+      bulkLoadAdded = 0;
+    }
+    int added = 0;
+    try {
+      for (ProductImage product : products) {
+        writeProduct(product);
+        added++;
+      }
+    } catch (IOException e) {
+      endBulkLoad();
+      throw failure("bulk-add product number " + (added + 1), e);
+    }
     return added;
   }
 

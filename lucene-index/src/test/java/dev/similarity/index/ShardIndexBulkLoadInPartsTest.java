@@ -45,6 +45,37 @@ class ShardIndexBulkLoadInPartsTest {
   }
 
   @Test
+  void membersAndProductsWrittenInPartsCommitAsOneBulkLoadDoes() {
+    ClusteredUnitVectors vectors = new ClusteredUnitVectors(DIM, 10, 1.5, 11L);
+    List<ImageVector> images = new ArrayList<>();
+    List<ImageMember> members = new ArrayList<>();
+    List<ProductImage> products = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      ImageVector image = new ImageVector("i" + i, vectors.next());
+      images.add(image);
+      members.add(new ImageMember("p" + i, image.imageKey(), i, "shoes", "http://img/" + i + ".png"));
+      products.add(new ProductImage("p" + i, image.imageKey(), image.vector(), "shoes", "http://img/" + i + ".png"));
+    }
+    try (ShardIndex parts = ShardIndex.builder().dimension(DIM).build();
+        ShardIndex whole = ShardIndex.builder().dimension(DIM).build()) {
+      whole.bulkLoadImages(images, members, products);
+      assertThat(parts.bulkAddImages(images)).isEqualTo(300);
+      assertThat(parts.bulkAddMembers(members.subList(0, 100))).isEqualTo(100);
+      assertThat(parts.bulkAddMembers(members.subList(100, 300))).isEqualTo(200);
+      assertThat(parts.bulkAddProducts(products)).isEqualTo(300);
+      assertThatThrownBy(() -> parts.putMember(members.get(0)))
+          .as("a bulk load in parts is open").isInstanceOf(IllegalStateException.class);
+      parts.endBulkLoad();
+
+      assertThat(parts.size()).as("members and products are not nodes").isEqualTo(300);
+      assertThat(parts.commit(java.util.Map.of()).documentCount())
+          .as("nodes, members and products, as one bulk load writes them")
+          .isEqualTo(whole.commit(java.util.Map.of()).documentCount())
+          .isEqualTo(900);
+    }
+  }
+
+  @Test
   void searchesWritesAndRefreshesAreRefusedWhileABulkLoadIsOpen() {
     try (ShardIndex index = ShardIndex.builder().dimension(DIM).build()) {
       float[] v = TestVectors.axis(DIM, 0);

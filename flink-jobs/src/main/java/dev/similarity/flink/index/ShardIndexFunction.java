@@ -188,12 +188,27 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     }
 
     /**
-     * Whether a shard of this subtask searches a batch, or has held messages to handle (read by tests; a
-     * restored shard's owed batch does not count until its timer starts it).
+     * Whether a shard of this subtask is rebuilt from state ({@link RestoreRun}; read by tests).
+     */
+    boolean rebuilding() {
+        for (OpenShard open : shards.values()) {
+            if (open.restore != null) return true;
+        }
+        return false;
+    }
+
+    /** Slices of the rebuilds from state since this subtask opened (read by tests). */
+    long rebuildSlices() {
+        return rebuildSlices;
+    }
+
+    /**
+     * Whether a shard of this subtask is rebuilt from state, searches a batch, or has held messages to
+     * handle (read by tests; a restored shard's owed batch does not count until its timer starts it).
      */
     boolean batchInProgress() {
         for (OpenShard open : shards.values()) {
-            if (open.run != null || open.heldCount > 0) return true;
+            if (open.restore != null || open.run != null || open.heldCount > 0) return true;
         }
         return false;
     }
@@ -316,7 +331,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         long interval = config.get(IndexerOptions.SNAPSHOT_INTERVAL).toMillis();
         for (OpenShard open : shards.values()) {
             // A shard with a batch pending holds nodes its Lucene index lacks: it is captured after the batch.
-            if (open.changed && open.pendingCount == 0 && now - open.lastCaptureMillis >= interval) {
+            if (open.changed && open.pendingCount == 0 && open.restore == null && now - open.lastCaptureMillis >= interval) {
                 // Refresh first: the commit then flushes no segment of its own (segment count is what
                 // makes searches slow), and searches move to the same segments.
                 open.index.refresh();
@@ -359,7 +374,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     @Override
     public void processElement(ShardMessage message, Context ctx, Collector<ListMessage> out) throws Exception {
         OpenShard shard = open(message.shard(), ctx);
-        if (shard.run != null || shard.runOwed || shard.heldCount > 0) {
+        if (shard.restore != null || shard.run != null || shard.runOwed || shard.heldCount > 0) {
             hold(shard, message);
             return;
         }
@@ -1029,6 +1044,15 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         return listers;
     }
 
+    /** What a shard searching no batch owes first: the batch it was restored in the middle of, else its held messages. */
+    private void resumeOwed(OpenShard shard, Context ctx, Collector<ListMessage> out) throws Exception {
+        if (Boolean.TRUE.equals(batchRunning.value())) {
+            startBatch(shard, ctx, out, "restored"); // the job was restored while the shard searched this batch
+        } else {
+            replayHeld(shard, ctx, out);
+        }
+    }
+
     /** One refresh timer chain per shard: a timer not matching {@code nextRefresh} is a leftover and ends. */
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<ListMessage> out) throws Exception {
@@ -1036,19 +1060,25 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         if (continueDue != null && continueDue == timestamp) {
             batchContinue.clear();
             OpenShard shard = open(routing.shardOf(ctx.getCurrentKey()), ctx);
-            if (shard.run != null) {
+            if (shard.restore != null) {
+                if (restoreSlice(shard, System.nanoTime())) {
+                    resumeOwed(shard, ctx, out);
+                } else {
+                    scheduleBatchContinue(ctx);
+                }
+            } else if (shard.run != null) {
                 runSlice(shard, ctx, out, System.nanoTime());
-            } else if (Boolean.TRUE.equals(batchRunning.value())) {
-                startBatch(shard, ctx, out, "restored"); // the job was restored while the shard searched this batch
             } else {
-                replayHeld(shard, ctx, out);
+                resumeOwed(shard, ctx, out);
             }
         }
         Long batchDue = batchCheck.value();
         if (batchDue != null && batchDue == timestamp) {
             batchCheck.clear();
             OpenShard shard = open(routing.shardOf(ctx.getCurrentKey()), ctx);
-            if (shard.pendingCount > 0 && shard.run == null && !Boolean.TRUE.equals(batchRunning.value())) {
+            if (shard.restore != null) {
+                scheduleBatchCheck(ctx, ctx.timerService().currentProcessingTime() + batchQuietMs); // after the rebuild
+            } else if (shard.pendingCount > 0 && shard.run == null && !Boolean.TRUE.equals(batchRunning.value())) {
                 long now = ctx.timerService().currentProcessingTime();
                 // Silence is counted without this subtask's own batch searches (no input is read meanwhile). While
                 // another subtask searches its batch, back-pressure starves this one of input as long: with
@@ -1073,8 +1103,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             return;
         }
         OpenShard shard = open(routing.shardOf(ctx.getCurrentKey()), ctx);
-        if (shard.run == null) {
-            shard.index.maybeRefresh(); // a batch search refreshes when its graph build ends
+        if (shard.run == null && shard.restore == null) {
+            shard.index.maybeRefresh(); // a batch search refreshes when its graph build ends, a rebuild when it ends
         }
         scheduleRefresh(ctx, timestamp + REFRESH_TICK_MS);
     }
@@ -1084,12 +1114,17 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         ctx.timerService().registerProcessingTimeTimer(at);
     }
 
-    /** The shard's heap side, built from its state (bulk-loaded into a new index) when first touched. */
+    /**
+     * The shard's heap side, read from its state when first touched. A new index and bar index are built
+     * from it ({@link RestoreRun}): at once when that fits in a slice, else in slices that timers run,
+     * the shard holding every message meanwhile.
+     */
     private OpenShard open(int shard, Context ctx) throws Exception {
         OpenShard open = shards.get(shard);
         if (open != null) {
             return open;
         }
+        long started = System.nanoTime();
         ShardIndex index = ShardIndex.builder()
                 .dimension(dimension)
                 .maxConn(config.get(IndexerOptions.HNSW_MAX_CONN))
@@ -1119,7 +1154,10 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         for (ProductImage product : products.values()) {
             restoredProducts.add(product);
         }
-        index.bulkLoadImages(restored, restoredMembers, restoredProducts);
+        Map<String, byte[]> knownBars = new HashMap<>();
+        for (Map.Entry<String, byte[]> e : nodeBars.entries()) {
+            knownBars.put(e.getKey(), e.getValue());
+        }
         ShardSnapshotWriter snapshots = snapshotWriter(shard);
         RecentProbes probes = new RecentProbes(config.get(IndexerOptions.PROBE_WINDOW), listDepth);
         List<RecentProbes.Probe> persisted = new ArrayList<>();
@@ -1137,7 +1175,9 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 for (RecentProbes.Probe p : kept) probeWindow.put(probes.slotOf(p.sequence()), p.encode());
             }
         }
-        NodeBars bars = restoreBars(index, restored);
+        NodeBars bars = new NodeBars(listDepth, config.get(IndexerOptions.NEIGHBOURS_K), config.get(IndexerOptions.LOW_BAR_NODES),
+                config.get(IndexerOptions.HNSW_MAX_CONN),
+                config.get(IndexerOptions.HNSW_BEAM_WIDTH));
         open = new OpenShard(index, probes, bars, generations, representatives, restoredProducts.size(), snapshots);
         open.pendingCount = pendingKeys.size();
         open.number = shard;
@@ -1154,6 +1194,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         shardMetrics.gauge("images", (Gauge<Integer>) index::size);
         OpenShard opened = open;
         shardMetrics.gauge("products", (Gauge<Integer>) () -> opened.productCount);
+        shardMetrics.gauge("restoring", (Gauge<Integer>) () -> opened.restore == null ? 0 : 1);
         shardMetrics.gauge("snapshotCheckpointId", (Gauge<Long>) () -> {
             SnapshotManifest last = opened.snapshots.lastPublished();
             return last == null ? -1L : last.checkpointId();
@@ -1167,42 +1208,96 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         if (pending == null || pending < now) {
             scheduleRefresh(ctx, now + REFRESH_TICK_MS);
         }
+        if (restored.isEmpty() && restoredMembers.isEmpty() && restoredProducts.isEmpty()) {
+            return open; // a new shard: nothing to rebuild
+        }
+        long read = System.nanoTime();
+        open.restore = new RestoreRun(restored, restoredMembers, restoredProducts, knownBars, started, read - started);
+        if (!restoreSlice(open, read)) {
+            scheduleBatchContinue(ctx); // the rest of the rebuild, then what the shard owes (onTimer)
+        }
         return open;
     }
 
+    /** Slices of rebuilds from state run by this subtask (heap only: for tests and logs). */
+    private long rebuildSlices;
+
+    /** Nodes, members or products handed to the index, or bars added, between two looks at the clock. */
+    private static final int RESTORE_PART = 1_000;
+
     /**
-     * The bars of the shard's nodes from state. A node without one (state written before bars were
-     * kept) gets its partial list on this shard as its known scores, from one search per node.
+     * Rebuilds the shard's heap side from what {@link #open} read, until done or the slice that began at
+     * {@code sliceStarted} is used up. Returns whether the rebuild is done ({@code shard.restore} is then
+     * null; the caller goes on with what the shard owes).
      */
-    private NodeBars restoreBars(ShardIndex index, List<ImageVector> restored) throws Exception {
-        NodeBars bars = new NodeBars(listDepth, config.get(IndexerOptions.NEIGHBOURS_K), config.get(IndexerOptions.LOW_BAR_NODES),
-                config.get(IndexerOptions.HNSW_MAX_CONN),
-                config.get(IndexerOptions.HNSW_BEAM_WIDTH));
-        Map<String, float[]> vectors = new HashMap<>();
-        for (ImageVector image : restored) {
-            vectors.put(image.imageKey(), image.vector());
-        }
-        Map<String, byte[]> known = new HashMap<>();
-        for (Map.Entry<String, byte[]> e : nodeBars.entries()) {
-            known.put(e.getKey(), e.getValue());
-        }
-        for (ImageVector image : restored) {
-            byte[] encoded = known.get(image.imageKey());
-            if (encoded == null) {
-                List<ScoredProduct> near = index.search(image.vector(), listDepth, SearchOptions.NONE.exclude(image.imageKey()));
-                float[] scores = new float[near.size()];
-                long[] ids = new long[near.size()];
-                for (int i = 0; i < scores.length; i++) {
-                    scores[i] = near.get(i).score();
-                    ids[i] = NodeBars.imageId(near.get(i).productId());
+    private boolean restoreSlice(OpenShard shard, long sliceStarted) throws Exception {
+        RestoreRun run = shard.restore;
+        long deadline = sliceStarted + batchSliceNanos;
+        run.slices++;
+        rebuildSlices++;
+        boolean done = false;
+        while (!done && System.nanoTime() < deadline) {
+            long stepStarted = System.nanoTime();
+            int size = run.stepSize();
+            int to = Math.min(size, run.next + RESTORE_PART);
+            switch (run.step) {
+                case GRAPH -> shard.index.bulkAddImages(run.images.subList(run.next, to));
+                case MEMBERS -> shard.index.bulkAddMembers(run.members.subList(run.next, to));
+                case PRODUCTS -> shard.index.bulkAddProducts(run.products.subList(run.next, to));
+                case BARS -> {
+                    for (ImageVector image : run.images.subList(run.next, to)) restoreBar(shard, run, image);
                 }
-                encoded = NodeBars.encode(scores, ids);
-                nodeBars.put(image.imageKey(), encoded);
             }
-            bars.add(image.imageKey(), NodeBars.decodeScores(encoded), NodeBars.decodeIds(encoded), image.vector());
+            run.next = to;
+            if (to == size) {
+                if (run.step == RestoreRun.Step.PRODUCTS) {
+                    shard.index.endBulkLoad(); // searchable: a node without a bar in state is searched for one
+                }
+                if (run.step == RestoreRun.Step.BARS) {
+                    Map<String, float[]> vectors = new HashMap<>();
+                    for (ImageVector image : run.images) vectors.put(image.imageKey(), image.vector());
+                    shard.bars.rebuildLowBars(vectors::get);
+                }
+                done = !run.advance();
+            }
+            run.stepNanos[run.step.ordinal()] += System.nanoTime() - stepStarted;
         }
-        bars.rebuildLowBars(vectors::get);
-        return bars;
+        long slice = System.nanoTime() - sliceStarted;
+        run.longestSliceNanos = Math.max(run.longestSliceNanos, slice);
+        if (!done) {
+            return false;
+        }
+        shard.restore = null;
+        if (run.images.size() + run.products.size() > 0) {
+            long[] ms = new long[run.stepNanos.length];
+            for (int i = 0; i < ms.length; i++) ms[i] = BatchRun.millis(run.stepNanos[i]);
+            LOG.info("shard {}: rebuilt from state ({} image nodes, {} members, {} products) in {} ms of work over {} ms in {} "
+                            + "slices after reading the state in {} ms, the longest slice {} ms (graph {}, members {}, products {}, bars {})",
+                    shard.number, run.images.size(), run.members.size(), run.products.size(),
+                    BatchRun.millis(Arrays.stream(run.stepNanos).sum()), BatchRun.millis(System.nanoTime() - run.startedNanos),
+                    run.slices, BatchRun.millis(run.readNanos), BatchRun.millis(run.longestSliceNanos), ms[0], ms[1], ms[2], ms[3]);
+        }
+        return true;
+    }
+
+    /**
+     * A node's bar from state into the bar index. A node without one (state written before bars were kept)
+     * gets its partial list on this shard as its known scores, from one search.
+     */
+    private void restoreBar(OpenShard shard, RestoreRun run, ImageVector image) throws Exception {
+        byte[] encoded = run.bars.get(image.imageKey());
+        if (encoded == null) {
+            List<ScoredProduct> near = shard.index.search(image.vector(), listDepth, SearchOptions.NONE.exclude(image.imageKey()));
+            float[] scores = new float[near.size()];
+            long[] ids = new long[near.size()];
+            for (int i = 0; i < scores.length; i++) {
+                scores[i] = near.get(i).score();
+                ids[i] = NodeBars.imageId(near.get(i).productId());
+            }
+            encoded = NodeBars.encode(scores, ids);
+            nodeBars.put(image.imageKey(), encoded);
+        }
+        shard.bars.add(image.imageKey(), NodeBars.decodeScores(encoded), NodeBars.decodeIds(encoded), image.vector());
     }
 
     /** What a subtask holds in heap for one shard it owns; Flink state stays the source of truth. */
@@ -1230,6 +1325,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
 
         /** The shard's number (set once opened). */
         int number;
+        /** The rebuild from state in progress, if any: until it ends, every message is held. */
+        RestoreRun restore;
         /** The batch search in progress, if any. */
         BatchRun run;
         /** Restored while it searched a batch: it searches it again before anything else (a timer starts it). */

@@ -52,6 +52,9 @@ final class IndexPipeline implements AutoCloseable {
     private final Set<Integer> heldShards = new HashSet<>();
     private final Deque<ShardMessage> held = new ArrayDeque<>();
     private boolean autoContinue = true;
+    /** Slices in a row in which the shards sent nothing while work is in progress; a hang past the limit fails. */
+    private int idleSlices;
+    private static final int MAX_IDLE_SLICES = 10_000;
     private long partialListsSent;
     private long candidatesSent;
 
@@ -141,8 +144,14 @@ final class IndexPipeline implements AutoCloseable {
             }
             if (!moved && autoContinue && shardFunction.batchInProgress()) {
                 // A batch searched in slices continues from a timer just after now, as on a cluster.
+                if (++idleSlices > MAX_IDLE_SLICES) {
+                    throw new IllegalStateException("the shards report work in progress (a rebuild, a batch or held messages) "
+                            + "but sent nothing in " + MAX_IDLE_SLICES + " slices in a row");
+                }
                 shards.setProcessingTime(shards.getProcessingTime() + 1);
                 moved = true;
+            } else if (moved) {
+                idleSlices = 0;
             }
         }
     }
@@ -235,6 +244,16 @@ final class IndexPipeline implements AutoCloseable {
     /** Whether a shard searches a batch, or has messages held for after one. */
     boolean batchInProgress() {
         return shardFunction.batchInProgress();
+    }
+
+    /** Whether a shard is rebuilt from state after a restore. */
+    boolean shardsRebuilding() {
+        return shardFunction.rebuilding();
+    }
+
+    /** Slices of the shards' rebuilds from state since they were (re)opened. */
+    long rebuildSlices() {
+        return shardFunction.rebuildSlices();
     }
 
     /** Batches the shards searched since they were (re)opened, and the images in them. */

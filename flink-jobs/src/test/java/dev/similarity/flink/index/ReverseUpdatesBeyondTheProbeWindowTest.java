@@ -273,6 +273,38 @@ class ReverseUpdatesBeyondTheProbeWindowTest {
         assertThat(meanOverlap()).isGreaterThanOrEqualTo(0.995);
     }
 
+    /**
+     * A restored shard rebuilds its graph and bar index from state in slices (1 ms each here), so that
+     * checkpoints pass while a large shard is rebuilt: what arrives meanwhile is held and follows in
+     * order, a checkpoint taken between two slices of the rebuild restores with what was held, and lists
+     * stay exact.
+     */
+    @Test
+    void aRestoredShardRebuildsInSlicesHoldingWhatArrivesAndListsStayExact() throws Exception {
+        open(IndexerOptions.LOW_BAR_NODES.defaultValue(), Map.of(IndexerOptions.INDEX_BATCH_SLICE.key(), "1 ms"));
+        for (int i = 0; i < CATALOGUE; i++) show("p" + i);
+        pipeline.checkpointAndRestore();
+        pipeline.autoContinue(false);
+        churn(100, 1); // the first message opens each shard: the rebuild starts, and everything waits for it
+        assertThat(pipeline.shardsRebuilding()).as("the shards are rebuilt in slices").isTrue();
+        assertThat(pipeline.latest("added-1-0")).as("no list for an image held during the rebuild").isNull();
+        for (int i = 0; i < 3 && pipeline.shardsRebuilding(); i++) pipeline.shardsTick();
+        assertThat(pipeline.shardsRebuilding()).as("still rebuilt at the checkpoint").isTrue();
+        pipeline.checkpointAndRestore();
+        churn(100, 2);
+        assertThat(pipeline.shardsRebuilding()).as("rebuilt again after the second restore").isTrue();
+        for (int i = 0; i < 20_000 && pipeline.batchInProgress(); i++) pipeline.shardsTick();
+        assertThat(pipeline.shardsRebuilding()).isFalse();
+        assertThat(pipeline.batchInProgress()).as("held messages all handled").isFalse();
+        assertThat(pipeline.rebuildSlices()).as("rebuild slices after the second restore").isGreaterThan(4);
+        assertThat(meanOverlap()).as("mean overlap after changes held through two rebuilds").isGreaterThanOrEqualTo(0.995);
+        for (String id : live.keySet()) {
+            for (String neighbour : pipeline.latest(id).neighbourIds()) {
+                assertThat(live).as("%s's list names only live products", id).containsKey(neighbour);
+            }
+        }
+    }
+
     private void restoreBetweenSlicesOfABatch(java.util.function.BooleanSupplier checkpointWhen, String when) throws Exception {
         open(IndexerOptions.LOW_BAR_NODES.defaultValue(), Map.of(IndexerOptions.INDEX_BATCH_SLICE.key(), "1 ms"));
         long quiet = IndexerOptions.INDEX_BATCH_QUIET.defaultValue().toMillis();
