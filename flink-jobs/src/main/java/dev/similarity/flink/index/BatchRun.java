@@ -14,8 +14,9 @@ import java.util.Map;
  *
  * <p>Invariants, so that a checkpoint may fall between any two slices: a run sends a partial list only after
  * its listers are in state ({@link Step#LISTERS}: a superset is harmless, a drop to a list without the
- * image changes nothing), and a candidate only with its node's known scores and its image's listers,
- * written in the same slice ({@link Step#SEND_CANDIDATES}); the batch stays in {@code batch-pending}
+ * image changes nothing), and a candidate only after its image's listers are in state ({@link
+ * Step#CANDIDATE_LISTERS}, the same argument) and with its node's known scores, written in the same slice
+ * ({@link Step#SEND_CANDIDATES}); the batch stays in {@code batch-pending}
  * until the last slice. A job restored from such a checkpoint searches the whole batch again: the partial
  * lists it sends again are taken as before (each shard's counted once, its images offered again), and a
  * node whose candidates were sent knows their scores, so they are not offered to it twice.
@@ -38,7 +39,9 @@ final class BatchRun {
         BARS,
         /** (6) the other shards' new images' reverse updates against every node; their partial lists sent. */
         OTHER_REVERSE,
-        /** (7) the candidates found, node by node, each with its node's state and its images' listers. */
+        /** (7) each candidate image's lists (those it will be sent to) into {@code candidates-of}, image by image. */
+        CANDIDATE_LISTERS,
+        /** (7) the candidates found, node by node, each with its node's state. */
         SEND_CANDIDATES,
         /** (7) the bars of the owner's new nodes that took no candidate, into state. */
         OWN_BARS,
@@ -66,6 +69,8 @@ final class BatchRun {
     List<Map.Entry<String, List<String>>> listersToWrite;
     /** The candidates by node as a list, for {@link Step#SEND_CANDIDATES} to send in parts; how many were sent. */
     List<Map.Entry<NodeBars.Node, List<Candidate>>> candidatesToSend;
+    /** The lists each candidate image will be sent to, for {@link Step#CANDIDATE_LISTERS} to write in parts. */
+    List<Map.Entry<String, List<String>>> candidateListers;
     int candidatesSent;
     final ShardIndexFunction.ReverseUpdateCounts countsBefore;
     /** What the reverse updates (steps 4 and 6) found, sent once they are done. */

@@ -603,6 +603,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 case OWN_REVERSE -> reversePart(shard, run, deadline, true, out);
                 case BARS -> barsPart(shard, run, deadline);
                 case OTHER_REVERSE -> reversePart(shard, run, deadline, false, out);
+                case CANDIDATE_LISTERS -> candidateListersPart(run, deadline);
                 case SEND_CANDIDATES -> candidatesPart(shard, run, deadline, out);
                 case OWN_BARS -> ownBarsPart(shard, run, deadline);
                 case FINISH -> throw new IllegalStateException("unreachable");
@@ -729,28 +730,49 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     }
 
     /**
-     * Step 7, a part of it: the reverse updates' candidates, node by node (see {@link #sendBatchCandidates});
-     * what this slice sent is recorded in state before it ends.
+     * Step 7, a part of it: each candidate image's lists into {@code candidates-of}, image by image (one
+     * read and write per image for the whole batch), before any candidate is sent. Only the candidates
+     * their node still knows are sent ({@link #sendBatchCandidates}); nothing changes a node's known scores
+     * during step 7, so these are exactly the lists the images will be sent to.
      */
-    private boolean candidatesPart(OpenShard shard, BatchRun run, long deadline, Collector<ListMessage> out) throws Exception {
+    private boolean candidateListersPart(BatchRun run, long deadline) throws Exception {
         if (run.candidatesToSend == null) {
             run.candidatesToSend = new ArrayList<>(run.candidates.byNode.entrySet());
             run.candidates.byNode.clear();
-        }
-        Map<String, List<String>> sentTo = new HashMap<>();
-        try {
-            while (run.next < run.candidatesToSend.size()) {
-                Map.Entry<NodeBars.Node, List<BatchRun.Candidate>> e = run.candidatesToSend.get(run.next);
-                run.candidatesToSend.set(run.next++, null); // sent: let it go
-                run.candidatesSent += sendBatchCandidates(shard, e.getKey(), e.getValue(), sentTo, out);
-                if (System.nanoTime() >= deadline) return run.next == run.candidatesToSend.size();
+            Map<String, List<String>> listers = new HashMap<>();
+            for (Map.Entry<NodeBars.Node, List<BatchRun.Candidate>> e : run.candidatesToSend) {
+                NodeBars.Node node = e.getKey();
+                for (BatchRun.Candidate c : e.getValue()) {
+                    if (node.knows(NodeBars.imageId(c.imageKey()))) {
+                        listers.computeIfAbsent(c.imageKey(), key -> new ArrayList<>()).add(node.imageKey);
+                    }
+                }
             }
-            return true;
-        } finally {
-            for (Map.Entry<String, List<String>> e : sentTo.entrySet()) {
-                candidatesOf.put(e.getKey(), ListerIds.withAll(candidatesOf.get(e.getKey()), e.getValue()));
-            }
+            run.candidateListers = new ArrayList<>(listers.entrySet());
         }
+        while (run.next < run.candidateListers.size()) {
+            Map.Entry<String, List<String>> e = run.candidateListers.get(run.next);
+            run.candidateListers.set(run.next++, null); // written: let it go
+            candidatesOf.put(e.getKey(), ListerIds.withAll(candidatesOf.get(e.getKey()), e.getValue()));
+            if (System.nanoTime() >= deadline) break;
+        }
+        if (run.next < run.candidateListers.size()) return false;
+        run.candidateListers = null;
+        return true;
+    }
+
+    /**
+     * Step 7, a part of it: the reverse updates' candidates, node by node (see {@link #sendBatchCandidates});
+     * their images' listers are in state already ({@link #candidateListersPart}).
+     */
+    private boolean candidatesPart(OpenShard shard, BatchRun run, long deadline, Collector<ListMessage> out) throws Exception {
+        while (run.next < run.candidatesToSend.size()) {
+            Map.Entry<NodeBars.Node, List<BatchRun.Candidate>> e = run.candidatesToSend.get(run.next);
+            run.candidatesToSend.set(run.next++, null); // sent: let it go
+            run.candidatesSent += sendBatchCandidates(shard, e.getKey(), e.getValue(), out);
+            if (System.nanoTime() >= deadline) return run.next == run.candidatesToSend.size();
+        }
+        return true;
     }
 
     /** Step 7, a part of it: the owner's new nodes that took no candidate get their bars into state. */
@@ -800,11 +822,11 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         for (int i = 0; i < ms.length; i++) ms[i] = BatchRun.millis(run.stepNanos[i]);
         LOG.info("shard {}: searched a batch of {} new images ({} of them its own) in {} ms of work over {} ms in {} slices, "
                         + "the longest {} ms (graph build {}, probe window {}, partial lists {}, their listers {}, own reverse updates {}, "
-                        + "bars {}, other shards' reverse updates {}, sends and state writes {}; {} candidates found, {} sent); "
-                        + "batch ended by: {}",
+                        + "bars {}, other shards' reverse updates {}, candidates' listers {}, sends {}, own bars {}, end {}; "
+                        + "{} candidates found, {} sent); batch ended by: {}",
                 shard.number, n, run.owned.size(), BatchRun.millis(Arrays.stream(run.stepNanos).sum()),
                 BatchRun.millis(finished - run.startedNanos), run.slices, BatchRun.millis(Math.max(run.longestSliceNanos, finished - started)),
-                ms[0], ms[1], ms[2], ms[3], ms[4], ms[5], ms[6], ms[7], found, sent, run.trigger);
+                ms[0], ms[1], ms[2], ms[3], ms[4], ms[5], ms[6], ms[7], ms[8], ms[9], ms[10], found, sent, run.trigger);
     }
 
     /**
@@ -876,13 +898,12 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
      * written once. A candidate is sent only while its node still knows its score: one it no longer knows
      * was pushed out of the node's best known scores by k + reserve live images, every one of which its list is told of
      * (the node's partial list, or candidates sent), so it could not enter the list (streamed, the list
-     * would receive it and drop it). Adds to {@code sentTo}, per image, the lists it was sent to (its drops
-     * go there), which the caller writes to state in the same slice.
+     * would receive it and drop it). The images' listers are in state already ({@link #candidateListersPart}).
      *
      * @return the candidates sent
      */
     private int sendBatchCandidates(OpenShard shard, NodeBars.Node node, List<BatchRun.Candidate> candidates,
-                                    Map<String, List<String>> sentTo, Collector<ListMessage> out) throws Exception {
+                                    Collector<ListMessage> out) throws Exception {
         int sent = 0;
         long generation = shard.generations.getOrDefault(node.imageKey, -1L);
         String[] ids = new String[candidates.size()];
@@ -895,7 +916,6 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             representatives[sent] = c.representative();
             scores[sent] = c.score();
             newestEvent = Math.max(newestEvent, c.eventTimestamp());
-            sentTo.computeIfAbsent(c.imageKey(), key -> new ArrayList<>()).add(node.imageKey);
             sent++;
         }
         if (sent > 0) { // one message per list: the list reads and writes its state once for all of them

@@ -203,6 +203,36 @@ class ReverseUpdatesBeyondTheProbeWindowTest {
     }
 
     /**
+     * Bulk phase: a second backlog onto full shards reaches the lists of the nodes stored before it as
+     * candidates (their partial lists were made without it), whose images' listers are in {@code
+     * candidates-of}; removing every image of that backlog then leaves no list naming one of them.
+     */
+    @Test
+    void imagesOfASecondBatchLeaveTheListsOfOlderNodesWhenRemoved() throws Exception {
+        open();
+        long quiet = IndexerOptions.INDEX_BATCH_QUIET.defaultValue().toMillis();
+        long maxDelay = IndexerOptions.INDEX_BATCH_MAX_DELAY.defaultValue().toMillis();
+        pipeline.shardsClock(BACKLOG_CLOCK);
+        for (int i = 0; i < CATALOGUE; i++) show("p" + i);
+        pipeline.shardsClock(BACKLOG_CLOCK + quiet);
+        pipeline.shardsClock(BACKLOG_CLOCK + maxDelay);
+        pipeline.eventTime(1_000);
+        for (int i = 0; i < 600; i++) show("q" + i);
+        pipeline.shardsClock(BACKLOG_CLOCK + 2 * maxDelay);
+        pipeline.shardsClock(BACKLOG_CLOCK + 4 * maxDelay);
+        assertThat(pipeline.shardBatches().batches()).as("two batches per shard").isEqualTo(4);
+        assertThat(pipeline.candidatesSent()).as("the second batch's candidates to older nodes").isGreaterThan(600);
+        pipeline.eventTime(BACKLOG_CLOCK + 4 * maxDelay);
+        for (int i = 0; i < 600; i++) remove("q" + i);
+        for (String id : live.keySet()) {
+            for (String neighbour : pipeline.latest(id).neighbourIds()) {
+                assertThat(live).as("%s's list names only live products", id).containsKey(neighbour);
+            }
+        }
+        assertThat(meanOverlap()).isGreaterThanOrEqualTo(0.995);
+    }
+
+    /**
      * Bulk phase, batches that end at different moments on different shards: shard 1 searches the first
      * half of a backlog before shard 0 has received any of it (its input lags); the second half then
      * reaches shard 1 as a second batch, and shard 0 gets both halves in one batch. Shard 1 searched the
