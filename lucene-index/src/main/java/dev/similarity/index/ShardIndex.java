@@ -455,21 +455,7 @@ public final class ShardIndex implements Closeable {
    * @return the number of image nodes written by this call
    */
   public int bulkAddImages(Iterable<ImageVector> images) {
-    ensureOpen();
-    Objects.requireNonNull(images, "images");
-    if (bulkLoadAdded < 0) {
-      bulkLoadAdded = 0;
-    }
-    int added = 0;
-    try {
-      for (ImageVector image : images) {
-        writeImageNode(image);
-        added++;
-      }
-    } catch (IOException e) {
-      endBulkLoad(); // the view must agree with the writer again, also after a failure part-way
-      throw failure("bulk-add image number " + (bulkLoadAdded + added + 1), e);
-    }
+    int added = bulkAdd(images, "image", bulkLoadAdded < 0 ? 0 : bulkLoadAdded, this::writeImageNode);
     bulkLoadAdded += added;
     return added;
   }
@@ -481,22 +467,7 @@ public final class ShardIndex implements Closeable {
    * @return the number of members written by this call
    */
   public int bulkAddMembers(Iterable<ImageMember> members) {
-    ensureOpen();
-    Objects.requireNonNull(members, "members");
-    if (bulkLoadAdded < 0) {
-      bulkLoadAdded = 0;
-    }
-    int added = 0;
-    try {
-      for (ImageMember member : members) {
-        writeMember(member);
-        added++;
-      }
-    } catch (IOException e) {
-      endBulkLoad();
-      throw failure("bulk-add member number " + (added + 1), e);
-    }
-    return added;
+    return bulkAdd(members, "member", 0, this::writeMember);
   }
 
   /**
@@ -507,20 +478,35 @@ public final class ShardIndex implements Closeable {
    * @return the number of products written by this call
    */
   public int bulkAddProducts(Iterable<ProductImage> products) {
+    return bulkAdd(products, "product", 0, this::writeProduct);
+  }
+
+  /** A write of a bulk load that may fail on I/O. */
+  @FunctionalInterface
+  private interface BulkWrite<T> {
+    void write(T item) throws IOException;
+  }
+
+  /**
+   * Opens a bulk load in parts if none is, and writes {@code items} into it; on an I/O failure ends it
+   * (the view must agree with the writer again) and names the item that failed, counted from {@code
+   * before} written earlier.
+   */
+  private <T> int bulkAdd(Iterable<T> items, String what, int before, BulkWrite<T> write) {
     ensureOpen();
-    Objects.requireNonNull(products, "products");
+    Objects.requireNonNull(items, what + "s");
     if (bulkLoadAdded < 0) {
       bulkLoadAdded = 0;
     }
     int added = 0;
     try {
-      for (ProductImage product : products) {
-        writeProduct(product);
+      for (T item : items) {
+        write.write(item);
         added++;
       }
     } catch (IOException e) {
       endBulkLoad();
-      throw failure("bulk-add product number " + (added + 1), e);
+      throw failure("bulk-add " + what + " number " + (before + added + 1), e);
     }
     return added;
   }
