@@ -589,7 +589,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         while (true) {
             if (run.step == BatchRun.Step.FINISH) {
                 if (System.nanoTime() < deadline) {
-                    finishBatch(shard, run, out);
+                    finishBatch(shard, run, out, sliceStarted);
                     ended = true;
                 }
                 break;
@@ -796,7 +796,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
      * Step 8, the batch's last slice: the probes' candidates are sent (with their listers), the batch's
      * latest searches join the probe window, and the batch leaves {@code batch-pending}.
      */
-    private void finishBatch(OpenShard shard, BatchRun run, Collector<ListMessage> out) throws Exception {
+    private void finishBatch(OpenShard shard, BatchRun run, Collector<ListMessage> out, long sliceStarted) throws Exception {
         long started = System.nanoTime();
         for (Map.Entry<String, List<String>> e : run.probeListers.entrySet()) {
             addListers(e.getKey(), e.getValue());
@@ -825,7 +825,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                         + "bars {}, other shards' reverse updates {}, candidates' listers {}, sends {}, own bars {}, end {}; "
                         + "{} candidates found, {} sent); batch ended by: {}",
                 shard.number, n, run.owned.size(), BatchRun.millis(Arrays.stream(run.stepNanos).sum()),
-                BatchRun.millis(finished - run.startedNanos), run.slices, BatchRun.millis(Math.max(run.longestSliceNanos, finished - started)),
+                BatchRun.millis(finished - run.startedNanos), run.slices, BatchRun.millis(Math.max(run.longestSliceNanos, finished - sliceStarted)),
                 ms[0], ms[1], ms[2], ms[3], ms[4], ms[5], ms[6], ms[7], ms[8], ms[9], ms[10], found, sent, run.trigger);
     }
 
