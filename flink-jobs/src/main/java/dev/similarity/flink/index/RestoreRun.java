@@ -14,10 +14,11 @@ import java.util.Map;
  * of the lists' Kafka transactions) pass while a shard of millions of images is rebuilt.
  *
  * <p>Invariants: a shard with a rebuild in progress handles no message (each is held in {@code
- * batch-held}, and follows in arrival order once the rebuild ends), searches nothing, captures no
- * snapshot and writes nothing to state but held messages. So a checkpoint taken between two slices
- * holds the same shard state as the one restored from, plus the held messages; a job restored from it
- * rebuilds again from the start.
+ * batch-held}, and follows in arrival order once the rebuild ends) and captures no snapshot; it writes
+ * to state only the held messages and what the state it was restored from determines (the bar of a node
+ * stored before bars were kept, the probe window re-keyed after {@code neighbours.probe-window} changed).
+ * So a checkpoint taken between two slices holds the shard state restored from, plus the held messages;
+ * a job restored from it rebuilds again from the start.
  */
 final class RestoreRun {
 

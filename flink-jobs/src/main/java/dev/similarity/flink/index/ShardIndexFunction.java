@@ -1258,6 +1258,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         boolean done = false;
         while (!done && System.nanoTime() < deadline) {
             long stepStarted = System.nanoTime();
+            int step = run.step.ordinal();
             int size = run.stepSize();
             int to = Math.min(size, run.next + RESTORE_PART);
             switch (run.step) {
@@ -1280,7 +1281,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 }
                 done = !run.advance();
             }
-            run.stepNanos[run.step.ordinal()] += System.nanoTime() - stepStarted;
+            run.stepNanos[step] += System.nanoTime() - stepStarted;
         }
         long slice = System.nanoTime() - sliceStarted;
         run.longestSliceNanos = Math.max(run.longestSliceNanos, slice);
