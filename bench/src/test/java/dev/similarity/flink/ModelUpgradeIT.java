@@ -220,8 +220,10 @@ class ModelUpgradeIT {
                 assertThat(shardModels).as("model of each shard's newest snapshot in the store").containsOnly(idB);
                 for (int number = 0; number < shards; number++) {
                     int shard = number;
-                    assertThat(staged.latest(shard)).as("staged snapshot of shard " + shard).isPresent();
-                    assertThat(staged.latest(shard).get().modelId()).isEqualTo(idB);
+                    // A staged snapshot exists only if the shard had no batch pending at some checkpoint before the
+                    // switch: B's re-embedded events are older than index.batch.backlog-lag, so they are batched, and
+                    // the switch may come while the shard's only batch still runs. Whatever was staged is B's.
+                    staged.latest(shard).ifPresent(m -> assertThat(m.modelId()).as("staged snapshot of shard " + shard).isEqualTo(idB));
                     long firstOfB = store.checkpoints(shard).stream().filter(id -> store.manifest(shard, id).modelId().equals(idB))
                             .findFirst().orElseThrow();
                     assertThat(store.checkpoints(shard).stream().filter(id -> id > firstOfB)
