@@ -19,7 +19,10 @@ import java.util.Map;
  * ({@link Step#SEND_CANDIDATES}); the batch stays in {@code batch-pending}
  * until the last slice. A job restored from such a checkpoint searches the whole batch again: the partial
  * lists it sends again are taken as before (each shard's counted once, its images offered again), and a
- * node whose candidates were sent knows their scores, so they are not offered to it twice.
+ * node whose candidates were sent knows their scores, so they are not offered to it twice. From {@link
+ * Step#FINISH} on the batch has ended: what is left of it in {@code batch-pending} is only cleared, and a
+ * job restored from a checkpoint taken then clears the rest before the shard handles anything
+ * ({@link RestoreRun.Step#PENDING}), never searching those images again.
  */
 final class BatchRun {
 
@@ -45,8 +48,13 @@ final class BatchRun {
         SEND_CANDIDATES,
         /** (7) the bars of the owner's new nodes that took no candidate, into state. */
         OWN_BARS,
-        /** (2, 8) the probes' candidates sent, the batch's searches into the probe window; the batch ends. */
-        FINISH
+        /**
+         * (2, 8) the probes' candidates sent, the batch's searches into the probe window; the batch has ended:
+         * {@code batch-running} cleared and {@code batch-clearing} set in the same slice.
+         */
+        FINISH,
+        /** (8) the batch's images leave {@code batch-pending}, a part per slice; then {@code batch-clearing} is cleared. */
+        CLEAR
     }
 
     final List<ShardMessage> batch;

@@ -15,8 +15,9 @@ import java.util.Map;
  *
  * <p>Invariants: a shard with a rebuild in progress handles no message (each is held in {@code
  * batch-held}, and follows in arrival order once the rebuild ends) and captures no snapshot; it writes
- * to state only the held messages and what the state it was restored from determines (the bar of a node
- * stored before bars were kept, the probe window re-keyed after {@code neighbours.probe-window} changed).
+ * to state only the held messages and what the state it was restored from determines (the rest of an ended
+ * batch cleared from {@code batch-pending}, the bar of a node stored before bars were kept, the probe window
+ * re-keyed after {@code neighbours.probe-window} changed).
  * So a checkpoint taken between two slices holds the shard state restored from, plus the held messages;
  * a job restored from it rebuilds again from the start.
  */
@@ -24,6 +25,8 @@ final class RestoreRun {
 
     /** The steps of a rebuild, in order. */
     enum Step {
+        /** What is left in {@code batch-pending} of a batch that had ended, removed a part per slice; then {@code batch-clearing}. */
+        PENDING,
         /** The image nodes into the HNSW graph, a part per slice. */
         GRAPH,
         /** The members of the shard's images, a part per slice. */
@@ -34,6 +37,8 @@ final class RestoreRun {
         BARS
     }
 
+    /** The keys in {@code batch-pending} of a batch that had ended ({@code batch-clearing} set), else empty. */
+    final List<String> endedBatch;
     /** The shard's nodes (its images not in a pending batch), members and products, as read from state. */
     final List<ImageVector> images;
     final List<ImageMember> members;
@@ -43,7 +48,7 @@ final class RestoreRun {
     final long startedNanos;
     /** Time spent reading the state when the shard was first touched (ns). */
     final long readNanos;
-    Step step = Step.GRAPH;
+    Step step = Step.PENDING;
     /** The next item of {@link #step}. */
     int next;
     /** Time spent in each step, and in the slice that took longest (ns). */
@@ -51,8 +56,9 @@ final class RestoreRun {
     long longestSliceNanos;
     int slices;
 
-    RestoreRun(List<ImageVector> images, List<ImageMember> members, List<ProductImage> products, Map<String, byte[]> bars,
-               long startedNanos, long readNanos) {
+    RestoreRun(List<String> endedBatch, List<ImageVector> images, List<ImageMember> members, List<ProductImage> products,
+               Map<String, byte[]> bars, long startedNanos, long readNanos) {
+        this.endedBatch = endedBatch;
         this.images = images;
         this.members = members;
         this.products = products;
@@ -64,6 +70,7 @@ final class RestoreRun {
     /** The number of items of {@link #step}. */
     int stepSize() {
         return switch (step) {
+            case PENDING -> endedBatch.size();
             case GRAPH, BARS -> images.size();
             case MEMBERS -> members.size();
             case PRODUCTS -> products.size();

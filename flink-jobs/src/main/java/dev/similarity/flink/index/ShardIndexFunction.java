@@ -143,6 +143,11 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     /** Set while the shard searches the batch in {@code batch-pending}: a restored shard searches it again. */
     private transient ValueState<Boolean> batchRunning;
     /**
+     * Set from the end of a batch search until its images have all left {@code batch-pending} (in slices:
+     * millions of deletes): a restored shard clears the rest and never searches them again.
+     */
+    private transient ValueState<Boolean> batchClearing;
+    /**
      * Messages that reached the shard while it searched a batch (or while older ones still waited here), by
      * arrival number: they are handled in that order once the batch ends.
      */
@@ -195,6 +200,16 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             if (open.restore != null) return true;
         }
         return false;
+    }
+
+    /** The step of each of this subtask's shards' batch search, by shard; none for a shard searching no batch (read by tests). */
+    Map<Integer, BatchRun.Step> batchSteps() {
+        Map<Integer, BatchRun.Step> steps = new HashMap<>();
+        for (OpenShard open : shards.values()) {
+            BatchRun run = open.run;
+            if (run != null) steps.put(open.number, run.step);
+        }
+        return steps;
     }
 
     /** Slices of the rebuilds from state since this subtask opened (read by tests). */
@@ -265,6 +280,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         batchCheck = getRuntimeContext().getState(new ValueStateDescriptor<>("batch-check", Long.class));
         batchContinue = getRuntimeContext().getState(new ValueStateDescriptor<>("batch-continue", Long.class));
         batchRunning = getRuntimeContext().getState(new ValueStateDescriptor<>("batch-running", Boolean.class));
+        batchClearing = getRuntimeContext().getState(new ValueStateDescriptor<>("batch-clearing", Boolean.class));
         batchHeld = getRuntimeContext().getMapState(new MapStateDescriptor<>("batch-held", Types.LONG,
                 TypeInformation.of(ShardMessage.class)));
         batchHeldNext = getRuntimeContext().getState(new ValueStateDescriptor<>("batch-held-next", Long.class));
@@ -587,12 +603,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         run.slices++;
         boolean ended = false;
         while (true) {
-            if (run.step == BatchRun.Step.FINISH) {
-                if (System.nanoTime() < deadline) {
-                    finishBatch(shard, run, out, sliceStarted);
-                    ended = true;
-                }
-                break;
+            if (run.step == BatchRun.Step.FINISH && System.nanoTime() >= deadline) {
+                break; // the end's sends in a slice of their own
             }
             long stepStarted = System.nanoTime();
             boolean stepDone = switch (run.step) {
@@ -606,19 +618,24 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 case CANDIDATE_LISTERS -> candidateListersPart(run, deadline);
                 case SEND_CANDIDATES -> candidatesPart(shard, run, deadline, out);
                 case OWN_BARS -> ownBarsPart(shard, run, deadline);
-                case FINISH -> throw new IllegalStateException("unreachable");
+                case FINISH -> finishPart(shard, run, out);
+                case CLEAR -> clearPart(shard, run, deadline);
             };
             run.stepNanos[run.step.ordinal()] += System.nanoTime() - stepStarted;
-            if (stepDone) {
-                run.advance();
-            } else {
+            if (!stepDone) {
                 break;
             }
+            if (run.step == BatchRun.Step.CLEAR) {
+                ended = true;
+                break;
+            }
+            run.advance();
         }
         long slice = System.nanoTime() - sliceStarted;
         run.longestSliceNanos = Math.max(run.longestSliceNanos, slice);
         batchSearchMsTotal += BatchRun.millis(slice);
         if (ended) {
+            endBatch(shard, run);
             lastBatchSearchMs = BatchRun.millis(run.longestSliceNanos);
             replayHeld(shard, ctx, out);
         } else {
@@ -793,40 +810,62 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     }
 
     /**
-     * Step 8, the batch's last slice: the probes' candidates are sent (with their listers), the batch's
-     * latest searches join the probe window, and the batch leaves {@code batch-pending}.
+     * Step 8, in one slice: the probes' candidates are sent (with their listers), the batch's latest searches
+     * join the probe window, and the batch ends (its images are cleared from {@code batch-pending} next).
      */
-    private void finishBatch(OpenShard shard, BatchRun run, Collector<ListMessage> out, long sliceStarted) throws Exception {
-        long started = System.nanoTime();
+    private boolean finishPart(OpenShard shard, BatchRun run, Collector<ListMessage> out) throws Exception {
         for (Map.Entry<String, List<String>> e : run.probeListers.entrySet()) {
             addListers(e.getKey(), e.getValue());
         }
         for (ListMessage candidate : run.probeCandidates) {
             out.collect(candidate);
         }
-        int sent = run.candidatesSent;
         // The batch's searches join the probe window last (only the latest fit; older ones would be evicted at once).
         int n = run.size();
         for (int b = Math.max(0, n - shard.probes.capacity()); b < n; b++) {
             rememberProbe(shard, run.batch.get(b), run.near(b));
         }
-        batchPending.clear();
+        // One slice: from here a restored shard clears the batch's images from batch-pending instead of searching them.
         batchRunning.clear();
+        batchClearing.update(true);
+        return true;
+    }
+
+    /** Batch images removed from {@code batch-pending} between two looks at the clock. */
+    private static final int CLEAR_PART = 256;
+
+    /** Step 8, a part of it: the ended batch's images leave {@code batch-pending}; then {@code batch-clearing} goes. */
+    private boolean clearPart(OpenShard shard, BatchRun run, long deadline) throws Exception {
+        while (run.next < run.size()) {
+            int to = Math.min(run.size(), run.next + CLEAR_PART);
+            for (ShardMessage m : run.batch.subList(run.next, to)) batchPending.remove(m.imageKey());
+            shard.pendingCount -= to - run.next;
+            run.next = to;
+            if (System.nanoTime() >= deadline) break;
+        }
+        if (run.next < run.size()) return false;
+        batchClearing.clear();
+        return true;
+    }
+
+    /** The shard's batch has ended and left {@code batch-pending}: counted and logged. */
+    private void endBatch(OpenShard shard, BatchRun run) {
         shard.pendingCount = 0;
         shard.run = null;
         long finished = System.nanoTime();
-        run.stepNanos[BatchRun.Step.FINISH.ordinal()] += finished - started;
+        int n = run.size();
+        int sent = run.candidatesSent;
         batchCounts = new BatchCounts(batchCounts.batches() + 1, batchCounts.images() + n, batchCounts.slices() + run.slices);
         long found = reverseCounts.candidates() - run.countsBefore.candidates();
         long[] ms = new long[run.stepNanos.length];
         for (int i = 0; i < ms.length; i++) ms[i] = BatchRun.millis(run.stepNanos[i]);
         LOG.info("shard {}: searched a batch of {} new images ({} of them its own) in {} ms of work over {} ms in {} slices, "
                         + "the longest {} ms (graph build {}, probe window {}, partial lists {}, their listers {}, own reverse updates {}, "
-                        + "bars {}, other shards' reverse updates {}, candidates' listers {}, sends {}, own bars {}, end {}; "
-                        + "{} candidates found, {} sent); batch ended by: {}",
+                        + "bars {}, other shards' reverse updates {}, candidates' listers {}, sends {}, own bars {}, end {}, "
+                        + "pending cleared {}; {} candidates found, {} sent); batch ended by: {}",
                 shard.number, n, run.owned.size(), BatchRun.millis(Arrays.stream(run.stepNanos).sum()),
-                BatchRun.millis(finished - run.startedNanos), run.slices, BatchRun.millis(Math.max(run.longestSliceNanos, finished - sliceStarted)),
-                ms[0], ms[1], ms[2], ms[3], ms[4], ms[5], ms[6], ms[7], ms[8], ms[9], ms[10], found, sent, run.trigger);
+                BatchRun.millis(finished - run.startedNanos), run.slices, BatchRun.millis(run.longestSliceNanos),
+                ms[0], ms[1], ms[2], ms[3], ms[4], ms[5], ms[6], ms[7], ms[8], ms[9], ms[10], ms[11], found, sent, run.trigger);
     }
 
     /**
@@ -1157,6 +1196,12 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         for (String key : batchPending.keys()) {
             pendingKeys.add(key);
         }
+        // What is left of a batch that ended is nodes already: it only leaves batch-pending (RestoreRun.Step.PENDING).
+        List<String> endedBatch = List.of();
+        if (Boolean.TRUE.equals(batchClearing.value())) {
+            endedBatch = new ArrayList<>(pendingKeys);
+            pendingKeys.clear();
+        }
         List<ImageVector> restored = new ArrayList<>();
         Map<String, Long> generations = new HashMap<>();
         Map<String, String> representatives = new HashMap<>();
@@ -1228,11 +1273,11 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         if (pending == null || pending < now) {
             scheduleRefresh(ctx, now + REFRESH_TICK_MS);
         }
-        if (restored.isEmpty() && restoredMembers.isEmpty() && restoredProducts.isEmpty()) {
+        if (restored.isEmpty() && restoredMembers.isEmpty() && restoredProducts.isEmpty() && endedBatch.isEmpty()) {
             return open; // a new shard: nothing to rebuild
         }
         long read = System.nanoTime();
-        open.restore = new RestoreRun(restored, restoredMembers, restoredProducts, knownBars, started, read - started);
+        open.restore = new RestoreRun(endedBatch, restored, restoredMembers, restoredProducts, knownBars, started, read - started);
         if (!restoreSlice(open, read)) {
             scheduleBatchContinue(ctx); // the rest of the rebuild, then what the shard owes (onTimer)
         }
@@ -1262,6 +1307,9 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             int size = run.stepSize();
             int to = Math.min(size, run.next + RESTORE_PART);
             switch (run.step) {
+                case PENDING -> {
+                    for (String key : run.endedBatch.subList(run.next, to)) batchPending.remove(key);
+                }
                 case GRAPH -> shard.index.bulkAddImages(run.images.subList(run.next, to));
                 case MEMBERS -> shard.index.bulkAddMembers(run.members.subList(run.next, to));
                 case PRODUCTS -> shard.index.bulkAddProducts(run.products.subList(run.next, to));
@@ -1271,6 +1319,9 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             }
             run.next = to;
             if (to == size) {
+                if (run.step == RestoreRun.Step.PENDING) {
+                    batchClearing.clear();
+                }
                 if (run.step == RestoreRun.Step.PRODUCTS) {
                     shard.index.endBulkLoad(); // searchable: a node without a bar in state is searched for one
                 }
@@ -1289,14 +1340,15 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
             return false;
         }
         shard.restore = null;
-        if (run.images.size() + run.products.size() > 0) {
+        if (run.images.size() + run.products.size() + run.endedBatch.size() > 0) {
             long[] ms = new long[run.stepNanos.length];
             for (int i = 0; i < ms.length; i++) ms[i] = BatchRun.millis(run.stepNanos[i]);
-            LOG.info("shard {}: rebuilt from state ({} image nodes, {} members, {} products) in {} ms of work over {} ms in {} "
-                            + "slices after reading the state in {} ms, the longest slice {} ms (graph {}, members {}, products {}, bars {})",
-                    shard.number, run.images.size(), run.members.size(), run.products.size(),
+            LOG.info("shard {}: rebuilt from state ({} image nodes, {} members, {} products; {} images of an ended batch cleared from "
+                            + "batch-pending) in {} ms of work over {} ms in {} slices after reading the state in {} ms, the longest slice {} ms "
+                            + "(pending {}, graph {}, members {}, products {}, bars {})",
+                    shard.number, run.images.size(), run.members.size(), run.products.size(), run.endedBatch.size(),
                     BatchRun.millis(Arrays.stream(run.stepNanos).sum()), BatchRun.millis(System.nanoTime() - run.startedNanos),
-                    run.slices, BatchRun.millis(run.readNanos), BatchRun.millis(run.longestSliceNanos), ms[0], ms[1], ms[2], ms[3]);
+                    run.slices, BatchRun.millis(run.readNanos), BatchRun.millis(run.longestSliceNanos), ms[0], ms[1], ms[2], ms[3], ms[4]);
         }
         return true;
     }

@@ -246,6 +246,11 @@ final class IndexPipeline implements AutoCloseable {
         return shardFunction.batchInProgress();
     }
 
+    /** The step of each shard's batch search, by shard number; none for a shard searching no batch. */
+    java.util.Map<Integer, BatchRun.Step> batchSteps() {
+        return shardFunction.batchSteps();
+    }
+
     /** Whether a shard is rebuilt from state after a restore. */
     boolean shardsRebuilding() {
         return shardFunction.rebuilding();
