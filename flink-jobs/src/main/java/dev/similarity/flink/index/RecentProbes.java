@@ -1,5 +1,6 @@
 package dev.similarity.flink.index;
 
+import dev.similarity.index.Int8Codes;
 import org.apache.lucene.util.VectorUtil;
 import org.apache.lucene.util.hnsw.FloatHeap;
 
@@ -36,6 +37,16 @@ final class RecentProbes {
      * vectors scattered over the heap (as messages leave them) made it three times slower.
      */
     private final float[][] vectors;
+    /**
+     * Per slot: the probe vector's int8 code and scale ({@link Int8Codes}), allocated together like the
+     * vectors. The scan reads the codes (a quarter of the bytes) and rescores exactly only the probes
+     * whose bar the code's score, plus its error bound, reaches: the same probes are beaten as by exact
+     * scores alone.
+     */
+    private final byte[][] codes;
+    private final float[] codeScales;
+    /** Per slot: {@link Int8Codes#errorNorm} of the code. */
+    private final float[] codeErrors;
     private final long[] versions;
     /**
      * Per slot: the lowest of {@code bestScores}, or -infinity while fewer than depth are known; kept
@@ -52,6 +63,9 @@ final class RecentProbes {
         this.depth = depth;
         ids = new String[capacity];
         vectors = new float[capacity][];
+        codes = new byte[capacity][];
+        codeScales = new float[capacity];
+        codeErrors = new float[capacity];
         versions = new long[capacity];
         bars = new float[capacity];
         bestScores = new FloatHeap[capacity];
@@ -116,6 +130,7 @@ final class RecentProbes {
         int slot = (int) (added % ids.length);
         if (vectors[slot] == null) {
             for (int i = 0; i < vectors.length; i++) vectors[i] = new float[vector.length];
+            for (int i = 0; i < codes.length; i++) codes[i] = new byte[vector.length];
         }
         if (vector.length != vectors[slot].length) {
             throw new IllegalArgumentException("probe vectors have " + vectors[slot].length + " dimensions, got " + vector.length);
@@ -123,6 +138,9 @@ final class RecentProbes {
         ids[slot] = productId;
         versions[slot] = version;
         System.arraycopy(vector, 0, vectors[slot], 0, vector.length);
+        codeScales[slot] = Int8Codes.scaleOf(vector);
+        codeErrors[slot] = Int8Codes.errorNorm(vector.length, codeScales[slot]);
+        System.arraycopy(Int8Codes.encode(vector, codeScales[slot]), 0, codes[slot], 0, vector.length);
         if (bestScores[slot] == null) {
             bestScores[slot] = new FloatHeap(depth);
         } else {
@@ -146,7 +164,14 @@ final class RecentProbes {
      * beats, and counts the vector among that probe's best scores.
      */
     void forEachBeaten(String productId, float[] vector, ScoreConsumer beaten) {
+        float scale = Int8Codes.scaleOf(vector);
+        byte[] code = Int8Codes.encode(vector, scale);
+        float error = Int8Codes.errorNorm(vector.length, scale);
         for (int i = 0; i < size; i++) {
+            // Unit vectors: the exact score is within the bound of the code's, so a probe the latter cannot beat is skipped.
+            if (!(Int8Codes.dot(code, scale, codes[i], codeScales[i]) + Int8Codes.dotErrorBound(error, codeErrors[i]) > bars[i])) {
+                continue;
+            }
             float score = VectorUtil.dotProduct(vector, vectors[i]);
             // Ids are compared only for the few probes beaten: reading each id costs cache misses.
             if (score > bars[i] && !ids[i].equals(productId)) {

@@ -25,6 +25,48 @@ class RecentProbesTest {
         assertThat(beaten).containsExactly("east@3");
     }
 
+    /** The scan skips probes by their int8 codes: it must report exactly the probes exact scores beat. */
+    @Test
+    void reportsTheSameProbesAsAnExactScanOfManyVectors() {
+        java.util.Random random = new java.util.Random(3);
+        int dimension = 128;
+        RecentProbes probes = new RecentProbes(2_000, 4);
+        float[][] vectors = new float[2_000][];
+        float[] bars = new float[2_000];
+        for (int p = 0; p < vectors.length; p++) {
+            vectors[p] = near(random, null, dimension);
+            // Bars spread over the scores new vectors have, so that many probes lie close to them.
+            bars[p] = (float) (random.nextDouble() * 0.6 - 0.1);
+            probes.add("p" + p, p, vectors[p], new float[] {0.99f, 0.98f, 0.97f, bars[p]});
+        }
+        int reported = 0;
+        for (int n = 0; n < 200; n++) {
+            float[] x = near(random, vectors[random.nextInt(vectors.length)], dimension);
+            List<String> expected = new ArrayList<>();
+            for (int p = 0; p < vectors.length; p++) {
+                if (org.apache.lucene.util.VectorUtil.dotProduct(x, vectors[p]) > bars[p]) expected.add("p" + p);
+            }
+            List<String> beaten = new ArrayList<>();
+            probes.forEachBeaten("x" + n, x, (id, version, score) -> beaten.add(id));
+            assertThat(beaten).as("vector %d", n).containsExactlyElementsOf(expected);
+            reported += beaten.size();
+            // A beaten probe's bar rises to the lowest of its best scores: keep the expectation in step.
+            for (String id : beaten) {
+                int p = Integer.parseInt(id.substring(1));
+                bars[p] = Math.min(0.97f, Math.max(bars[p], org.apache.lucene.util.VectorUtil.dotProduct(x, vectors[p])));
+            }
+        }
+        assertThat(reported).as("probes beaten over the scan").isGreaterThan(1_000);
+    }
+
+    /** A unit vector: random, or at a small random distance from {@code centre}. */
+    private static float[] near(java.util.Random random, float[] centre, int dimension) {
+        float[] v = new float[dimension];
+        for (int i = 0; i < dimension; i++) v[i] = (float) random.nextGaussian() * (centre == null ? 1f : 0.05f) + (centre == null ? 0 : centre[i]);
+        org.apache.lucene.util.VectorUtil.l2normalize(v);
+        return v;
+    }
+
     @Test
     void aProbeKeepsTheVectorItWasAddedWithWhenTheCallersArrayChangesLater() {
         RecentProbes probes = new RecentProbes(8, 1);

@@ -2,6 +2,8 @@ package dev.similarity.index.internal;
 
 import java.io.IOException;
 import java.util.Arrays;
+
+import dev.similarity.index.Int8Codes;
 import org.apache.lucene.codecs.KnnVectorsReader;
 import org.apache.lucene.codecs.hnsw.HnswGraphProvider;
 import org.apache.lucene.codecs.perfield.PerFieldKnnVectorsFormat;
@@ -208,15 +210,11 @@ final class SegmentGraph {
   }
 
   /**
-   * The int8 code of {@code vector}: each component times {@code scale}, rounded, within [-127,
-   * 127] (a query component beyond the segment's largest is clamped; only the walk uses codes).
+   * The int8 code of {@code vector} with the segment's scale (a query component beyond the segment's
+   * largest is clamped; only the walk uses codes).
    */
   static byte[] encode(float[] vector, float scale) {
-    byte[] code = new byte[vector.length];
-    for (int i = 0; i < vector.length; i++) {
-      code[i] = (byte) Math.max(-127, Math.min(127, Math.round(vector[i] * scale)));
-    }
-    return code;
+    return Int8Codes.encode(vector, scale);
   }
 
   /** The product id of segment-local document {@code doc}, which must have one. */
