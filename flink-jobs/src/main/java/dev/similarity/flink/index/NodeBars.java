@@ -1,6 +1,5 @@
 package dev.similarity.flink.index;
 
-import dev.similarity.index.Int8Codes;
 import org.apache.lucene.codecs.hnsw.DefaultFlatVectorScorer;
 import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.VectorSimilarityFunction;
@@ -89,11 +88,7 @@ final class NodeBars {
         final long[] knownIds;
         int known;
         float bar;
-        /** The node's vector, and its int8 code ({@link Int8Codes}: scale, error norm), while it is in the low-bar set. */
         float[] vector;
-        byte[] code;
-        float codeScale;
-        float codeError;
         boolean inLowBars;
         boolean removed;
         /** The node's point in the bar index (-1: none), and the changes of its bar since it was put there. */
@@ -108,18 +103,6 @@ final class NodeBars {
             this.imageKey = imageKey;
             this.knownScores = new float[depth];
             this.knownIds = new long[depth];
-        }
-
-        /** Keeps {@code vector} (null: none) and its int8 code, for the low-bar set's scan. */
-        void lowBarVector(float[] vector) {
-            this.vector = vector;
-            if (vector == null) {
-                code = null;
-            } else {
-                codeScale = Int8Codes.scaleOf(vector);
-                code = Int8Codes.encode(vector, codeScale);
-                codeError = Int8Codes.errorNorm(vector.length, codeScale);
-            }
         }
 
         /** Counts a score among the best known (the lowest goes when full). */
@@ -479,7 +462,7 @@ final class NodeBars {
             putPoint(node, vector);
         }
         if (node.bar <= lowBarLimit) {
-            node.lowBarVector(vector);
+            node.vector = vector;
             node.inLowBars = true;
             lowBars.add(node);
         }
@@ -540,21 +523,13 @@ final class NodeBars {
 
     /**
      * Calls {@code beaten} with each node of the low-bar set, not reached by {@code visit}, whose bar
-     * {@code vector} beats (one int8 dot product per node of the set, an exact one where the codes cannot
-     * tell), and counts the score among its best
+     * {@code vector} beats (one dot product per node of the set), and counts the score among its best
      * (under {@code imageId}, {@link #imageId}; 0: not known).
      */
     void forEachLowBarBeaten(float[] vector, long imageId, Visit visit, BeatenConsumer beaten) throws Exception {
-        float scale = Int8Codes.scaleOf(vector);
-        byte[] code = Int8Codes.encode(vector, scale);
-        float error = Int8Codes.errorNorm(vector.length, scale);
         for (int i = 0, n = lowBars.size(); i < n; i++) {
             Node node = lowBars.get(i);
             if (node.removed) {
-                continue;
-            }
-            // Unit vectors: the exact score is within the bound of the codes' one, so a node the latter cannot beat is skipped.
-            if (!(Int8Codes.dot(code, scale, node.code, node.codeScale) + Int8Codes.dotErrorBound(error, node.codeError) > node.bar)) {
                 continue;
             }
             float score = VectorUtil.dotProduct(vector, node.vector);
@@ -578,7 +553,7 @@ final class NodeBars {
     void rebuildLowBars(Function<String, float[]> vectorOf) {
         for (Node node : lowBars) {
             node.inLowBars = false;
-            node.lowBarVector(null);
+            node.vector = null;
         }
         lowBars.clear();
         stale = 0;
@@ -593,7 +568,7 @@ final class NodeBars {
         }
         for (Node node : nodes.values()) {
             if (node.bar <= lowBarLimit) {
-                node.lowBarVector(vectorOf.apply(node.imageKey));
+                node.vector = vectorOf.apply(node.imageKey);
                 node.inLowBars = true;
                 lowBars.add(node);
             }
@@ -630,7 +605,7 @@ final class NodeBars {
             lowerPoint(node);
         }
         if (!node.inLowBars && node.bar <= lowBarLimit && node.ord >= 0) {
-            node.lowBarVector(pointVectors.get(node.ord));
+            node.vector = pointVectors.get(node.ord);
             node.inLowBars = true;
             lowBars.add(node);
         }
