@@ -26,14 +26,26 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class NeighbourListCollector implements AutoCloseable {
 
-    /** One record as seen by the consumer: list null for a tombstone (or when not decoding lists). */
+    /**
+     * One record as seen by the consumer: list null for a tombstone (or when not decoding lists); value
+     * null for a tombstone, else the record's bytes, or {@link #DECODED} once decoded into {@code list}.
+     */
     public record Seen(String productId, NeighbourList list, byte[] value, long visibleAt) {}
+
+    /**
+     * The value of a decoded list's {@link Seen}: its bytes are not kept. With every record of every key
+     * kept (a product's history), a 10^6-product churn held 3.7 million lists: their bytes and their
+     * neighbours' id strings, one copy per mention, took most of a 12 GB heap.
+     */
+    public static final byte[] DECODED = new byte[0];
 
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final Thread thread;
     private final boolean decodeLists;
     private final AvroRecordCodec<NeighbourList> codec = AvroRecordCodec.of(NeighbourList.class, NeighbourListSerializer.WIRE_FORMAT);
     private final Map<String, List<Seen>> byKey = new ConcurrentHashMap<>();
+    /** One copy of each product id the decoded lists name (read and written by the polling thread only). */
+    private final Map<String, String> productIds = new java.util.HashMap<>();
     private final AtomicLong records = new AtomicLong();
     private final AtomicLong undecodable = new AtomicLong();
     private volatile boolean running = true;
@@ -62,14 +74,19 @@ public final class NeighbourListCollector implements AutoCloseable {
                     long now = System.currentTimeMillis();
                     String key = record.key() == null ? "" : new String(record.key(), StandardCharsets.UTF_8);
                     NeighbourList list = null;
-                    if (decodeLists && record.value() != null) {
+                    byte[] value = record.value();
+                    if (decodeLists && value != null) {
                         try {
-                            list = codec.decode(record.value());
+                            list = codec.decode(value);
+                            for (var neighbour : list.getNeighbours()) {
+                                neighbour.setProductId(productIds.computeIfAbsent(neighbour.getProductId(), id -> id));
+                            }
+                            value = DECODED;
                         } catch (InvalidRecordException e) {
                             undecodable.incrementAndGet();
                         }
                     }
-                    byKey.computeIfAbsent(key, k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(new Seen(key, list, record.value(), now));
+                    byKey.computeIfAbsent(key, k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(new Seen(key, list, value, now));
                     records.incrementAndGet();
                 }
             }
