@@ -52,14 +52,17 @@ import java.util.function.Function;
  * 0)} ({@link #forEachBarBeaten}): its best results are the nodes x beats by the widest margin, wherever
  * they lie, and a search that still ends on a positive margin is repeated twice as deep. Invariant: a
  * node's point holds a bar at most its current one (a bar that rises leaves the point stale; one that
- * falls, when an image leaves, is written into its point at once, in place: the point keeps its ord and
- * its graph links), so its margin there is at least its true margin: a stale point can only return a node
- * that no longer takes x (checked against the current bar), never hide one that does. A node is put in
- * again with its current bar, relinked, after {@code depth} changes (so stale points and links stay few),
- * and the graph is rebuilt from the live nodes when more of its points are dead than live (amortised: at
- * most one insert per {@code depth} changes, and one per removal). Re-inserting at every fall instead cost
- * 46 % of the shard thread in a 10,000-product churn (JFR; a removed image is forgotten by every list
- * that knew it).
+ * falls is put in again at once), so its margin there is at least its true margin: a stale point can only
+ * return a node that no longer takes x (checked against the current bar), never hide one that does. A
+ * forgotten score leaves the bar where it was or raises it (the lowest of fewer scores), except when fewer
+ * than k remain: only then does it fall, to -infinity. So a forget re-inserts the point only then, and
+ * otherwise counts as a change. A node is put in again with its current bar after {@code depth} changes
+ * (so stale points stay few), and the graph is rebuilt from the live nodes when more of its points are
+ * dead than live (amortised: at most one insert per {@code depth} changes, per fall and per removal).
+ * Re-inserting at every forget instead cost 46 % of the shard thread in a 10,000-product churn (JFR; a
+ * removed image is forgotten by every node that knew it). A fall is re-inserted rather than written into
+ * the point in place: it moves the point far (to bar -infinity), where links made for its old place need
+ * not lead.
  */
 final class NodeBars {
 
@@ -277,19 +280,6 @@ final class NodeBars {
         if (!node.removed && node.ord < 0) putPoint(node, vector);
     }
 
-    /**
-     * A fallen bar into the node's point, in place (same ord, same links; a bar falls to the next known
-     * score, or to -infinity, where the low-bar set checks the node exactly); put in again, relinked, after
-     * {@code depth} changes.
-     */
-    private void lowerPoint(Node node) {
-        if (++node.changesSinceIndexed >= depth) {
-            refreshPoint(node);
-        } else {
-            points.set(node.ord, point(pointVectors.get(node.ord), node.bar));
-        }
-    }
-
     private void rebuildBarIndex() {
         List<Node> liveNodes = new ArrayList<>();
         List<float[]> vectors = new ArrayList<>();
@@ -309,6 +299,13 @@ final class NodeBars {
             liveNodes.get(i).ord = -1;
             putPoint(liveNodes.get(i), vectors.get(i));
         }
+    }
+
+    /** The bar node's point holds in the bar index (NaN: no point); at most the node's bar (for tests). */
+    float pointBar(Node node) {
+        if (node.ord < 0) return Float.NaN;
+        float[] point = points.get(node.ord);
+        return (float) (-point[point.length - 2] * Math.sqrt(POINT_NORM_SQUARED));
     }
 
     /** Points in the bar index, live and dead (for tests and metrics). */
@@ -590,7 +587,7 @@ final class NodeBars {
      * Image {@code imageId} left: forgets its score among node {@code imageKey}'s best known, so the bar
      * is the lowest score of live images again (-infinity once fewer than k are known, until new images
      * fill it), and images between the list's new tail and the old bar reach the list again. A lowered bar is put into the bar index
-     * at once (invariant: a point never holds a bar above its node's) and into the low-bar set if it is
+     * at once, relinked (invariant: a point never holds a bar above its node's), and into the low-bar set if it is
      * at most the set's limit.
      *
      * @return the node when its bar changed (for state to keep its scores), else null
@@ -600,9 +597,14 @@ final class NodeBars {
         if (node == null || !node.forget(imageId)) {
             return null;
         }
+        float before = node.bar;
         node.bar = barOf(node);
         if (node.ord >= 0) {
-            lowerPoint(node);
+            if (node.bar < before) {
+                refreshPoint(node); // fell (fewer than k known): put in again, relinked
+            } else if (++node.changesSinceIndexed >= depth) {
+                refreshPoint(node); // stayed or rose: the point's bar is at most the current one
+            }
         }
         if (!node.inLowBars && node.bar <= lowBarLimit && node.ord >= 0) {
             node.vector = pointVectors.get(node.ord);

@@ -38,6 +38,31 @@ class NodeBarsTest {
         assertThat(NodeBars.decodeIds(node.encode())).containsExactlyInAnyOrder(11L, 13L, 14L);
     }
 
+    /**
+     * A bar falls only to -infinity (a forgotten score leaves fewer than k known); new images then raise it
+     * again, possibly below where it was. The node's point in the bar index must never hold a bar above the
+     * current one, or the index ranks the node below nodes that do not take an image it takes. Forgets
+     * that leave the bar or raise it leave the point as it was (a lower bar there is allowed).
+     */
+    @Test
+    void aPointNeverHoldsABarAboveItsNodesWhenScoresAreForgotten() {
+        NodeBars bars = new NodeBars(4, 2, 0, 16, 100);
+        NodeBars.Node node = bars.add("p", new float[] {0.9f, 0.8f, 0.85f}, new long[] {21, 22, 23}, EAST);
+        assertThat(bars.pointBar(node)).isCloseTo(0.8f, org.assertj.core.data.Offset.offset(1e-5f));
+
+        assertThat(bars.forget("p", 22)).isSameAs(node);
+        assertThat(node.bar).as("the lowest of 0.9 and 0.85").isEqualTo(0.85f);
+        assertThat(bars.pointBar(node)).as("a raise leaves the point").isCloseTo(0.8f, org.assertj.core.data.Offset.offset(1e-5f));
+
+        bars.forget("p", 23);
+        assertThat(node.bar).as("one known score, k = 2").isEqualTo(Float.NEGATIVE_INFINITY);
+        assertThat(bars.pointBar(node)).as("a fall is put in at once").isLessThanOrEqualTo(-1f);
+
+        assertThat(bars.offer(node, 0.5f, 24)).isTrue();
+        assertThat(node.bar).isEqualTo(0.5f);
+        assertThat(bars.pointBar(node)).as("below the old bar, 0.8").isLessThanOrEqualTo(node.bar);
+    }
+
     @Test
     void aNodeWithFewerThanDepthScoresTakesAnything() {
         NodeBars bars = new NodeBars(3, 10);
