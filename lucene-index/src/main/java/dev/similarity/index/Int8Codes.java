@@ -53,12 +53,14 @@ public final class Int8Codes {
   }
 
   /**
-   * A bound on {@code |dot(codes) - dot(vectors)|} for two vectors of norm at most 1 whose codes' errors
-   * have norms at most {@code errorNormA} and {@code errorNormB} ({@link #errorNorm}): with decoded
-   * {@code x + e} and {@code y + f}, the error {@code x.f + e.y + e.f} is at most {@code |f| + |e| +
-   * |e||f|} (Cauchy-Schwarz), plus a margin for float rounding.
+   * A bound on {@code |dot(codes) - dot(vectors)|} for two vectors of norms {@code normA} and {@code
+   * normB} whose codes' errors have norms at most {@code errorNormA} and {@code errorNormB} ({@link
+   * #errorNorm}), in {@code dimension} dimensions: with decoded {@code x + e} and {@code y + f}, the
+   * error {@code x.f + e.y + e.f} is at most {@code |x||f| + |y||e| + |e||f|} (Cauchy-Schwarz), plus a
+   * margin for the float rounding of both dot products (1e-4 and 1e-7 per dimension).
    */
-  public static float dotErrorBound(float errorNormA, float errorNormB) {
-    return errorNormA + errorNormB + errorNormA * errorNormB + 1e-4f;
+  public static float dotErrorBound(
+      int dimension, float normA, float errorNormA, float normB, float errorNormB) {
+    return normA * errorNormB + normB * errorNormA + errorNormA * errorNormB + 1e-4f + 1e-7f * dimension;
   }
 }

@@ -45,8 +45,9 @@ final class RecentProbes {
      */
     private final byte[][] codes;
     private final float[] codeScales;
-    /** Per slot: {@link Int8Codes#errorNorm} of the code. */
+    /** Per slot: {@link Int8Codes#errorNorm} of the code, and the vector's norm. */
     private final float[] codeErrors;
+    private final float[] norms;
     private final long[] versions;
     /**
      * Per slot: the lowest of {@code bestScores}, or -infinity while fewer than depth are known; kept
@@ -66,6 +67,7 @@ final class RecentProbes {
         codes = new byte[capacity][];
         codeScales = new float[capacity];
         codeErrors = new float[capacity];
+        norms = new float[capacity];
         versions = new long[capacity];
         bars = new float[capacity];
         bestScores = new FloatHeap[capacity];
@@ -140,6 +142,7 @@ final class RecentProbes {
         System.arraycopy(vector, 0, vectors[slot], 0, vector.length);
         codeScales[slot] = Int8Codes.scaleOf(vector);
         codeErrors[slot] = Int8Codes.errorNorm(vector.length, codeScales[slot]);
+        norms[slot] = (float) Math.sqrt(VectorUtil.dotProduct(vector, vector));
         System.arraycopy(Int8Codes.encode(vector, codeScales[slot]), 0, codes[slot], 0, vector.length);
         if (bestScores[slot] == null) {
             bestScores[slot] = new FloatHeap(depth);
@@ -167,9 +170,14 @@ final class RecentProbes {
         float scale = Int8Codes.scaleOf(vector);
         byte[] code = Int8Codes.encode(vector, scale);
         float error = Int8Codes.errorNorm(vector.length, scale);
-        for (int i = 0; i < size; i++) {
-            // Unit vectors: the exact score is within the bound of the code's, so a probe the latter cannot beat is skipped.
-            if (!(Int8Codes.dot(code, scale, codes[i], codeScales[i]) + Int8Codes.dotErrorBound(error, codeErrors[i]) > bars[i])) {
+        float norm = (float) Math.sqrt(VectorUtil.dotProduct(vector, vector));
+        // The probes are the last `size` added: slots (added - size) .. (added - 1), modulo the capacity (after a
+        // restore into a larger window they need not start at slot 0).
+        int first = (int) ((added - size) % ids.length);
+        for (int n = 0, i = first; n < size; n++, i = i + 1 == ids.length ? 0 : i + 1) {
+            // The exact score is within the bound of the codes' one, so a probe the latter cannot beat is skipped.
+            if (!(Int8Codes.dot(code, scale, codes[i], codeScales[i])
+                    + Int8Codes.dotErrorBound(code.length, norm, error, norms[i], codeErrors[i]) > bars[i])) {
                 continue;
             }
             float score = VectorUtil.dotProduct(vector, vectors[i]);

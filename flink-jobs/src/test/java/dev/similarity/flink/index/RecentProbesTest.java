@@ -59,6 +59,24 @@ class RecentProbesTest {
         assertThat(reported).as("probes beaten over the scan").isGreaterThan(1_000);
     }
 
+    /**
+     * neighbours.probe-window raised between a checkpoint and the restore: the restored probes keep their
+     * sequence numbers, so they sit in slots that need not start at 0, and every one is still scanned.
+     */
+    @Test
+    void probesRestoredIntoALargerWindowAreAllScanned() {
+        RecentProbes small = new RecentProbes(4, 1);
+        List<RecentProbes.Probe> persisted = new ArrayList<>();
+        for (int p = 0; p < 6; p++) persisted.add(small.add("p" + p, p, EAST, new float[] {0.5f}));
+        RecentProbes larger = new RecentProbes(8, 1);
+        List<RecentProbes.Probe> kept = larger.restore(persisted.subList(2, 6)); // the last 4, as state held them
+        assertThat(kept).hasSize(4);
+
+        List<String> beaten = new ArrayList<>();
+        larger.forEachBeaten("x", EAST, (id, version, score) -> beaten.add(id));
+        assertThat(beaten).containsExactlyInAnyOrder("p2", "p3", "p4", "p5");
+    }
+
     /** A unit vector: random, or at a small random distance from {@code centre}. */
     private static float[] near(java.util.Random random, float[] centre, int dimension) {
         float[] v = new float[dimension];
