@@ -93,7 +93,7 @@ final class SegmentGraph {
     float scale = maxAbs == 0 ? 1 : 127 / maxAbs; // unit vectors: maxAbs <= 1
     byte[][] codes = new byte[vectors.length][];
     for (int ord = 0; ord < vectors.length; ord++) {
-      codes[ord] = encode(vectors[ord], scale);
+      codes[ord] = Int8Codes.encode(vectors[ord], scale);
     }
     return new SegmentGraph(segment, graph, vectors, codes, scale, docOfOrd, idOfDoc);
   }
@@ -209,14 +209,6 @@ final class SegmentGraph {
     };
   }
 
-  /**
-   * The int8 code of {@code vector} with the segment's scale (a query component beyond the segment's
-   * largest is clamped; only the walk uses codes).
-   */
-  static byte[] encode(float[] vector, float scale) {
-    return Int8Codes.encode(vector, scale);
-  }
-
   /** The product id of segment-local document {@code doc}, which must have one. */
   String idOf(int doc) throws IOException {
     String id = idOfDoc[doc];
@@ -247,7 +239,9 @@ final class SegmentGraph {
     private final byte[] query;
 
     CodeScorer(float[] query) {
-      this.query = encode(query, codeScale);
+      // With the segment's scale: a query component beyond the segment's largest is clamped
+      // (only the walk uses codes).
+      this.query = Int8Codes.encode(query, codeScale);
     }
 
     @Override
