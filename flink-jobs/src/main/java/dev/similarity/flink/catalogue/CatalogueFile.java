@@ -1,0 +1,186 @@
+package dev.similarity.flink.catalogue;
+
+import dev.similarity.schemas.CatalogueEvent;
+import dev.similarity.schemas.wire.AvroWireFormat;
+import org.apache.avro.AvroRuntimeException;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaCompatibility;
+import org.apache.avro.file.DataFileReader;
+import org.apache.avro.generic.GenericData;
+import org.apache.avro.generic.GenericDatumReader;
+import org.apache.avro.generic.GenericDatumWriter;
+import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.message.BinaryMessageEncoder;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import java.util.stream.Collectors;
+
+/**
+ * One Avro object container file of catalogue events (what Divolte Collector and most batch exports
+ * write), read record by record and re-encoded as the job reads the catalogue topic.
+ *
+ * <p>Each record is resolved by Avro's rules from the file's writer schema (in its header) to the
+ * schema the job decodes naked events with ({@code target}: the job's {@link CatalogueEvent} schema, or
+ * the producers' schema named by {@code catalogue.writer-schema}), then written with that schema: fields
+ * the file lacks take their defaults, fields the target lacks are dropped. {@link AvroWireFormat#SINGLE_OBJECT}
+ * prefixes the target schema's fingerprint. So the bytes are the ones a producer of the target schema
+ * would have sent.
+ *
+ * <p>Not thread-safe; close it.
+ */
+public final class CatalogueFile implements AutoCloseable, Iterator<CatalogueFile.Record> {
+
+    /** One event: the Kafka key the job partitions by (the product id) and the value in the job's wire format. */
+    public record Record(String productId, byte[] value) {}
+
+    private final Path path;
+    private final DataFileReader<GenericRecord> reader;
+    private final GenericDatumWriter<GenericRecord> writer;
+    private final BinaryMessageEncoder<GenericRecord> singleObject;
+    private final ByteArrayOutputStream buffer = new ByteArrayOutputStream(512);
+    private BinaryEncoder encoder;
+    private GenericRecord reuse;
+    private long read;
+
+    private CatalogueFile(Path path, DataFileReader<GenericRecord> reader, Schema target, AvroWireFormat format) {
+        this.path = path;
+        this.reader = reader;
+        this.writer = new GenericDatumWriter<>(target, GenericData.get());
+        this.singleObject = format == AvroWireFormat.SINGLE_OBJECT ? new BinaryMessageEncoder<>(GenericData.get(), target) : null;
+    }
+
+    /**
+     * Opens {@code path} and checks that its writer schema resolves to {@code target}; reads no record yet.
+     *
+     * @param target the schema the job reads naked events with; for {@link AvroWireFormat#SINGLE_OBJECT} the
+     *               job's own {@link CatalogueEvent#getClassSchema()} (which every job knows)
+     * @throws CatalogueFileException if the file cannot be opened or is not an Avro container file, or
+     *                                {@code target} cannot be read from its writer schema (Avro's list of
+     *                                incompatibilities in the message)
+     */
+    public static CatalogueFile open(Path path, Schema target, AvroWireFormat format) {
+        DataFileReader<GenericRecord> reader;
+        try {
+            // The file's header supplies the writer schema; the records are resolved to target.
+            reader = new DataFileReader<>(path.toFile(), new GenericDatumReader<>(target, target, GenericData.get()));
+        } catch (IOException | RuntimeException e) {
+            throw new CatalogueFileException(path + ": not a readable Avro container file: " + e.getMessage(), e);
+        }
+        Schema written = reader.getSchema();
+        SchemaCompatibility.SchemaPairCompatibility compatibility = SchemaCompatibility.checkReaderWriterCompatibility(target, written);
+        if (compatibility.getType() != SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
+            closeQuietly(reader);
+            String reasons = compatibility.getResult().getIncompatibilities().stream()
+                    .map(i -> i.getType() + " at " + i.getLocation() + ": " + i.getMessage())
+                    .collect(Collectors.joining("; "));
+            throw new CatalogueFileException(path + ": its writer schema " + written.getFullName() + " cannot be read as the job's "
+                    + target.getFullName() + " (" + reasons + "); nothing was read");
+        }
+        return new CatalogueFile(path, reader, target, format);
+    }
+
+    /** The file's writer schema, from its header. */
+    public Schema writerSchema() {
+        return reader.getSchema();
+    }
+
+    /** Records read so far. */
+    public long recordsRead() {
+        return read;
+    }
+
+    @Override
+    public boolean hasNext() {
+        try {
+            return reader.hasNext();
+        } catch (AvroRuntimeException e) {
+            throw damaged(e);
+        }
+    }
+
+    /**
+     * The next event, re-encoded.
+     *
+     * @throws CatalogueFileException if the file is damaged there (a block that cannot be read or decoded),
+     *                                naming the file and how many records were read before it
+     */
+    @Override
+    public Record next() {
+        if (!hasNext()) throw new NoSuchElementException(path + ": no more records");
+        try {
+            reuse = reader.next(reuse);
+        } catch (AvroRuntimeException | IOException e) {
+            throw damaged(e);
+        }
+        read++;
+        Object productId = reuse.get("productId");
+        return new Record(productId == null ? "" : productId.toString(), encode(reuse));
+    }
+
+    private byte[] encode(GenericRecord record) {
+        try {
+            if (singleObject != null) {
+                ByteBuffer bytes = singleObject.encode(record);
+                byte[] out = new byte[bytes.remaining()];
+                bytes.get(out);
+                return out;
+            }
+            buffer.reset();
+            encoder = EncoderFactory.get().directBinaryEncoder(buffer, encoder);
+            writer.write(record, encoder);
+            encoder.flush();
+            return buffer.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private CatalogueFileException damaged(Exception e) {
+        return new CatalogueFileException(path + ": damaged after record " + read + " (the block starting near byte "
+                + previousSync() + " cannot be read: " + e.getMessage() + ")", e);
+    }
+
+    private long previousSync() {
+        try {
+            return reader.previousSync();
+        } catch (RuntimeException e) {
+            return -1;
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            reader.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void closeQuietly(DataFileReader<?> reader) {
+        try {
+            reader.close();
+        } catch (IOException ignored) {
+            // the file is refused anyway
+        }
+    }
+
+    /** A catalogue file that cannot be read as the job's events; the message names the file and what was read. */
+    public static final class CatalogueFileException extends RuntimeException {
+        public CatalogueFileException(String message, Throwable cause) {
+            super(message, cause);
+        }
+
+        public CatalogueFileException(String message) {
+            super(message);
+        }
+    }
+}
