@@ -97,8 +97,14 @@ jvm_flags() {
 # Runs a main class of a module with its runtime classpath.
 run_main() {
   local module="$1" main="$2"; shift 2
+  # EXTRA_CLASSPATH_FILE: a second classpath file of the module's target/ (a tool that needs provided jars).
   local cp_file="$PROJECT_ROOT/$module/target/runtime.classpath"
   [ -f "$cp_file" ] || die "$cp_file is missing: build with 'mvn install -DskipTests'"
+  local extra=""
+  if [ -n "${EXTRA_CLASSPATH_FILE:-}" ]; then
+    [ -f "$PROJECT_ROOT/$module/target/$EXTRA_CLASSPATH_FILE" ] || die "$module/target/$EXTRA_CLASSPATH_FILE is missing: build with 'mvn install -DskipTests'"
+    extra=":$(cat "$PROJECT_ROOT/$module/target/$EXTRA_CLASSPATH_FILE")"
+  fi
   # shellcheck disable=SC2046
-  exec "$JAVA_HOME/bin/java" $(jvm_flags) ${JAVA_OPTS:-} -cp "$PROJECT_ROOT/$module/target/classes:$(cat "$cp_file")" "$main" "$@"
+  exec "$JAVA_HOME/bin/java" $(jvm_flags) ${JAVA_OPTS:-} -cp "$PROJECT_ROOT/$module/target/classes:$(cat "$cp_file")$extra" "$main" "$@"
 }

@@ -11,21 +11,28 @@ import dev.similarity.schemas.wire.InvalidRecordException;
 import org.apache.avro.Schema;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.IllegalConfigurationException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiConsumer;
@@ -104,7 +111,7 @@ public final class CatalogueFileImport {
                         .forEach(e -> System.out.printf("  %,d: %s (e.g. %s)%n", e.getValue(), e.getKey(),
                                 String.join(", ", result.examples().get(e.getKey()))));
             }
-        } catch (CatalogueFile.CatalogueFileException | IllegalConfigurationException | UncheckedIOException e) {
+        } catch (CatalogueFile.CatalogueFileException | IllegalConfigurationException | UncheckedIOException | IllegalStateException e) {
             System.err.println("import-catalogue: " + e.getMessage());
             System.exit(1);
         }
@@ -118,7 +125,9 @@ public final class CatalogueFileImport {
      *                                               earlier files, and of this one before the damage, were sent)
      * @throws IllegalConfigurationException         if the wire-format options are inconsistent or the writer
      *                                               schema file cannot be read ({@link CatalogueWriterSchemas#codec})
-     * @throws IllegalStateException                 if Kafka refused a send (the message says how many were acknowledged)
+     * @throws IllegalStateException                 if the topic does not exist or the broker does not answer (before
+     *                                               anything is read), or Kafka refused a send (the message says how
+     *                                               many were acknowledged)
      */
     public static Result run(List<Path> files, Configuration options, boolean dryRun) {
         AvroRecordCodec<CatalogueEvent> jobCodec = CatalogueWriterSchemas.codec(options);
@@ -129,8 +138,9 @@ public final class CatalogueFileImport {
         Counts counts = new Counts();
         AtomicReference<Exception> failure = new AtomicReference<>();
         AtomicLong acknowledged = new AtomicLong();
-        try (KafkaProducer<byte[], byte[]> producer = dryRun ? null : new KafkaProducer<>(producerProperties(
-                options.get(IndexerOptions.KAFKA_BOOTSTRAP_SERVERS)))) {
+        String servers = options.get(IndexerOptions.KAFKA_BOOTSTRAP_SERVERS);
+        if (!dryRun) requireTopic(servers, topic);
+        try (KafkaProducer<byte[], byte[]> producer = dryRun ? null : new KafkaProducer<>(producerProperties(servers))) {
             BiConsumer<String, byte[]> send = dryRun ? (key, value) -> { } : (key, value) -> producer.send(
                     new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value), (metadata, error) -> {
                         if (error == null) acknowledged.incrementAndGet();
@@ -159,6 +169,30 @@ public final class CatalogueFileImport {
                 (System.nanoTime() - started) / 1e9);
     }
 
+    /**
+     * Fails before anything is read when the topic is missing: its partition count is the deployment's
+     * choice (deployment/kafka/topics.yaml), not this tool's, and a producer would only time out.
+     */
+    private static void requireTopic(String servers, String topic) {
+        Properties props = new Properties();
+        props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
+        try (Admin admin = Admin.create(props)) {
+            admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof UnknownTopicOrPartitionException) {
+                throw new IllegalStateException("topic " + topic + " does not exist on " + servers + ": create the job's topics"
+                        + " first (deployment/kafka/topics.yaml declares them); nothing was sent");
+            }
+            throw new IllegalStateException("cannot describe topic " + topic + " on " + servers + ": " + e.getCause(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("Kafka at " + servers + " did not answer within 30 s; is the broker running?"
+                    + " (scripts/kafka-local start); nothing was sent", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        }
+    }
+
     /** Decodes what will be sent as the job will: a record the job cannot read would be a bug here, not bad input. */
     private static CatalogueEvent decode(AvroRecordCodec<CatalogueEvent> jobCodec, CatalogueFile.Record record, Path path, long number) {
         try {
@@ -172,12 +206,12 @@ public final class CatalogueFileImport {
     /** The file itself, or a folder's {@code *.avro} files in name order. */
     static List<Path> containerFiles(Path path) {
         if (!Files.isDirectory(path)) {
-            if (!Files.isRegularFile(path)) throw new UncheckedIOException(new IOException(path + ": no such file"));
+            if (!Files.isRegularFile(path)) throw new UncheckedIOException(path + ": no such file", new NoSuchFileException(path.toString()));
             return List.of(path);
         }
         try (Stream<Path> listed = Files.list(path)) {
             List<Path> files = listed.filter(p -> p.getFileName().toString().endsWith(".avro") && Files.isRegularFile(p)).sorted().toList();
-            if (files.isEmpty()) throw new UncheckedIOException(new IOException(path + ": no *.avro file in this folder"));
+            if (files.isEmpty()) throw new UncheckedIOException(path + ": no *.avro file in this folder", new NoSuchFileException(path.toString()));
             return files;
         } catch (IOException e) {
             throw new UncheckedIOException(path + ": cannot list: " + e.getMessage(), e);
