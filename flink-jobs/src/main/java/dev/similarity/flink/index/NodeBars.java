@@ -606,6 +606,9 @@ final class NodeBars {
                 refreshPoint(node); // stayed or rose: the point's bar is at most the current one
             }
         }
+        if (node.inLowBars && before <= lowBarLimit && node.bar > lowBarLimit) {
+            stale++; // lifted out of the set's range, as in offer
+        }
         if (!node.inLowBars && node.bar <= lowBarLimit && node.ord >= 0) {
             node.vector = pointVectors.get(node.ord);
             node.inLowBars = true;

@@ -188,6 +188,22 @@ class NodeBarsTest {
     }
 
     @Test
+    void aForgottenScoreThatLiftsABarOutOfTheLowBarSetCountsAsStale() {
+        NodeBars bars = new NodeBars(3, 2, 2, 16, 100);
+        Map<String, float[]> vectors = new HashMap<>();
+        for (int i = 0; i < 6; i++) {
+            vectors.put("n" + i, EAST);
+            bars.add("n" + i, new float[] {0.1f * i, 0.9f, 0.95f}, new long[] {10L * i + 1, 10L * i + 2, 10L * i + 3}, EAST);
+        }
+        bars.rebuildLowBars(vectors::get);
+        assertThat(bars.lowBarCount()).isEqualTo(2); // n0, n1
+        bars.forget("n0", 1);
+        bars.forget("n1", 11);
+        assertThat(bars.node("n0").bar).isEqualTo(0.9f); // lifted: 2 (k) scores left
+        assertThat(bars.lowBarsDue()).as("both members lifted above the limit: the set went stale").isTrue();
+    }
+
+    @Test
     void aNodeThatForgotScoresKeepsTheLowestLiveOneAsItsBarWhileItKnowsAtLeastK() {
         NodeBars bars = new NodeBars(4, 2, 0, 16, 100);
         NodeBars.Node node = bars.add("p", new float[] {0.9f, 0.8f, 0.7f, 0.6f}, new long[] {1, 2, 3, 4}, EAST);
