@@ -7,17 +7,15 @@ import dev.similarity.flink.demo.DemoImageServer;
 import dev.similarity.flink.demo.DemoRun;
 import dev.similarity.flink.demo.NeighbourListCollector;
 import dev.similarity.kafka.local.LocalKafkaBroker;
-import dev.similarity.schemas.CatalogueEvent;
+import dev.similarity.schemas.WriterSchemas;
 import dev.similarity.schemas.DeadLetter;
 import dev.similarity.schemas.Neighbour;
 import dev.similarity.schemas.wire.AvroRecordCodec;
 import dev.similarity.schemas.wire.AvroWireFormat;
 import org.apache.avro.Schema;
 import org.apache.avro.file.DataFileWriter;
-import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.generic.GenericRecordBuilder;
 import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -34,11 +32,11 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * A catalogue export in an Avro container file, written with an older producer schema (no embedding,
- * no attributes), loaded with {@code scripts/import-catalogue} into the topic of a job on a mini-cluster
- * and a real broker: the job indexes every product, removes the one the file removes, keeps the newest of
- * a product's two versions, and sends the one invalid event to the dead letters. Importing the same file
- * again publishes nothing new.
+ * A catalogue export in an Avro container file, written with an older producer schema (before events
+ * carried embeddings), its events an hour old as an export's are, loaded with {@code scripts/import-catalogue} into the topic
+ * of a job on a mini-cluster and a real broker: the job indexes every product, removes the one the file
+ * removes, keeps the newest of a product's two versions (written first), and sends the one invalid event
+ * to the dead letters. Importing the same file again publishes no list.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CatalogueFileImportIT {
@@ -56,6 +54,7 @@ class CatalogueFileImportIT {
     private Configuration importOptions;
     private Path export;
     private CatalogueFileImport.Result first;
+    private CatalogueFileImport.Result second;
     private Map<String, Integer> listsAfterFirstImport;
 
     @BeforeAll
@@ -70,7 +69,7 @@ class CatalogueFileImportIT {
         importOptions.set(IndexerOptions.KAFKA_BOOTSTRAP_SERVERS, broker.bootstrapServers());
         importOptions.set(IndexerOptions.CATALOGUE_TOPIC, run.config().get(IndexerOptions.CATALOGUE_TOPIC));
 
-        first = CatalogueFileImport.run(List.of(export), importOptions, false);
+        first = CatalogueFileImport.run(List.of(export), importOptions, false, line -> { });
 
         long deadline = System.currentTimeMillis() + 300_000;
         while (System.currentTimeMillis() < deadline && (withList() < PRODUCTS - 1 || run.deadLetters().records() < 1)) {
@@ -79,8 +78,8 @@ class CatalogueFileImportIT {
         CatalogueChurn churn = new CatalogueChurn(run, catalogue, images);
         churn.awaitQuiet(3_000, 60_000);
         listsAfterFirstImport = listsPublished();
-        CatalogueFileImport.run(List.of(export), importOptions, false);
-        deadline = System.currentTimeMillis() + 60_000;
+        second = CatalogueFileImport.run(List.of(export), importOptions, false, line -> { });
+        deadline = System.currentTimeMillis() + 120_000;
         while (System.currentTimeMillis() < deadline && run.deadLetters().records() < 2) Thread.sleep(250);
         churn.awaitQuiet(3_000, 60_000);
     }
@@ -92,41 +91,32 @@ class CatalogueFileImportIT {
         if (broker != null) broker.close();
     }
 
-    /** The job's schema as a producer of an older version wrote it: no embedding, no attributes. */
-    private static Schema olderSchema() {
-        List<Schema.Field> fields = new ArrayList<>();
-        for (Schema.Field f : CatalogueEvent.getClassSchema().getFields()) {
-            if (!f.name().equals("embedding") && !f.name().equals("attributes")) fields.add(new Schema.Field(f, f.schema()));
-        }
-        Schema current = CatalogueEvent.getClassSchema();
-        return Schema.createRecord(current.getName(), null, current.getNamespace(), false, fields);
-    }
-
     /**
-     * Products 0..PRODUCTS-1 at version 1; product 1 again at version 2 with product 2's picture; product 0
+     * Products 0..PRODUCTS-1 at version 1, their events an hour old as an export's are; product 1 at version 2 with product 2's picture, written before its version 1; product 0
      * removed at version 2; one event without an image URL.
      */
     private Path writeExport(Path file) throws Exception {
-        Schema older = olderSchema();
+        Schema older = WriterSchemas.BEFORE_EMBEDDING;
+        long anHourAgo = System.currentTimeMillis() - 3_600_000;
         try (DataFileWriter<GenericRecord> writer = new DataFileWriter<>(new GenericDatumWriter<GenericRecord>(older))) {
             writer.setSyncInterval(4_096); // several blocks
             writer.create(older, file.toFile());
-            for (int n = 0; n < PRODUCTS; n++) writer.append(event(older, catalogue.productId(n), "UPSERTED", images.imageUrl(n), 1, n));
-            writer.append(event(older, catalogue.productId(1), "IMAGE_CHANGED", images.imageUrl(2), 2, 1));
-            writer.append(event(older, catalogue.productId(0), "REMOVED", null, 2, 0));
-            writer.append(event(older, "no-image", "UPSERTED", null, 1, 0));
+            writer.append(event(older, catalogue.productId(1), "IMAGE_CHANGED", images.imageUrl(2), 2, 1, anHourAgo));
+            for (int n = 0; n < PRODUCTS; n++) {
+                writer.append(event(older, catalogue.productId(n), "UPSERTED", images.imageUrl(n), 1, n, anHourAgo));
+            }
+            writer.append(event(older, catalogue.productId(0), "REMOVED", null, 2, 0, anHourAgo));
+            writer.append(event(older, "no-image", "UPSERTED", null, 1, 0, anHourAgo));
         }
         return file;
     }
 
-    private GenericRecord event(Schema older, String productId, String kind, String imageUrl, long version, int n) {
-        long now = System.currentTimeMillis();
-        return new GenericRecordBuilder(older)
+    private GenericRecord event(Schema older, String productId, String kind, String imageUrl, long version, int n, long timestamp) {
+        return WriterSchemas.event(older, productId)
                 .set("eventId", productId + "@" + version)
-                .set("timestamp", now)
-                .set("clientTimestamp", now)
-                .set("productId", productId)
-                .set("kind", new GenericData.EnumSymbol(older.getField("kind").schema(), kind))
+                .set("timestamp", timestamp)
+                .set("clientTimestamp", timestamp)
+                .set("kind", WriterSchemas.symbol(older, "kind", kind))
                 .set("catalogueVersion", version)
                 .set("imageUrl", imageUrl)
                 .set("categoryPath", List.of(catalogue.category(n)))
@@ -181,6 +171,8 @@ class CatalogueFileImportIT {
 
     @Test
     void importingTheSameFileAgainPublishesNoList() {
+        assertThat(second.sent()).isEqualTo(PRODUCTS + 3);
+        assertThat(run.deadLetters().records()).as("the job read the second import: its invalid event is a dead letter again").isEqualTo(2);
         assertThat(listsPublished()).isEqualTo(listsAfterFirstImport);
     }
 

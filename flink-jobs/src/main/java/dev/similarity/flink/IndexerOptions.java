@@ -70,7 +70,7 @@ public final class IndexerOptions {
 
     public static final ConfigOption<String> CATALOGUE_WRITER_SCHEMA =
             ConfigOptions.key("catalogue.writer-schema").stringType().noDefaultValue()
-                    .withDescription("NAKED_BINARY only: the producers' CatalogueEvent schema (an .avsc file: a path, a file: URI or any URI of a Flink file system), read at start-up. Every event is read with it and resolved to the job's schema by Avro's rules: fields the producers lack take their defaults, fields the job lacks are skipped, int/long/float/double and string/bytes are promoted, an Availability symbol the job lacks reads as UNKNOWN. A file that cannot be read, or a schema the job's cannot be resolved from, stops the job at start-up. Unset: the producers write the job's own schema.");
+                    .withDescription("NAKED_BINARY only: the producers' CatalogueEvent schema (an .avsc file: a path, a file: URI or any URI of a Flink file system), read at start-up. Every event is read with it and resolved to the job's schema by Avro's rules: fields the producers lack take their defaults, fields the job lacks are skipped, int/long/float/double and string/bytes are promoted, an Availability symbol the job lacks reads as UNKNOWN. A file that cannot be read, or a schema the job's cannot be resolved from (Avro's rules, plus logical types they ignore: a decimal of another scale, timestamps in microseconds), stops the job at start-up. Unset: the producers write the job's own schema.");
 
     public static final ConfigOption<List<String>> CATALOGUE_KNOWN_WRITER_SCHEMAS =
             ConfigOptions.key("catalogue.known-writer-schemas").stringType().asList().noDefaultValue()

@@ -1,10 +1,10 @@
 package dev.similarity.flink.catalogue;
 
 import dev.similarity.schemas.CatalogueEvent;
+import dev.similarity.schemas.wire.AvroRecordCodec;
 import dev.similarity.schemas.wire.AvroWireFormat;
-import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
-import org.apache.avro.SchemaCompatibility;
+import org.apache.avro.file.DataFileConstants;
 import org.apache.avro.file.DataFileReader;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumReader;
@@ -18,14 +18,16 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Iterator;
+import java.util.List;
 import java.util.NoSuchElementException;
-import java.util.stream.Collectors;
 
 /**
  * One Avro object container file of catalogue events (what Divolte Collector and most batch exports
- * write), read record by record and re-encoded as the job reads the catalogue topic.
+ * write), on the local file system, read record by record and re-encoded as the job reads the catalogue topic.
  *
  * <p>Each record is resolved by Avro's rules from the file's writer schema (in its header) to the
  * schema the job decodes naked events with ({@code target}: the job's {@link CatalogueEvent} schema, or
@@ -42,6 +44,7 @@ public final class CatalogueFile implements AutoCloseable, Iterator<CatalogueFil
     public record Record(String productId, byte[] value) {}
 
     private final Path path;
+    private final long size;
     private final DataFileReader<GenericRecord> reader;
     private final GenericDatumWriter<GenericRecord> writer;
     private final BinaryMessageEncoder<GenericRecord> singleObject;
@@ -50,8 +53,9 @@ public final class CatalogueFile implements AutoCloseable, Iterator<CatalogueFil
     private GenericRecord reuse;
     private long read;
 
-    private CatalogueFile(Path path, DataFileReader<GenericRecord> reader, Schema target, AvroWireFormat format) {
+    private CatalogueFile(Path path, long size, DataFileReader<GenericRecord> reader, Schema target, AvroWireFormat format) {
         this.path = path;
+        this.size = size;
         this.reader = reader;
         this.writer = new GenericDatumWriter<>(target, GenericData.get());
         this.singleObject = format == AvroWireFormat.SINGLE_OBJECT ? new BinaryMessageEncoder<>(GenericData.get(), target) : null;
@@ -63,28 +67,49 @@ public final class CatalogueFile implements AutoCloseable, Iterator<CatalogueFil
      * @param target the schema the job reads naked events with; for {@link AvroWireFormat#SINGLE_OBJECT} the
      *               job's own {@link CatalogueEvent#getClassSchema()} (which every job knows)
      * @throws CatalogueFileException if the file cannot be opened or is not an Avro container file, or
-     *                                {@code target} cannot be read from its writer schema (Avro's list of
-     *                                incompatibilities in the message)
+     *                                {@code target} cannot be read from its writer schema
+     *                                ({@link AvroRecordCodec#readProblems}, listed in the message)
      */
     public static CatalogueFile open(Path path, Schema target, AvroWireFormat format) {
         DataFileReader<GenericRecord> reader;
+        long size;
         try {
+            size = Files.size(path);
             // The file's header supplies the writer schema; the records are resolved to target.
             reader = new DataFileReader<>(path.toFile(), new GenericDatumReader<>(target, target, GenericData.get()));
         } catch (IOException | RuntimeException e) {
             throw new CatalogueFileException(path + ": not a readable Avro container file: " + e.getMessage(), e);
         }
-        Schema written = reader.getSchema();
-        SchemaCompatibility.SchemaPairCompatibility compatibility = SchemaCompatibility.checkReaderWriterCompatibility(target, written);
-        if (compatibility.getType() != SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
+        if (!endsWithItsSyncMarker(path, reader.previousSync(), size)) {
             closeQuietly(reader);
-            String reasons = compatibility.getResult().getIncompatibilities().stream()
-                    .map(i -> i.getType() + " at " + i.getLocation() + ": " + i.getMessage())
-                    .collect(Collectors.joining("; "));
-            throw new CatalogueFileException(path + ": its writer schema " + written.getFullName() + " cannot be read as the job's "
-                    + target.getFullName() + " (" + reasons + "); nothing was read");
+            throw new CatalogueFileException(path + ": truncated: its " + size + " bytes do not end with the file's sync marker, as"
+                    + " every complete block does (a partial copy, or a file still being written?)");
         }
-        return new CatalogueFile(path, reader, target, format);
+        Schema written = reader.getSchema();
+        List<String> problems = AvroRecordCodec.readProblems(target, written);
+        if (!problems.isEmpty()) {
+            closeQuietly(reader);
+            throw new CatalogueFileException(path + ": its writer schema " + written.getFullName() + " cannot be read as the job's "
+                    + target.getFullName() + ": " + String.join("; ", problems));
+        }
+        return new CatalogueFile(path, size, reader, target, format);
+    }
+
+    /**
+     * Whether the file's last bytes are its sync marker (the 16 bytes that end its header, {@code headerEnd}),
+     * as they are when its last block was written whole.
+     */
+    private static boolean endsWithItsSyncMarker(Path path, long headerEnd, long size) {
+        int marker = DataFileConstants.SYNC_SIZE;
+        try (FileChannel channel = FileChannel.open(path)) {
+            ByteBuffer sync = ByteBuffer.allocate(marker);
+            ByteBuffer tail = ByteBuffer.allocate(marker);
+            channel.read(sync, headerEnd - marker);
+            channel.read(tail, size - marker);
+            return sync.flip().equals(tail.flip());
+        } catch (IOException e) {
+            throw new CatalogueFileException(path + ": cannot be read: " + e.getMessage(), e);
+        }
     }
 
     /** The file's writer schema, from its header. */
@@ -97,13 +122,37 @@ public final class CatalogueFile implements AutoCloseable, Iterator<CatalogueFil
         return read;
     }
 
+    /** The file's size, and about how far into it reading got (bytes, at block granularity). */
+    public long size() {
+        return size;
+    }
+
+    public long position() {
+        try {
+            return reader.previousSync();
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * @throws CatalogueFileException if the file is damaged, or ends inside a block or its sync marker
+     *                                (Avro's reader takes that for a clean end): a truncated copy, or a file
+     *                                still being written
+     */
     @Override
     public boolean hasNext() {
+        boolean more;
         try {
-            return reader.hasNext();
-        } catch (AvroRuntimeException e) {
+            more = reader.hasNext();
+        } catch (RuntimeException e) {
             throw damaged(e);
         }
+        if (!more && position() != size) {
+            throw new CatalogueFileException(path + ": truncated after record " + read + ": its last complete block ends at byte "
+                    + position() + " of " + size + " (a partial copy, or a file still being written?)");
+        }
+        return more;
     }
 
     /**
@@ -117,7 +166,7 @@ public final class CatalogueFile implements AutoCloseable, Iterator<CatalogueFil
         if (!hasNext()) throw new NoSuchElementException(path + ": no more records");
         try {
             reuse = reader.next(reuse);
-        } catch (AvroRuntimeException | IOException e) {
+        } catch (IOException | RuntimeException e) {
             throw damaged(e);
         }
         read++;
@@ -144,16 +193,8 @@ public final class CatalogueFile implements AutoCloseable, Iterator<CatalogueFil
     }
 
     private CatalogueFileException damaged(Exception e) {
-        return new CatalogueFileException(path + ": damaged after record " + read + " (the block starting near byte "
-                + previousSync() + " cannot be read: " + e.getMessage() + ")", e);
-    }
-
-    private long previousSync() {
-        try {
-            return reader.previousSync();
-        } catch (RuntimeException e) {
-            return -1;
-        }
+        return new CatalogueFileException(path + ": damaged after record " + read + " (the block after byte " + position()
+                + " cannot be read: " + e.getMessage() + ")", e);
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.similarity.flink.catalogue;
 import dev.similarity.embedding.tools.Arguments;
 import dev.similarity.flink.IndexerOptions;
 import dev.similarity.flink.event.CatalogueWriterSchemas;
+import dev.similarity.flink.kafka.ToolProducers;
 import dev.similarity.schemas.CatalogueEvent;
 import dev.similarity.schemas.CatalogueEventValidator;
 import dev.similarity.schemas.wire.AvroRecordCodec;
@@ -13,11 +14,13 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.IllegalConfigurationException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.DescribeTopicsOptions;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,6 +28,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,21 +39,24 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * Loads a catalogue export (Avro object container files of {@link CatalogueEvent}s, as Divolte Collector
- * and batch exports write them) into the job's catalogue topic, keyed by product id, in the job's wire
- * format. The job then indexes it as any backlog: in its bulk phase (README, "Starting on an existing
- * catalogue"), and the events that follow on the topic through the normal path.
+ * Loads a catalogue export (Avro object container files of {@link CatalogueEvent}s on the local file
+ * system, as Divolte Collector and batch exports write them) into the job's catalogue topic, keyed by
+ * product id, in the job's wire format. The job then indexes it as any backlog: in its bulk phase (README,
+ * "Starting on an existing catalogue"), and the events that follow on the topic through the normal path.
  *
  * <p>Nothing is dropped here: an event the job will refuse (a rule of {@link CatalogueEventValidator}
- * broken) is published all the same, counted and named, and becomes a dead letter with its reason in the
- * job. A file whose schema cannot be read as the job's is refused before any of its records is sent; a
- * damaged file stops the import at the damage, after what was read before it is sent. Running an import
- * again is safe: the job keeps one event per product and {@code catalogueVersion} (equal versions are the
- * same change), so re-sent events change nothing.
+ * broken) is sent all the same, counted and named, and becomes a dead letter with its reason in the job.
+ * Every file's header and schema are checked before anything is sent, so a file the job cannot read
+ * stops the import with nothing sent; a damaged or truncated file, or a send Kafka refuses, stops it there,
+ * saying how many events were acknowledged. Running an import again is then safe: the job keeps one event
+ * per product and {@code catalogueVersion} (equal versions are the same change), so re-sent events
+ * re-index and re-publish nothing; only the events it refuses become dead letters again. Run it from the
+ * job's own build: it encodes with the {@link CatalogueEvent} schema it was built with.
  *
  * <p>{@code scripts/import-catalogue --file export/ --kafka.bootstrap-servers 127.0.0.1:9092}
  */
@@ -59,23 +66,41 @@ public final class CatalogueFileImport {
             usage: import-catalogue --file PATH [--file PATH ...] [--kafka.bootstrap-servers H:P]
                                     [--kafka.topic.catalogue-events TOPIC] [--catalogue.wire-format NAKED_BINARY|SINGLE_OBJECT]
                                     [--catalogue.writer-schema FILE.avsc] [--dry-run]
-              Sends every catalogue event in the Avro container files (a folder: its *.avro files, by name) to the job's
-              catalogue topic, keyed by product id, encoded as the job with these options reads it; prints counts.
-              --dry-run: reads and checks the files, sends nothing.""";
+              Sends every catalogue event in the Avro container files (local files; a folder: its *.avro files, by name) to
+              the job's catalogue topic, keyed by product id, encoded as the job with these options reads it; prints
+              progress every 10 s and counts at the end. --dry-run: reads and checks the files, sends nothing.""";
 
-    /** Examples of refused events kept per rule. */
+    /** Examples of refused events kept per problem, and distinct problems kept (the rest are counted as one). */
     private static final int EXAMPLES = 3;
+    private static final int PROBLEMS = 100;
+    static final String OTHER_PROBLEMS = "(other problems)";
+    private static final long PROGRESS_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     /**
      * What an import read and sent.
      *
-     * @param refusedByProblem events the job will send to the dead letters, by their first problem
-     *                         (published all the same); {@code examples} names a few product ids of each
+     * @param sent             events handed to Kafka and acknowledged (with a dry run: that would be)
+     * @param refusedByProblem events the job will send to the dead letters, by their first problem with its
+     *                         values left out (sent all the same); {@code examples} names a few product ids of each
      */
     public record Result(long read, long sent, Map<String, Long> byKind, Map<String, Long> refusedByProblem,
                          Map<String, List<String>> examples, double seconds) {
         public long refused() {
             return refusedByProblem.values().stream().mapToLong(Long::longValue).sum();
+        }
+    }
+
+    /** An import that stopped: the message says why and how many events Kafka acknowledged before. */
+    public static final class ImportStoppedException extends RuntimeException {
+        private final long acknowledged;
+
+        ImportStoppedException(String message, Throwable cause, long acknowledged) {
+            super(message, cause);
+            this.acknowledged = acknowledged;
+        }
+
+        public long acknowledged() {
+            return acknowledged;
         }
     }
 
@@ -97,10 +122,10 @@ public final class CatalogueFileImport {
                 "catalogue.writer-schema")) {
             if (a.has("--" + key)) options.setString(key, a.require("--" + key));
         }
-        List<Path> files = new ArrayList<>();
         try {
+            List<Path> files = new ArrayList<>();
             for (String file : a.getAll("--file")) files.addAll(containerFiles(Path.of(file)));
-            Result result = run(files, options, a.has("--dry-run"));
+            Result result = run(files, options, a.has("--dry-run"), System.err::println);
             System.out.printf("%s %,d of %,d events from %d file(s) to %s in %.1f s (%,.0f events/s); by kind %s%n",
                     a.has("--dry-run") ? "would send" : "sent", result.sent(), result.read(), files.size(),
                     options.get(IndexerOptions.CATALOGUE_TOPIC), result.seconds(), result.read() / Math.max(result.seconds(), 1e-3),
@@ -109,63 +134,109 @@ public final class CatalogueFileImport {
                 System.out.printf("%,d of them the job will send to the dead letters:%n", result.refused());
                 result.refusedByProblem().entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(10)
                         .forEach(e -> System.out.printf("  %,d: %s (e.g. %s)%n", e.getValue(), e.getKey(),
-                                String.join(", ", result.examples().get(e.getKey()))));
+                                String.join(", ", result.examples().getOrDefault(e.getKey(), List.of()))));
             }
-        } catch (CatalogueFile.CatalogueFileException | IllegalConfigurationException | UncheckedIOException | IllegalStateException e) {
+        } catch (CatalogueFile.CatalogueFileException | ImportStoppedException | IllegalConfigurationException | UncheckedIOException
+                 | IllegalStateException | KafkaException e) {
             System.err.println("import-catalogue: " + e.getMessage());
             System.exit(1);
         }
     }
 
     /**
-     * Reads {@code files} in order and sends their events to the catalogue topic {@code options} name
-     * (nothing with {@code dryRun}), waiting until every one sent is acknowledged.
+     * Checks every file's header and schema, then reads {@code files} in order and sends their events to the
+     * catalogue topic {@code options} name (nothing with {@code dryRun}), waiting until every one sent is
+     * acknowledged.
      *
-     * @throws CatalogueFile.CatalogueFileException  if a file cannot be read as the job's events (the events of
-     *                                               earlier files, and of this one before the damage, were sent)
-     * @throws IllegalConfigurationException         if the wire-format options are inconsistent or the writer
-     *                                               schema file cannot be read ({@link CatalogueWriterSchemas#codec})
-     * @throws IllegalStateException                 if the topic does not exist or the broker does not answer (before
-     *                                               anything is read), or Kafka refused a send (the message says how
-     *                                               many were acknowledged)
+     * @param progress gets a line about every 10 s: file, share of its bytes read, events read and acknowledged
+     * @throws CatalogueFile.CatalogueFileException if a file cannot be opened or read as the job's events, found
+     *                                              before anything is sent
+     * @throws IllegalConfigurationException        if the wire-format options are inconsistent or the writer
+     *                                              schema file cannot be read ({@link CatalogueWriterSchemas#codec})
+     * @throws IllegalStateException                if the topic does not exist or the broker does not answer (before
+     *                                              anything is read)
+     * @throws ImportStoppedException               if a file turned out damaged or truncated, or Kafka refused a send:
+     *                                              the message names the file or product, and how many events were
+     *                                              acknowledged before
      */
-    public static Result run(List<Path> files, Configuration options, boolean dryRun) {
+    public static Result run(List<Path> files, Configuration options, boolean dryRun, Consumer<String> progress) {
         AvroRecordCodec<CatalogueEvent> jobCodec = CatalogueWriterSchemas.codec(options);
-        AvroWireFormat format = jobCodec.format();
-        Schema target = format == AvroWireFormat.NAKED_BINARY ? jobCodec.writerSchemas().get(0) : jobCodec.readerSchema();
+        Schema target = targetSchema(jobCodec);
+        for (Path path : files) {
+            try (CatalogueFile file = CatalogueFile.open(path, target, jobCodec.format())) {
+                file.writerSchema(); // header and schema checked; nothing read
+            }
+        }
+        if (dryRun) return send(files, options, jobCodec, null, progress);
+        String servers = options.get(IndexerOptions.KAFKA_BOOTSTRAP_SERVERS);
+        requireTopic(servers, options.get(IndexerOptions.CATALOGUE_TOPIC));
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProperties(servers))) {
+            return send(files, options, jobCodec, producer, progress);
+        }
+    }
+
+    /** The schema the job reads naked events with; single-object events are written with the job's own (every job knows it). */
+    static Schema targetSchema(AvroRecordCodec<CatalogueEvent> jobCodec) {
+        return jobCodec.format() == AvroWireFormat.NAKED_BINARY ? jobCodec.writerSchemas().get(0) : jobCodec.readerSchema();
+    }
+
+    /** Reads and sends ({@code producer} null: a dry run); stops at the first damaged file or refused send. */
+    static Result send(List<Path> files, Configuration options, AvroRecordCodec<CatalogueEvent> jobCodec,
+                       Producer<byte[], byte[]> producer, Consumer<String> progress) {
+        Schema target = targetSchema(jobCodec);
         String topic = options.get(IndexerOptions.CATALOGUE_TOPIC);
         long started = System.nanoTime();
+        long nextProgress = started + PROGRESS_NANOS;
         Counts counts = new Counts();
+        AtomicReference<String> failedKey = new AtomicReference<>();
         AtomicReference<Exception> failure = new AtomicReference<>();
         AtomicLong acknowledged = new AtomicLong();
-        String servers = options.get(IndexerOptions.KAFKA_BOOTSTRAP_SERVERS);
-        if (!dryRun) requireTopic(servers, topic);
-        try (KafkaProducer<byte[], byte[]> producer = dryRun ? null : new KafkaProducer<>(producerProperties(servers))) {
-            BiConsumer<String, byte[]> send = dryRun ? (key, value) -> { } : (key, value) -> producer.send(
-                    new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value), (metadata, error) -> {
-                        if (error == null) acknowledged.incrementAndGet();
-                        else failure.compareAndSet(null, error);
-                    });
-            try {
-                for (Path path : files) {
-                    try (CatalogueFile file = CatalogueFile.open(path, target, format)) {
-                        while (file.hasNext() && failure.get() == null) {
-                            CatalogueFile.Record record = file.next();
-                            counts.check(decode(jobCodec, record, path, file.recordsRead()), record.productId());
-                            send.accept(record.productId(), record.value());
-                            counts.sent++;
+        RuntimeException stopped = null;
+        try {
+            for (int i = 0; i < files.size() && failure.get() == null; i++) {
+                Path path = files.get(i);
+                try (CatalogueFile file = CatalogueFile.open(path, target, jobCodec.format())) {
+                    while (failure.get() == null && file.hasNext()) {
+                        CatalogueFile.Record record = file.next();
+                        counts.check(decode(jobCodec, record, path, file.recordsRead()), record.productId());
+                        if (producer == null) {
+                            acknowledged.incrementAndGet();
+                        } else {
+                            String key = record.productId();
+                            producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), record.value()), (metadata, error) -> {
+                                if (error == null) {
+                                    acknowledged.incrementAndGet();
+                                } else if (failure.compareAndSet(null, error)) {
+                                    failedKey.set(key);
+                                }
+                            });
+                        }
+                        if (System.nanoTime() >= nextProgress) {
+                            nextProgress = System.nanoTime() + PROGRESS_NANOS;
+                            progress.accept(String.format("file %d of %d (%s): %.0f %% of its bytes read; %,d events read, %,d acknowledged, %,.0f events/s",
+                                    i + 1, files.size(), path.getFileName(), 100.0 * file.position() / Math.max(file.size(), 1),
+                                    counts.read, acknowledged.get(), counts.read / ((System.nanoTime() - started) / 1e9)));
                         }
                     }
                 }
-            } finally {
-                if (producer != null) producer.flush();
             }
+        } catch (RuntimeException e) {
+            stopped = e;
+        } finally {
+            if (producer != null) producer.flush();
         }
         if (failure.get() != null) {
-            throw new IllegalStateException("sending to " + topic + " failed after " + acknowledged.get() + " acknowledged events: "
-                    + failure.get(), failure.get());
+            ImportStoppedException e = new ImportStoppedException("Kafka refused the event of product " + failedKey.get() + " for " + topic
+                    + " (" + failure.get() + "); " + acknowledged.get() + " events were acknowledged before the import stopped",
+                    failure.get(), acknowledged.get());
+            if (stopped != null) e.addSuppressed(stopped);
+            throw e;
         }
-        return new Result(counts.read, counts.sent, counts.byKind, counts.refused, counts.examples,
+        if (stopped != null) {
+            throw new ImportStoppedException(stopped.getMessage() + "; " + acknowledged.get() + " events were acknowledged before"
+                    + " the import stopped", stopped, acknowledged.get());
+        }
+        return new Result(counts.read, acknowledged.get(), counts.byKind, counts.refused, counts.examples,
                 (System.nanoTime() - started) / 1e9);
     }
 
@@ -176,20 +247,29 @@ public final class CatalogueFileImport {
     private static void requireTopic(String servers, String topic) {
         Properties props = new Properties();
         props.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, servers);
-        try (Admin admin = Admin.create(props)) {
-            admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS);
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "30000");
+        Admin admin = Admin.create(props);
+        try {
+            admin.describeTopics(List.of(topic), new DescribeTopicsOptions().timeoutMs(30_000)).allTopicNames().get(35, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof UnknownTopicOrPartitionException) {
                 throw new IllegalStateException("topic " + topic + " does not exist on " + servers + ": create the job's topics"
                         + " first (deployment/kafka/topics.yaml declares them); nothing was sent");
             }
-            throw new IllegalStateException("cannot describe topic " + topic + " on " + servers + ": " + e.getCause(), e.getCause());
+            if (e.getCause() instanceof org.apache.kafka.common.errors.TimeoutException) {
+                throw new IllegalStateException("Kafka at " + servers + " did not answer within 30 s; is the broker running?"
+                        + " (scripts/kafka-local start); nothing was sent", e.getCause());
+            }
+            throw new IllegalStateException("cannot describe topic " + topic + " on " + servers + ": " + e.getCause()
+                    + "; nothing was sent", e.getCause());
         } catch (TimeoutException e) {
             throw new IllegalStateException("Kafka at " + servers + " did not answer within 30 s; is the broker running?"
                     + " (scripts/kafka-local start); nothing was sent", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
+        } finally {
+            admin.close(Duration.ofSeconds(1));
         }
     }
 
@@ -218,9 +298,15 @@ public final class CatalogueFileImport {
         }
     }
 
+    /** Quoted values and numbers in a validator's sentence, left out so that one rule is one problem. */
+    private static final Pattern VALUES = Pattern.compile("'[^']*'|-?\\d+(\\.\\d+)?");
+
+    static String problemOf(String sentence) {
+        return VALUES.matcher(sentence).replaceAll(m -> m.group().startsWith("'") ? "'…'" : "N");
+    }
+
     private static final class Counts {
         long read;
-        long sent;
         final Map<String, Long> byKind = new TreeMap<>();
         final Map<String, Long> refused = new TreeMap<>();
         final Map<String, List<String>> examples = new TreeMap<>();
@@ -230,7 +316,8 @@ public final class CatalogueFileImport {
             byKind.merge(event.getKind().name(), 1L, Long::sum);
             List<String> problems = CatalogueEventValidator.problems(event);
             if (problems.isEmpty()) return;
-            String problem = problems.get(0);
+            String problem = problemOf(problems.get(0));
+            if (!refused.containsKey(problem) && refused.size() >= PROBLEMS) problem = OTHER_PROBLEMS;
             refused.merge(problem, 1L, Long::sum);
             List<String> some = examples.computeIfAbsent(problem, p -> new ArrayList<>());
             if (some.size() < EXAMPLES) some.add(productId.isEmpty() ? "(no product id)" : productId);
@@ -238,13 +325,10 @@ public final class CatalogueFileImport {
     }
 
     private static Properties producerProperties(String bootstrapServers) {
-        Properties p = new Properties();
-        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(ProducerConfig.ACKS_CONFIG, "all");
-        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true"); // a retried batch is not written twice, nor reordered
+        Properties p = ToolProducers.reliable(bootstrapServers);
         p.put(ProducerConfig.LINGER_MS_CONFIG, "20");
-        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.BATCH_SIZE_CONFIG, String.valueOf(512 * 1024)); // a bulk load: few, large requests
+        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         return p;
     }
 }

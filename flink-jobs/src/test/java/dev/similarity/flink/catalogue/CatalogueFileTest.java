@@ -4,16 +4,21 @@ import dev.similarity.flink.IndexerOptions;
 import dev.similarity.schemas.CatalogueEvent;
 import dev.similarity.schemas.CatalogueEventKind;
 import dev.similarity.schemas.EmbeddingVectors;
+import dev.similarity.schemas.WriterSchemas;
 import dev.similarity.schemas.wire.AvroRecordCodec;
 import dev.similarity.schemas.wire.AvroWireFormat;
 import org.apache.avro.Schema;
 import org.apache.avro.file.DataFileWriter;
-import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.generic.GenericRecordBuilder;
 import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.flink.configuration.Configuration;
+import org.apache.kafka.clients.producer.Callback;
+import org.apache.kafka.clients.producer.MockProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,8 +26,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -32,28 +39,11 @@ class CatalogueFileTest {
     @TempDir
     Path dir;
 
-    /** The job's schema without the fields a producer of an older version lacks (embedding, attributes). */
-    private static Schema olderSchema() {
-        Schema current = CatalogueEvent.getClassSchema();
-        List<Schema.Field> fields = new ArrayList<>();
-        for (Schema.Field f : current.getFields()) {
-            if (Set.of("embedding", "attributes").contains(f.name())) continue;
-            fields.add(new Schema.Field(f, f.schema()));
-        }
-        return Schema.createRecord(current.getName(), current.getDoc(), current.getNamespace(), false, fields);
-    }
-
-    private static GenericRecord olderEvent(Schema older, String productId, CatalogueEventKind kind, String imageUrl, long version) {
-        Schema kindSchema = older.getField("kind").schema();
-        return new GenericRecordBuilder(older)
-                .set("eventId", "e-" + productId + "-" + version)
-                .set("timestamp", 1_700_000_000_000L + version)
-                .set("clientTimestamp", 1_700_000_000_000L + version)
-                .set("productId", productId)
-                .set("kind", new GenericData.EnumSymbol(kindSchema, kind.name()))
-                .set("catalogueVersion", version)
-                .set("imageUrl", imageUrl)
-                .build();
+    /** An event of a producer that predates embeddings. */
+    private static GenericRecord older(String productId, String kind, String imageUrl, long version) {
+        Schema older = WriterSchemas.BEFORE_EMBEDDING;
+        return WriterSchemas.event(older, productId).set("kind", WriterSchemas.symbol(older, "kind", kind))
+                .set("imageUrl", imageUrl).set("catalogueVersion", version).build();
     }
 
     private static CatalogueEvent event(String productId, long version) {
@@ -64,14 +54,21 @@ class CatalogueFileTest {
                 .build();
     }
 
-    private Path writeOlder(String name, int syncInterval, GenericRecord... records) throws IOException {
+    private Path write(String name, int syncInterval, GenericRecord... records) throws IOException {
         Path file = dir.resolve(name);
-        try (DataFileWriter<GenericRecord> writer = new DataFileWriter<>(new GenericDatumWriter<GenericRecord>(records[0].getSchema()))) {
+        Schema schema = records[0].getSchema();
+        try (DataFileWriter<GenericRecord> writer = new DataFileWriter<>(new GenericDatumWriter<GenericRecord>(schema))) {
             writer.setSyncInterval(syncInterval);
-            writer.create(records[0].getSchema(), file.toFile());
+            writer.create(schema, file.toFile());
             for (GenericRecord r : records) writer.append(r);
         }
         return file;
+    }
+
+    private Path manyOlder(String name, int count) throws IOException {
+        GenericRecord[] records = new GenericRecord[count];
+        for (int i = 0; i < count; i++) records[i] = older("p" + i, "UPSERTED", "https://i.example/" + i + ".jpg", 1);
+        return write(name, 1_000, records); // many small blocks
     }
 
     private Path writeCurrent(String name, CatalogueEvent... events) throws IOException {
@@ -81,6 +78,14 @@ class CatalogueFileTest {
             for (CatalogueEvent e : events) writer.append(e);
         }
         return file;
+    }
+
+    private static List<String> readIds(Path file) {
+        List<String> ids = new ArrayList<>();
+        try (CatalogueFile catalogue = CatalogueFile.open(file, CatalogueEvent.getClassSchema(), AvroWireFormat.NAKED_BINARY)) {
+            while (catalogue.hasNext()) ids.add(catalogue.next().productId());
+        }
+        return ids;
     }
 
     private static List<CatalogueFile.Record> readAll(Path file, Schema target, AvroWireFormat format) {
@@ -93,9 +98,7 @@ class CatalogueFileTest {
 
     @Test
     void eventsOfAnOlderProducerSchemaAreSentAsTheJobsOwnSchemaWithDefaults() throws Exception {
-        Schema older = olderSchema();
-        Path file = writeOlder("older.avro", 64_000, olderEvent(older, "p1", CatalogueEventKind.UPSERTED, "https://i.example/1.jpg", 3),
-                olderEvent(older, "p2", CatalogueEventKind.REMOVED, null, 7));
+        Path file = write("older.avro", 64_000, older("p1", "UPSERTED", "https://i.example/1.jpg", 3), older("p2", "REMOVED", null, 7));
 
         List<CatalogueFile.Record> records = readAll(file, CatalogueEvent.getClassSchema(), AvroWireFormat.NAKED_BINARY);
 
@@ -105,7 +108,6 @@ class CatalogueFileTest {
         assertThat(first.getImageUrl()).isEqualTo("https://i.example/1.jpg");
         assertThat(first.getCatalogueVersion()).isEqualTo(3);
         assertThat(first.getEmbedding()).isNull();
-        assertThat(first.getAttributes()).isEmpty();
         assertThat(job.decode(records.get(1).value()).getKind()).isEqualTo(CatalogueEventKind.REMOVED);
     }
 
@@ -122,14 +124,14 @@ class CatalogueFileTest {
 
     @Test
     void nakedEventsAreWrittenWithTheProducersSchemaTheJobIsConfiguredWith() throws Exception {
-        Schema older = olderSchema();
+        Schema older = WriterSchemas.BEFORE_EMBEDDING;
         Path schemaFile = dir.resolve("older.avsc");
         Files.writeString(schemaFile, older.toString(true));
         Configuration options = new Configuration();
         options.set(IndexerOptions.CATALOGUE_WRITER_SCHEMA, schemaFile.toString());
         Path file = writeCurrent("current.avro", event("p1", 1));
 
-        CatalogueFileImport.Result result = CatalogueFileImport.run(List.of(file), options, true);
+        CatalogueFileImport.Result result = CatalogueFileImport.run(List.of(file), options, true, line -> { });
         List<CatalogueFile.Record> records = readAll(file, older, AvroWireFormat.NAKED_BINARY);
 
         assertThat(result.read()).isEqualTo(1);
@@ -142,23 +144,28 @@ class CatalogueFileTest {
     void aFileWhoseSchemaTheJobCannotReadIsRefusedBeforeAnyRecord() throws Exception {
         Schema noProductId = Schema.createRecord("CatalogueEvent", null, "dev.similarity.schemas", false,
                 List.of(new Schema.Field("eventId", Schema.create(Schema.Type.STRING))));
-        Path file = writeOlder("foreign.avro", 64_000, new GenericRecordBuilder(noProductId).set("eventId", "e1").build());
+        Path file = write("foreign.avro", 64_000, new org.apache.avro.generic.GenericRecordBuilder(noProductId).set("eventId", "e1").build());
 
         assertThatThrownBy(() -> CatalogueFile.open(file, CatalogueEvent.getClassSchema(), AvroWireFormat.NAKED_BINARY))
                 .isInstanceOf(CatalogueFile.CatalogueFileException.class)
                 .hasMessageContaining("foreign.avro")
-                .hasMessageContaining("productId")
-                .hasMessageContaining("nothing was read");
+                .hasMessageContaining("productId");
+    }
+
+    @Test
+    void aFileWithPricesOfAnotherDecimalScaleIsRefused() throws Exception {
+        String json = CatalogueEvent.getClassSchema().toString().replace("\"precision\":18,\"scale\":4", "\"precision\":18,\"scale\":2");
+        Schema cents = new Schema.Parser().parse(json);
+        Path file = write("cents.avro", 64_000, WriterSchemas.event(cents, "p1").build());
+
+        assertThatThrownBy(() -> CatalogueFile.open(file, CatalogueEvent.getClassSchema(), AvroWireFormat.NAKED_BINARY))
+                .isInstanceOf(CatalogueFile.CatalogueFileException.class)
+                .hasMessageContaining("price.amount").hasMessageContaining("decimal(18,2)");
     }
 
     @Test
     void aDamagedFileStopsAtTheDamageAfterTheRecordsBeforeIt() throws Exception {
-        Schema older = olderSchema();
-        GenericRecord[] records = new GenericRecord[400];
-        for (int i = 0; i < records.length; i++) {
-            records[i] = olderEvent(older, "p" + i, CatalogueEventKind.UPSERTED, "https://i.example/" + i + ".jpg", 1);
-        }
-        Path file = writeOlder("damaged.avro", 1_000, records); // many small blocks
+        Path file = manyOlder("damaged.avro", 400);
         byte[] bytes = Files.readAllBytes(file);
         for (int i = bytes.length / 2; i < bytes.length / 2 + 64; i++) bytes[i] = (byte) 0xff;
         Files.write(file, bytes);
@@ -175,6 +182,21 @@ class CatalogueFileTest {
     }
 
     @Test
+    void aTruncatedFileIsAnErrorNotAnEarlyEnd() throws Exception {
+        Path file = manyOlder("whole.avro", 400);
+        assertThat(readIds(file)).hasSize(400); // whole: ends cleanly
+        byte[] bytes = Files.readAllBytes(file);
+        for (int cut : new int[] {1, 10, bytes.length / 3}) {
+            Path truncated = dir.resolve("cut-" + cut + ".avro");
+            Files.write(truncated, Arrays.copyOf(bytes, bytes.length - cut));
+
+            assertThatThrownBy(() -> readIds(truncated)).as("cut by %d bytes", cut)
+                    .isInstanceOf(CatalogueFile.CatalogueFileException.class)
+                    .hasMessageContaining("cut-" + cut + ".avro: truncated");
+        }
+    }
+
+    @Test
     void aFileThatIsNotAnAvroContainerFileIsRefusedByName() throws Exception {
         Path file = dir.resolve("events.json");
         Files.writeString(file, "{\"productId\": \"p1\"}\n");
@@ -185,21 +207,75 @@ class CatalogueFileTest {
     }
 
     @Test
-    void eventsTheJobWillRefuseAreCountedAndNamedNotDropped() throws Exception {
-        Schema older = olderSchema();
-        Path file = writeOlder("mixed.avro", 64_000,
-                olderEvent(older, "good", CatalogueEventKind.UPSERTED, "https://i.example/1.jpg", 1),
-                olderEvent(older, "no-image", CatalogueEventKind.UPSERTED, null, 1),
-                olderEvent(older, "gone", CatalogueEventKind.REMOVED, null, 2));
+    void everyFileIsCheckedBeforeAnythingIsSent() throws Exception {
+        Path good = manyOlder("part-1.avro", 100);
+        Path empty = Files.createFile(dir.resolve("part-2.avro"));
+        byte[] bytes = Files.readAllBytes(good);
+        Path cut = Files.write(dir.resolve("part-3.avro"), Arrays.copyOf(bytes, bytes.length - 100));
+        Configuration options = new Configuration();
+        options.set(IndexerOptions.KAFKA_BOOTSTRAP_SERVERS, "127.0.0.1:1"); // never reached
 
-        CatalogueFileImport.Result result = CatalogueFileImport.run(List.of(file), new Configuration(), true);
+        assertThatThrownBy(() -> CatalogueFileImport.run(List.of(good, empty), options, false, line -> { }))
+                .isInstanceOf(CatalogueFile.CatalogueFileException.class)
+                .hasMessageContaining("part-2.avro: not a readable Avro container file");
+        assertThatThrownBy(() -> CatalogueFileImport.run(List.of(good, cut), options, false, line -> { }))
+                .isInstanceOf(CatalogueFile.CatalogueFileException.class)
+                .hasMessageContaining("part-3.avro: truncated");
+    }
 
-        assertThat(result.read()).isEqualTo(3);
-        assertThat(result.sent()).isEqualTo(3);
-        assertThat(result.byKind()).containsEntry("UPSERTED", 2L).containsEntry("REMOVED", 1L);
-        assertThat(result.refused()).isEqualTo(1);
-        assertThat(result.refusedByProblem().keySet()).singleElement().asString().contains("imageUrl");
-        assertThat(result.examples().values()).singleElement().asList().containsExactly("no-image");
+    @Test
+    void eventsTheJobWillRefuseAreCountedByRuleAndNamedNotDropped() throws Exception {
+        Path file = write("mixed.avro", 64_000,
+                older("good", "UPSERTED", "https://i.example/1.jpg", 1),
+                older("no-image", "UPSERTED", null, 1),
+                older("relative-1", "UPSERTED", "/images/1.jpg", 1),
+                older("relative-2", "UPSERTED", "/images/2.jpg", 1),
+                older("gone", "REMOVED", null, 2));
+
+        CatalogueFileImport.Result result = CatalogueFileImport.run(List.of(file), new Configuration(), true, line -> { });
+
+        assertThat(result.read()).isEqualTo(5);
+        assertThat(result.sent()).isEqualTo(5);
+        assertThat(result.byKind()).containsEntry("UPSERTED", 4L).containsEntry("REMOVED", 1L);
+        assertThat(result.refused()).isEqualTo(3);
+        assertThat(result.refusedByProblem()).hasSize(2).containsValue(2L); // the two relative URLs: one rule
+        assertThat(result.examples().values()).anySatisfy(ids -> assertThat(ids).containsExactly("relative-1", "relative-2"))
+                .anySatisfy(ids -> assertThat(ids).containsExactly("no-image"));
+    }
+
+    /** Refuses the fifth record it is given, as a broker refuses one too large for the topic. */
+    private static final class RefusingProducer extends MockProducer<byte[], byte[]> {
+        int sends;
+
+        RefusingProducer() {
+            super(true, null, new ByteArraySerializer(), new ByteArraySerializer());
+        }
+
+        @Override
+        public synchronized Future<RecordMetadata> send(ProducerRecord<byte[], byte[]> record, Callback callback) {
+            if (++sends == 5) {
+                RecordTooLargeException refused = new RecordTooLargeException("the record is larger than the topic's max.message.bytes");
+                callback.onCompletion(null, refused);
+                return CompletableFuture.failedFuture(refused);
+            }
+            return super.send(record, callback);
+        }
+    }
+
+    @Test
+    void aRefusedSendStopsTheImportNamingTheProductAndWhatWasAcknowledged() throws Exception {
+        Path file = manyOlder("catalogue.avro", 400);
+        RefusingProducer producer = new RefusingProducer();
+        Configuration options = new Configuration();
+        AvroRecordCodec<CatalogueEvent> job = AvroRecordCodec.of(CatalogueEvent.class, AvroWireFormat.NAKED_BINARY);
+
+        assertThatThrownBy(() -> CatalogueFileImport.send(List.of(file, file), options, job, producer, line -> { }))
+                .isInstanceOf(CatalogueFileImport.ImportStoppedException.class)
+                .hasMessageContaining("product p4")
+                .hasMessageContaining("max.message.bytes")
+                .hasMessageContaining("4 events were acknowledged")
+                .satisfies(e -> assertThat(((CatalogueFileImport.ImportStoppedException) e).acknowledged()).isEqualTo(4));
+        assertThat(producer.sends).as("stopped at the refusal, not after both files").isEqualTo(5);
     }
 
     @Test

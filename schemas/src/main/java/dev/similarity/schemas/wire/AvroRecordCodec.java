@@ -6,12 +6,15 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaCompatibility;
@@ -135,6 +138,103 @@ public final class AvroRecordCodec<T extends SpecificRecord> implements Serializ
   public List<Schema> writerSchemas() {
     Machinery<T> m = machinery();
     return format == AvroWireFormat.NAKED_BINARY ? List.of(m.nakedWriterSchema) : List.copyOf(m.writerSchemasByFingerprint.values());
+  }
+
+  /**
+   * Why records written with {@code writer} cannot be read as {@code reader}, one sentence each naming
+   * the field; empty when they can. Beyond Avro's {@link SchemaCompatibility} check: an array whose items
+   * take no bytes (unbounded allocation on decode), and a logical type that differs between the two
+   * (Avro's resolution ignores them: a decimal of another scale or precision, a price written as a
+   * string, or a timestamp in microseconds would be read as wrong values). A plain {@code long} and a
+   * {@code timestamp-millis} long are the same encoding and may stand for each other.
+   */
+  public static List<String> readProblems(Schema reader, Schema writer) {
+    List<String> problems = new ArrayList<>();
+    try {
+      SchemaBounds.requireArrayItemsTakeBytes(writer);
+    } catch (IllegalArgumentException e) {
+      problems.add(e.getMessage());
+    }
+    SchemaCompatibility.SchemaPairCompatibility compatibility = SchemaCompatibility.checkReaderWriterCompatibility(reader, writer);
+    if (compatibility.getType() != SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
+      compatibility.getResult().getIncompatibilities().forEach(i -> problems.add(
+          i.getType().name().toLowerCase(Locale.ROOT).replace('_', ' ') + " " + i.getMessage()
+              + " at " + SchemaBounds.describeLocation(reader, i.getLocation())));
+      return problems;
+    }
+    logicalTypeProblems(reader, writer, reader.getName(), problems, new HashSet<>());
+    return problems;
+  }
+
+  /** Walks the parts of {@code reader} that {@code writer} fills, as Avro's resolution pairs them. */
+  private static void logicalTypeProblems(Schema reader, Schema writer, String path, List<String> problems, Set<String> seen) {
+    if (writer.getType() == Schema.Type.UNION) {
+      for (Schema branch : writer.getTypes()) {
+        Schema target = reader.getType() == Schema.Type.UNION ? branchFor(reader, branch) : reader;
+        if (target != null) logicalTypeProblems(target, branch, path, problems, seen);
+      }
+      return;
+    }
+    if (reader.getType() == Schema.Type.UNION) {
+      Schema target = branchFor(reader, writer);
+      if (target != null) logicalTypeProblems(target, writer, path, problems, seen);
+      return;
+    }
+    switch (reader.getType()) {
+      case RECORD -> {
+        if (writer.getType() != Schema.Type.RECORD || !seen.add(reader.getFullName() + "<-" + writer.getFullName())) return;
+        for (Schema.Field field : reader.getFields()) {
+          Schema.Field written = writer.getField(field.name());
+          for (String alias : field.aliases()) {
+            if (written == null) written = writer.getField(alias);
+          }
+          if (written != null) logicalTypeProblems(field.schema(), written.schema(), path + "." + field.name(), problems, seen);
+        }
+      }
+      case ARRAY -> {
+        if (writer.getType() == Schema.Type.ARRAY) logicalTypeProblems(reader.getElementType(), writer.getElementType(), path + "[]", problems, seen);
+      }
+      case MAP -> {
+        if (writer.getType() == Schema.Type.MAP) logicalTypeProblems(reader.getValueType(), writer.getValueType(), path + "{}", problems, seen);
+      }
+      default -> {
+        String read = logicalName(reader);
+        String written = logicalName(writer);
+        boolean sameMillis = (read == null || read.equals("timestamp-millis")) && (written == null || written.equals("timestamp-millis"))
+            && reader.getType() == Schema.Type.LONG && writer.getType() == Schema.Type.LONG;
+        if (!Objects.equals(reader.getLogicalType(), writer.getLogicalType()) && !sameMillis) {
+          problems.add("logical type mismatch at " + path + ": written as " + describe(writer) + ", read as " + describe(reader)
+              + "; Avro would read its values as wrong ones");
+        }
+      }
+    }
+  }
+
+  /** The branch of reader union {@code union} that Avro resolves {@code written} to: same type and, if named, same name first. */
+  private static Schema branchFor(Schema union, Schema written) {
+    Schema sameType = null;
+    for (Schema branch : union.getTypes()) {
+      if (branch.getType() != written.getType()) continue;
+      if (!isNamed(branch) || branch.getFullName().equals(written.getFullName())) return branch;
+      if (sameType == null) sameType = branch;
+    }
+    return sameType;
+  }
+
+  private static boolean isNamed(Schema schema) {
+    return schema.getType() == Schema.Type.RECORD || schema.getType() == Schema.Type.ENUM || schema.getType() == Schema.Type.FIXED;
+  }
+
+  private static String logicalName(Schema schema) {
+    return schema.getLogicalType() == null ? null : schema.getLogicalType().getName();
+  }
+
+  private static String describe(Schema schema) {
+    if (schema.getLogicalType() instanceof org.apache.avro.LogicalTypes.Decimal decimal) {
+      return "decimal(" + decimal.getPrecision() + "," + decimal.getScale() + ") " + schema.getType().getName();
+    }
+    return schema.getLogicalType() == null ? "plain " + schema.getType().getName()
+        : schema.getLogicalType().getName() + " " + schema.getType().getName();
   }
 
   /** The CRC-64-AVRO parsing fingerprint of {@code schema} as single-object encoding writes it, in the hex form messages use. */
@@ -325,9 +425,10 @@ public final class AvroRecordCodec<T extends SpecificRecord> implements Serializ
       writerSchemasByFingerprint.put(readerFingerprint, readerSchema);
       readersByFingerprint.put(readerFingerprint, new SpecificDatumReader<>(readerSchema, readerSchema, model));
       for (Map.Entry<Long, Schema> entry : given.entrySet()) {
-        if (entry.getKey() == readerFingerprint) continue;
         Schema writer = entry.getValue();
+        // Checked even at the reader's fingerprint: parsing canonical form ignores logical types.
         requireReadable(recordType, readerSchema, writer, entry.getKey());
+        if (entry.getKey() == readerFingerprint) continue;
         writerSchemasByFingerprint.put(entry.getKey(), writer);
         readersByFingerprint.put(entry.getKey(), new SpecificDatumReader<>(writer, readerSchema, model));
       }
@@ -340,16 +441,11 @@ public final class AvroRecordCodec<T extends SpecificRecord> implements Serializ
     }
 
     private static void requireReadable(Class<?> recordType, Schema readerSchema, Schema writer, long fingerprint) {
-      SchemaBounds.requireArrayItemsTakeBytes(writer);
-      SchemaCompatibility.SchemaPairCompatibility compatibility =
-          SchemaCompatibility.checkReaderWriterCompatibility(readerSchema, writer);
-      if (compatibility.getType() != SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
+      List<String> problems = readProblems(readerSchema, writer);
+      if (!problems.isEmpty()) {
         throw new IllegalArgumentException("records written with writer schema " + writer.getFullName()
             + " (fingerprint " + hex(fingerprint) + ") cannot be read as " + recordType.getName() + ": "
-            + compatibility.getResult().getIncompatibilities().stream()
-                .map(i -> i.getType().name().toLowerCase(Locale.ROOT).replace('_', ' ') + " " + i.getMessage()
-                    + " at " + SchemaBounds.describeLocation(readerSchema, i.getLocation()))
-                .collect(Collectors.joining("; ")));
+            + String.join("; ", problems));
       }
     }
   }
