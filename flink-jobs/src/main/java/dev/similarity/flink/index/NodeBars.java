@@ -93,6 +93,8 @@ final class NodeBars {
         float bar;
         float[] vector;
         boolean inLowBars;
+        /** Counted in {@link NodeBars#stale}: in the low-bar set with a bar above its limit, or removed. */
+        boolean countedStale;
         boolean removed;
         /** The node's point in the bar index (-1: none), and the changes of its bar since it was put there. */
         int ord = -1;
@@ -470,7 +472,7 @@ final class NodeBars {
         Node node = nodes.remove(imageKey);
         if (node != null) {
             node.removed = true;
-            if (node.inLowBars) stale++;
+            markStale(node);
             dropPoint(node);
         }
     }
@@ -507,11 +509,8 @@ final class NodeBars {
             return false;
         }
         node.know(score, imageId);
-        float before = node.bar;
         node.bar = barOf(node);
-        if (node.inLowBars && before <= lowBarLimit && node.bar > lowBarLimit) {
-            stale++;
-        }
+        if (node.bar > lowBarLimit) markStale(node);
         if (node.ord >= 0 && ++node.changesSinceIndexed >= depth) {
             refreshPoint(node);
         }
@@ -536,6 +535,19 @@ final class NodeBars {
         }
     }
 
+    /** Counts a member of the low-bar set as stale, once. */
+    private void markStale(Node node) {
+        if (node.inLowBars && !node.countedStale) {
+            node.countedStale = true;
+            stale++;
+        }
+    }
+
+    /** Members of the low-bar set counted stale (for tests). */
+    int staleLowBars() {
+        return stale;
+    }
+
     /** Whether the low-bar set has doubled or half of it went stale: time for {@link #rebuildLowBars}. */
     boolean lowBarsDue() {
         int floor = Math.max(Math.max(lowBarCapacity, rebuiltSize), 1);
@@ -550,6 +562,7 @@ final class NodeBars {
     void rebuildLowBars(Function<String, float[]> vectorOf) {
         for (Node node : lowBars) {
             node.inLowBars = false;
+            node.countedStale = false;
             node.vector = null;
         }
         lowBars.clear();
@@ -606,8 +619,11 @@ final class NodeBars {
                 refreshPoint(node); // stayed or rose: the point's bar is at most the current one
             }
         }
-        if (node.inLowBars && before <= lowBarLimit && node.bar > lowBarLimit) {
-            stale++; // lifted out of the set's range, as in offer
+        if (node.bar > lowBarLimit) {
+            markStale(node); // lifted out of the set's range, as in offer
+        } else if (node.countedStale) {
+            node.countedStale = false; // fell back into it: a member that counts again
+            stale--;
         }
         if (!node.inLowBars && node.bar <= lowBarLimit && node.ord >= 0) {
             node.vector = pointVectors.get(node.ord);

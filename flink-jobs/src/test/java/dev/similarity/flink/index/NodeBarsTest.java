@@ -204,6 +204,28 @@ class NodeBarsTest {
     }
 
     @Test
+    void aLowBarMemberIsCountedStaleOnceHoweverOftenItsBarCrossesTheLimit() {
+        NodeBars bars = new NodeBars(3, 2, 2, 16, 100);
+        Map<String, float[]> vectors = new HashMap<>();
+        for (int i = 0; i < 6; i++) {
+            vectors.put("n" + i, EAST);
+            bars.add("n" + i, new float[] {0.1f * i, 0.9f, 0.95f}, new long[] {10L * i + 1, 10L * i + 2, 10L * i + 3}, EAST);
+        }
+        bars.rebuildLowBars(vectors::get); // n0, n1 at bars 0.0 and 0.1
+        bars.forget("n0", 1); // lifted to 0.9
+        assertThat(bars.staleLowBars()).isEqualTo(1);
+        bars.forget("n0", 2); // one score left: the bar falls to -infinity, back in range
+        assertThat(bars.staleLowBars()).as("a member back in range counts again").isZero();
+        bars.offer(bars.node("n0"), 0.5f, 99); // two scores: lifted to 0.5
+        bars.offer(bars.node("n0"), 0.6f, 98); // still above the limit
+        assertThat(bars.staleLowBars()).isEqualTo(1);
+        bars.remove("n0");
+        assertThat(bars.staleLowBars()).as("removed after a lift: still one").isEqualTo(1);
+        bars.remove("n1");
+        assertThat(bars.staleLowBars()).isEqualTo(2);
+    }
+
+    @Test
     void aNodeThatForgotScoresKeepsTheLowestLiveOneAsItsBarWhileItKnowsAtLeastK() {
         NodeBars bars = new NodeBars(4, 2, 0, 16, 100);
         NodeBars.Node node = bars.add("p", new float[] {0.9f, 0.8f, 0.7f, 0.6f}, new long[] {1, 2, 3, 4}, EAST);
