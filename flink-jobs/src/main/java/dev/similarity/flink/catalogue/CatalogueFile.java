@@ -80,19 +80,22 @@ public final class CatalogueFile implements AutoCloseable, Iterator<CatalogueFil
         } catch (IOException | RuntimeException e) {
             throw new CatalogueFileException(path + ": not a readable Avro container file: " + e.getMessage(), e);
         }
-        if (!endsWithItsSyncMarker(path, reader.previousSync(), size)) {
+        try {
+            if (!endsWithItsSyncMarker(path, reader.previousSync(), size)) {
+                throw new CatalogueFileException(path + ": truncated: its " + size + " bytes do not end with the file's sync marker, as"
+                        + " every complete block does (a partial copy, or a file still being written?)");
+            }
+            Schema written = reader.getSchema();
+            List<String> problems = AvroRecordCodec.readProblems(target, written);
+            if (!problems.isEmpty()) {
+                throw new CatalogueFileException(path + ": its writer schema " + written.getFullName() + " cannot be read as the job's "
+                        + target.getFullName() + ": " + String.join("; ", problems));
+            }
+            return new CatalogueFile(path, size, reader, target, format);
+        } catch (RuntimeException e) {
             closeQuietly(reader);
-            throw new CatalogueFileException(path + ": truncated: its " + size + " bytes do not end with the file's sync marker, as"
-                    + " every complete block does (a partial copy, or a file still being written?)");
+            throw e;
         }
-        Schema written = reader.getSchema();
-        List<String> problems = AvroRecordCodec.readProblems(target, written);
-        if (!problems.isEmpty()) {
-            closeQuietly(reader);
-            throw new CatalogueFileException(path + ": its writer schema " + written.getFullName() + " cannot be read as the job's "
-                    + target.getFullName() + ": " + String.join("; ", problems));
-        }
-        return new CatalogueFile(path, size, reader, target, format);
     }
 
     /**
@@ -145,7 +148,7 @@ public final class CatalogueFile implements AutoCloseable, Iterator<CatalogueFil
         boolean more;
         try {
             more = reader.hasNext();
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | LinkageError e) { // LinkageError: the file's codec library is missing (xz)
             throw damaged(e);
         }
         if (!more && position() != size) {
@@ -166,7 +169,7 @@ public final class CatalogueFile implements AutoCloseable, Iterator<CatalogueFil
         if (!hasNext()) throw new NoSuchElementException(path + ": no more records");
         try {
             reuse = reader.next(reuse);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | LinkageError e) {
             throw damaged(e);
         }
         read++;
@@ -192,7 +195,7 @@ public final class CatalogueFile implements AutoCloseable, Iterator<CatalogueFil
         }
     }
 
-    private CatalogueFileException damaged(Exception e) {
+    private CatalogueFileException damaged(Throwable e) {
         return new CatalogueFileException(path + ": damaged after record " + read + " (the block after byte " + position()
                 + " cannot be read: " + e.getMessage() + ")", e);
     }

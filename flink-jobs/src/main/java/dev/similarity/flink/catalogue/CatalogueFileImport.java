@@ -164,7 +164,7 @@ public final class CatalogueFileImport {
         Schema target = targetSchema(jobCodec);
         for (Path path : files) {
             try (CatalogueFile file = CatalogueFile.open(path, target, jobCodec.format())) {
-                file.writerSchema(); // header and schema checked; nothing read
+                file.hasNext(); // header, schema and end checked, and the first block decoded (its codec at hand)
             }
         }
         if (dryRun) return send(files, options, jobCodec, null, progress);
@@ -223,18 +223,25 @@ public final class CatalogueFileImport {
         } catch (RuntimeException e) {
             stopped = e;
         } finally {
-            if (producer != null) producer.flush();
+            if (producer != null) {
+                try {
+                    producer.flush();
+                } catch (RuntimeException e) { // an interrupted flush: keep the first cause and the count
+                    if (stopped == null) stopped = e;
+                    else stopped.addSuppressed(e);
+                }
+            }
         }
         if (failure.get() != null) {
             ImportStoppedException e = new ImportStoppedException("Kafka refused the event of product " + failedKey.get() + " for " + topic
-                    + " (" + failure.get() + "); " + acknowledged.get() + " events were acknowledged before the import stopped",
+                    + " (" + failure.get() + "); " + acknowledged.get() + " events were acknowledged in all when the import stopped",
                     failure.get(), acknowledged.get());
             if (stopped != null) e.addSuppressed(stopped);
             throw e;
         }
         if (stopped != null) {
-            throw new ImportStoppedException(stopped.getMessage() + "; " + acknowledged.get() + " events were acknowledged before"
-                    + " the import stopped", stopped, acknowledged.get());
+            throw new ImportStoppedException(stopped.getMessage() + "; " + acknowledged.get() + " events were acknowledged in all"
+                    + " when the import stopped", stopped, acknowledged.get());
         }
         return new Result(counts.read, acknowledged.get(), counts.byKind, counts.refused, counts.examples,
                 (System.nanoTime() - started) / 1e9);

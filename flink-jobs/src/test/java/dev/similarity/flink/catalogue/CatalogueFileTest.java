@@ -273,7 +273,7 @@ class CatalogueFileTest {
                 .isInstanceOf(CatalogueFileImport.ImportStoppedException.class)
                 .hasMessageContaining("product p4")
                 .hasMessageContaining("max.message.bytes")
-                .hasMessageContaining("4 events were acknowledged")
+                .hasMessageContaining("4 events were acknowledged in all")
                 .satisfies(e -> assertThat(((CatalogueFileImport.ImportStoppedException) e).acknowledged()).isEqualTo(4));
         assertThat(producer.sends).as("stopped at the refusal, not after both files").isEqualTo(5);
     }

@@ -144,9 +144,10 @@ public final class AvroRecordCodec<T extends SpecificRecord> implements Serializ
    * Why records written with {@code writer} cannot be read as {@code reader}, one sentence each naming
    * the field; empty when they can. Beyond Avro's {@link SchemaCompatibility} check: an array whose items
    * take no bytes (unbounded allocation on decode), and a logical type that differs between the two
-   * (Avro's resolution ignores them: a decimal of another scale or precision, a price written as a
-   * string, or a timestamp in microseconds would be read as wrong values). A plain {@code long} and a
-   * {@code timestamp-millis} long are the same encoding and may stand for each other.
+   * (Avro's resolution ignores them: a decimal of another scale, a price written as a string, or a
+   * timestamp in microseconds would be read as wrong values). A plain {@code long} and a
+   * {@code timestamp-millis} long, or a plain string and a {@code uuid} one, stand for each other; a
+   * decimal may be written with a smaller precision than the reader's.
    */
   public static List<String> readProblems(Schema reader, Schema writer) {
     List<String> problems = new ArrayList<>();
@@ -198,11 +199,7 @@ public final class AvroRecordCodec<T extends SpecificRecord> implements Serializ
         if (writer.getType() == Schema.Type.MAP) logicalTypeProblems(reader.getValueType(), writer.getValueType(), path + "{}", problems, seen);
       }
       default -> {
-        String read = logicalName(reader);
-        String written = logicalName(writer);
-        boolean sameMillis = (read == null || read.equals("timestamp-millis")) && (written == null || written.equals("timestamp-millis"))
-            && reader.getType() == Schema.Type.LONG && writer.getType() == Schema.Type.LONG;
-        if (!Objects.equals(reader.getLogicalType(), writer.getLogicalType()) && !sameMillis) {
+        if (!sameValues(reader, writer)) {
           problems.add("logical type mismatch at " + path + ": written as " + describe(writer) + ", read as " + describe(reader)
               + "; Avro would read its values as wrong ones");
         }
@@ -210,7 +207,33 @@ public final class AvroRecordCodec<T extends SpecificRecord> implements Serializ
     }
   }
 
-  /** The branch of reader union {@code union} that Avro resolves {@code written} to: same type and, if named, same name first. */
+  /**
+   * Whether values written as {@code writer} read as the same values through {@code reader}'s logical
+   * type: the same logical type by name (decimals: the same scale, the writer's precision at most the
+   * reader's), or a plain type against one that only annotates it ({@code timestamp-millis} on a long,
+   * {@code uuid} on a string).
+   */
+  private static boolean sameValues(Schema reader, Schema writer) {
+    String read = logicalName(reader);
+    String written = logicalName(writer);
+    if (reader.getLogicalType() instanceof org.apache.avro.LogicalTypes.Decimal r
+        && writer.getLogicalType() instanceof org.apache.avro.LogicalTypes.Decimal w) {
+      return r.getScale() == w.getScale() && w.getPrecision() <= r.getPrecision();
+    }
+    if (Objects.equals(read, written)) return true;
+    boolean annotationOnly = (read == null || written == null)
+        && (("timestamp-millis".equals(read == null ? written : read) && reader.getType() == Schema.Type.LONG && writer.getType() == Schema.Type.LONG)
+            || ("uuid".equals(read == null ? written : read) && reader.getType() == Schema.Type.STRING && writer.getType() == Schema.Type.STRING));
+    return annotationOnly;
+  }
+
+  /**
+   * The branch of reader union {@code union} that Avro resolves {@code written} to, in Avro's order: the
+   * same type (and, if named, the same full name), then a record or other named type of the same type,
+   * then the first branch {@code written} is promoted to (int to long, float or double; long to float or
+   * double; float to double; string and bytes to each other). Null when none (then Avro's compatibility
+   * check has already refused the pair).
+   */
   private static Schema branchFor(Schema union, Schema written) {
     Schema sameType = null;
     for (Schema branch : union.getTypes()) {
@@ -218,7 +241,22 @@ public final class AvroRecordCodec<T extends SpecificRecord> implements Serializ
       if (!isNamed(branch) || branch.getFullName().equals(written.getFullName())) return branch;
       if (sameType == null) sameType = branch;
     }
-    return sameType;
+    if (sameType != null) return sameType;
+    for (Schema branch : union.getTypes()) {
+      if (promotes(written.getType(), branch.getType())) return branch;
+    }
+    return null;
+  }
+
+  private static boolean promotes(Schema.Type from, Schema.Type to) {
+    return switch (from) {
+      case INT -> to == Schema.Type.LONG || to == Schema.Type.FLOAT || to == Schema.Type.DOUBLE;
+      case LONG -> to == Schema.Type.FLOAT || to == Schema.Type.DOUBLE;
+      case FLOAT -> to == Schema.Type.DOUBLE;
+      case STRING -> to == Schema.Type.BYTES;
+      case BYTES -> to == Schema.Type.STRING;
+      default -> false;
+    };
   }
 
   private static boolean isNamed(Schema schema) {

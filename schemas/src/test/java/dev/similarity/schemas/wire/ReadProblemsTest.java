@@ -55,6 +55,17 @@ class ReadProblemsTest {
     }
 
     @Test
+    void annotationsThatReadTheSameValuesAreNoProblem() {
+        Schema uuid = edited("\"name\":\"eventId\",\"type\":{\"type\":\"string\"", "\"name\":\"eventId\",\"type\":{\"type\":\"string\",\"logicalType\":\"uuid\"");
+        Schema narrower = edited("\"precision\":18,\"scale\":4", "\"precision\":10,\"scale\":4");
+        Schema wider = edited("\"precision\":18,\"scale\":4", "\"precision\":20,\"scale\":4");
+
+        assertThat(AvroRecordCodec.readProblems(JOB, uuid)).isEmpty();
+        assertThat(AvroRecordCodec.readProblems(JOB, narrower)).isEmpty();
+        assertThat(AvroRecordCodec.readProblems(JOB, wider)).singleElement().asString().contains("decimal(20,4)");
+    }
+
+    @Test
     void aCodecRefusesAWriterSchemaWithALogicalTypeProblemThoughItsFingerprintIsTheJobs() {
         Schema writer = edited("\"precision\":18,\"scale\":4", "\"precision\":18,\"scale\":2");
 
