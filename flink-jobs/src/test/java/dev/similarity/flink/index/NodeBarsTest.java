@@ -187,8 +187,8 @@ class NodeBarsTest {
         assertThat(NodeBars.decodeIds(older)).containsExactly(0L, 0L);
     }
 
-    @Test
-    void aForgottenScoreThatLiftsABarOutOfTheLowBarSetCountsAsStale() {
+    /** Nodes n0..n5 (depth 3, k 2) known at {0.1 i, 0.9, 0.95} under ids 10i+1..10i+3; the low-bar set holds n0 and n1. */
+    private static NodeBars sixNodesLowestTwoInTheLowBarSet() {
         NodeBars bars = new NodeBars(3, 2, 2, 16, 100);
         Map<String, float[]> vectors = new HashMap<>();
         for (int i = 0; i < 6; i++) {
@@ -196,6 +196,12 @@ class NodeBarsTest {
             bars.add("n" + i, new float[] {0.1f * i, 0.9f, 0.95f}, new long[] {10L * i + 1, 10L * i + 2, 10L * i + 3}, EAST);
         }
         bars.rebuildLowBars(vectors::get);
+        return bars;
+    }
+
+    @Test
+    void aForgottenScoreThatLiftsABarOutOfTheLowBarSetCountsAsStale() {
+        NodeBars bars = sixNodesLowestTwoInTheLowBarSet();
         assertThat(bars.lowBarCount()).isEqualTo(2); // n0, n1
         bars.forget("n0", 1);
         bars.forget("n1", 11);
@@ -205,13 +211,7 @@ class NodeBarsTest {
 
     @Test
     void aLowBarMemberIsCountedStaleOnceHoweverOftenItsBarCrossesTheLimit() {
-        NodeBars bars = new NodeBars(3, 2, 2, 16, 100);
-        Map<String, float[]> vectors = new HashMap<>();
-        for (int i = 0; i < 6; i++) {
-            vectors.put("n" + i, EAST);
-            bars.add("n" + i, new float[] {0.1f * i, 0.9f, 0.95f}, new long[] {10L * i + 1, 10L * i + 2, 10L * i + 3}, EAST);
-        }
-        bars.rebuildLowBars(vectors::get); // n0, n1 at bars 0.0 and 0.1
+        NodeBars bars = sixNodesLowestTwoInTheLowBarSet(); // n0, n1 at bars 0.0 and 0.1
         bars.forget("n0", 1); // lifted to 0.9
         assertThat(bars.staleLowBars()).isEqualTo(1);
         bars.forget("n0", 2); // one score left: the bar falls to -infinity, back in range
