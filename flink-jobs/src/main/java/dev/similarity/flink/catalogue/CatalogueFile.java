@@ -115,11 +115,6 @@ public final class CatalogueFile implements AutoCloseable, Iterator<CatalogueFil
         }
     }
 
-    /** The file's writer schema, from its header. */
-    public Schema writerSchema() {
-        return reader.getSchema();
-    }
-
     /** Records read so far. */
     public long recordsRead() {
         return read;

@@ -613,11 +613,9 @@ final class NodeBars {
         float before = node.bar;
         node.bar = barOf(node);
         if (node.ord >= 0) {
-            if (node.bar < before) {
-                refreshPoint(node); // fell (fewer than k known): put in again, relinked
-            } else if (++node.changesSinceIndexed >= depth) {
-                refreshPoint(node); // stayed or rose: the point's bar is at most the current one
-            }
+            // Fell (fewer than k known): put in again, relinked. Stayed or rose: the point's bar is at most
+            // the current one, so it only counts as a change.
+            if (node.bar < before || ++node.changesSinceIndexed >= depth) refreshPoint(node);
         }
         if (node.bar > lowBarLimit) {
             markStale(node); // lifted out of the set's range, as in offer

@@ -81,11 +81,7 @@ class CatalogueFileTest {
     }
 
     private static List<String> readIds(Path file) {
-        List<String> ids = new ArrayList<>();
-        try (CatalogueFile catalogue = CatalogueFile.open(file, CatalogueEvent.getClassSchema(), AvroWireFormat.NAKED_BINARY)) {
-            while (catalogue.hasNext()) ids.add(catalogue.next().productId());
-        }
-        return ids;
+        return readAll(file, CatalogueEvent.getClassSchema(), AvroWireFormat.NAKED_BINARY).stream().map(CatalogueFile.Record::productId).toList();
     }
 
     private static List<CatalogueFile.Record> readAll(Path file, Schema target, AvroWireFormat format) {
