@@ -6,7 +6,9 @@ import dev.similarity.flink.demo.DemoCatalogue;
 import dev.similarity.flink.demo.DemoImageServer;
 import dev.similarity.flink.demo.DemoRun;
 import dev.similarity.flink.demo.NeighbourListCollector;
+import dev.similarity.index.snapshot.StoreFileSystems;
 import dev.similarity.kafka.local.LocalKafkaBroker;
+import dev.similarity.s3.local.LocalS3Server;
 import dev.similarity.schemas.WriterSchemas;
 import dev.similarity.schemas.DeadLetter;
 import dev.similarity.schemas.Neighbour;
@@ -17,19 +19,24 @@ import org.apache.avro.file.DataFileWriter;
 import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.fs.FileSystem;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * A catalogue export in an Avro container file, written with an older producer schema (before events
@@ -69,7 +76,7 @@ class CatalogueFileImportIT {
         importOptions.set(IndexerOptions.KAFKA_BOOTSTRAP_SERVERS, broker.bootstrapServers());
         importOptions.set(IndexerOptions.CATALOGUE_TOPIC, run.config().get(IndexerOptions.CATALOGUE_TOPIC));
 
-        first = CatalogueFileImport.run(List.of(export), importOptions, false, line -> { });
+        first = CatalogueFileImport.run(CatalogueFileImport.containerFiles(export.toString()), importOptions, false, line -> { });
 
         long deadline = System.currentTimeMillis() + 300_000;
         while (System.currentTimeMillis() < deadline && (withList() < PRODUCTS - 1 || run.deadLetters().records() < 1)) {
@@ -78,7 +85,7 @@ class CatalogueFileImportIT {
         CatalogueChurn churn = new CatalogueChurn(run, catalogue, images);
         churn.awaitQuiet(3_000, 60_000);
         listsAfterFirstImport = listsPublished();
-        second = CatalogueFileImport.run(List.of(export), importOptions, false, line -> { });
+        second = CatalogueFileImport.run(CatalogueFileImport.containerFiles(export.toString()), importOptions, false, line -> { });
         deadline = System.currentTimeMillis() + 120_000;
         while (System.currentTimeMillis() < deadline && run.deadLetters().records() < 2) Thread.sleep(250);
         churn.awaitQuiet(3_000, 60_000);
@@ -121,6 +128,44 @@ class CatalogueFileImportIT {
                 .set("imageUrl", imageUrl)
                 .set("categoryPath", List.of(catalogue.category(n)))
                 .build();
+    }
+
+    /**
+     * The same export in a data lake: under a dated prefix of an S3 bucket (S3Proxy, read through Flink's
+     * S3 file system plugin as a TaskManager reads it), beside a file that is not an export. It is read and
+     * checked as the local file was; a copy cut short added under the prefix stops the import before anything
+     * is sent (the end check seeks in the S3 object).
+     */
+    @Test
+    void anExportInS3IsReadThroughFlinksS3FileSystemAndACutCopyThereIsRefused() throws Exception {
+        try (LocalS3Server s3 = LocalS3Server.builder().dataDir(work.resolve("s3")).build().start()) {
+            StoreFileSystems.initialize(s3.flinkSettings(), Path.of("..", "flink-local", "target", "plugins").toAbsolutePath().normalize());
+            try {
+                upload(Files.readAllBytes(export), s3.uri("exports/2026-12-07/part-0.avro"));
+                upload("not an export".getBytes(StandardCharsets.UTF_8), s3.uri("exports/2026-12-07/_SUCCESS"));
+                String prefix = s3.uri("exports/2026-12-07/");
+
+                CatalogueFileImport.Result fromS3 = CatalogueFileImport.run(CatalogueFileImport.containerFiles(prefix), importOptions, true,
+                        line -> { });
+                assertThat(fromS3.read()).isEqualTo(first.read());
+                assertThat(fromS3.byKind()).isEqualTo(first.byKind());
+                assertThat(fromS3.refusedByProblem()).isEqualTo(first.refusedByProblem());
+
+                byte[] whole = Files.readAllBytes(export);
+                upload(Arrays.copyOf(whole, whole.length - 100), s3.uri("exports/2026-12-07/part-1.avro"));
+                assertThatThrownBy(() -> CatalogueFileImport.run(CatalogueFileImport.containerFiles(prefix), importOptions, true, line -> { }))
+                        .hasMessageContaining("part-1.avro").hasMessageContaining("truncated");
+            } finally {
+                FileSystem.initialize(new Configuration(), null);
+            }
+        }
+    }
+
+    private static void upload(byte[] bytes, String uri) throws Exception {
+        org.apache.flink.core.fs.Path path = new org.apache.flink.core.fs.Path(uri);
+        try (var out = path.getFileSystem().create(path, FileSystem.WriteMode.OVERWRITE)) {
+            out.write(bytes);
+        }
     }
 
     @Test

@@ -16,7 +16,7 @@ import dev.similarity.index.snapshot.SnapshotStore;
 import dev.similarity.kafka.local.LocalKafkaBroker;
 import dev.similarity.s3.local.LocalS3Server;
 import dev.similarity.search.SearchService;
-import dev.similarity.search.internal.StoreFileSystems;
+import dev.similarity.index.snapshot.StoreFileSystems;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.fs.FileSystem;
 import org.junit.jupiter.api.AfterAll;

@@ -2,11 +2,11 @@ package dev.similarity.search;
 
 import dev.similarity.embedding.CropMode;
 import dev.similarity.embedding.EmbeddingModelDescriptor;
-import dev.similarity.index.snapshot.ShardSnapshot;
 import dev.similarity.embedding.tools.Arguments;
 import dev.similarity.embedding.tools.Arguments.UsageException;
+import dev.similarity.index.snapshot.ShardSnapshot;
+import dev.similarity.index.snapshot.StoreFileSystems;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -97,31 +97,14 @@ public final class SearchServiceMain {
     stopped.await();
   }
 
-  /** Flink's s3.* keys from the --s3-* options. */
+  /** Flink's s3.* keys from the --s3-* options ({@link StoreFileSystems#s3Settings}). */
   static Map<String, String> s3Settings(Arguments line, String secretFromEnvironment) {
-    Map<String, String> settings = new LinkedHashMap<>();
-    if (line.has("--s3-endpoint")) {
-      settings.put("s3.endpoint", line.require("--s3-endpoint"));
-      settings.put("s3.path.style.access", "true");
+    try {
+      return StoreFileSystems.s3Settings(line.get("--s3-endpoint", null), line.get("--s3-path-style-access", null),
+          line.get("--s3-access-key", null), line.get("--s3-secret-key", secretFromEnvironment));
+    } catch (IllegalArgumentException e) {
+      throw new UsageException(e.getMessage());
     }
-    if (line.has("--s3-path-style-access")) {
-      String value = line.require("--s3-path-style-access");
-      if (!value.equals("true") && !value.equals("false")) {
-        throw new UsageException("--s3-path-style-access is '" + value + "'; give true or false");
-      }
-      settings.put("s3.path.style.access", value);
-    }
-    if (line.has("--s3-access-key")) {
-      settings.put("s3.access-key", line.require("--s3-access-key"));
-    }
-    String secret = line.get("--s3-secret-key", secretFromEnvironment);
-    if (secret != null && !secret.isBlank()) {
-      settings.put("s3.secret-key", secret);
-    }
-    if (settings.containsKey("s3.access-key") != settings.containsKey("s3.secret-key")) {
-      throw new UsageException("give both --s3-access-key and --s3-secret-key (or S3_SECRET_KEY), or neither");
-    }
-    return settings;
   }
 
   static CropMode crop(String option) {

@@ -6,6 +6,7 @@ import dev.similarity.schemas.wire.AvroWireFormat;
 import org.apache.avro.Schema;
 import org.apache.avro.file.DataFileConstants;
 import org.apache.avro.file.DataFileReader;
+import org.apache.avro.file.SeekableInput;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericDatumWriter;
@@ -13,21 +14,25 @@ import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.message.BinaryMessageEncoder;
+import org.apache.flink.core.fs.FSDataInputStream;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.fs.Path;
 
 import java.io.ByteArrayOutputStream;
+import java.io.Closeable;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 
 /**
  * One Avro object container file of catalogue events (what Divolte Collector and most batch exports
- * write), on the local file system, read record by record and re-encoded as the job reads the catalogue topic.
+ * write), on any file system Flink reads ({@code file:}, {@code s3://} with Flink's S3 plugin, {@code hdfs://}),
+ * read record by record and re-encoded as the job reads the catalogue topic.
  *
  * <p>Each record is resolved by Avro's rules from the file's writer schema (in its header) to the
  * schema the job decodes naked events with ({@code target}: the job's {@link CatalogueEvent} schema, or
@@ -73,15 +78,20 @@ public final class CatalogueFile implements AutoCloseable, Iterator<CatalogueFil
     public static CatalogueFile open(Path path, Schema target, AvroWireFormat format) {
         DataFileReader<GenericRecord> reader;
         long size;
+        FileSystem fs;
+        FSDataInputStream in = null;
         try {
-            size = Files.size(path);
+            fs = path.getFileSystem();
+            size = fs.getFileStatus(path).getLen();
+            in = fs.open(path);
             // The file's header supplies the writer schema; the records are resolved to target.
-            reader = new DataFileReader<>(path.toFile(), new GenericDatumReader<>(target, target, GenericData.get()));
+            reader = new DataFileReader<>(new FlinkSeekableInput(in, size), new GenericDatumReader<>(target, target, GenericData.get()));
         } catch (IOException | RuntimeException e) {
+            closeQuietly(in);
             throw new CatalogueFileException(path + ": not a readable Avro container file: " + e.getMessage(), e);
         }
         try {
-            if (!endsWithItsSyncMarker(path, reader.previousSync(), size)) {
+            if (!endsWithItsSyncMarker(fs, path, reader.previousSync(), size)) {
                 throw new CatalogueFileException(path + ": truncated: its " + size + " bytes do not end with the file's sync marker, as"
                         + " every complete block does (a partial copy, or a file still being written?)");
             }
@@ -98,20 +108,58 @@ public final class CatalogueFile implements AutoCloseable, Iterator<CatalogueFil
         }
     }
 
+    /** A local file: {@link #open(Path, Schema, AvroWireFormat)} on its {@code file:} URI. */
+    public static CatalogueFile open(java.nio.file.Path path, Schema target, AvroWireFormat format) {
+        return open(new Path(path.toAbsolutePath().toUri()), target, format);
+    }
+
     /**
      * Whether the file's last bytes are its sync marker (the 16 bytes that end its header, {@code headerEnd}),
      * as they are when its last block was written whole.
      */
-    private static boolean endsWithItsSyncMarker(Path path, long headerEnd, long size) {
+    private static boolean endsWithItsSyncMarker(FileSystem fs, Path path, long headerEnd, long size) {
         int marker = DataFileConstants.SYNC_SIZE;
-        try (FileChannel channel = FileChannel.open(path)) {
-            ByteBuffer sync = ByteBuffer.allocate(marker);
-            ByteBuffer tail = ByteBuffer.allocate(marker);
-            channel.read(sync, headerEnd - marker);
-            channel.read(tail, size - marker);
-            return sync.flip().equals(tail.flip());
+        byte[] sync = new byte[marker];
+        byte[] tail = new byte[marker];
+        try (FSDataInputStream in = fs.open(path)) {
+            in.seek(headerEnd - marker);
+            readFully(in, sync);
+            in.seek(size - marker);
+            readFully(in, tail);
+            return Arrays.equals(sync, tail);
         } catch (IOException e) {
             throw new CatalogueFileException(path + ": cannot be read: " + e.getMessage(), e);
+        }
+    }
+
+    private static void readFully(FSDataInputStream in, byte[] into) throws IOException {
+        for (int at = 0; at < into.length; ) {
+            int n = in.read(into, at, into.length - at);
+            if (n < 0) throw new EOFException("the file ended early");
+            at += n;
+        }
+    }
+
+    /** Avro's random access over a Flink file system stream (the reader seeks to blocks and to the end). */
+    private record FlinkSeekableInput(FSDataInputStream in, long length) implements SeekableInput {
+        @Override
+        public void seek(long position) throws IOException {
+            in.seek(position);
+        }
+
+        @Override
+        public long tell() throws IOException {
+            return in.getPos();
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            return in.read(b, off, len);
+        }
+
+        @Override
+        public void close() throws IOException {
+            in.close();
         }
     }
 
@@ -204,9 +252,10 @@ public final class CatalogueFile implements AutoCloseable, Iterator<CatalogueFil
         }
     }
 
-    private static void closeQuietly(DataFileReader<?> reader) {
+    private static void closeQuietly(Closeable closeable) {
+        if (closeable == null) return;
         try {
-            reader.close();
+            closeable.close();
         } catch (IOException ignored) {
             // the file is refused anyway
         }

@@ -4,6 +4,7 @@ import dev.similarity.embedding.tools.Arguments;
 import dev.similarity.flink.IndexerOptions;
 import dev.similarity.flink.event.CatalogueWriterSchemas;
 import dev.similarity.flink.kafka.ToolProducers;
+import dev.similarity.index.snapshot.StoreFileSystems;
 import dev.similarity.schemas.CatalogueEvent;
 import dev.similarity.schemas.CatalogueEventValidator;
 import dev.similarity.schemas.wire.AvroRecordCodec;
@@ -12,6 +13,10 @@ import dev.similarity.schemas.wire.InvalidRecordException;
 import org.apache.avro.Schema;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.IllegalConfigurationException;
+import org.apache.flink.core.fs.FileStatus;
+import org.apache.flink.core.fs.FileSystem;
+import org.apache.flink.core.fs.Path;
+import org.apache.flink.core.fs.UnsupportedFileSystemSchemeException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeTopicsOptions;
@@ -25,11 +30,10 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
+import java.io.FileNotFoundException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -41,11 +45,11 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
- * Loads a catalogue export (Avro object container files of {@link CatalogueEvent}s on the local file
- * system, as Divolte Collector and batch exports write them) into the job's catalogue topic, keyed by
+ * Loads a catalogue export (Avro object container files of {@link CatalogueEvent}s, as Divolte Collector and
+ * batch exports write them, on the local file system or any Flink file system: {@code s3://} with Flink's S3
+ * plugin, {@code hdfs://}) into the job's catalogue topic, keyed by
  * product id, in the job's wire format. The job then indexes it as any backlog: in its bulk phase (README,
  * "Starting on an existing catalogue"), and the events that follow on the topic through the normal path.
  *
@@ -66,9 +70,18 @@ public final class CatalogueFileImport {
             usage: import-catalogue --file PATH [--file PATH ...] [--kafka.bootstrap-servers H:P]
                                     [--kafka.topic.catalogue-events TOPIC] [--catalogue.wire-format NAKED_BINARY|SINGLE_OBJECT]
                                     [--catalogue.writer-schema FILE.avsc] [--dry-run]
-              Sends every catalogue event in the Avro container files (local files; a folder: its *.avro files, by name) to
-              the job's catalogue topic, keyed by product id, encoded as the job with these options reads it; prints
-              progress every 10 s and counts at the end. --dry-run: reads and checks the files, sends nothing.""";
+                                    [--plugins-dir DIR] [--s3-endpoint URL] [--s3-path-style-access true|false]
+                                    [--s3-access-key KEY] [--s3-secret-key KEY]
+              Sends every catalogue event in the Avro container files to the job's catalogue topic, keyed by product id,
+              encoded as the job with these options reads it; prints progress every 10 s and counts at the end.
+              --file           a local path, or a Flink file system URI (s3://bucket/exports/, hdfs://...); a folder:
+                               its *.avro files, by name
+              --dry-run        reads and checks the files, sends nothing
+              --plugins-dir    Flink's plugins folder, with s3-fs-presto/ for s3:// files (default: $FLINK_PLUGINS_DIR)
+              --s3-endpoint    an S3-compatible server instead of AWS (Flink's s3.endpoint); path-style access unless
+                               --s3-path-style-access false
+              --s3-access-key, --s3-secret-key  credentials; the secret also from the environment variable
+                               S3_SECRET_KEY. Without them the S3 client's default credentials apply""";
 
     /** Examples of refused events kept per problem, and distinct problems kept (the rest are counted as one). */
     private static final int EXAMPLES = 3;
@@ -110,8 +123,10 @@ public final class CatalogueFileImport {
         Arguments a;
         try {
             a = Arguments.parse(args, USAGE, List.of("--file", "--kafka.bootstrap-servers", "--kafka.topic.catalogue-events",
-                    "--catalogue.wire-format", "--catalogue.writer-schema"), List.of("--dry-run"));
+                    "--catalogue.wire-format", "--catalogue.writer-schema", "--plugins-dir", "--s3-endpoint", "--s3-path-style-access",
+                    "--s3-access-key", "--s3-secret-key"), List.of("--dry-run"));
             if (!a.has("--file")) throw new Arguments.UsageException("--file is required\n" + USAGE);
+            initializeFileSystems(a);
         } catch (Arguments.UsageException e) {
             System.err.println(e.getMessage());
             System.exit(2);
@@ -124,7 +139,7 @@ public final class CatalogueFileImport {
         }
         try {
             List<Path> files = new ArrayList<>();
-            for (String file : a.getAll("--file")) files.addAll(containerFiles(Path.of(file)));
+            for (String file : a.getAll("--file")) files.addAll(containerFiles(file));
             Result result = run(files, options, a.has("--dry-run"), System.err::println);
             System.out.printf("%s %,d of %,d events from %d file(s) to %s in %.1f s (%,.0f events/s); by kind %s%n",
                     a.has("--dry-run") ? "would send" : "sent", result.sent(), result.read(), files.size(),
@@ -214,7 +229,7 @@ public final class CatalogueFileImport {
                         if (System.nanoTime() >= nextProgress) {
                             nextProgress = System.nanoTime() + PROGRESS_NANOS;
                             progress.accept(String.format("file %d of %d (%s): %.0f %% of its bytes read; %,d events read, %,d acknowledged, %,.0f events/s",
-                                    i + 1, files.size(), path.getFileName(), 100.0 * file.position() / Math.max(file.size(), 1),
+                                    i + 1, files.size(), path.getName(), 100.0 * file.position() / Math.max(file.size(), 1),
                                     counts.read, acknowledged.get(), counts.read / ((System.nanoTime() - started) / 1e9)));
                         }
                     }
@@ -290,18 +305,63 @@ public final class CatalogueFileImport {
         }
     }
 
-    /** The file itself, or a folder's {@code *.avro} files in name order. */
-    static List<Path> containerFiles(Path path) {
-        if (!Files.isDirectory(path)) {
-            if (!Files.isRegularFile(path)) throw new UncheckedIOException(path + ": no such file", new NoSuchFileException(path.toString()));
-            return List.of(path);
+    /**
+     * Flink's file systems as a Flink process sets them up ({@link StoreFileSystems}), when a plugins folder
+     * ({@code --plugins-dir}, else {@code $FLINK_PLUGINS_DIR}) or an {@code --s3-*} option is given; else the
+     * file systems on the class path ({@code file:}) only.
+     *
+     * @throws Arguments.UsageException if the {@code --s3-*} options do not go together, or the plugins folder
+     *                                  cannot be read
+     */
+    private static void initializeFileSystems(Arguments a) {
+        Map<String, String> s3;
+        try {
+            s3 = StoreFileSystems.s3Settings(a.get("--s3-endpoint", null), a.get("--s3-path-style-access", null),
+                    a.get("--s3-access-key", null), a.get("--s3-secret-key", System.getenv("S3_SECRET_KEY")));
+        } catch (IllegalArgumentException e) {
+            throw new Arguments.UsageException(e.getMessage());
         }
-        try (Stream<Path> listed = Files.list(path)) {
-            List<Path> files = listed.filter(p -> p.getFileName().toString().endsWith(".avro") && Files.isRegularFile(p)).sorted().toList();
-            if (files.isEmpty()) throw new UncheckedIOException(path + ": no *.avro file in this folder", new NoSuchFileException(path.toString()));
+        String plugins = a.get("--plugins-dir", System.getenv("FLINK_PLUGINS_DIR"));
+        boolean withPlugins = plugins != null && !plugins.isBlank();
+        if (withPlugins || !s3.isEmpty()) {
+            try {
+                StoreFileSystems.initialize(s3, withPlugins ? java.nio.file.Path.of(plugins) : null);
+            } catch (UncheckedIOException e) {
+                throw new Arguments.UsageException("--plugins-dir: " + e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * The file at {@code location}, or a folder's {@code *.avro} files in name order.
+     *
+     * @param location a local path (relative to the working directory) or a Flink file system URI
+     *                 ({@code s3://bucket/exports/}, {@code hdfs://...}, {@code file:///...})
+     * @throws UncheckedIOException if nothing is there, a folder holds no {@code *.avro} file, or no file
+     *                              system serves the URI's scheme (the message says which plugin it needs)
+     */
+    public static List<Path> containerFiles(String location) {
+        Path path = location.contains("://") ? new Path(location) : new Path(java.nio.file.Path.of(location).toAbsolutePath().toUri());
+        try {
+            FileSystem fs = path.getFileSystem();
+            FileStatus status = fs.getFileStatus(path);
+            if (!status.isDir()) return List.of(path);
+            List<Path> files = new ArrayList<>();
+            for (FileStatus listed : fs.listStatus(path)) {
+                if (!listed.isDir() && listed.getPath().getName().endsWith(".avro")) files.add(listed.getPath());
+            }
+            if (files.isEmpty()) throw new UncheckedIOException(location + ": no *.avro file in this folder", new FileNotFoundException(location));
+            files.sort(Comparator.comparing(Path::getName));
             return files;
+        } catch (UnsupportedFileSystemSchemeException e) {
+            throw new UncheckedIOException(location + ": no file system for " + path.toUri().getScheme() + "://"
+                    + (path.toUri().getScheme().startsWith("s3")
+                    ? " here: s3:// needs Flink's S3 file system, --plugins-dir DIR with s3-fs-presto/ in it (the build puts one in"
+                    + " flink-local/target/plugins)" : " (" + e.getMessage() + ")"), e);
+        } catch (FileNotFoundException e) {
+            throw new UncheckedIOException(location + ": no such file", e);
         } catch (IOException e) {
-            throw new UncheckedIOException(path + ": cannot list: " + e.getMessage(), e);
+            throw new UncheckedIOException(location + ": cannot be read: " + e.getMessage(), e);
         }
     }
 

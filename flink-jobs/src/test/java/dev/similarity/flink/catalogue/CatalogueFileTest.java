@@ -127,7 +127,7 @@ class CatalogueFileTest {
         options.set(IndexerOptions.CATALOGUE_WRITER_SCHEMA, schemaFile.toString());
         Path file = writeCurrent("current.avro", event("p1", 1));
 
-        CatalogueFileImport.Result result = CatalogueFileImport.run(List.of(file), options, true, line -> { });
+        CatalogueFileImport.Result result = CatalogueFileImport.run(files(file), options, true, line -> { });
         List<CatalogueFile.Record> records = readAll(file, older, AvroWireFormat.NAKED_BINARY);
 
         assertThat(result.read()).isEqualTo(1);
@@ -211,10 +211,10 @@ class CatalogueFileTest {
         Configuration options = new Configuration();
         options.set(IndexerOptions.KAFKA_BOOTSTRAP_SERVERS, "127.0.0.1:1"); // never reached
 
-        assertThatThrownBy(() -> CatalogueFileImport.run(List.of(good, empty), options, false, line -> { }))
+        assertThatThrownBy(() -> CatalogueFileImport.run(files(good, empty), options, false, line -> { }))
                 .isInstanceOf(CatalogueFile.CatalogueFileException.class)
                 .hasMessageContaining("part-2.avro: not a readable Avro container file");
-        assertThatThrownBy(() -> CatalogueFileImport.run(List.of(good, cut), options, false, line -> { }))
+        assertThatThrownBy(() -> CatalogueFileImport.run(files(good, cut), options, false, line -> { }))
                 .isInstanceOf(CatalogueFile.CatalogueFileException.class)
                 .hasMessageContaining("part-3.avro: truncated");
     }
@@ -228,7 +228,7 @@ class CatalogueFileTest {
                 older("relative-2", "UPSERTED", "/images/2.jpg", 1),
                 older("gone", "REMOVED", null, 2));
 
-        CatalogueFileImport.Result result = CatalogueFileImport.run(List.of(file), new Configuration(), true, line -> { });
+        CatalogueFileImport.Result result = CatalogueFileImport.run(files(file), new Configuration(), true, line -> { });
 
         assertThat(result.read()).isEqualTo(5);
         assertThat(result.sent()).isEqualTo(5);
@@ -265,7 +265,7 @@ class CatalogueFileTest {
         Configuration options = new Configuration();
         AvroRecordCodec<CatalogueEvent> job = AvroRecordCodec.of(CatalogueEvent.class, AvroWireFormat.NAKED_BINARY);
 
-        assertThatThrownBy(() -> CatalogueFileImport.send(List.of(file, file), options, job, producer, line -> { }))
+        assertThatThrownBy(() -> CatalogueFileImport.send(files(file, file), options, job, producer, line -> { }))
                 .isInstanceOf(CatalogueFileImport.ImportStoppedException.class)
                 .hasMessageContaining("product p4")
                 .hasMessageContaining("max.message.bytes")
@@ -281,7 +281,22 @@ class CatalogueFileTest {
         Files.createFile(folder.resolve("part-2.avro"));
         Files.createFile(folder.resolve("part-1.avro"));
 
-        assertThat(CatalogueFileImport.containerFiles(folder)).extracting(p -> p.getFileName().toString())
+        assertThat(CatalogueFileImport.containerFiles(folder.toString())).extracting(p -> p.getName())
                 .containsExactly("part-1.avro", "part-2.avro");
+    }
+
+    @Test
+    void aMissingFileOrAFolderWithoutExportsIsNamedAndAnUnservedSchemeSaysWhatItNeeds() throws Exception {
+        Path empty = Files.createDirectory(dir.resolve("empty"));
+        assertThatThrownBy(() -> CatalogueFileImport.containerFiles(dir.resolve("nothing.avro").toString()))
+                .hasMessageContaining("nothing.avro: no such file");
+        assertThatThrownBy(() -> CatalogueFileImport.containerFiles(empty.toString())).hasMessageContaining("no *.avro file");
+        assertThatThrownBy(() -> CatalogueFileImport.containerFiles("s3://exports/catalogue/"))
+                .hasMessageContaining("--plugins-dir");
+    }
+
+    /** Local files as the Flink file system paths the import reads. */
+    private static List<org.apache.flink.core.fs.Path> files(Path... paths) {
+        return java.util.Arrays.stream(paths).map(p -> new org.apache.flink.core.fs.Path(p.toUri())).toList();
     }
 }
