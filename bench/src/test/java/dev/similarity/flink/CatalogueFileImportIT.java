@@ -2,12 +2,8 @@ package dev.similarity.flink;
 
 import dev.similarity.flink.catalogue.CatalogueFileImport;
 import dev.similarity.flink.demo.CatalogueChurn;
-import dev.similarity.flink.demo.DemoCatalogue;
-import dev.similarity.flink.demo.DemoImageServer;
-import dev.similarity.flink.demo.DemoRun;
 import dev.similarity.flink.demo.NeighbourListCollector;
 import dev.similarity.index.snapshot.StoreFileSystems;
-import dev.similarity.kafka.local.LocalKafkaBroker;
 import dev.similarity.s3.local.LocalS3Server;
 import dev.similarity.schemas.WriterSchemas;
 import dev.similarity.schemas.DeadLetter;
@@ -54,10 +50,7 @@ class CatalogueFileImportIT {
     @TempDir
     static Path work;
 
-    private LocalKafkaBroker broker;
-    private DemoImageServer images;
-    private DemoRun run;
-    private DemoCatalogue catalogue;
+    private LoopbackJob job;
     private Configuration importOptions;
     private Path export;
     private CatalogueFileImport.Result first;
@@ -66,36 +59,30 @@ class CatalogueFileImportIT {
 
     @BeforeAll
     void importAnExport() throws Exception {
-        broker = LocalKafkaBroker.builder().dataDir(work.resolve("kafka")).port(0).build();
-        broker.start();
-        catalogue = new DemoCatalogue();
-        images = new DemoImageServer(catalogue, 0);
-        run = new DemoRun(catalogue, images, broker.bootstrapServers(), work, "import", -1, Map.of());
+        job = LoopbackJob.start(work, "import", Map.of());
         export = writeExport(work.resolve("catalogue.avro"));
         importOptions = new Configuration();
-        importOptions.set(IndexerOptions.KAFKA_BOOTSTRAP_SERVERS, broker.bootstrapServers());
-        importOptions.set(IndexerOptions.CATALOGUE_TOPIC, run.config().get(IndexerOptions.CATALOGUE_TOPIC));
+        importOptions.set(IndexerOptions.KAFKA_BOOTSTRAP_SERVERS, job.broker.bootstrapServers());
+        importOptions.set(IndexerOptions.CATALOGUE_TOPIC, job.run.config().get(IndexerOptions.CATALOGUE_TOPIC));
 
         first = CatalogueFileImport.run(CatalogueFileImport.containerFiles(export.toString()), importOptions, false, line -> { });
 
         long deadline = System.currentTimeMillis() + 300_000;
-        while (System.currentTimeMillis() < deadline && (withList() < PRODUCTS - 1 || run.deadLetters().records() < 1)) {
+        while (System.currentTimeMillis() < deadline && (withList() < PRODUCTS - 1 || job.run.deadLetters().records() < 1)) {
             Thread.sleep(250);
         }
-        CatalogueChurn churn = new CatalogueChurn(run, catalogue, images);
+        CatalogueChurn churn = new CatalogueChurn(job.run, job.catalogue, job.images);
         churn.awaitQuiet(3_000, 60_000);
         listsAfterFirstImport = listsPublished();
         second = CatalogueFileImport.run(CatalogueFileImport.containerFiles(export.toString()), importOptions, false, line -> { });
         deadline = System.currentTimeMillis() + 120_000;
-        while (System.currentTimeMillis() < deadline && run.deadLetters().records() < 2) Thread.sleep(250);
+        while (System.currentTimeMillis() < deadline && job.run.deadLetters().records() < 2) Thread.sleep(250);
         churn.awaitQuiet(3_000, 60_000);
     }
 
     @AfterAll
     void stop() throws Exception {
-        if (run != null) run.close();
-        if (images != null) images.close();
-        if (broker != null) broker.close();
+        if (job != null) job.close();
     }
 
     /**
@@ -108,11 +95,11 @@ class CatalogueFileImportIT {
         try (DataFileWriter<GenericRecord> writer = new DataFileWriter<>(new GenericDatumWriter<GenericRecord>(older))) {
             writer.setSyncInterval(4_096); // several blocks
             writer.create(older, file.toFile());
-            writer.append(event(older, catalogue.productId(1), "IMAGE_CHANGED", images.imageUrl(2), 2, 1, anHourAgo));
+            writer.append(event(older, job.catalogue.productId(1), "IMAGE_CHANGED", job.images.imageUrl(2), 2, 1, anHourAgo));
             for (int n = 0; n < PRODUCTS; n++) {
-                writer.append(event(older, catalogue.productId(n), "UPSERTED", images.imageUrl(n), 1, n, anHourAgo));
+                writer.append(event(older, job.catalogue.productId(n), "UPSERTED", job.images.imageUrl(n), 1, n, anHourAgo));
             }
-            writer.append(event(older, catalogue.productId(0), "REMOVED", null, 2, 0, anHourAgo));
+            writer.append(event(older, job.catalogue.productId(0), "REMOVED", null, 2, 0, anHourAgo));
             writer.append(event(older, "no-image", "UPSERTED", null, 1, 0, anHourAgo));
         }
         return file;
@@ -126,7 +113,7 @@ class CatalogueFileImportIT {
                 .set("kind", WriterSchemas.symbol(older, "kind", kind))
                 .set("catalogueVersion", version)
                 .set("imageUrl", imageUrl)
-                .set("categoryPath", List.of(catalogue.category(n)))
+                .set("categoryPath", List.of(job.catalogue.category(n)))
                 .build();
     }
 
@@ -180,14 +167,14 @@ class CatalogueFileImportIT {
 
     @Test
     void everyLiveProductOfTheFileGetsAListOfKAndTheRemovedOneNone() {
-        Map<String, NeighbourListCollector.Seen> latest = run.lists().latest();
+        Map<String, NeighbourListCollector.Seen> latest = job.run.lists().latest();
         for (int n = 1; n < PRODUCTS; n++) {
-            String id = catalogue.productId(n);
+            String id = job.catalogue.productId(n);
             assertThat(latest.get(id)).as("list of %s", id).isNotNull();
             assertThat(latest.get(id).list().getNeighbours()).as("neighbours of %s", id).hasSize(K)
-                    .extracting(Neighbour::getProductId).doesNotContain(id, catalogue.productId(0), "no-image");
+                    .extracting(Neighbour::getProductId).doesNotContain(id, job.catalogue.productId(0), "no-image");
         }
-        NeighbourListCollector.Seen removed = latest.get(catalogue.productId(0));
+        NeighbourListCollector.Seen removed = latest.get(job.catalogue.productId(0));
         assertThat(removed == null || removed.list() == null).as("product 0 is removed: no list or a tombstone").isTrue();
     }
 
@@ -195,18 +182,18 @@ class CatalogueFileImportIT {
     void aProductsNewestVersionInTheFileWins() {
         // Product 1 shows product 2's picture at version 2: one image, so one list, without each other
         // (neighbours.identical-images EXCLUDE). Had version 1 won, product 1's list would be its own picture's.
-        Map<String, NeighbourListCollector.Seen> latest = run.lists().latest();
-        List<String> ofOne = latest.get(catalogue.productId(1)).list().getNeighbours().stream().map(Neighbour::getProductId).toList();
-        List<String> ofTwo = latest.get(catalogue.productId(2)).list().getNeighbours().stream().map(Neighbour::getProductId).toList();
-        assertThat(ofOne).doesNotContain(catalogue.productId(2)).containsExactlyElementsOf(ofTwo);
+        Map<String, NeighbourListCollector.Seen> latest = job.run.lists().latest();
+        List<String> ofOne = latest.get(job.catalogue.productId(1)).list().getNeighbours().stream().map(Neighbour::getProductId).toList();
+        List<String> ofTwo = latest.get(job.catalogue.productId(2)).list().getNeighbours().stream().map(Neighbour::getProductId).toList();
+        assertThat(ofOne).doesNotContain(job.catalogue.productId(2)).containsExactlyElementsOf(ofTwo);
     }
 
     @Test
     void theInvalidEventIsADeadLetterWithItsReason() throws Exception {
         AvroRecordCodec<DeadLetter> codec = AvroRecordCodec.of(DeadLetter.class, AvroWireFormat.SINGLE_OBJECT);
         List<DeadLetter> letters = new ArrayList<>();
-        for (String key : run.deadLetters().keysSeen()) {
-            for (NeighbourListCollector.Seen seen : run.deadLetters().history(key)) letters.add(codec.decode(seen.value()));
+        for (String key : job.run.deadLetters().keysSeen()) {
+            for (NeighbourListCollector.Seen seen : job.run.deadLetters().history(key)) letters.add(codec.decode(seen.value()));
         }
         assertThat(letters).isNotEmpty().allSatisfy(letter -> {
             assertThat(letter.getProductId()).isEqualTo("no-image");
@@ -217,21 +204,21 @@ class CatalogueFileImportIT {
     @Test
     void importingTheSameFileAgainPublishesNoList() {
         assertThat(second.sent()).isEqualTo(PRODUCTS + 3);
-        assertThat(run.deadLetters().records()).as("the job read the second import: its invalid event is a dead letter again").isEqualTo(2);
+        assertThat(job.run.deadLetters().records()).as("the job read the second import: its invalid event is a dead letter again").isEqualTo(2);
         assertThat(listsPublished()).isEqualTo(listsAfterFirstImport);
     }
 
     private Map<String, Integer> listsPublished() {
         Map<String, Integer> counts = new HashMap<>();
-        for (String key : run.lists().keysSeen()) counts.put(key, run.lists().history(key).size());
+        for (String key : job.run.lists().keysSeen()) counts.put(key, job.run.lists().history(key).size());
         return counts;
     }
 
     private int withList() {
-        Map<String, NeighbourListCollector.Seen> latest = run.lists().latest();
+        Map<String, NeighbourListCollector.Seen> latest = job.run.lists().latest();
         int done = 0;
         for (int n = 1; n < PRODUCTS; n++) {
-            if (latest.containsKey(catalogue.productId(n))) done++;
+            if (latest.containsKey(job.catalogue.productId(n))) done++;
         }
         return done;
     }

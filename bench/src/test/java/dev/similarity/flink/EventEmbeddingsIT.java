@@ -5,11 +5,7 @@ import dev.similarity.embedding.ImageEmbedder;
 import dev.similarity.embedding.ImageEmbedderConfig;
 import dev.similarity.flink.demo.CatalogueChurn;
 import dev.similarity.flink.demo.CatalogueFeeder;
-import dev.similarity.flink.demo.DemoCatalogue;
-import dev.similarity.flink.demo.DemoImageServer;
-import dev.similarity.flink.demo.DemoRun;
 import dev.similarity.flink.demo.NeighbourListCollector;
-import dev.similarity.kafka.local.LocalKafkaBroker;
 import dev.similarity.schemas.DeadLetter;
 import dev.similarity.schemas.EmbeddingVectors;
 import dev.similarity.schemas.Neighbour;
@@ -49,40 +45,33 @@ class EventEmbeddingsIT {
     @TempDir
     static Path work;
 
-    private LocalKafkaBroker broker;
-    private DemoImageServer images;
-    private DemoRun run;
-    private DemoCatalogue catalogue;
+    private LoopbackJob job;
     private float[][] vectors;
     private String modelId;
 
     @BeforeAll
     void feedEmbeddedAndImageEvents() throws Exception {
-        broker = LocalKafkaBroker.builder().dataDir(work.resolve("kafka")).port(0).build();
-        broker.start();
-        catalogue = new DemoCatalogue();
-        images = new DemoImageServer(catalogue, 0);
-        run = new DemoRun(catalogue, images, broker.bootstrapServers(), work, "embedded", -1, Map.of());
+        job = LoopbackJob.start(work, "embedded", Map.of());
         vectors = new float[PRODUCTS][];
-        try (ImageEmbedder embedder = ImageEmbedder.load(ImageEmbedderConfig.builder().modelDir(run.config().modelDir()).build())) {
+        try (ImageEmbedder embedder = ImageEmbedder.load(ImageEmbedderConfig.builder().modelDir(job.run.config().modelDir()).build())) {
             modelId = embedder.modelId();
             List<byte[]> pngs = new ArrayList<>();
-            for (int n = 0; n < PRODUCTS; n++) pngs.add(catalogue.png(n));
+            for (int n = 0; n < PRODUCTS; n++) pngs.add(job.catalogue.png(n));
             List<EmbeddingResult> results = embedder.embedBatch(pngs);
             for (int n = 0; n < PRODUCTS; n++) vectors[n] = results.get(n).vector();
         }
-        try (CatalogueFeeder feeder = new CatalogueFeeder(broker.bootstrapServers(),
-                run.config().get(IndexerOptions.CATALOGUE_TOPIC), AvroWireFormat.NAKED_BINARY)) {
+        try (CatalogueFeeder feeder = new CatalogueFeeder(job.broker.bootstrapServers(),
+                job.run.config().get(IndexerOptions.CATALOGUE_TOPIC), AvroWireFormat.NAKED_BINARY)) {
             for (int n = 0; n < PRODUCTS; n++) {
-                String id = catalogue.productId(n);
+                String id = job.catalogue.productId(n);
                 if (n % 2 == 1) {
-                    feeder.upsert(id, images.baseUrl() + "/never-fetched/" + n + ".png", catalogue.category(n), 1, false,
+                    feeder.upsert(id, job.images.baseUrl() + "/never-fetched/" + n + ".png", job.catalogue.category(n), 1, false,
                             EmbeddingVectors.of(modelId, scaled(vectors[n], 3.5f)));
                 } else {
-                    feeder.upsert(id, images.imageUrl(n), catalogue.category(n), 1, false);
+                    feeder.upsert(id, job.images.imageUrl(n), job.catalogue.category(n), 1, false);
                 }
             }
-            String url = images.imageUrl(0);
+            String url = job.images.imageUrl(0);
             feeder.upsert("other-model", url, "Bag", 1, false, EmbeddingVectors.of("fashion-mnist-similarity@0", vectors[0]));
             feeder.upsert("wrong-dimension", url, "Bag", 1, false, EmbeddingVectors.of(modelId, Arrays.copyOf(vectors[0], 64)));
             float[] nan = vectors[0].clone();
@@ -92,31 +81,29 @@ class EventEmbeddingsIT {
         }
         long deadline = System.currentTimeMillis() + 300_000;
         while (System.currentTimeMillis() < deadline
-                && (withList() < PRODUCTS || run.deadLetters().records() < 3)) {
+                && (withList() < PRODUCTS || job.run.deadLetters().records() < 3)) {
             Thread.sleep(250);
         }
-        new CatalogueChurn(run, catalogue, images).awaitQuiet(3_000, 60_000);
+        new CatalogueChurn(job.run, job.catalogue, job.images).awaitQuiet(3_000, 60_000);
     }
 
     @AfterAll
     void stop() throws Exception {
-        if (run != null) run.close();
-        if (images != null) images.close();
-        if (broker != null) broker.close();
+        if (job != null) job.close();
     }
 
     @Test
     void everyProductGetsAListOfKAndEmbeddedAndFetchedProductsListEachOther() {
-        Map<String, NeighbourListCollector.Seen> latest = run.lists().latest();
+        Map<String, NeighbourListCollector.Seen> latest = job.run.lists().latest();
         int listsOfFetchedNamingEmbedded = 0, listsOfEmbeddedNamingFetched = 0;
         for (int n = 0; n < PRODUCTS; n++) {
-            String id = catalogue.productId(n);
+            String id = job.catalogue.productId(n);
             assertThat(latest.get(id)).as("list of %s", id).isNotNull();
             List<Neighbour> neighbours = latest.get(id).list().getNeighbours();
             assertThat(neighbours).as("neighbours of %s", id).hasSize(K);
             assertThat(neighbours).extracting(Neighbour::getProductId).doesNotContain(id, "other-model", "wrong-dimension", "not-finite");
-            boolean namesOdd = neighbours.stream().anyMatch(x -> catalogue.productNumber(x.getProductId()) % 2 == 1);
-            boolean namesEven = neighbours.stream().anyMatch(x -> catalogue.productNumber(x.getProductId()) % 2 == 0);
+            boolean namesOdd = neighbours.stream().anyMatch(x -> job.catalogue.productNumber(x.getProductId()) % 2 == 1);
+            boolean namesEven = neighbours.stream().anyMatch(x -> job.catalogue.productNumber(x.getProductId()) % 2 == 0);
             if (n % 2 == 0 && namesOdd) listsOfFetchedNamingEmbedded++;
             if (n % 2 == 1 && namesEven) listsOfEmbeddedNamingFetched++;
         }
@@ -127,16 +114,16 @@ class EventEmbeddingsIT {
 
     @Test
     void listsMatchTheExactTopKOfTheModelsVectorsAndScoresAreCosines() {
-        Map<String, NeighbourListCollector.Seen> latest = run.lists().latest();
+        Map<String, NeighbourListCollector.Seen> latest = job.run.lists().latest();
         double overlap = 0;
         for (int n = 0; n < PRODUCTS; n++) {
-            NeighbourList list = latest.get(catalogue.productId(n)).list();
+            NeighbourList list = latest.get(job.catalogue.productId(n)).list();
             Set<String> exact = new HashSet<>();
-            for (int i : CatalogueChurn.exactTopK(vectors, n, K)) exact.add(catalogue.productId(i));
+            for (int i : CatalogueChurn.exactTopK(vectors, n, K)) exact.add(job.catalogue.productId(i));
             overlap += list.getNeighbours().stream().filter(x -> exact.contains(x.getProductId())).count() / (double) K;
             // A scaled vector that was not normalised would score far above 1.
             Neighbour first = list.getNeighbours().get(0);
-            float expected = dot(vectors[n], vectors[catalogue.productNumber(first.getProductId())]);
+            float expected = dot(vectors[n], vectors[job.catalogue.productNumber(first.getProductId())]);
             assertThat(first.getScore()).as("score of %s in the list of %s", first.getProductId(), n).isCloseTo(expected, org.assertj.core.data.Offset.offset(1e-3f));
         }
         assertThat(overlap / PRODUCTS).isGreaterThanOrEqualTo(0.95);
@@ -146,8 +133,8 @@ class EventEmbeddingsIT {
     void badEmbeddingsAreDeadLettersWithTheirReasonAndNothingWasFetchedForTheOthers() throws Exception {
         AvroRecordCodec<DeadLetter> codec = AvroRecordCodec.of(DeadLetter.class, AvroWireFormat.SINGLE_OBJECT);
         Map<String, DeadLetter> byProduct = new HashMap<>();
-        for (String key : run.deadLetters().keysSeen()) {
-            for (NeighbourListCollector.Seen seen : run.deadLetters().history(key)) {
+        for (String key : job.run.deadLetters().keysSeen()) {
+            for (NeighbourListCollector.Seen seen : job.run.deadLetters().history(key)) {
                 DeadLetter letter = codec.decode(seen.value());
                 byProduct.put(letter.getProductId(), letter);
             }
@@ -162,14 +149,14 @@ class EventEmbeddingsIT {
                 "128 dimensions");
         assertThat(byProduct.get("not-finite").getReason().name()).isEqualTo("INVALID_EMBEDDING");
         assertThat(byProduct.get("not-finite").getErrorMessage()).contains("NaN at index 5");
-        assertThat(run.lists().latest()).doesNotContainKeys("other-model", "wrong-dimension", "not-finite");
+        assertThat(job.run.lists().latest()).doesNotContainKeys("other-model", "wrong-dimension", "not-finite");
     }
 
     private int withList() {
-        Map<String, NeighbourListCollector.Seen> latest = run.lists().latest();
+        Map<String, NeighbourListCollector.Seen> latest = job.run.lists().latest();
         int done = 0;
         for (int n = 0; n < PRODUCTS; n++) {
-            if (latest.containsKey(catalogue.productId(n))) done++;
+            if (latest.containsKey(job.catalogue.productId(n))) done++;
         }
         return done;
     }

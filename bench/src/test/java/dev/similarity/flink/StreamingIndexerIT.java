@@ -2,12 +2,8 @@ package dev.similarity.flink;
 
 import dev.similarity.flink.demo.CatalogueChurn;
 import dev.similarity.flink.demo.CatalogueFeeder;
-import dev.similarity.flink.demo.DemoCatalogue;
-import dev.similarity.flink.demo.DemoImageServer;
-import dev.similarity.flink.demo.DemoRun;
 import dev.similarity.flink.demo.NeighbourListCollector;
 import dev.similarity.flink.demo.RunSummary;
-import dev.similarity.kafka.local.LocalKafkaBroker;
 import dev.similarity.schemas.DeadLetter;
 import dev.similarity.schemas.Neighbour;
 import dev.similarity.schemas.NeighbourList;
@@ -42,50 +38,41 @@ class StreamingIndexerIT {
     @TempDir
     static Path work;
 
-    private LocalKafkaBroker broker;
-    private DemoImageServer images;
-    private DemoRun run;
-    private DemoCatalogue catalogue;
+    private LoopbackJob job;
     private RunSummary summary;
     private CatalogueChurn churn;
     private byte[] malformed;
 
     @BeforeAll
     void runThePipeline() throws Exception {
-        broker = LocalKafkaBroker.builder().dataDir(work.resolve("kafka")).port(0).build();
-        broker.start();
-        catalogue = new DemoCatalogue();
-        images = new DemoImageServer(catalogue, 0);
-        String corruptUrl = images.put("/corrupt.png", Arrays.copyOf(catalogue.png(0), 40));
-        run = new DemoRun(catalogue, images, broker.bootstrapServers(), work, "it", -1, Map.of());
-        try (CatalogueFeeder feeder = new CatalogueFeeder(broker.bootstrapServers(),
-                run.config().get(IndexerOptions.CATALOGUE_TOPIC), AvroWireFormat.NAKED_BINARY)) {
+        job = LoopbackJob.start(work, "it", Map.of());
+        String corruptUrl = job.images.put("/corrupt.png", Arrays.copyOf(job.catalogue.png(0), 40));
+        try (CatalogueFeeder feeder = new CatalogueFeeder(job.broker.bootstrapServers(),
+                job.run.config().get(IndexerOptions.CATALOGUE_TOPIC), AvroWireFormat.NAKED_BINARY)) {
             malformed = "this is not an Avro catalogue event".getBytes(StandardCharsets.UTF_8);
             feeder.sendRaw("malformed", malformed);
-            feeder.upsert("unreachable", images.baseUrl() + "/missing.png", "Bag", 1, false);
+            feeder.upsert("unreachable", job.images.baseUrl() + "/missing.png", "Bag", 1, false);
             feeder.upsert("refused", "http://127.0.0.1:1/nothing.png", "Bag", 1, false);
             feeder.upsert("corrupt", corruptUrl, "Bag", 1, false);
             feeder.flush();
         }
-        churn = new CatalogueChurn(run, catalogue, images);
+        churn = new CatalogueChurn(job.run, job.catalogue, job.images);
         summary = churn.load(PRODUCTS, 600_000);
-        waitFor(() -> run.deadLetters().records() >= 4, 120_000);
+        waitFor(() -> job.run.deadLetters().records() >= 4, 120_000);
         churn.awaitQuiet(5_000, 120_000);
     }
 
     @AfterAll
     void stop() throws Exception {
-        if (run != null) run.close();
-        if (images != null) images.close();
-        if (broker != null) broker.close();
+        if (job != null) job.close();
     }
 
     @Test
     void everyProductGetsACommittedListOfKNeighboursNeverItself() {
         assertThat(summary.get("products_with_list")).isEqualTo(PRODUCTS);
-        Map<String, NeighbourListCollector.Seen> latest = run.lists().latest();
+        Map<String, NeighbourListCollector.Seen> latest = job.run.lists().latest();
         for (int n = 0; n < PRODUCTS; n++) {
-            String id = catalogue.productId(n);
+            String id = job.catalogue.productId(n);
             NeighbourList list = latest.get(id).list();
             assertThat(list).as("latest list of %s", id).isNotNull();
             assertThat(list.getNeighbours()).as("neighbours of %s", id).hasSize(K);
@@ -97,7 +84,7 @@ class StreamingIndexerIT {
 
     @Test
     void noListUpdateIsCommittedTwice() {
-        assertThat(run.lists().repeatedUpdates()).as("list updates committed more than once").isEmpty();
+        assertThat(job.run.lists().repeatedUpdates()).as("list updates committed more than once").isEmpty();
     }
 
     @Test
@@ -117,8 +104,8 @@ class StreamingIndexerIT {
     void badRecordsLandInTheDeadLetterTopicWithTheirReason() throws Exception {
         AvroRecordCodec<DeadLetter> codec = AvroRecordCodec.of(DeadLetter.class, AvroWireFormat.SINGLE_OBJECT);
         Map<String, DeadLetter> byReason = new HashMap<>();
-        for (NeighbourListCollector.Seen seen : run.deadLetters().latest().values()) {
-            for (NeighbourListCollector.Seen s : run.deadLetters().history(seen.productId())) {
+        for (NeighbourListCollector.Seen seen : job.run.deadLetters().latest().values()) {
+            for (NeighbourListCollector.Seen s : job.run.deadLetters().history(seen.productId())) {
                 DeadLetter letter = codec.decode(s.value());
                 byReason.put(letter.getReason().name(), letter);
             }
