@@ -19,7 +19,10 @@ import java.util.Map;
  * ({@link Step#SEND_CANDIDATES}); the batch stays in {@code batch-pending}
  * until the last slice. A job restored from such a checkpoint searches the whole batch again: the partial
  * lists it sends again are taken as before (each shard's counted once, its images offered again), and a
- * node whose candidates were sent knows their scores, so they are not offered to it twice. From {@link
+ * node whose candidates were sent knows their scores, so they are not offered to it twice. The probes'
+ * candidates ({@link Step#PROBE_CANDIDATES}) follow their listers ({@link Step#PROBE_LISTERS}) the same way,
+ * and sent again they change no list; searches the batch already put into the probe window ({@link
+ * Step#WINDOW}) are put in again, each a probe at most twice (a candidate sent twice). From {@link
  * Step#FINISH} on the batch has ended: what is left of it in {@code batch-pending} is only cleared, and a
  * job restored from a checkpoint taken then clears the rest before the shard handles anything
  * ({@link RestoreRun.Step#PENDING}), never searching those images again.
@@ -48,10 +51,13 @@ final class BatchRun {
         SEND_CANDIDATES,
         /** (7) the bars of the owner's new nodes that took no candidate, into state. */
         OWN_BARS,
-        /**
-         * (2, 8) the probes' candidates sent, the batch's searches into the probe window; the batch has ended:
-         * {@code batch-running} cleared and {@code batch-clearing} set in the same slice.
-         */
+        /** (2, 8) the images step 2 sent to recent probes record those probes as listers, in parts, before any is sent. */
+        PROBE_LISTERS,
+        /** (2, 8) the probes' candidates step 2 found, in parts. */
+        PROBE_CANDIDATES,
+        /** (8) the batch's latest searches into the probe window (at most its capacity), in parts. */
+        WINDOW,
+        /** (8) the batch has ended: {@code batch-running} cleared and {@code batch-clearing} set, in one slice. */
         FINISH,
         /** (8) the batch's images leave {@code batch-pending}, a part per slice; then {@code batch-clearing} is cleared. */
         CLEAR
@@ -71,6 +77,8 @@ final class BatchRun {
     /** Candidates the probe window found (step 2), and the probes each image entered the list of. */
     final List<ListMessage> probeCandidates = new ArrayList<>();
     final Map<String, List<String>> probeListers = new HashMap<>();
+    /** {@link #probeListers} as a list, for {@link Step#PROBE_LISTERS} to write in parts. */
+    List<Map.Entry<String, List<String>>> probeListersToWrite;
     /** Images each listed image entered the partial list of (its future listers). */
     final Map<String, List<String>> newListers = new HashMap<>();
     /** {@link #newListers} as a list, for {@link Step#LISTERS} to write in parts. */

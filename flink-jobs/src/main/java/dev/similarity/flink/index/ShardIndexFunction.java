@@ -603,9 +603,6 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         run.slices++;
         boolean ended = false;
         while (true) {
-            if (run.step == BatchRun.Step.FINISH && System.nanoTime() >= deadline) {
-                break; // the end's sends in a slice of their own
-            }
             long stepStarted = System.nanoTime();
             boolean stepDone = switch (run.step) {
                 case BUILD -> buildPart(shard, run, deadline);
@@ -618,7 +615,10 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 case CANDIDATE_LISTERS -> candidateListersPart(run, deadline);
                 case SEND_CANDIDATES -> candidatesPart(shard, run, deadline, out);
                 case OWN_BARS -> ownBarsPart(shard, run, deadline);
-                case FINISH -> finishPart(shard, run, out);
+                case PROBE_LISTERS -> probeListersPart(run, deadline);
+                case PROBE_CANDIDATES -> probeCandidatesPart(run, deadline, out);
+                case WINDOW -> windowPart(shard, run, deadline);
+                case FINISH -> finishPart();
                 case CLEAR -> clearPart(shard, run, deadline);
             };
             run.stepNanos[run.step.ordinal()] += System.nanoTime() - stepStarted;
@@ -813,22 +813,43 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     }
 
     /**
-     * Step 8, in one slice: the probes' candidates are sent (with their listers), the batch's latest searches
-     * join the probe window, and the batch ends (its images are cleared from {@code batch-pending} next).
+     * Step 8, a part of it: each image step 2 found for recent probes records them as its listers (one
+     * state read and write per image: at 10^6 a batch's own images number hundreds of thousands, which in
+     * one slice held a checkpoint for 40-70 s).
      */
-    private boolean finishPart(OpenShard shard, BatchRun run, Collector<ListMessage> out) throws Exception {
-        for (Map.Entry<String, List<String>> e : run.probeListers.entrySet()) {
+    private boolean probeListersPart(BatchRun run, long deadline) throws Exception {
+        if (run.probeListersToWrite == null) run.probeListersToWrite = new ArrayList<>(run.probeListers.entrySet());
+        while (run.next < run.probeListersToWrite.size()) {
+            Map.Entry<String, List<String>> e = run.probeListersToWrite.get(run.next++);
             addListers(e.getKey(), e.getValue());
+            if (System.nanoTime() >= deadline) return run.next == run.probeListersToWrite.size();
         }
-        for (ListMessage candidate : run.probeCandidates) {
-            out.collect(candidate);
+        return true;
+    }
+
+    /** Step 8, a part of it: the probes' candidates step 2 found, their listers already in state. */
+    private boolean probeCandidatesPart(BatchRun run, long deadline, Collector<ListMessage> out) {
+        while (run.next < run.probeCandidates.size()) {
+            out.collect(run.probeCandidates.get(run.next++));
+            if (run.next % 256 == 0 && System.nanoTime() >= deadline) return run.next == run.probeCandidates.size();
         }
-        // The batch's searches join the probe window last (only the latest fit; older ones would be evicted at once).
-        int n = run.size();
-        for (int b = Math.max(0, n - shard.probes.capacity()); b < n; b++) {
+        return true;
+    }
+
+    /** Step 8, a part of it: the batch's latest searches join the probe window (older ones would be evicted at once). */
+    private boolean windowPart(OpenShard shard, BatchRun run, long deadline) throws Exception {
+        int first = Math.max(0, run.size() - shard.probes.capacity());
+        while (first + run.next < run.size()) {
+            int b = first + run.next++;
             rememberProbe(shard, run.batch.get(b), run.near(b));
+            if (System.nanoTime() >= deadline) return first + run.next == run.size();
         }
-        // One slice: from here a restored shard clears the batch's images from batch-pending instead of searching them.
+        return true;
+    }
+
+    /** Step 8's end, in one slice: the batch has ended (its images are cleared from {@code batch-pending} next). */
+    private boolean finishPart() throws Exception {
+        // From here a restored shard clears the batch's images from batch-pending instead of searching them.
         batchRunning.clear();
         batchClearing.update(true);
         return true;
@@ -864,11 +885,12 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         for (int i = 0; i < ms.length; i++) ms[i] = BatchRun.millis(run.stepNanos[i]);
         LOG.info("shard {}: searched a batch of {} new images ({} of them its own) in {} ms of work over {} ms in {} slices, "
                         + "the longest {} ms (graph build {}, probe window {}, partial lists {}, their listers {}, own reverse updates {}, "
-                        + "bars {}, other shards' reverse updates {}, candidates' listers {}, sends {}, own bars {}, end {}, "
-                        + "pending cleared {}; {} candidates found, {} sent); batch ended by: {}",
+                        + "bars {}, other shards' reverse updates {}, candidates' listers {}, sends {}, own bars {}, probes' listers {}, "
+                        + "probes' candidates {}, probe window {}, end {}, pending cleared {}; {} candidates found, {} sent); batch ended by: {}",
                 shard.number, n, run.owned.size(), BatchRun.millis(Arrays.stream(run.stepNanos).sum()),
                 BatchRun.millis(finished - run.startedNanos), run.slices, BatchRun.millis(run.longestSliceNanos),
-                ms[0], ms[1], ms[2], ms[3], ms[4], ms[5], ms[6], ms[7], ms[8], ms[9], ms[10], ms[11], found, sent, run.trigger);
+                ms[0], ms[1], ms[2], ms[3], ms[4], ms[5], ms[6], ms[7], ms[8], ms[9], ms[10], ms[11], ms[12], ms[13], ms[14], found, sent,
+                run.trigger);
     }
 
     /**

@@ -279,6 +279,17 @@ class ReverseUpdatesBeyondTheProbeWindowTest {
     }
 
     /**
+     * The same after 500 products streamed (their searches in the probe window, which the batch's own images
+     * beat), with the checkpoint taken while the probes' candidates are being sent, in parts (at 10^6 their
+     * listers' writes held one slice, and a checkpoint, for 40-70 s).
+     */
+    @Test
+    void aBatchRestoredWhileItSendsTheProbesCandidatesLeavesListsExact() throws Exception {
+        restoreBetweenSlicesOfABatch(() -> pipeline.batchSteps().containsValue(BatchRun.Step.PROBE_CANDIDATES)
+                || pipeline.batchSteps().containsValue(BatchRun.Step.PROBE_LISTERS), "the probes' candidates being sent", 500);
+    }
+
+    /**
      * The same, with the checkpoint taken while a shard's ended batch leaves {@code batch-pending} (millions
      * of deletes at 10^6, so in slices too): the restored shard clears the rest and does not search those
      * images again; only a shard still searching at the checkpoint does.
@@ -346,21 +357,28 @@ class ReverseUpdatesBeyondTheProbeWindowTest {
     }
 
     private void restoreBetweenSlicesOfABatch(java.util.function.BooleanSupplier checkpointWhen, String when) throws Exception {
+        restoreBetweenSlicesOfABatch(checkpointWhen, when, 0);
+    }
+
+    /** As above, the first {@code streamed} products streamed before the backlog (their searches fill the probe window). */
+    private void restoreBetweenSlicesOfABatch(java.util.function.BooleanSupplier checkpointWhen, String when, int streamed) throws Exception {
         open(IndexerOptions.LOW_BAR_NODES.defaultValue(), Map.of(IndexerOptions.INDEX_BATCH_SLICE.key(), "1 ms"));
         long quiet = IndexerOptions.INDEX_BATCH_QUIET.defaultValue().toMillis();
         long maxDelay = IndexerOptions.INDEX_BATCH_MAX_DELAY.defaultValue().toMillis();
         pipeline.autoContinue(false);
+        for (int i = 0; i < streamed; i++) show("p" + i);
+        long partialListsBefore = pipeline.partialListsSent();
         pipeline.shardsClock(BACKLOG_CLOCK);
-        for (int i = 0; i < CATALOGUE; i++) show("p" + i);
+        for (int i = streamed; i < CATALOGUE; i++) show("p" + i);
         pipeline.shardsClock(BACKLOG_CLOCK + quiet);
         assertThat(pipeline.batchInProgress()).as("the batch is searched in slices").isTrue();
-        assertThat(pipeline.partialListsSent()).as("no partial list before the search reaches step 4").isZero();
+        assertThat(pipeline.partialListsSent()).as("no partial list before the search reaches step 4").isEqualTo(partialListsBefore);
         for (int i = 0; i < 20_000 && !checkpointWhen.getAsBoolean() && pipeline.batchInProgress(); i++) pipeline.shardsTick();
         assertThat(checkpointWhen.getAsBoolean()).as(when + " before the checkpoint").isTrue();
         assertThat(pipeline.batchInProgress()).as("the batch still runs at the checkpoint").isTrue();
         // A shard that had not ended its batch of every image at the checkpoint searches it (again); one that had does not.
         long clearing = pipeline.batchSteps().values().stream().filter(step -> step == BatchRun.Step.CLEAR).count();
-        long searchedAgain = (2 - clearing) * CATALOGUE;
+        long searchedAgain = (2 - clearing) * (CATALOGUE - streamed);
         churn(100, 1); // held: the batch runs
         pipeline.checkpointAndRestore();
         pipeline.autoContinue(true);
