@@ -25,7 +25,8 @@ import java.util.SplittableRandom;
  * search, the probe window and the other shards are left out: this measures the bar index alone. Run by
  * hand:
  * <pre>mvn -pl bench test -Dtest=ReverseUpdateRecallBenchmark -Dbench.recall=true [-Dbench.recall.vectors=FILE.npy]
- *   [-Dbench.recall.load=30000] [-Dbench.recall.steps=4] [-Dbench.recall.step-events=4000] [-Dbench.recall.low-bar-nodes=2000]</pre>
+ *   [-Dbench.recall.load=30000] [-Dbench.recall.steps=4] [-Dbench.recall.step-events=4000] [-Dbench.recall.low-bar-nodes=2000]
+ *   [-Dbench.recall.max-depth-factor=16]</pre>
  */
 @EnabledIfSystemProperty(named = "bench.recall", matches = "true")
 class ReverseUpdateRecallBenchmark {
@@ -33,6 +34,10 @@ class ReverseUpdateRecallBenchmark {
     private static final int K = 10;
     private static final int DEPTH = 20;
     private static final int NEAR = 2 * DEPTH;
+    /** neighbours.reverse-search-max-depth (16 by default). */
+    private static final int MAX_DEPTH_FACTOR = Integer.getInteger("bench.recall.max-depth-factor", 16);
+    /** The bar-index search's first depth (the job: 2 x (k + reserve), at least index.hnsw.beam-width). */
+    private static final int FIRST_DEPTH = Integer.getInteger("bench.recall.first-depth", NEAR);
 
     private NodeBars bars;
     private final List<String> liveKeys = new ArrayList<>();
@@ -130,7 +135,7 @@ class ReverseUpdateRecallBenchmark {
             NodeBars.Node node = liveNodes.get(i);
             if (visit.add(node) && bars.offer(node, scores[i], id)) taken.add(node);
         }
-        bars.forEachBarBeaten(x, id, visit, NEAR, 16 * DEPTH, (node, score) -> taken.add(node));
+        bars.forEachBarBeaten(x, id, visit, FIRST_DEPTH, MAX_DEPTH_FACTOR * DEPTH, (node, score) -> taken.add(node));
         bars.forEachLowBarBeaten(x, id, visit, (node, score) -> taken.add(node));
         if (bars.lowBarsDue()) bars.rebuildLowBars(k -> liveVectors.get(slotOf.get(k)));
         expected += beaten.size();
