@@ -142,6 +142,7 @@ public final class IndexerConfig implements Serializable {
         }
         positive(c, IndexerOptions.PROBE_WINDOW);
         positive(c, IndexerOptions.REVERSE_SEARCH_MAX_DEPTH);
+        positive(c, IndexerOptions.REVERSE_SEARCH_DEPTH);
         nonNegative(c, IndexerOptions.LOW_BAR_NODES);
         positive(c, IndexerOptions.HNSW_MAX_CONN);
         positive(c, IndexerOptions.HNSW_BEAM_WIDTH);

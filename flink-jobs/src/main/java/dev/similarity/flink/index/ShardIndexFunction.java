@@ -94,6 +94,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     private final boolean promoteOnSwitch;
     private transient boolean switchSeen;
     private final int listDepth;
+    /** Results the bar index is first searched for, per new image and shard (neighbours.reverse-search-depth). */
+    private final int reverseSearchDepth;
     /** Most nearest nodes a reverse-update search of one new image looks at per shard. */
     private final int reverseSearchMaxDepth;
     /** Bulk phase settings (index.batch.*), in ms; batching is off when the lag is 0. */
@@ -251,6 +253,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         this.modelId = modelId;
         this.listDepth = config.get(IndexerOptions.NEIGHBOURS_K) + config.get(IndexerOptions.NEIGHBOURS_RESERVE);
         this.reverseSearchMaxDepth = Math.max(CANDIDATE_DEPTH_FACTOR, config.get(IndexerOptions.REVERSE_SEARCH_MAX_DEPTH)) * listDepth;
+        this.reverseSearchDepth = Math.max(CANDIDATE_DEPTH_FACTOR * listDepth, config.get(IndexerOptions.REVERSE_SEARCH_DEPTH));
         this.batchBacklogLagMs = config.get(IndexerOptions.INDEX_BATCH_BACKLOG_LAG).toMillis();
         this.batchQuietMs = config.get(IndexerOptions.INDEX_BATCH_QUIET).toMillis();
         this.batchMaxDelayMs = config.get(IndexerOptions.INDEX_BATCH_MAX_DELAY).toMillis();
@@ -931,8 +934,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 send.accept(node, p.score());
             }
         }
-        int searchDepth = CANDIDATE_DEPTH_FACTOR * listDepth;
-        int searches = 1 + bars.forEachBarBeaten(m.vector(), xId, visit, searchDepth, reverseSearchMaxDepth, send);
+        int searches = 1 + bars.forEachBarBeaten(m.vector(), xId, visit, reverseSearchDepth, reverseSearchMaxDepth, send);
         int lowBarChecks = bars.lowBarCount();
         bars.forEachLowBarBeaten(m.vector(), xId, visit, send);
         reverseCounts = reverseCounts.plus(searches, candidatesSent.size(), lowBarChecks);
