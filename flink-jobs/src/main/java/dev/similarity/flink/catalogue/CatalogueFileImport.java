@@ -337,8 +337,9 @@ public final class CatalogueFileImport {
      *
      * @param location a local path (relative to the working directory) or a Flink file system URI
      *                 ({@code s3://bucket/exports/}, {@code hdfs://...}, {@code file:///...})
-     * @throws UncheckedIOException if nothing is there, a folder holds no {@code *.avro} file, or no file
-     *                              system serves the URI's scheme (the message says which plugin it needs)
+     * @throws UncheckedIOException if nothing is there, a folder holds no {@code *.avro} file, no file system
+     *                              serves the URI's scheme (the message says which plugin it needs), or the file
+     *                              system fails (S3 credentials missing, the endpoint unreachable)
      */
     public static List<Path> containerFiles(String location) {
         Path path = location.contains("://") ? new Path(location) : new Path(java.nio.file.Path.of(location).toAbsolutePath().toUri());
@@ -362,6 +363,8 @@ public final class CatalogueFileImport {
             throw new UncheckedIOException(location + ": no such file", e);
         } catch (IOException e) {
             throw new UncheckedIOException(location + ": cannot be read: " + e.getMessage(), e);
+        } catch (RuntimeException e) { // a file system's own failures: S3 credentials, an unreachable endpoint
+            throw new UncheckedIOException(location + ": cannot be read: " + e.getMessage(), new IOException(e));
         }
     }
 
