@@ -703,13 +703,19 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         if (run.listersToWrite == null) {
             run.listersToWrite = new ArrayList<>(run.newListers.entrySet());
         }
-        while (run.next < run.listersToWrite.size()) {
-            Map.Entry<String, List<String>> e = run.listersToWrite.get(run.next++);
-            addListers(e.getKey(), e.getValue());
-            if (System.nanoTime() >= deadline) return run.next == run.listersToWrite.size();
-        }
+        if (!addListersPart(run, run.listersToWrite, deadline)) return false;
         run.newListers.clear();
         run.listersToWrite = null;
+        return true;
+    }
+
+    /** Records each image's new listers ({@code listers}, from {@code run.next} on) until the deadline; true once all are in. */
+    private boolean addListersPart(BatchRun run, List<Map.Entry<String, List<String>>> listers, long deadline) throws Exception {
+        while (run.next < listers.size()) {
+            Map.Entry<String, List<String>> e = listers.get(run.next++);
+            addListers(e.getKey(), e.getValue());
+            if (System.nanoTime() >= deadline) return run.next == listers.size();
+        }
         return true;
     }
 
@@ -822,11 +828,9 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
      */
     private boolean probeListersPart(BatchRun run, long deadline) throws Exception {
         if (run.probeListersToWrite == null) run.probeListersToWrite = new ArrayList<>(run.probeListers.entrySet());
-        while (run.next < run.probeListersToWrite.size()) {
-            Map.Entry<String, List<String>> e = run.probeListersToWrite.get(run.next++);
-            addListers(e.getKey(), e.getValue());
-            if (System.nanoTime() >= deadline) return run.next == run.probeListersToWrite.size();
-        }
+        if (!addListersPart(run, run.probeListersToWrite, deadline)) return false;
+        run.probeListers.clear();
+        run.probeListersToWrite = null;
         return true;
     }
 
@@ -889,7 +893,7 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         LOG.info("shard {}: searched a batch of {} new images ({} of them its own) in {} ms of work over {} ms in {} slices, "
                         + "the longest {} ms (graph build {}, probe window {}, partial lists {}, their listers {}, own reverse updates {}, "
                         + "bars {}, other shards' reverse updates {}, candidates' listers {}, sends {}, own bars {}, probes' listers {}, "
-                        + "probes' candidates {}, probe window {}, end {}, pending cleared {}; {} candidates found, {} sent); batch ended by: {}",
+                        + "probes' candidates {}, searches into the window {}, end {}, pending cleared {}; {} candidates found, {} sent); batch ended by: {}",
                 shard.number, n, run.owned.size(), BatchRun.millis(Arrays.stream(run.stepNanos).sum()),
                 BatchRun.millis(finished - run.startedNanos), run.slices, BatchRun.millis(run.longestSliceNanos),
                 ms[0], ms[1], ms[2], ms[3], ms[4], ms[5], ms[6], ms[7], ms[8], ms[9], ms[10], ms[11], ms[12], ms[13], ms[14], found, sent,
