@@ -24,6 +24,7 @@ import dev.similarity.flink.index.NeighbourListFunction;
 import dev.similarity.flink.index.NeighbourListUpdate;
 import dev.similarity.flink.index.ProductImages;
 import dev.similarity.flink.index.ShardIndexFunction;
+import dev.similarity.flink.index.ShardIndexOperator;
 import dev.similarity.flink.index.ShardMessage;
 import dev.similarity.flink.index.ShardRouting;
 import dev.similarity.flink.kafka.BrokerLimits;
@@ -231,9 +232,10 @@ public final class SimilarityIndexerJob {
         DataStream<NeighbourListUpdate> lists = imageChanges
                 .union(productImages.getSideOutput(ProductImages.PRODUCT_DOCUMENTS))
                 .keyBy(ShardMessage::routingKey)
-                .process(new ShardIndexFunction(config, routing, model.embeddingDimension(), id, snapshotDir, switchMarkerDir,
-                        promoteOnSwitch))
-                .name("shard-index-scatter" + named).uid("shard-index" + uidSuffix)
+                .transform("shard-index-scatter" + named, TypeInformation.of(ListMessage.class), new ShardIndexOperator(
+                        new ShardIndexFunction(config, routing, model.embeddingDimension(), id, snapshotDir, switchMarkerDir,
+                                promoteOnSwitch)))
+                .uid("shard-index" + uidSuffix)
                 .union(imageChanges.getSideOutput(ImageSharers.SHARERS))
                 .keyBy(ListMessage::target)
                 .process(new NeighbourListFunction(config.get(IndexerOptions.NEIGHBOURS_K), config.get(IndexerOptions.NEIGHBOURS_RESERVE),

@@ -45,6 +45,9 @@ class ReverseUpdateRecallBenchmark {
     private final List<NodeBars.Node> liveNodes = new ArrayList<>();
     private final Map<String, Integer> slotOf = new HashMap<>();
     private long expected, found, missedStale, missedFresh, offered;
+    /** Thread CPU time spent in the NodeBars calls a shard makes (offers, searches, adds, forgets), and graph inserts so far. */
+    private long barsNanos, insertsBefore;
+    private final java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
 
     @Test
     void beatenNodesFoundOverALoadAndAChurn() throws Exception {
@@ -89,15 +92,18 @@ class ReverseUpdateRecallBenchmark {
     }
 
     private void reset() {
-        expected = found = missedStale = missedFresh = offered = 0;
+        expected = found = missedStale = missedFresh = offered = barsNanos = 0;
     }
 
     private void report(String phase, int events) {
         System.out.printf("%-13s %,7d events, %,7d live nodes: beaten %,9d (%.1f per new image), found %.5f, missed %,d"
-                        + " (stale point %,d, fresh %,d), offers %,d; bar index %,d points (%.0f %% dead), low-bar set %,d%n",
+                        + " (stale point %,d, fresh %,d), offers %,d; bar index %,d points (%.0f %% dead), %,d graph inserts, low-bar set %,d;"
+                        + " bars' CPU %.1f s%n",
                 phase, events, liveKeys.size(), expected, expected / (double) Math.max(1, events), found / (double) Math.max(1, expected),
                 expected - found, missedStale, missedFresh, offered, bars.barIndexPoints(),
-                100.0 * (bars.barIndexPoints() - bars.size()) / Math.max(1, bars.barIndexPoints()), bars.lowBarCount());
+                100.0 * (bars.barIndexPoints() - bars.size()) / Math.max(1, bars.barIndexPoints()),
+                bars.graphInserts() - insertsBefore, bars.lowBarCount(), barsNanos / 1e9);
+        insertsBefore = bars.graphInserts();
         reset();
     }
 
@@ -130,6 +136,7 @@ class ReverseUpdateRecallBenchmark {
 
         Set<NodeBars.Node> taken = new HashSet<>();
         long id = NodeBars.imageId(key);
+        long t0 = threads.getCurrentThreadCpuTime();
         NodeBars.Visit visit = bars.newVisit();
         for (int i : near) {
             NodeBars.Node node = liveNodes.get(i);
@@ -138,6 +145,7 @@ class ReverseUpdateRecallBenchmark {
         bars.forEachBarBeaten(x, id, visit, FIRST_DEPTH, MAX_DEPTH_FACTOR * DEPTH, (node, score) -> taken.add(node));
         bars.forEachLowBarBeaten(x, id, visit, (node, score) -> taken.add(node));
         if (bars.lowBarsDue()) bars.rebuildLowBars(k -> liveVectors.get(slotOf.get(k)));
+        barsNanos += threads.getCurrentThreadCpuTime() - t0;
         expected += beaten.size();
         offered += taken.size();
         for (NodeBars.Node node : beaten) {
@@ -157,7 +165,9 @@ class ReverseUpdateRecallBenchmark {
             known[i] = scores[near.get(i)];
             ids[i] = NodeBars.imageId(liveKeys.get(near.get(i)));
         }
+        long t1 = threads.getCurrentThreadCpuTime();
         liveNodes.add(bars.add(key, known, ids, x));
+        barsNanos += threads.getCurrentThreadCpuTime() - t1;
         slotOf.put(key, liveKeys.size());
         liveKeys.add(key);
         liveVectors.add(x);
@@ -166,10 +176,14 @@ class ReverseUpdateRecallBenchmark {
     /** An image leaves: every node forgets its score, then its node goes (swap-remove from the live lists). */
     private void remove(String key) {
         long id = NodeBars.imageId(key);
+        List<NodeBars.Node> knowing = new ArrayList<>();
         for (NodeBars.Node node : liveNodes) {
-            if (node.knows(id)) bars.forget(node.imageKey, id);
+            if (node.knows(id)) knowing.add(node);
         }
+        long t0 = threads.getCurrentThreadCpuTime();
+        for (NodeBars.Node node : knowing) bars.forget(node.imageKey, id);
         bars.remove(key);
+        barsNanos += threads.getCurrentThreadCpuTime() - t0;
         int slot = slotOf.remove(key);
         int last = liveKeys.size() - 1;
         if (slot != last) {

@@ -181,6 +181,8 @@ final class NodeBars {
     private long visits;
     private final int maxConn;
     private final int beamWidth;
+    /** Points put into the bar index's graph so far, rebuilds included (for tests and benchmarks). */
+    private long graphInserts;
 
     NodeBars(int depth, int lowBarCapacity) {
         this(depth, depth, lowBarCapacity, 16, 100);
@@ -257,6 +259,7 @@ final class NodeBars {
         livePoints.set(ord);
         node.ord = ord;
         node.changesSinceIndexed = 0;
+        graphInserts++;
         try {
             barGraph.addGraphNode(ord);
         } catch (IOException e) {
@@ -308,6 +311,11 @@ final class NodeBars {
         if (node.ord < 0) return Float.NaN;
         float[] point = points.get(node.ord);
         return (float) (-point[point.length - 2] * Math.sqrt(POINT_NORM_SQUARED));
+    }
+
+    /** Points put into the bar index's graph so far, rebuilds included (for tests and benchmarks). */
+    long graphInserts() {
+        return graphInserts;
     }
 
     /** Points in the bar index, live and dead (for tests and metrics). */

@@ -117,9 +117,15 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
     private transient MapState<String, ProductImage> products;
     /**
      * Image c -> images whose lists may contain c because c was in their partial list or beat their
-     * recent probe (a {@link ListerIds} set, appended to).
+     * recent probe: appended to without reading ({@link ListedBy}, set by the {@link ShardIndexOperator}).
      */
-    private transient MapState<String, byte[]> listedBy;
+    private transient ListedBy listedBy;
+    /**
+     * The same records as state written before {@link ListedBy} (a {@link ListerIds} set per image, read
+     * and rewritten per lister): no longer written, still read and cleared, so a checkpoint or savepoint
+     * of an earlier version restores with every lister.
+     */
+    private transient MapState<String, byte[]> listedBySets;
     /**
      * Image c -> images this shard sent c to as a candidate (a {@link ListerIds} set). Written once per
      * probe of c without reading (read only when c goes or changes representative), which keeps the most
@@ -261,6 +267,11 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
         this.batchSliceNanos = config.get(IndexerOptions.INDEX_BATCH_SLICE).toNanos();
     }
 
+    /** Called by the {@link ShardIndexOperator} before {@link #open}. */
+    void useListedBy(ListedBy records) {
+        this.listedBy = records;
+    }
+
     @Override
     public void open(OpenContext openContext) {
         images = getRuntimeContext().getMapState(new MapStateDescriptor<>("shard-images", Types.STRING,
@@ -269,7 +280,10 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                 TypeInformation.of(ImageMember.class)));
         products = getRuntimeContext().getMapState(new MapStateDescriptor<>("shard-products", Types.STRING,
                 TypeInformation.of(ProductImage.class)));
-        listedBy = getRuntimeContext().getMapState(new MapStateDescriptor<>("listed-by", Types.STRING,
+        if (listedBy == null) {
+            throw new IllegalStateException("ShardIndexFunction runs in a ShardIndexOperator (its listed-by records are state namespaced by image)");
+        }
+        listedBySets = getRuntimeContext().getMapState(new MapStateDescriptor<>("listed-by", Types.STRING,
                 PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
         candidatesOf = getRuntimeContext().getMapState(new MapStateDescriptor<>("candidates-of", Types.STRING,
                 PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
@@ -452,7 +466,8 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
                         nodeBars.put(lister, lowered.encode());
                     }
                 }
-                listedBy.remove(x);
+                listedBy.clear(x);
+                listedBySets.remove(x);
                 candidatesOf.remove(x);
             }
             case REPRESENTATIVE_CHANGED -> {
@@ -1117,19 +1132,18 @@ public final class ShardIndexFunction extends KeyedProcessFunction<Integer, Shar
 
     /** Records that the lists of {@code listers} may contain image {@code product}. */
     private void addListers(String product, Collection<String> listers) throws Exception {
-        if (listers.isEmpty()) {
-            return;
-        }
-        byte[] known = listedBy.get(product);
-        byte[] updated = ListerIds.withAll(known, listers);
-        if (updated != known) {
-            listedBy.put(product, updated);
-        }
+        listedBy.add(product, listers);
+    }
+
+    /** Writes listers as versions before {@link ListedBy} did (a set per image; for tests of their state). */
+    void addListersAsSets(String product, Collection<String> listers) throws Exception {
+        listedBySets.put(product, ListerIds.withAll(listedBySets.get(product), listers));
     }
 
     /** Every image whose list may contain image {@code product}. */
     private Set<String> listers(String product) throws Exception {
-        Set<String> listers = ListerIds.decode(listedBy.get(product));
+        Set<String> listers = listedBy.listers(product);
+        listers.addAll(ListerIds.decode(listedBySets.get(product)));
         listers.addAll(ListerIds.decode(candidatesOf.get(product)));
         return listers;
     }

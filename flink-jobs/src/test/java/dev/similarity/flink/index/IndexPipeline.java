@@ -73,7 +73,7 @@ final class IndexPipeline implements AutoCloseable {
         sharers = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new ImageSharers(routing)),
                 ImageChange::imageKey, Types.STRING);
         shardFunction = new ShardIndexFunction(config, routing, dimension, "test-model@1");
-        shards = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(shardFunction),
+        shards = new KeyedOneInputStreamOperatorTestHarness<>(new ShardIndexOperator(shardFunction),
                 ShardMessage::routingKey, Types.INT);
         lists = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(new NeighbourListFunction(
                 config.get(IndexerOptions.NEIGHBOURS_K), config.get(IndexerOptions.NEIGHBOURS_RESERVE),

@@ -5,7 +5,6 @@ import dev.similarity.flink.IndexerOptions;
 import dev.similarity.index.ImageMember;
 import dev.similarity.index.tools.ClusteredUnitVectors;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
@@ -46,7 +45,7 @@ class ReverseUpdateCostBenchmark {
         ClusteredUnitVectors dense = new ClusteredUnitVectors(DIM, 20, 0.6, 5);
         ClusteredUnitVectors sparse = new ClusteredUnitVectors(DIM, 20, 1.6, 6);
         ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
-        try (var harness = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(function),
+        try (var harness = new KeyedOneInputStreamOperatorTestHarness<>(new ShardIndexOperator(function),
                 ShardMessage::routingKey, Types.INT)) {
             harness.open();
             int written = 0;

@@ -6,7 +6,6 @@ import dev.similarity.index.ImageMember;
 import dev.similarity.index.snapshot.ShardSnapshot;
 import dev.similarity.index.snapshot.SnapshotStore;
 import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,10 +28,43 @@ class ShardIndexFunctionTest {
     }
 
     @Test
+    void everyListerOfALeavingImageGetsItsDropWhetherRecordedNowOrInTheSetsOfAnEarlierVersion() throws Exception {
+        IndexerConfig config = IndexerConfig.from(Map.of(IndexerOptions.SNAPSHOT_DIR.key(), work.toUri().toString(),
+                IndexerOptions.SHARDS.key(), "1"));
+        ShardIndexFunction function = new ShardIndexFunction(config, ROUTING, 2, "test-model@1");
+        try (var harness = new KeyedOneInputStreamOperatorTestHarness<>(new ShardIndexOperator(function),
+                ShardMessage::routingKey, Types.INT)) {
+            harness.open();
+            harness.processElement(message(ShardMessage.Type.IMAGE_ADDED, "a", new float[] {1f, 0f},
+                    new ImageMember("pa", "a", 0, null, null)), 0);
+            // b's partial list names a: b is recorded as a's lister, twice after a second search of b.
+            harness.processElement(message(ShardMessage.Type.IMAGE_ADDED, "b", new float[] {0.8f, 0.6f},
+                    new ImageMember("pb", "b", 0, null, null)), 0);
+            harness.processElement(message(ShardMessage.Type.IMAGE_ADDED, "b", new float[] {0.8f, 0.6f},
+                    new ImageMember("pb", "b", 0, null, null)), 0);
+            harness.getOperator().setCurrentKey(ROUTING.keyOf(0));
+            function.addListersAsSets("a", java.util.List.of("z")); // state written before ListedBy
+            harness.getOutput().clear();
+            harness.processElement(message(ShardMessage.Type.IMAGE_REMOVED, "a", null, new ImageMember("pa", "a", 0, null, null)), 0);
+            java.util.List<String> dropped = harness.extractOutputValues().stream()
+                    .filter(m -> m.type() == ListMessage.Type.DROP && m.candidateId().equals("a"))
+                    .map(ListMessage::target).toList();
+            assertThat(dropped).containsExactlyInAnyOrder("b", "z");
+
+            harness.getOutput().clear();
+            harness.processElement(message(ShardMessage.Type.IMAGE_ADDED, "a", new float[] {1f, 0f},
+                    new ImageMember("pa", "a", 0, null, null)), 0);
+            harness.processElement(message(ShardMessage.Type.IMAGE_REMOVED, "a", null, new ImageMember("pa", "a", 0, null, null)), 0);
+            assertThat(harness.extractOutputValues()).as("the records left with the image")
+                    .noneMatch(m -> m.type() == ListMessage.Type.DROP && m.target().equals("z"));
+        }
+    }
+
+    @Test
     void aProductPutIntoItsNewImageBeforeItLeavesTheOldOneStaysInTheNewOne() throws Exception {
         IndexerConfig config = IndexerConfig.from(Map.of(IndexerOptions.SNAPSHOT_DIR.key(), work.toUri().toString(),
                 IndexerOptions.SHARDS.key(), "1", IndexerOptions.SNAPSHOT_INTERVAL.key(), "1 ms"));
-        try (var harness = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(
+        try (var harness = new KeyedOneInputStreamOperatorTestHarness<>(new ShardIndexOperator(
                 new ShardIndexFunction(config, ROUTING, 2, "test-model@1")), ShardMessage::routingKey, Types.INT)) {
             harness.open();
             float[] old = {1f, 0f};
