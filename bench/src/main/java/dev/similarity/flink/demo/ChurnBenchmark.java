@@ -108,6 +108,9 @@ public final class ChurnBenchmark {
             }
             entry.put("check_s", Math.round((System.currentTimeMillis() - at) / 100.0) / 10.0);
             entry.put("jvm_heap_used_mb_after_gc", heapUsedAfterGcMb());
+            // Resident memory, the machine's limit at 10^6 (the JVM with the job's RocksDB instances; the broker is apart).
+            entry.put("process_rss_mb", processMemoryMb("VmRSS"));
+            entry.put("process_peak_rss_mb", processMemoryMb("VmHWM"));
             entry.putAll(latestCheckpoint());
             entry.put("reverse_update_cost", reverseUpdateCost());
             entries.add(entry);
@@ -230,6 +233,20 @@ public final class ChurnBenchmark {
         private static long heapUsedAfterGcMb() {
             System.gc();
             return java.lang.management.ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / (1024 * 1024);
+        }
+
+        /** A memory figure of this process from /proc/self/status ({@code VmRSS}, {@code VmHWM}: resident now, at most), in MB; null where there is none. */
+        private static Long processMemoryMb(String field) {
+            try {
+                for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                    if (line.startsWith(field + ":")) {
+                        return Long.parseLong(line.substring(field.length() + 1).replace("kB", "").trim()) / 1024;
+                    }
+                }
+            } catch (java.io.IOException | RuntimeException e) {
+                return null; // not Linux, or a format this does not know: the report says nothing rather than something wrong
+            }
+            return null;
         }
 
         List<Map<String, Object>> entries() {
