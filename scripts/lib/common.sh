@@ -94,6 +94,22 @@ jvm_flags() {
   (cd "$PROJECT_ROOT" && sed -n 's:.*<jvm.open.flags>\(.*\)</jvm.open.flags>.*:\1:p' pom.xml)
 }
 
+# Every JVM the scripts start (the job's TaskManagers, the demo, benchmarks, tools) runs with jemalloc
+# when it is installed (Debian package libjemalloc2), as in Flink's own Docker image: RocksDB instances
+# closed and opened again in one process (a job restored in place) leave glibc's arenas holding the old
+# ones' memory (docs/capacity.md, "10^6"). DISABLE_JEMALLOC=true keeps glibc's malloc (the variable
+# Flink's image reads).
+use_jemalloc() {
+  [ "${DISABLE_JEMALLOC:-false}" = true ] && return 0
+  local lib="" c
+  for c in /usr/lib/*-linux-gnu/libjemalloc.so.2 /usr/lib64/libjemalloc.so.2 /usr/lib/libjemalloc.so.2; do
+    [ -f "$c" ] && { lib="$c"; break; }
+  done
+  [ -n "$lib" ] || return 0
+  case ":${LD_PRELOAD:-}:" in *":$lib:"*) return 0 ;; esac
+  export LD_PRELOAD="${LD_PRELOAD:+$LD_PRELOAD:}$lib"
+}
+
 # Runs a main class of a module with its runtime classpath.
 run_main() {
   local module="$1" main="$2"; shift 2
@@ -105,6 +121,7 @@ run_main() {
     [ -f "$PROJECT_ROOT/$module/target/$EXTRA_CLASSPATH_FILE" ] || die "$module/target/$EXTRA_CLASSPATH_FILE is missing: build with 'mvn install -DskipTests'"
     extra=":$(cat "$PROJECT_ROOT/$module/target/$EXTRA_CLASSPATH_FILE")"
   fi
+  use_jemalloc
   # shellcheck disable=SC2046
   exec "$JAVA_HOME/bin/java" $(jvm_flags) ${JAVA_OPTS:-} -cp "$PROJECT_ROOT/$module/target/classes:$(cat "$cp_file")$extra" "$main" "$@"
 }
