@@ -7,6 +7,7 @@ import org.apache.flink.api.common.typeutils.base.StringSerializer;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
 
 import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.Set;
 
 /**
@@ -42,7 +43,7 @@ final class ListedBy {
 
     /** Every image recorded as a lister of {@code image}, once each, in the order recorded; empty if none. */
     Set<String> listers(String image) throws Exception {
-        Set<String> listers = new java.util.LinkedHashSet<>();
+        Set<String> listers = new LinkedHashSet<>();
         Iterable<byte[]> records = state(image).get();
         if (records != null) {
             for (byte[] record : records) listers.addAll(ListerIds.decode(record));
