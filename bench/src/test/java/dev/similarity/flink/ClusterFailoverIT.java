@@ -22,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -137,6 +138,34 @@ class ClusterFailoverIT {
         return pages;
     }
 
+    /**
+     * Whether the job shows a failover within {@code seconds}: {@code numRestarts} at least 1 (the REST metric
+     * fetcher refreshes it every 10 s) or an entry in its exception history. If neither shows, prints what an
+     * operator would look at (job state, exception history, live TaskManagers, the JobManager log's tail).
+     */
+    private boolean awaitFailover(String jobId, int seconds) throws Exception {
+        long deadline = System.currentTimeMillis() + seconds * 1000L;
+        while (System.currentTimeMillis() < deadline) {
+            double restarts = rest.jobMetric(jobId, "numRestarts").map(Double::parseDouble).orElse(0.0);
+            if (restarts >= 1 || rest.latestException(jobId).isPresent()) return true;
+            Thread.sleep(1_000);
+        }
+        System.out.println("no failover seen: job " + rest.job(jobId) + "; metric numRestarts "
+                + rest.jobMetric(jobId, "numRestarts") + "; exceptions " + rest.get("/jobs/" + jobId + "/exceptions")
+                + "; live TaskManagers " + cluster.taskManagers() + "; overview " + rest.overview());
+        for (com.fasterxml.jackson.databind.JsonNode vertex : new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(rest.get("/jobs/" + jobId)).path("vertices")) {
+            System.out.println("vertex " + vertex.path("name").asText() + " " + vertex.path("status").asText() + " on "
+                    + rest.get("/jobs/" + jobId + "/vertices/" + vertex.path("id").asText() + "/taskmanagers"));
+        }
+        Optional<LocalFlinkCluster.ClusterProcess> jobManager = cluster.jobManager();
+        if (jobManager.isPresent()) {
+            List<String> log = Files.readAllLines(jobManager.get().logFile());
+            log.subList(Math.max(0, log.size() - 200), log.size()).forEach(line -> System.out.println("jobmanager.log: " + line));
+        }
+        return false;
+    }
+
     private void awaitLists(DemoRun run, int n) throws InterruptedException {
         long deadline = System.currentTimeMillis() + 300_000;
         while (run.lists().keys() < n && System.currentTimeMillis() < deadline) Thread.sleep(200);
@@ -174,12 +203,7 @@ class ClusterFailoverIT {
             cluster.killTaskManager(0);
             cluster.killTaskManager(1);
             System.out.printf("killed taskmanager-0 and -1 with %d lists visible%n", run.lists().keys());
-            double restarts = 0;
-            for (int i = 0; i < 120 && restarts < 1; i++) {
-                Thread.sleep(1_000);
-                restarts = rest.jobMetric(job.id(), "numRestarts").map(Double::parseDouble).orElse(0.0);
-            }
-            assertThat(restarts).as("the job restarted after the kill").isGreaterThanOrEqualTo(1.0);
+            assertThat(awaitFailover(job.id(), 180)).as("the job failed over after the kill (diagnostics above)").isTrue();
 
             RunSummary summary = feeding.get(900, TimeUnit.SECONDS);
             products.awaitQuiet(5_000, 180_000);

@@ -225,17 +225,28 @@ class RecoveryIT {
         try (DemoRun run = new DemoRun(catalogue, images, broker.bootstrapServers(), work.resolve("at-least-once"), "alo",
                 miniCluster(null), Map.of("kafka.delivery-guarantee", "at-least-once"))) {
             CatalogueChurn products = new CatalogueChurn(run, catalogue, images);
+            // Replays need output written after the last checkpoint, so the kill must land while the job works:
+            // not while it waits for its first products, nor after it wrote a backlog in one batch and checkpointed.
+            products.add(0, 400, 100, 600_000);
+            cluster.startTaskManager();
+            cluster.startTaskManager();
             ExecutorService feeder = Executors.newSingleThreadExecutor();
-            Future<RunSummary> feeding = feeder.submit(() -> products.add(0, 1_200, 100, 600_000));
+            Future<RunSummary> feeding = feeder.submit(() -> products.add(400, 800, 100, 600_000));
             feeder.shutdown();
+            int before = run.lists().keys();
             long deadline = System.currentTimeMillis() + 300_000;
-            while (run.lists().keys() < 400 && System.currentTimeMillis() < deadline) Thread.sleep(100);
-            failOverToFreshTaskManagers(cluster);
+            while (run.lists().keys() < before + 100 && System.currentTimeMillis() < deadline) Thread.sleep(20);
+            boolean feedRunning = !feeding.isDone();
+            killTheJobsTaskManagers(cluster);
+            System.out.printf("at-least-once: killed with %d lists visible, feed still running: %s%n", run.lists().keys(), feedRunning);
             feeding.get(600, TimeUnit.SECONDS);
             products.awaitQuiet(5_000, 120_000);
+            JsonNode exceptions = rest(cluster, "/jobs/" + run.job().getJobID() + "/exceptions");
+            assertThat(exceptions.path("exceptionHistory").path("entries").size()).as("the job failed over").isGreaterThanOrEqualTo(1);
             List<String> repeated = run.lists().repeatedUpdates();
             System.out.println("at-least-once: " + repeated.size() + " list updates committed more than once");
-            assertThat(repeated).as("replayed updates found by the duplicate check").isNotEmpty();
+            assertThat(repeated).as("replayed updates found by the duplicate check (feed running at the kill: " + feedRunning + ")")
+                    .isNotEmpty();
         }
     }
 
