@@ -272,10 +272,7 @@ public final class ChurnBenchmark {
      * ids, starts again from its latest retained checkpoint. The churn's collectors keep reading the
      * neighbour topic throughout. Adds {@code restore_*} keys to the report.
      */
-    private static DemoRun crashAndRestore(DemoRun crashed, DemoCatalogue catalogue, DemoImageServer images, String bootstrapServers,
-                                           Path work, String runName, Map<String, String> settings, int restPort,
-                                           Map<String, Object> report)
-            throws Exception {
+    private static DemoRun crashAndRestore(DemoRun crashed, int restPort, Map<String, Object> report) throws Exception {
         long started = System.currentTimeMillis();
         org.apache.flink.api.common.JobID jobId = crashed.job().getJobID();
         crashed.job().cancel().get(120, java.util.concurrent.TimeUnit.SECONDS);
@@ -284,10 +281,11 @@ public final class ChurnBenchmark {
                 .orElseThrow(() -> new IllegalStateException("no retained checkpoint of job " + jobId + " in " + checkpoints));
         System.out.printf("crashed the job (cancelled, no savepoint) mid-churn; restoring from %s ...%n", latest);
         String path = latest.toUri().toString();
-        DemoRun restored = new DemoRun(catalogue, images, bootstrapServers, work, runName, flink -> {
+        // The crashed run's collectors go on: a second pair would read the whole topic again (at 10^6, GBs of lists).
+        DemoRun restored = crashed.relaunch(flink -> {
             flink.set(org.apache.flink.configuration.StateRecoveryOptions.SAVEPOINT_PATH, path);
             return DemoRun.localEnvironment(restPort).apply(flink);
-        }, settings);
+        });
         report.put("restore_checkpoint", latest.toString());
         report.put("restore_submit_s", (System.currentTimeMillis() - started) / 1000.0);
         return restored;
@@ -387,6 +385,8 @@ public final class ChurnBenchmark {
              DemoImageServer images = new DemoImageServer(catalogue, 0);
              DemoRun run = new DemoRun(catalogue, images, broker.bootstrapServers(), work, runName, restPort, settings);
              AutoCloseable closesRestored = () -> { for (AutoCloseable r : restoredRuns) r.close(); }) {
+            // The checks read each product's newest list and only the versions and times of older ones.
+            run.lists().keepNeighboursOfNewestOnly();
             CatalogueChurn churn = new CatalogueChurn(run, catalogue, images, sharedImageFraction);
             // Every image the load and the churn show: products 0 .. products + additions + changes - 1.
             CatalogueEmbeddings embeddings = a.embeddedEvents() ? CatalogueEmbeddings.load(catalogue, run.config().modelDir(),
@@ -428,8 +428,7 @@ public final class ChurnBenchmark {
                 churn.churn(additions, changes, removals, a.rate(), 42, order, checks, (step, steps) -> {
                     if (step == restoreStep) {
                         int restoredPort = dev.similarity.local.LoopbackPorts.pickFree();
-                        DemoRun restored = crashAndRestore(contractChecks.run(), catalogue, images, broker.bootstrapServers(), work,
-                                runName, settings, restoredPort, report);
+                        DemoRun restored = crashAndRestore(contractChecks.run(), restoredPort, report);
                         restoredRuns.add(restored);
                         if (embeddings != null) restored.embeddedEvents(embeddings);
                         report.put("restore_after_step", step);

@@ -83,6 +83,25 @@ public final class DemoRun implements AutoCloseable {
         this.job = launcher.launch(config);
     }
 
+    private DemoRun(DemoRun earlier, JobClient job) {
+        this.catalogue = earlier.catalogue;
+        this.images = earlier.images;
+        this.config = earlier.config;
+        this.lists = earlier.lists;
+        this.deadLetters = earlier.deadLetters;
+        this.embeddings = earlier.embeddings;
+        this.job = job;
+    }
+
+    /**
+     * The same run's job started again on the environment {@code environments} makes (e.g. one restoring a
+     * retained checkpoint after this run's job was cancelled): same configuration and topics, and the same
+     * collectors, which have read every record so far and go on reading. Closing either run closes them.
+     */
+    public DemoRun relaunch(Function<Configuration, StreamExecutionEnvironment> environments) throws Exception {
+        return new DemoRun(this, SimilarityIndexerJob.start(environments.apply(SimilarityIndexerJob.runtimeConfiguration(config)), config));
+    }
+
     /** A local Flink cluster in this JVM, with the web UI on {@code webUiPort} (-1: none). */
     public static Function<Configuration, StreamExecutionEnvironment> localEnvironment(int webUiPort) {
         return flink -> {

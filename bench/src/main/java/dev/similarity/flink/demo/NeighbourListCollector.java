@@ -46,9 +46,17 @@ public final class NeighbourListCollector implements AutoCloseable {
     private final Map<String, List<Seen>> byKey = new ConcurrentHashMap<>();
     /** One copy of each product id the decoded lists name (read and written by the polling thread only). */
     private final Map<String, String> productIds = new java.util.HashMap<>();
+    /**
+     * Per key, a 64-bit digest of each list record's {@link #updateIdentity} in topic order (polling thread
+     * only): repeats are found on arrival, so a record whose neighbours were dropped is still checked.
+     */
+    private final Map<String, long[]> identityDigests = new java.util.HashMap<>();
+    /** The identities seen again on arrival: {@link #repeatedUpdates()}. */
+    private final java.util.Queue<String> repeated = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final AtomicLong records = new AtomicLong();
     private final AtomicLong undecodable = new AtomicLong();
     private volatile boolean running = true;
+    private volatile boolean neighboursOfNewestOnly;
 
     public NeighbourListCollector(String bootstrapServers, String topic, boolean decodeLists) {
         Properties props = new Properties();
@@ -86,12 +94,64 @@ public final class NeighbourListCollector implements AutoCloseable {
                             undecodable.incrementAndGet();
                         }
                     }
-                    byKey.computeIfAbsent(key, k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(new Seen(key, list, value, now));
+                    if (list != null) checkRepeated(key, updateIdentity(list));
+                    List<Seen> history = byKey.computeIfAbsent(key, k -> new java.util.concurrent.CopyOnWriteArrayList<>());
+                    if (neighboursOfNewestOnly && !history.isEmpty()) {
+                        int previous = history.size() - 1;
+                        history.set(previous, withoutNeighbours(history.get(previous)));
+                    }
+                    history.add(new Seen(key, list, value, now));
                     records.incrementAndGet();
                 }
             }
         } finally {
             consumer.close();
+        }
+    }
+
+    /**
+     * From now on, a key's older records keep their list's version, timestamps and model but not its
+     * neighbours; only the newest list of each key keeps them. For runs too large to hold every list
+     * (a 10^6-product churn: 3.5 million lists, 2 GB of neighbours). {@link #repeatedUpdates()} is
+     * unaffected: identities are digested on arrival.
+     */
+    public void keepNeighboursOfNewestOnly() {
+        neighboursOfNewestOnly = true;
+    }
+
+    private static Seen withoutNeighbours(Seen seen) {
+        NeighbourList list = seen.list();
+        if (list == null || list.getNeighbours().isEmpty()) return seen;
+        NeighbourList summary = NeighbourList.newBuilder(list).setNeighbours(List.of()).build();
+        return new Seen(seen.productId(), summary, seen.value(), seen.visibleAt());
+    }
+
+    /** Records {@code identity} as repeated if {@code key} had a list record of the same identity digest. */
+    private void checkRepeated(String key, String identity) {
+        long digest = digest(identity);
+        long[] digests = identityDigests.get(key);
+        if (digests == null) {
+            identityDigests.put(key, new long[] {digest});
+            return;
+        }
+        for (long earlier : digests) {
+            if (earlier == digest) {
+                repeated.add(identity);
+                return;
+            }
+        }
+        long[] grown = java.util.Arrays.copyOf(digests, digests.length + 1);
+        grown[digests.length] = digest;
+        identityDigests.put(key, grown);
+    }
+
+    /** The first 64 bits of the SHA-256 of {@code identity}'s UTF-8 bytes. */
+    private static long digest(String identity) {
+        try {
+            byte[] sha = java.security.MessageDigest.getInstance("SHA-256").digest(identity.getBytes(StandardCharsets.UTF_8));
+            return java.nio.ByteBuffer.wrap(sha).getLong();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java platform has SHA-256", e);
         }
     }
 
@@ -134,6 +194,10 @@ public final class NeighbourListCollector implements AutoCloseable {
         if (list == null) {
             return seen.productId() + "|tombstone@" + java.util.Arrays.hashCode(seen.value());
         }
+        return updateIdentity(list);
+    }
+
+    private static String updateIdentity(NeighbourList list) {
         StringBuilder id = new StringBuilder().append(list.getProductId()).append('|').append(list.getCatalogueVersion())
                 .append('|').append(list.getEventTimestamp()).append('|').append(list.getModelId());
         for (var neighbour : list.getNeighbours()) {
@@ -143,21 +207,13 @@ public final class NeighbourListCollector implements AutoCloseable {
     }
 
     /**
-     * Updates committed more than once: for each product, every identity ({@link #updateIdentity}) seen
-     * twice or more in its history, anywhere in it (a replay need not follow the original). Tombstones
-     * are left out: a product removed, re-added and removed again legitimately gets two.
+     * Updates committed more than once so far: for each product, every identity ({@link #updateIdentity})
+     * seen again anywhere after its first record (a replay need not follow the original), compared by a
+     * 64-bit digest as records arrive. Tombstones are left out: a product removed, re-added and removed
+     * again legitimately gets two.
      */
     public List<String> repeatedUpdates() {
-        List<String> repeated = new ArrayList<>();
-        byKey.forEach((key, seen) -> {
-            java.util.Set<String> identities = new java.util.HashSet<>();
-            for (Seen s : seen) {
-                if (s.list() == null) continue;
-                String identity = updateIdentity(s);
-                if (!identities.add(identity)) repeated.add(identity);
-            }
-        });
-        return repeated;
+        return List.copyOf(repeated);
     }
 
     public java.util.Set<String> keysSeen() {
