@@ -767,11 +767,12 @@ public final class ShardIndex implements Closeable {
       do {
         writer.maybeMerge();
         mergeScheduler.sync();
-      } while (writer.hasPendingMerges());
+        // The reopen applies deletes, which may start merges of its own: wait for those too.
+        refresh();
+      } while (writer.hasPendingMerges() || mergeScheduler.mergeThreadCount() > 0);
     } catch (IOException e) {
       throw failure("wait for merges", e);
     }
-    refresh();
   }
 
   /** Number of segments searches go through (each has its own HNSW graph). */

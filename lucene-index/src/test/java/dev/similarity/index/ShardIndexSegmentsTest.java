@@ -43,7 +43,9 @@ class ShardIndexSegmentsTest {
   void segmentCountStaysSmallAfterManySmallRefreshes() {
     int segments = segmentsAfterManySmallRefreshes(ShardIndex.builder());
 
-    assertTrue(segments <= 2, segments + " segments after " + REFRESHES + " refreshes");
+    // Where merges end depends on which segments were free to merge when each refresh flushed: 2 in
+    // most runs, 1 or 3 in some (40 runs beside two busy cores: 2, 37 and 1), Lucene's defaults 7 or more.
+    assertTrue(segments <= 3, segments + " segments after " + REFRESHES + " refreshes");
   }
 
   @Test
