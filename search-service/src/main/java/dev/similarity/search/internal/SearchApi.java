@@ -89,6 +89,7 @@ public final class SearchApi implements HttpHandler {
     long start = System.nanoTime();
     Endpoint endpoint = Endpoint.OTHER;
     int status = 500;
+    boolean recorded = false;
     try (exchange) {
       Response response;
       try {
@@ -141,9 +142,12 @@ public final class SearchApi implements HttpHandler {
         response = error(500, "internal error: " + e, Map.of());
       }
       status = response.status();
+      // Counted before the answer leaves: a client that reads /metrics right after it sees it counted.
+      metrics.request(endpoint, status, System.nanoTime() - start);
+      recorded = true;
       HttpExchanges.send(exchange, response);
     } finally {
-      metrics.request(endpoint, status, System.nanoTime() - start);
+      if (!recorded) metrics.request(endpoint, status, System.nanoTime() - start);
     }
   }
 

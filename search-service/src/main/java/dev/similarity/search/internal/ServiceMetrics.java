@@ -198,7 +198,7 @@ public final class ServiceMetrics {
           count.sum());
     });
     header(out, "search_request_duration_seconds", "histogram",
-        "Time from reading a request to having sent its response, by endpoint.");
+        "Time from reading a request to its response being ready to send, by endpoint.");
     for (Endpoint endpoint : Endpoint.values()) {
       Histogram histogram = latency.get(endpoint);
       if (histogram != null) {
