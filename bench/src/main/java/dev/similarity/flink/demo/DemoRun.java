@@ -47,7 +47,7 @@ public final class DemoRun implements AutoCloseable {
                    String runName, Function<Configuration, StreamExecutionEnvironment> environments,
                    Map<String, String> settings) throws Exception {
         this(catalogue, images, bootstrapServers, workDir, runName, settings,
-                config -> SimilarityIndexerJob.start(environments.apply(SimilarityIndexerJob.runtimeConfiguration(config)), config));
+                inJvm(environments));
     }
 
     /** Starts the job with its final configuration: in this JVM, or on a cluster ({@link ClusterJobClient}). */
@@ -99,7 +99,12 @@ public final class DemoRun implements AutoCloseable {
      * collectors, which have read every record so far and go on reading. Closing either run closes them.
      */
     public DemoRun relaunch(Function<Configuration, StreamExecutionEnvironment> environments) throws Exception {
-        return new DemoRun(this, SimilarityIndexerJob.start(environments.apply(SimilarityIndexerJob.runtimeConfiguration(config)), config));
+        return new DemoRun(this, inJvm(environments).launch(config));
+    }
+
+    /** Starts the job in this JVM on the environment {@code environments} makes from its runtime configuration. */
+    private static JobLauncher inJvm(Function<Configuration, StreamExecutionEnvironment> environments) {
+        return config -> SimilarityIndexerJob.start(environments.apply(SimilarityIndexerJob.runtimeConfiguration(config)), config);
     }
 
     /** A local Flink cluster in this JVM, with the web UI on {@code webUiPort} (-1: none). */
