@@ -7,10 +7,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.lucene.index.ConcurrentMergeScheduler;
 import org.apache.lucene.index.MergePolicy;
+import org.apache.lucene.store.Directory;
 
 /**
  * Lucene's background merge scheduler, remembering that a merge has finished so the owner can
- * reopen its reader and search the merged (fewer) segments soon after.
+ * reopen its reader and search the merged (fewer) segments soon after. A merge it runs stops within
+ * one vector read of being aborted ({@link AbortableMergeDirectory}), so closing the writer never
+ * waits for a graph build.
  */
 public final class MergeTrackingScheduler extends ConcurrentMergeScheduler {
 
@@ -29,6 +32,11 @@ public final class MergeTrackingScheduler extends ConcurrentMergeScheduler {
     mergeCpuNanos.addAndGet(cpuNanos() - start);
     mergesCompleted.incrementAndGet();
     mergedSinceReset.set(true);
+  }
+
+  @Override
+  public Directory wrapForMerge(MergePolicy.OneMerge merge, Directory in) {
+    return new AbortableMergeDirectory(super.wrapForMerge(merge, in), merge);
   }
 
   /** True once a merge finished after the last {@link #resetMergedFlag()}. */
