@@ -35,7 +35,11 @@ final class AbortableMergeDirectory extends FilterDirectory {
     return new AbortableInput(in.openInput(name, context), merge);
   }
 
-  /** Delegates every read; a seek first checks the merge (a volatile read). */
+  /**
+   * Delegates every read; a seek first checks the merge (a volatile read). Not a Lucene {@code
+   * FilterIndexInput}: that one delegates only single-byte and byte-array reads, so the graph
+   * build's {@code readFloats} would fall back to reading byte by byte.
+   */
   private static final class AbortableInput extends IndexInput {
 
     private final IndexInput in;
